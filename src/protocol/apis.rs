@@ -1,0 +1,46 @@
+//! The APIs this broker serves, with the version ranges it advertises in ApiVersions.
+//!
+//! `flexible_from` is the first version whose messages use compact encodings and tagged
+//! fields (and so request header v2 / response header v1), as each API's JSON schema says.
+
+pub const PRODUCE: i16 = 0;
+pub const FETCH: i16 = 1;
+pub const API_VERSIONS: i16 = 18;
+pub const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ApiSpec {
+    pub key: i16,
+    pub name: &'static str,
+    pub min: i16,
+    pub max: i16,
+    pub flexible_from: i16,
+}
+
+/// Sorted by key: ApiVersions lists them in this order.
+pub const SUPPORTED: &[ApiSpec] = &[
+    ApiSpec { key: PRODUCE, name: "Produce", min: 3, max: 11, flexible_from: 9 },
+    ApiSpec { key: FETCH, name: "Fetch", min: 4, max: 16, flexible_from: 12 },
+    ApiSpec { key: API_VERSIONS, name: "ApiVersions", min: 0, max: 4, flexible_from: 3 },
+    ApiSpec {
+        key: DESCRIBE_TOPIC_PARTITIONS,
+        name: "DescribeTopicPartitions",
+        min: 0,
+        max: 0,
+        flexible_from: 0,
+    },
+];
+
+pub fn spec(key: i16) -> Option<&'static ApiSpec> {
+    SUPPORTED.iter().find(|s| s.key == key)
+}
+
+impl ApiSpec {
+    pub fn supports(&self, version: i16) -> bool {
+        (self.min..=self.max).contains(&version)
+    }
+
+    pub fn is_flexible(&self, version: i16) -> bool {
+        version >= self.flexible_from
+    }
+}

@@ -1,0 +1,7 @@
+//! The Kafka wire protocol: primitives, headers, error codes, and one module per API with its
+//! request decoder and response encoder for every supported version.
+
+pub mod apis;
+pub mod codec;
+pub mod error;
+pub mod header;

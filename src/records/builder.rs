@@ -1,0 +1,88 @@
+//! Builds uncompressed record batches: for the metadata log the broker writes, and for tests.
+
+use super::{crc32c::crc32c, Header, ATTRIBUTES_AT, CRC_AT, HEADER_LEN, MAGIC};
+use crate::protocol::codec::Put;
+
+pub struct BatchBuilder {
+    buf: Vec<u8>,
+    base_timestamp: i64,
+    count: i32,
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+    leader_epoch: i32,
+}
+
+impl BatchBuilder {
+    pub fn new(base_offset: i64, base_timestamp: i64) -> Self {
+        let mut buf = Vec::with_capacity(256);
+        buf.put_i64(base_offset);
+        buf.resize(HEADER_LEN, 0);
+        BatchBuilder {
+            buf,
+            base_timestamp,
+            count: 0,
+            producer_id: -1,
+            producer_epoch: -1,
+            base_sequence: -1,
+            leader_epoch: -1,
+        }
+    }
+
+    /// Marks the batch as an idempotent producer's.
+    pub fn producer(mut self, id: i64, epoch: i16, base_sequence: i32) -> Self {
+        (self.producer_id, self.producer_epoch, self.base_sequence) = (id, epoch, base_sequence);
+        self
+    }
+
+    pub fn leader_epoch(mut self, epoch: i32) -> Self {
+        self.leader_epoch = epoch;
+        self
+    }
+
+    pub fn push(&mut self, key: Option<&[u8]>, value: Option<&[u8]>, headers: &[Header<'_>]) {
+        let mut body = Vec::with_capacity(16 + value.map_or(0, <[u8]>::len));
+        body.put_i8(0);
+        body.put_varlong(0);
+        body.put_varint(self.count);
+        put_varbytes(&mut body, key);
+        put_varbytes(&mut body, value);
+        body.put_varint(headers.len() as i32);
+        for h in headers {
+            put_varbytes(&mut body, Some(h.key.as_bytes()));
+            put_varbytes(&mut body, h.value);
+        }
+        self.buf.put_varint(body.len() as i32);
+        self.buf.extend_from_slice(&body);
+        self.count += 1;
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        let b = &mut self.buf;
+        let len = (b.len() - 12) as i32;
+        b[8..12].copy_from_slice(&len.to_be_bytes());
+        b[12..16].copy_from_slice(&self.leader_epoch.to_be_bytes());
+        b[16] = MAGIC as u8;
+        b[21..23].copy_from_slice(&0i16.to_be_bytes());
+        b[23..27].copy_from_slice(&(self.count - 1).max(0).to_be_bytes());
+        b[27..35].copy_from_slice(&self.base_timestamp.to_be_bytes());
+        b[35..43].copy_from_slice(&self.base_timestamp.to_be_bytes());
+        b[43..51].copy_from_slice(&self.producer_id.to_be_bytes());
+        b[51..53].copy_from_slice(&self.producer_epoch.to_be_bytes());
+        b[53..57].copy_from_slice(&self.base_sequence.to_be_bytes());
+        b[57..61].copy_from_slice(&self.count.to_be_bytes());
+        let crc = crc32c(&b[ATTRIBUTES_AT..]);
+        b[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+        self.buf
+    }
+}
+
+fn put_varbytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
+    match b {
+        None => out.put_varint(-1),
+        Some(b) => {
+            out.put_varint(b.len() as i32);
+            out.extend_from_slice(b);
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Record batch v2 (magic 2), the unit Kafka stores on disk and moves on the wire.
+//!
+//! ```text
+//! baseOffset:int64 batchLength:int32 partitionLeaderEpoch:int32 magic:int8 crc:uint32
+//! attributes:int16 lastOffsetDelta:int32 baseTimestamp:int64 maxTimestamp:int64
+//! producerId:int64 producerEpoch:int16 baseSequence:int32 recordsCount:int32 records...
+//! ```
+//! The CRC covers everything from `attributes` to the end, so the broker may rewrite the base
+//! offset and the leader epoch without recomputing it: that is how it assigns offsets.
+
+mod builder;
+pub mod crc32c;
+mod record;
+
+pub use builder::BatchBuilder;
+pub use record::{Header, Record, Records};
+
+use crate::protocol::error;
+
+/// `baseOffset` + `batchLength`: the bytes before the length-counted part of a batch.
+pub const LOG_OVERHEAD: usize = 12;
+/// Everything up to and including `recordsCount`.
+pub const HEADER_LEN: usize = 61;
+pub const MAGIC: i8 = 2;
+
+const CRC_AT: usize = 17;
+const ATTRIBUTES_AT: usize = 21;
+
+pub const ATTR_COMPRESSION_MASK: i16 = 0x07;
+pub const ATTR_TIMESTAMP_LOG_APPEND: i16 = 0x08;
+pub const ATTR_TRANSACTIONAL: i16 = 0x10;
+pub const ATTR_CONTROL: i16 = 0x20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchHeader {
+    pub base_offset: i64,
+    pub batch_length: i32,
+    pub partition_leader_epoch: i32,
+    pub magic: i8,
+    pub crc: u32,
+    pub attributes: i16,
+    pub last_offset_delta: i32,
+    pub base_timestamp: i64,
+    pub max_timestamp: i64,
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub base_sequence: i32,
+    pub records_count: i32,
+}
+
+fn be<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
+    b[at..at + N].try_into().expect("slice of checked length")
+}
+
+impl BatchHeader {
+    /// Parses the fixed header; `None` if fewer than [`HEADER_LEN`] bytes are given.
+    pub fn parse(b: &[u8]) -> Option<BatchHeader> {
+        if b.len() < HEADER_LEN {
+            return None;
+        }
+        Some(BatchHeader {
+            base_offset: i64::from_be_bytes(be(b, 0)),
+            batch_length: i32::from_be_bytes(be(b, 8)),
+            partition_leader_epoch: i32::from_be_bytes(be(b, 12)),
+            magic: b[16] as i8,
+            crc: u32::from_be_bytes(be(b, CRC_AT)),
+            attributes: i16::from_be_bytes(be(b, ATTRIBUTES_AT)),
+            last_offset_delta: i32::from_be_bytes(be(b, 23)),
+            base_timestamp: i64::from_be_bytes(be(b, 27)),
+            max_timestamp: i64::from_be_bytes(be(b, 35)),
+            producer_id: i64::from_be_bytes(be(b, 43)),
+            producer_epoch: i16::from_be_bytes(be(b, 51)),
+            base_sequence: i32::from_be_bytes(be(b, 53)),
+            records_count: i32::from_be_bytes(be(b, 57)),
+        })
+    }
+
+    /// The whole batch's size in bytes, log overhead included.
+    pub fn total_len(&self) -> usize {
+        self.batch_length.max(0) as usize + LOG_OVERHEAD
+    }
+
+    pub fn last_offset(&self) -> i64 {
+        self.base_offset + i64::from(self.last_offset_delta)
+    }
+
+    pub fn is_control(&self) -> bool {
+        self.attributes & ATTR_CONTROL != 0
+    }
+
+    pub fn is_transactional(&self) -> bool {
+        self.attributes & ATTR_TRANSACTIONAL != 0
+    }
+
+    pub fn compression(&self) -> i16 {
+        self.attributes & ATTR_COMPRESSION_MASK
+    }
+}
+
+/// Reads the base offset and last offset delta of a batch from its first 27 bytes.
+pub fn peek_offsets(b: &[u8]) -> Option<(i64, i32, usize)> {
+    if b.len() < 27 {
+        return None;
+    }
+    let len = i32::from_be_bytes(be(b, 8));
+    Some((i64::from_be_bytes(be(b, 0)), i32::from_be_bytes(be(b, 23)), len.max(0) as usize))
+}
+
+/// Overwrites a batch's base offset in place (outside the CRC's coverage).
+pub fn set_base_offset(batch: &mut [u8], base_offset: i64) {
+    batch[..8].copy_from_slice(&base_offset.to_be_bytes());
+}
+
+/// Why a batch was refused, as a Kafka error code and a reason for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchError {
+    pub code: i16,
+    pub reason: &'static str,
+}
+
+fn corrupt(reason: &'static str) -> BatchError {
+    BatchError { code: error::CORRUPT_MESSAGE, reason }
+}
+
+/// Checks one batch at the start of `b` and returns its header; the batch is the first
+/// `header.total_len()` bytes.
+pub fn check_batch(b: &[u8]) -> Result<BatchHeader, BatchError> {
+    let h = BatchHeader::parse(b).ok_or(corrupt("record batch shorter than its header"))?;
+    if h.magic != MAGIC {
+        return Err(BatchError {
+            code: error::INVALID_RECORD,
+            reason: "record batch magic is not 2",
+        });
+    }
+    if (h.batch_length as i64) < (HEADER_LEN - LOG_OVERHEAD) as i64 {
+        return Err(corrupt("record batch length smaller than its header"));
+    }
+    if h.total_len() > b.len() {
+        return Err(corrupt("record batch length runs past the data"));
+    }
+    if h.last_offset_delta < 0 || h.records_count < 0 {
+        return Err(corrupt("record batch with a negative record count"));
+    }
+    if crc32c::crc32c(&b[ATTRIBUTES_AT..h.total_len()]) != h.crc {
+        return Err(corrupt("record batch CRC-32C mismatch"));
+    }
+    Ok(h)
+}
+
+/// Iterates the batches of a `records` field or a log segment, each checked with
+/// [`check_batch`]. Stops at the first bad batch, yielding its error.
+pub struct Batches<'a> {
+    rest: &'a [u8],
+}
+
+pub fn batches(b: &[u8]) -> Batches<'_> {
+    Batches { rest: b }
+}
+
+impl<'a> Iterator for Batches<'a> {
+    type Item = Result<(BatchHeader, &'a [u8]), BatchError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        match check_batch(self.rest) {
+            Ok(h) => {
+                let (batch, rest) = self.rest.split_at(h.total_len());
+                self.rest = rest;
+                Some(Ok((h, batch)))
+            }
+            Err(e) => {
+                self.rest = &[];
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<u8> {
+        let mut b = BatchBuilder::new(0, 1_700_000_000_000);
+        b.push(Some(b"k"), Some(b"v1"), &[]);
+        b.push(None, Some(b"v2"), &[]);
+        b.finish()
+    }
+
+    #[test]
+    fn built_batch_checks_and_iterates() {
+        let batch = sample();
+        let h = check_batch(&batch).unwrap();
+        assert_eq!(h.total_len(), batch.len());
+        assert_eq!(h.last_offset_delta, 1);
+        assert_eq!(h.records_count, 2);
+        let recs: Vec<_> = Records::new(&batch).unwrap().map(Result::unwrap).collect();
+        assert_eq!(recs[0].key, Some(&b"k"[..]));
+        assert_eq!(recs[1].value, Some(&b"v2"[..]));
+        assert_eq!(recs[1].offset_delta, 1);
+    }
+
+    #[test]
+    fn corruption_is_detected() {
+        let mut batch = sample();
+        let n = batch.len();
+        batch[n - 2] ^= 1;
+        assert_eq!(check_batch(&batch).unwrap_err().code, error::CORRUPT_MESSAGE);
+        let batch = sample();
+        assert!(check_batch(&batch[..batch.len() - 1]).is_err());
+        let mut batch = sample();
+        batch[16] = 1;
+        assert_eq!(check_batch(&batch).unwrap_err().code, error::INVALID_RECORD);
+    }
+
+    #[test]
+    fn base_offset_rewrite_keeps_crc_valid() {
+        let mut batch = sample();
+        set_base_offset(&mut batch, 42);
+        let h = check_batch(&batch).unwrap();
+        assert_eq!((h.base_offset, h.last_offset()), (42, 43));
+    }
+}
