@@ -1,0 +1,133 @@
+//! The in-process metadata image: what the metadata log says about topics and partitions.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::records::{MetadataRecord, PartitionRecord};
+use crate::protocol::codec::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionMeta {
+    pub partition_id: i32,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+    pub leader: i32,
+    pub leader_epoch: i32,
+    pub partition_epoch: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicMeta {
+    pub name: String,
+    pub topic_id: Uuid,
+    /// Sorted by partition id; ids are dense from 0 in practice, which `partition` exploits.
+    pub partitions: Vec<PartitionMeta>,
+}
+
+impl TopicMeta {
+    pub fn partition(&self, id: i32) -> Option<&PartitionMeta> {
+        let i = usize::try_from(id).ok()?;
+        match self.partitions.get(i) {
+            Some(p) if p.partition_id == id => Some(p),
+            _ => self
+                .partitions
+                .binary_search_by_key(&id, |p| p.partition_id)
+                .ok()
+                .map(|i| &self.partitions[i]),
+        }
+    }
+
+    fn partition_mut(&mut self, id: i32) -> Option<&mut PartitionMeta> {
+        let i = self.partitions.binary_search_by_key(&id, |p| p.partition_id).ok()?;
+        Some(&mut self.partitions[i])
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Cache {
+    topics: BTreeMap<String, TopicMeta>,
+    names_by_id: HashMap<Uuid, String>,
+    features: BTreeMap<String, i16>,
+}
+
+impl Cache {
+    pub fn topic(&self, name: &str) -> Option<&TopicMeta> {
+        self.topics.get(name)
+    }
+
+    pub fn topic_by_id(&self, id: &Uuid) -> Option<&TopicMeta> {
+        self.names_by_id.get(id).and_then(|n| self.topics.get(n))
+    }
+
+    /// All topics, sorted by name.
+    pub fn topics(&self) -> impl Iterator<Item = &TopicMeta> {
+        self.topics.values()
+    }
+
+    pub fn feature_level(&self, name: &str) -> Option<i16> {
+        self.features.get(name).copied()
+    }
+
+    pub fn partition_count(&self) -> usize {
+        self.topics.values().map(|t| t.partitions.len()).sum()
+    }
+
+    pub fn apply(&mut self, rec: MetadataRecord) {
+        match rec {
+            MetadataRecord::FeatureLevel { name, feature_level } => {
+                self.features.insert(name, feature_level);
+            }
+            MetadataRecord::Topic { name, topic_id } => {
+                self.names_by_id.insert(topic_id, name.clone());
+                self.topics.insert(name.clone(), TopicMeta { name, topic_id, partitions: vec![] });
+            }
+            MetadataRecord::Partition(p) => self.apply_partition(p),
+            MetadataRecord::PartitionChange(c) => {
+                let Some(t) = self.topic_mut(&c.topic_id) else { return };
+                let Some(p) = t.partition_mut(c.partition_id) else { return };
+                if let Some(isr) = c.isr {
+                    p.isr = isr;
+                }
+                if let Some(replicas) = c.replicas {
+                    p.replicas = replicas;
+                }
+                if c.leader != -2 {
+                    p.leader = c.leader;
+                    p.leader_epoch += 1;
+                }
+                p.partition_epoch += 1;
+            }
+            MetadataRecord::RemoveTopic { topic_id } => {
+                if let Some(name) = self.names_by_id.remove(&topic_id) {
+                    self.topics.remove(&name);
+                }
+            }
+            MetadataRecord::Other { api_key, version } => {
+                log::trace!("metadata record type {api_key} v{version} skipped");
+            }
+        }
+    }
+
+    fn topic_mut(&mut self, id: &Uuid) -> Option<&mut TopicMeta> {
+        let name = self.names_by_id.get(id)?;
+        self.topics.get_mut(name)
+    }
+
+    fn apply_partition(&mut self, p: PartitionRecord) {
+        let Some(t) = self.topic_mut(&p.topic_id) else {
+            log::debug!("PartitionRecord for unknown topic id skipped");
+            return;
+        };
+        let meta = PartitionMeta {
+            partition_id: p.partition_id,
+            replicas: p.replicas,
+            isr: p.isr,
+            leader: p.leader,
+            leader_epoch: p.leader_epoch,
+            partition_epoch: p.partition_epoch,
+        };
+        match t.partitions.binary_search_by_key(&p.partition_id, |q| q.partition_id) {
+            Ok(i) => t.partitions[i] = meta,
+            Err(i) => t.partitions.insert(i, meta),
+        }
+    }
+}

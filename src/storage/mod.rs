@@ -1,0 +1,120 @@
+//! Partition logs on disk, in Kafka's layout: `<log.dirs>/<topic>-<partition>/`, holding
+//! `partition.metadata` and segments named by base offset.
+
+mod partition;
+pub mod segment;
+
+use std::collections::HashMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub use partition::PartitionLog;
+
+use crate::uuid::{self, Uuid};
+
+pub fn partition_dir_name(topic: &str, partition: i32) -> String {
+    format!("{topic}-{partition}")
+}
+
+/// Creates a partition directory with its `partition.metadata`, as Kafka does.
+pub fn create_partition_dir(dir: &Path, topic_id: &Uuid) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let meta = dir.join("partition.metadata");
+    if !meta.exists() {
+        fs::write(meta, format!("version: 0\ntopic_id: {}", uuid::to_base64(topic_id)))?;
+    }
+    Ok(())
+}
+
+/// Tuning shared by every partition log.
+#[derive(Debug, Clone, Copy)]
+pub struct LogConfig {
+    /// `log.segment.bytes`: roll to a new segment past this size.
+    pub segment_bytes: u64,
+}
+
+/// Index of an open partition log inside the manager.
+pub type LogId = usize;
+
+/// Every open partition log, and which have appends waiting to be written.
+pub struct LogManager {
+    log_dir: PathBuf,
+    config: LogConfig,
+    logs: Vec<Option<PartitionLog>>,
+    by_topic: HashMap<String, Vec<LogId>>,
+    dirty: Vec<LogId>,
+}
+
+impl LogManager {
+    pub fn new(log_dir: &Path, config: LogConfig) -> Self {
+        LogManager {
+            log_dir: log_dir.to_path_buf(),
+            config,
+            logs: Vec::new(),
+            by_topic: HashMap::new(),
+            dirty: Vec::new(),
+        }
+    }
+
+    /// Opens (creating it if missing) the log of `topic`/`partition`. Partitions are opened in
+    /// index order, so a topic's ids are its partition indexes.
+    pub fn open(&mut self, topic: &str, topic_id: &Uuid, partition: i32) -> io::Result<LogId> {
+        let dir = self.log_dir.join(partition_dir_name(topic, partition));
+        create_partition_dir(&dir, topic_id)?;
+        let log = PartitionLog::open(&dir, self.config)?;
+        let id = self.logs.len();
+        self.logs.push(Some(log));
+        let ids = self.by_topic.entry(topic.to_string()).or_default();
+        if ids.len() != partition as usize {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "partitions opened out of order",
+            ));
+        }
+        ids.push(id);
+        Ok(id)
+    }
+
+    pub fn find(&self, topic: &str, partition: i32) -> Option<LogId> {
+        self.by_topic.get(topic)?.get(usize::try_from(partition).ok()?).copied()
+    }
+
+    pub fn get(&self, id: LogId) -> &PartitionLog {
+        self.logs[id].as_ref().expect("log ids handed out refer to open logs")
+    }
+
+    pub fn get_mut(&mut self, id: LogId) -> &mut PartitionLog {
+        self.logs[id].as_mut().expect("log ids handed out refer to open logs")
+    }
+
+    /// Appends one validated batch, returning its base offset; written at the next `flush`.
+    pub fn append(&mut self, id: LogId, batch: &[u8]) -> io::Result<i64> {
+        let log = self.logs[id].as_mut().expect("open log");
+        if !log.has_pending() {
+            self.dirty.push(id);
+        }
+        log.append(batch)
+    }
+
+    /// Writes every pending append to its file. Partitions whose write failed are rolled back
+    /// to what is on disk and returned, so their acknowledgements can be withdrawn.
+    pub fn flush(&mut self) -> Vec<LogId> {
+        let mut failed = Vec::new();
+        for id in self.dirty.drain(..) {
+            let Some(log) = self.logs[id].as_mut() else { continue };
+            if let Err(e) = log.flush() {
+                log::error!(
+                    "{}: write failed, appends of this turn withdrawn: {e}",
+                    log.dir().display()
+                );
+                failed.push(id);
+            }
+        }
+        failed
+    }
+
+    pub fn total_partitions(&self) -> usize {
+        self.logs.iter().filter(|l| l.is_some()).count()
+    }
+}

@@ -1,0 +1,357 @@
+//! One partition's log: segments, appends buffered until the loop's flush, reads of whole
+//! batches by offset through a sparse in-memory index, and recovery of a torn tail.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use super::segment;
+use super::LogConfig;
+use crate::records::{self, BatchHeader};
+
+/// An index entry every this many bytes of log, as Kafka's `index.interval.bytes` default.
+const INDEX_INTERVAL: u64 = 4096;
+/// Bytes read at a time when scanning headers at start-up.
+const RECOVERY_CHUNK: usize = 256 * 1024;
+/// Bytes read at a time when looking for a fetch's first batch from an index entry.
+const LOOKUP_CHUNK: usize = 16 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+struct IndexEntry {
+    base_offset: i64,
+    position: u64,
+}
+
+struct Segment {
+    base_offset: i64,
+    file: File,
+    /// Bytes on disk.
+    size: u64,
+    /// Built on first read for closed segments; always current for the active one.
+    index: Option<Vec<IndexEntry>>,
+    last_indexed: Option<u64>,
+}
+
+impl Segment {
+    fn note_batch(&mut self, base_offset: i64, position: u64) {
+        let index = self.index.get_or_insert_with(Vec::new);
+        if self.last_indexed.is_none_or(|p| position >= p + INDEX_INTERVAL) {
+            index.push(IndexEntry { base_offset, position });
+            self.last_indexed = Some(position);
+        }
+    }
+
+    fn ensure_index(&mut self) -> io::Result<()> {
+        if self.index.is_some() {
+            return Ok(());
+        }
+        let mut entries = Vec::new();
+        let mut last: Option<u64> = None;
+        segment::scan(&self.file, 0, self.size, RECOVERY_CHUNK, |pos, h| {
+            if last.is_none_or(|p| pos >= p + INDEX_INTERVAL) {
+                entries.push(IndexEntry { base_offset: h.base_offset, position: pos });
+                last = Some(pos);
+            }
+            true
+        })?;
+        self.index = Some(entries);
+        self.last_indexed = last;
+        Ok(())
+    }
+}
+
+pub struct PartitionLog {
+    dir: PathBuf,
+    config: LogConfig,
+    segments: Vec<Segment>,
+    log_start_offset: i64,
+    log_end_offset: i64,
+    /// The log end offset of what is on disk; `log_end_offset` runs ahead while appends wait.
+    flushed_end_offset: i64,
+    pending: Vec<u8>,
+}
+
+fn open_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)
+}
+
+impl PartitionLog {
+    /// Opens the partition in `dir`, scanning the active segment for the next offset and
+    /// cutting away a batch left half-written by a crash.
+    pub fn open(dir: &Path, config: LogConfig) -> io::Result<PartitionLog> {
+        let mut found = segment::list(dir)?;
+        if found.is_empty() {
+            found.push((0, dir.join(segment::file_name(0))));
+        }
+        let mut segments = Vec::with_capacity(found.len());
+        for (base_offset, path) in &found {
+            let file = open_file(path)?;
+            let size = file.metadata()?.len();
+            segments.push(Segment {
+                base_offset: *base_offset,
+                file,
+                size,
+                index: None,
+                last_indexed: None,
+            });
+        }
+        let active = segments.last_mut().expect("at least one segment");
+        let mut end = active.base_offset;
+        let mut entries = Vec::new();
+        let mut last_indexed = None;
+        let valid = segment::scan(&active.file, 0, active.size, RECOVERY_CHUNK, |pos, h| {
+            if last_indexed.is_none_or(|p| pos >= p + INDEX_INTERVAL) {
+                entries.push(IndexEntry { base_offset: h.base_offset, position: pos });
+                last_indexed = Some(pos);
+            }
+            end = h.last_offset() + 1;
+            true
+        })?;
+        if valid < active.size {
+            log::warn!(
+                "{}: truncating torn tail of {} bytes at position {valid}",
+                found.last().expect("listed").1.display(),
+                active.size - valid
+            );
+            active.file.set_len(valid)?;
+            active.size = valid;
+        }
+        active.index = Some(entries);
+        active.last_indexed = last_indexed;
+        let log_start_offset = segments[0].base_offset;
+        Ok(PartitionLog {
+            dir: dir.to_path_buf(),
+            config,
+            segments,
+            log_start_offset,
+            log_end_offset: end,
+            flushed_end_offset: end,
+            pending: Vec::new(),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn log_start_offset(&self) -> i64 {
+        self.log_start_offset
+    }
+
+    /// The next offset to be assigned, which is also the high watermark on a single node.
+    pub fn log_end_offset(&self) -> i64 {
+        self.log_end_offset
+    }
+
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    fn active(&mut self) -> &mut Segment {
+        self.segments.last_mut().expect("a log always has an active segment")
+    }
+
+    /// Takes a validated batch, gives it the next offsets, and buffers it. Returns the base
+    /// offset assigned.
+    pub fn append(&mut self, batch: &[u8]) -> io::Result<i64> {
+        let h = BatchHeader::parse(batch).expect("appended batches are validated");
+        let active_size = self.active().size + self.pending.len() as u64;
+        if active_size > 0 && active_size + batch.len() as u64 > self.config.segment_bytes {
+            self.roll()?;
+        }
+        let base = self.log_end_offset;
+        let position = self.active().size + self.pending.len() as u64;
+        let at = self.pending.len();
+        self.pending.extend_from_slice(batch);
+        records::set_base_offset(&mut self.pending[at..], base);
+        self.active().note_batch(base, position);
+        self.log_end_offset = base + i64::from(h.last_offset_delta) + 1;
+        Ok(base)
+    }
+
+    fn roll(&mut self) -> io::Result<()> {
+        self.flush()?;
+        let base = self.log_end_offset;
+        let file = open_file(&self.dir.join(segment::file_name(base)))?;
+        log::debug!("{}: rolled to segment {base}", self.dir.display());
+        self.segments.push(Segment {
+            base_offset: base,
+            file,
+            size: 0,
+            index: Some(Vec::new()),
+            last_indexed: None,
+        });
+        Ok(())
+    }
+
+    /// Writes buffered appends. On failure the file is cut back to what was there before and
+    /// the appends are forgotten, so nothing unwritten is ever served or acknowledged twice.
+    pub fn flush(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let seg = self.segments.last_mut().expect("active segment");
+        match seg.file.write_all_at(&self.pending, seg.size) {
+            Ok(()) => {
+                seg.size += self.pending.len() as u64;
+                self.flushed_end_offset = self.log_end_offset;
+                self.pending.clear();
+                Ok(())
+            }
+            Err(e) => {
+                let _ = seg.file.set_len(seg.size);
+                if let Some(index) = seg.index.as_mut() {
+                    index.retain(|e| e.position < seg.size);
+                    seg.last_indexed = index.last().map(|e| e.position);
+                }
+                self.log_end_offset = self.flushed_end_offset;
+                self.pending.clear();
+                Err(e)
+            }
+        }
+    }
+
+    /// Appends to `out` whole batches starting with the one that holds `offset`, at most
+    /// `max_bytes` of them but always at least one. `offset` must lie within the log.
+    pub fn read(&mut self, offset: i64, max_bytes: usize, out: &mut Vec<u8>) -> io::Result<()> {
+        self.flush()?;
+        if offset < self.log_start_offset || offset >= self.log_end_offset {
+            return Ok(());
+        }
+        let i = self.segments.partition_point(|s| s.base_offset <= offset).saturating_sub(1);
+        let seg = &mut self.segments[i];
+        seg.ensure_index()?;
+        let index = seg.index.as_ref().expect("index built");
+        let from = match index.partition_point(|e| e.base_offset <= offset) {
+            0 => 0,
+            n => index[n - 1].position,
+        };
+        let mut first: Option<(u64, usize)> = None;
+        segment::scan(&seg.file, from, seg.size, LOOKUP_CHUNK, |pos, h| {
+            if h.last_offset() >= offset {
+                first = Some((pos, h.total_len()));
+                return false;
+            }
+            true
+        })?;
+        let Some((pos, first_len)) = first else { return Ok(()) };
+        let want = (seg.size - pos).min(max_bytes.max(first_len) as u64) as usize;
+        let at = out.len();
+        out.resize(at + want, 0);
+        if let Err(e) = seg.file.read_exact_at(&mut out[at..], pos) {
+            out.truncate(at);
+            return Err(e);
+        }
+        // Keep only whole batches.
+        let mut whole = 0;
+        while let Some((_, _, len)) = records::peek_offsets(&out[at + whole..]) {
+            let total = len + records::LOG_OVERHEAD;
+            if whole + total > want {
+                break;
+            }
+            whole += total;
+        }
+        out.truncate(at + whole);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::BatchBuilder;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("minikafka-part-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn batch(n: usize, payload: usize) -> Vec<u8> {
+        let mut b = BatchBuilder::new(0, 1);
+        let v = vec![b'x'; payload];
+        for _ in 0..n {
+            b.push(None, Some(&v), &[]);
+        }
+        b.finish()
+    }
+
+    const CFG: LogConfig = LogConfig { segment_bytes: 1 << 30 };
+
+    #[test]
+    fn append_flush_read_and_reopen() {
+        let d = temp_dir("basic");
+        let mut log = PartitionLog::open(&d, CFG).unwrap();
+        assert_eq!(log.append(&batch(3, 10)).unwrap(), 0);
+        assert_eq!(log.append(&batch(1, 10)).unwrap(), 3);
+        log.flush().unwrap();
+        let mut out = Vec::new();
+        log.read(3, 1 << 20, &mut out).unwrap();
+        let hs: Vec<_> = records::batches(&out).map(|b| b.unwrap().0.base_offset).collect();
+        assert_eq!(hs, [3]);
+        out.clear();
+        log.read(1, 1 << 20, &mut out).unwrap();
+        assert_eq!(records::batches(&out).count(), 2);
+        drop(log);
+        let log = PartitionLog::open(&d, CFG).unwrap();
+        assert_eq!(log.log_end_offset(), 4);
+    }
+
+    #[test]
+    fn reads_are_bounded_but_return_one_whole_batch() {
+        let d = temp_dir("bounded");
+        let mut log = PartitionLog::open(&d, CFG).unwrap();
+        for _ in 0..100 {
+            log.append(&batch(1, 1000)).unwrap();
+        }
+        let mut out = Vec::new();
+        log.read(50, 5000, &mut out).unwrap();
+        let offs: Vec<_> = records::batches(&out).map(|b| b.unwrap().0.base_offset).collect();
+        assert_eq!(offs, [50, 51, 52, 53]);
+        out.clear();
+        log.read(99, 10, &mut out).unwrap();
+        assert_eq!(
+            records::batches(&out).map(|b| b.unwrap().0.base_offset).collect::<Vec<_>>(),
+            [99]
+        );
+    }
+
+    #[test]
+    fn torn_tail_is_truncated_on_open() {
+        let d = temp_dir("torn");
+        let mut log = PartitionLog::open(&d, CFG).unwrap();
+        log.append(&batch(2, 10)).unwrap();
+        log.flush().unwrap();
+        drop(log);
+        let path = d.join(segment::file_name(0));
+        let good = std::fs::metadata(&path).unwrap().len();
+        let b = batch(1, 50);
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        std::io::Write::write_all(&mut f, &b[..b.len() / 2]).unwrap();
+        let log = PartitionLog::open(&d, CFG).unwrap();
+        assert_eq!(log.log_end_offset(), 2);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), good);
+    }
+
+    #[test]
+    fn segments_roll_and_reads_span_them() {
+        let d = temp_dir("roll");
+        let cfg = LogConfig { segment_bytes: 4000 };
+        let mut log = PartitionLog::open(&d, cfg).unwrap();
+        for _ in 0..10 {
+            log.append(&batch(1, 1000)).unwrap();
+        }
+        log.flush().unwrap();
+        assert!(segment::list(&d).unwrap().len() >= 3);
+        for off in 0..10 {
+            let mut out = Vec::new();
+            log.read(off, 1, &mut out).unwrap();
+            assert_eq!(records::batches(&out).next().unwrap().unwrap().0.base_offset, off);
+        }
+        drop(log);
+        let log = PartitionLog::open(&d, cfg).unwrap();
+        assert_eq!(log.log_end_offset(), 10);
+    }
+}

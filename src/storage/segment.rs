@@ -1,0 +1,67 @@
+//! Segment files: `<base offset, 20 digits>.log`, and a chunked scan of their batch headers.
+
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use crate::records::{BatchHeader, HEADER_LEN, LOG_OVERHEAD};
+
+pub fn file_name(base_offset: i64) -> String {
+    format!("{base_offset:020}.log")
+}
+
+/// The `.log` segments in `dir`, sorted by base offset.
+pub fn list(dir: &Path) -> io::Result<Vec<(i64, PathBuf)>> {
+    let mut v = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        let Some(stem) = name.strip_suffix(".log") else { continue };
+        if stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(base) = stem.parse::<i64>() {
+                v.push((base, path));
+            }
+        }
+    }
+    v.sort();
+    Ok(v)
+}
+
+/// Walks the batch headers of `file` from `start` to `end`, calling `f(position, header)`
+/// for each whole batch until `f` returns false. Returns the position it stopped at: `end`,
+/// the batch `f` stopped on, or the start of the first batch that is cut short or malformed
+/// (a torn tail). Reads `chunk` bytes at a time, so it costs one read per chunk, not per batch.
+pub fn scan(
+    file: &File,
+    start: u64,
+    end: u64,
+    chunk: usize,
+    mut f: impl FnMut(u64, &BatchHeader) -> bool,
+) -> io::Result<u64> {
+    let mut buf = vec![0u8; chunk.max(HEADER_LEN)];
+    let (mut buf_at, mut buf_len) = (start, 0usize);
+    let mut pos = start;
+    while pos < end {
+        if end - pos < HEADER_LEN as u64 {
+            return Ok(pos);
+        }
+        let off = (pos - buf_at) as usize;
+        if pos < buf_at || off + HEADER_LEN > buf_len {
+            let want = (end - pos).min(buf.len() as u64) as usize;
+            file.read_exact_at(&mut buf[..want], pos)?;
+            (buf_at, buf_len) = (pos, want);
+        }
+        let off = (pos - buf_at) as usize;
+        let h = BatchHeader::parse(&buf[off..buf_len]).expect("header bytes are buffered");
+        if (h.batch_length as usize) < HEADER_LEN - LOG_OVERHEAD || pos + h.total_len() as u64 > end
+        {
+            return Ok(pos);
+        }
+        if !f(pos, &h) {
+            return Ok(pos);
+        }
+        pos += h.total_len() as u64;
+    }
+    Ok(pos)
+}
