@@ -5,3 +5,8 @@ pub mod apis;
 pub mod codec;
 pub mod error;
 pub mod header;
+
+pub mod api_versions;
+pub mod describe_topic_partitions;
+pub mod fetch;
+pub mod produce;

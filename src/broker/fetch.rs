@@ -1,0 +1,81 @@
+//! Reads whole stored batches from the batch holding `fetch_offset` on, as they are on disk.
+//! Each partition takes at most `partition_max_bytes` and the response at most `max_bytes`,
+//! except that the first batch found is always returned whole so a consumer can progress.
+
+use super::{Broker, HandlerResult, Reply};
+use crate::protocol::codec::Reader;
+use crate::protocol::error;
+use crate::protocol::fetch::*;
+
+pub fn handle(
+    b: &mut Broker,
+    r: &mut Reader<'_>,
+    version: i16,
+    out: &mut Vec<u8>,
+) -> HandlerResult {
+    let req = FetchRequest::decode(r, version)?;
+    b.scratch.clear();
+    let mut budget = if req.max_bytes <= 0 { i32::MAX as usize } else { req.max_bytes as usize };
+    let mut responses = Vec::with_capacity(req.topics.len());
+    for t in &req.topics {
+        let topic =
+            if version >= 13 { b.meta.topic_by_id(&t.topic_id) } else { b.meta.topic(t.topic) };
+        let unknown =
+            if version >= 13 { error::UNKNOWN_TOPIC_ID } else { error::UNKNOWN_TOPIC_OR_PARTITION };
+        let mut partitions = Vec::with_capacity(t.partitions.len());
+        for p in &t.partitions {
+            let log = topic
+                .filter(|t| t.partition(p.partition).is_some())
+                .and_then(|t| b.logs.find(&t.name, p.partition));
+            let Some(log) = log else {
+                partitions.push(empty(p.partition, unknown, -1, -1));
+                continue;
+            };
+            let log = b.logs.get_mut(log);
+            let (start, end) = (log.log_start_offset(), log.log_end_offset());
+            if p.fetch_offset < start || p.fetch_offset > end {
+                partitions.push(empty(p.partition, error::OFFSET_OUT_OF_RANGE, end, start));
+                continue;
+            }
+            let at = b.scratch.len();
+            let limit = budget.min(p.partition_max_bytes.max(0) as usize);
+            if p.fetch_offset < end && (limit > 0 || at == 0) {
+                if let Err(e) = log.read(p.fetch_offset, limit, &mut b.scratch) {
+                    log::error!("{}: read failed: {e}", log.dir().display());
+                    partitions.push(empty(p.partition, error::KAFKA_STORAGE_ERROR, end, start));
+                    continue;
+                }
+            }
+            budget = budget.saturating_sub(b.scratch.len() - at);
+            partitions.push(PartitionData {
+                records: Some(at..b.scratch.len()),
+                ..empty(p.partition, error::NONE, end, start)
+            });
+        }
+        responses.push(FetchableTopicResponse { topic: t.topic, topic_id: t.topic_id, partitions });
+    }
+    FetchResponse {
+        throttle_time_ms: 0,
+        error_code: error::NONE,
+        session_id: 0,
+        responses,
+        records: &b.scratch,
+    }
+    .encode(version, out);
+    Ok(Reply::Sent)
+}
+
+/// A partition answer without records. With one replica the high watermark and the last
+/// stable offset (no open transactions yet) are both the log end offset.
+fn empty(partition_index: i32, error_code: i16, end: i64, start: i64) -> PartitionData {
+    PartitionData {
+        partition_index,
+        error_code,
+        high_watermark: end,
+        last_stable_offset: end,
+        log_start_offset: start,
+        aborted_transactions: None,
+        preferred_read_replica: -1,
+        records: Some(0..0),
+    }
+}

@@ -1,0 +1,195 @@
+//! The broker's state and request dispatch: one handler module per API, each turning a typed
+//! request into a typed response against this state. No socket I/O happens here.
+//!
+//! `handle` takes one complete request frame and appends one complete response frame (size
+//! prefix included) to the connection's output buffer, or nothing for acks=0 produce.
+//! Appends are buffered in the partition logs; `end_turn` writes them before the event loop
+//! sends any response of the turn, which is what makes an acknowledgement mean "in the file".
+
+mod api_versions;
+mod describe_topic_partitions;
+mod fetch;
+mod produce;
+
+use std::io;
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::metadata::{self, log::MetadataLog, Cache};
+use crate::protocol::apis::{self, ApiSpec};
+use crate::protocol::codec::{DecodeError, Put, Reader};
+use crate::protocol::header::{self, RequestHeader};
+use crate::protocol::{api_versions::ApiVersionsResponse, error};
+use crate::storage::{LogConfig, LogId, LogManager};
+
+/// What a handler did with a request it decoded.
+pub enum Reply {
+    /// A response body was encoded.
+    Sent,
+    /// The request wants no response (Produce with acks=0).
+    Silent,
+}
+
+/// The reason a connection must be closed, for the log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Close(pub String);
+
+pub struct Broker {
+    pub config: Config,
+    pub cluster_id: String,
+    pub meta: Cache,
+    pub meta_log: MetadataLog,
+    pub logs: LogManager,
+    /// Record bytes read for the fetch being answered; reused across requests.
+    scratch: Vec<u8>,
+    /// (connection, log) for every append acknowledged this turn.
+    turn_acks: Vec<(usize, LogId)>,
+}
+
+impl Broker {
+    /// Opens (formatting it if needed) the log directory, replays the metadata log and opens
+    /// every partition it names.
+    pub fn open(config: Config) -> io::Result<Broker> {
+        let started = Instant::now();
+        let props = metadata::format_log_dir(&config.log_dir, config.node_id)?;
+        if props.node_id != config.node_id {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{}: stored node.id {} does not match configured node.id {}",
+                    config.log_dir.display(),
+                    props.node_id,
+                    config.node_id
+                ),
+            ));
+        }
+        let (meta, meta_log) = metadata::load(&config.log_dir)?;
+        let mut logs =
+            LogManager::new(&config.log_dir, LogConfig { segment_bytes: config.log_segment_bytes });
+        for t in meta.topics() {
+            for p in &t.partitions {
+                logs.open(&t.name, &t.topic_id, p.partition_id)?;
+            }
+        }
+        log::debug!("log directory loaded in {:?}", started.elapsed());
+        Ok(Broker {
+            config,
+            cluster_id: props.cluster_id,
+            meta,
+            meta_log,
+            logs,
+            scratch: Vec::new(),
+            turn_acks: Vec::new(),
+        })
+    }
+
+    /// Handles one request frame (without its size prefix) from connection `conn`.
+    pub fn handle(&mut self, conn: usize, frame: &[u8], out: &mut Vec<u8>) -> Result<(), Close> {
+        let mut r = Reader::new(frame);
+        let (api_key, api_version, correlation_id) =
+            RequestHeader::decode_prefix(&mut r.clone())
+                .map_err(|e| Close(format!("unreadable request header: {e}")))?;
+        let Some(spec) = apis::spec(api_key) else {
+            return Err(Close(format!("unknown api key {api_key}")));
+        };
+        if !spec.supports(api_version) {
+            if api_key == apis::API_VERSIONS {
+                // Answer in v0, which every client can read, listing what we do support.
+                let at = begin_response(out, correlation_id, false);
+                api_versions_error(error::UNSUPPORTED_VERSION).encode(0, out);
+                finish_response(out, at);
+                return Ok(());
+            }
+            return Err(Close(format!("{} v{api_version} is not supported", spec.name)));
+        }
+        let header = RequestHeader::decode(&mut r, spec.is_flexible(api_version))
+            .map_err(|e| Close(format!("{} v{api_version}: bad request header: {e}", spec.name)))?;
+        let at = begin_response(
+            out,
+            correlation_id,
+            header::response_header_flexible(api_key, api_version),
+        );
+        let body_at = out.len();
+        let result = match api_key {
+            apis::PRODUCE => produce::handle(self, conn, &mut r, api_version, out),
+            apis::FETCH => fetch::handle(self, &mut r, api_version, out),
+            apis::API_VERSIONS => api_versions::handle(self, &mut r, api_version, out),
+            apis::DESCRIBE_TOPIC_PARTITIONS => {
+                describe_topic_partitions::handle(self, &mut r, api_version, out)
+            }
+            _ => unreachable!("every supported api has a handler"),
+        };
+        match result {
+            Ok(Reply::Sent) => finish_response(out, at),
+            Ok(Reply::Silent) => out.truncate(at),
+            Err(e) => {
+                out.truncate(body_at);
+                if !error_body(spec, api_version, error::INVALID_REQUEST, out) {
+                    out.truncate(at);
+                    return Err(Close(format!("{} v{api_version}: {e}", spec.name)));
+                }
+                log::warn!(
+                    "{} v{api_version} from client {:?}: {e}; answered INVALID_REQUEST",
+                    spec.name,
+                    header.client_id
+                );
+                finish_response(out, at);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes this turn's appends to the files. Returns the connections that were told of an
+    /// append that could not be written: they must be closed before anything more is sent, so
+    /// the client never sees that acknowledgement and retries.
+    pub fn end_turn(&mut self) -> Vec<usize> {
+        let failed = self.logs.flush();
+        let mut close = Vec::new();
+        if !failed.is_empty() {
+            for (conn, log) in &self.turn_acks {
+                if failed.contains(log) && !close.contains(conn) {
+                    close.push(*conn);
+                }
+            }
+        }
+        self.turn_acks.clear();
+        close
+    }
+}
+
+fn api_versions_error(code: i16) -> ApiVersionsResponse<'static> {
+    ApiVersionsResponse { error_code: code, api_keys: apis::SUPPORTED, throttle_time_ms: 0 }
+}
+
+/// Encodes a body carrying only a top-level `code`, for the APIs whose response has one at
+/// `version`; false for the others, whose connection is closed instead.
+fn error_body(spec: &ApiSpec, version: i16, code: i16, out: &mut Vec<u8>) -> bool {
+    match spec.key {
+        apis::API_VERSIONS => api_versions_error(code).encode(version, out),
+        apis::FETCH if version >= 7 => crate::protocol::fetch::FetchResponse {
+            throttle_time_ms: 0,
+            error_code: code,
+            session_id: 0,
+            responses: vec![],
+            records: &[],
+        }
+        .encode(version, out),
+        _ => return false,
+    }
+    true
+}
+
+/// Reserves the size prefix and writes the response header; returns where the frame starts.
+fn begin_response(out: &mut Vec<u8>, correlation_id: i32, flexible: bool) -> usize {
+    let at = out.len();
+    out.put_i32(0);
+    header::encode_response_header(out, correlation_id, flexible);
+    at
+}
+
+fn finish_response(out: &mut [u8], at: usize) {
+    let size = (out.len() - at - 4) as i32;
+    out[at..at + 4].copy_from_slice(&size.to_be_bytes());
+}
+
+type HandlerResult = Result<Reply, DecodeError>;

@@ -1,0 +1,98 @@
+//! Validates every batch of a partition's records before appending any, then appends them
+//! with the partition's next offsets. Errors are per partition, as Kafka answers them.
+
+use super::{Broker, HandlerResult, Reply};
+use crate::protocol::codec::Reader;
+use crate::protocol::error;
+use crate::protocol::produce::*;
+use crate::records;
+use crate::storage::LogId;
+
+pub fn handle(
+    b: &mut Broker,
+    conn: usize,
+    r: &mut Reader<'_>,
+    version: i16,
+    out: &mut Vec<u8>,
+) -> HandlerResult {
+    let req = ProduceRequest::decode(r, version)?;
+    let acks_ok = matches!(req.acks, -1..=1);
+    let mut responses = Vec::with_capacity(req.topic_data.len());
+    for t in &req.topic_data {
+        let mut partition_responses = Vec::with_capacity(t.partition_data.len());
+        for p in &t.partition_data {
+            // The log manager holds a log for exactly the partitions the metadata names.
+            let log = b.logs.find(t.name, p.index);
+            let resp = match log {
+                _ if !acks_ok => {
+                    PartitionProduceResponse::error(p.index, error::INVALID_REQUIRED_ACKS, None)
+                }
+                None => PartitionProduceResponse::error(
+                    p.index,
+                    error::UNKNOWN_TOPIC_OR_PARTITION,
+                    None,
+                ),
+                Some(log) => append(b, conn, log, p.index, p.records),
+            };
+            partition_responses.push(resp);
+        }
+        responses.push(TopicProduceResponse { name: t.name, partition_responses });
+    }
+    if req.acks == 0 {
+        return Ok(Reply::Silent);
+    }
+    ProduceResponse { responses, throttle_time_ms: 0 }.encode(version, out);
+    Ok(Reply::Sent)
+}
+
+fn append(
+    b: &mut Broker,
+    conn: usize,
+    log: LogId,
+    index: i32,
+    records: Option<&[u8]>,
+) -> PartitionProduceResponse {
+    let fail = |code, msg| PartitionProduceResponse::error(index, code, Some(msg));
+    let Some(records) = records.filter(|r| !r.is_empty()) else {
+        return fail(error::INVALID_RECORD, "produce request without records");
+    };
+    if records.len() > b.config.message_max_bytes {
+        return fail(error::MESSAGE_TOO_LARGE, "records larger than message.max.bytes");
+    }
+    for batch in records::batches(records) {
+        match batch {
+            Err(e) => {
+                log::warn!("produce to {}: {}", b.logs.get(log).dir().display(), e.reason);
+                return fail(e.code, e.reason);
+            }
+            Ok((h, _)) if h.compression() > 4 => {
+                return fail(error::UNSUPPORTED_COMPRESSION_TYPE, "unknown compression codec");
+            }
+            Ok((h, _)) if h.is_control() => {
+                return fail(error::INVALID_RECORD, "clients may not write control batches");
+            }
+            Ok(_) => {}
+        }
+    }
+    let mut base_offset = None;
+    for (_, batch) in records::batches(records).flatten() {
+        match b.logs.append(log, batch) {
+            Ok(o) => {
+                base_offset.get_or_insert(o);
+            }
+            Err(e) => {
+                log::error!("produce to {}: {e}", b.logs.get(log).dir().display());
+                return fail(error::KAFKA_STORAGE_ERROR, "the log could not be written");
+            }
+        }
+    }
+    b.turn_acks.push((conn, log));
+    PartitionProduceResponse {
+        index,
+        error_code: error::NONE,
+        base_offset: base_offset.unwrap_or(-1),
+        log_append_time_ms: -1,
+        log_start_offset: b.logs.get(log).log_start_offset(),
+        error_message: None,
+    }
+}

@@ -1,0 +1,197 @@
+//! Broker configuration: Kafka's `server.properties` keys, `--override key=value`, defaults.
+//!
+//! Every key the broker reads is in [`KEYS`] with its default; other keys are accepted and
+//! ignored with a debug line, so a stock Kafka `server.properties` works unchanged.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+
+use crate::properties;
+
+/// (key, default) for every key this broker understands.
+pub const KEYS: &[(&str, &str)] = &[
+    ("listeners", "PLAINTEXT://:9092"),
+    ("advertised.listeners", ""),
+    ("controller.listener.names", "CONTROLLER"),
+    ("log.dirs", "/tmp/kraft-combined-logs"),
+    ("log.dir", "/tmp/kafka-logs"),
+    ("node.id", "1"),
+    ("socket.request.max.bytes", "104857600"),
+    ("message.max.bytes", "1048588"),
+    ("log.segment.bytes", "1073741824"),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The listener clients connect to.
+    pub listener: SocketAddr,
+    /// The host and port clients are told to use.
+    pub advertised_host: String,
+    pub advertised_port: u16,
+    pub log_dir: PathBuf,
+    pub node_id: i32,
+    pub socket_request_max_bytes: usize,
+    pub message_max_bytes: usize,
+    pub log_segment_bytes: u64,
+}
+
+fn default(key: &str) -> &'static str {
+    KEYS.iter().find(|(k, _)| *k == key).map(|(_, v)| *v).expect("every key has a default")
+}
+
+/// Parses `NAME://host:port` entries; returns (name, host, port).
+fn parse_listeners(v: &str) -> Result<Vec<(String, String, u16)>, String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|l| {
+            let (name, rest) = l.split_once("://").ok_or(format!("bad listener '{l}'"))?;
+            let (host, port) =
+                rest.rsplit_once(':').ok_or(format!("listener '{l}' has no port"))?;
+            let port = port.parse().map_err(|_| format!("listener '{l}' has a bad port"))?;
+            let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+            Ok((name.to_string(), host, port))
+        })
+        .collect()
+}
+
+impl Config {
+    /// Builds the configuration from `server.properties` pairs followed by overrides (later
+    /// pairs win).
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Config, String> {
+        for (k, _) in pairs {
+            if !KEYS.iter().any(|(known, _)| known == k) {
+                log::debug!("config key {k} is not used by minikafka");
+            }
+        }
+        let get = |k: &str| properties::get(pairs, k).unwrap_or(default(k)).to_string();
+        let num = |k: &str| -> Result<i64, String> {
+            get(k).parse::<i64>().map_err(|_| format!("{k}: '{}' is not a number", get(k)))
+        };
+        let controllers: Vec<String> =
+            get("controller.listener.names").split(',').map(|s| s.trim().to_string()).collect();
+        let listeners = parse_listeners(&get("listeners"))?;
+        let (name, host, port) = listeners
+            .into_iter()
+            .find(|(n, _, _)| !controllers.contains(n))
+            .ok_or("listeners has no client listener")?;
+        let bind_host = if host.is_empty() { "0.0.0.0".to_string() } else { host.clone() };
+        let listener = (bind_host.as_str(), port)
+            .to_socket_addrs()
+            .map_err(|e| format!("listener {name}: {e}"))?
+            .next()
+            .ok_or(format!("listener {name}: host '{host}' has no address"))?;
+        let advertised =
+            parse_listeners(&get("advertised.listeners"))?.into_iter().find(|(n, _, _)| *n == name);
+        let (advertised_host, advertised_port) = match advertised {
+            Some((_, h, p)) if !h.is_empty() => (h, p),
+            Some((_, _, p)) => (local_host_name(), p),
+            None if host.is_empty() || host == "0.0.0.0" => (local_host_name(), port),
+            None => (host, port),
+        };
+        let log_dir = properties::get(pairs, "log.dirs")
+            .or_else(|| properties::get(pairs, "log.dir"))
+            .unwrap_or(default("log.dirs"));
+        let log_dir = log_dir.split(',').next().unwrap_or_default().trim();
+        let positive = |k: &str| -> Result<i64, String> {
+            let v = num(k)?;
+            if v <= 0 {
+                return Err(format!("{k} must be positive"));
+            }
+            Ok(v)
+        };
+        Ok(Config {
+            listener,
+            advertised_host,
+            advertised_port,
+            log_dir: PathBuf::from(log_dir),
+            node_id: i32::try_from(num("node.id")?).map_err(|_| "node.id out of range")?,
+            socket_request_max_bytes: positive("socket.request.max.bytes")?.min(i32::MAX as i64)
+                as usize,
+            message_max_bytes: positive("message.max.bytes")? as usize,
+            log_segment_bytes: positive("log.segment.bytes")? as u64,
+        })
+    }
+
+    /// Parses the command line: `[server.properties] [--override key=value ...]`.
+    pub fn from_args(args: &[String]) -> Result<Config, String> {
+        let mut pairs = Vec::new();
+        let mut overrides = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            if a == "--override" {
+                let kv = it.next().ok_or("--override needs key=value")?;
+                let (k, v) =
+                    kv.split_once('=').ok_or(format!("--override {kv}: needs key=value"))?;
+                overrides.push((k.trim().to_string(), v.trim().to_string()));
+            } else if a.starts_with('-') {
+                return Err(format!("unknown option {a}"));
+            } else if pairs.is_empty() {
+                let text = std::fs::read_to_string(a).map_err(|e| format!("{a}: {e}"))?;
+                pairs = properties::parse(&text);
+            } else {
+                return Err(format!("unexpected argument {a}"));
+            }
+        }
+        pairs.extend(overrides);
+        Config::from_pairs(&pairs)
+    }
+}
+
+fn local_host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(s: &[(&str, &str)]) -> Vec<(String, String)> {
+        s.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_serve_out_of_the_box() {
+        let c = Config::from_pairs(&[]).unwrap();
+        assert_eq!(c.listener, "0.0.0.0:9092".parse().unwrap());
+        assert_eq!(c.log_dir, PathBuf::from("/tmp/kraft-combined-logs"));
+        assert_eq!(
+            (c.node_id, c.socket_request_max_bytes, c.message_max_bytes),
+            (1, 104857600, 1048588)
+        );
+    }
+
+    #[test]
+    fn course_properties_pick_the_plaintext_listener() {
+        let c = Config::from_pairs(&pairs(&[
+            ("process.roles", "broker,controller"),
+            ("listeners", "PLAINTEXT://:9092,CONTROLLER://:9093"),
+            ("advertised.listeners", "PLAINTEXT://localhost:9092"),
+            ("node.id", "1"),
+            ("log.dirs", "/tmp/x,/tmp/y"),
+        ]))
+        .unwrap();
+        assert_eq!(c.listener.port(), 9092);
+        assert_eq!((c.advertised_host.as_str(), c.advertised_port), ("localhost", 9092));
+        assert_eq!(c.log_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn overrides_win_and_bad_values_are_errors() {
+        let args: Vec<String> =
+            ["--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", "node.id=7"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        let c = Config::from_args(&args).unwrap();
+        assert_eq!(c.listener, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(c.node_id, 7);
+        assert!(Config::from_pairs(&pairs(&[("node.id", "x")])).is_err());
+        assert!(Config::from_pairs(&pairs(&[("listeners", "nonsense")])).is_err());
+        assert!(Config::from_args(&["--bogus".to_string()]).is_err());
+    }
+}

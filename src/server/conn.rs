@@ -1,0 +1,96 @@
+//! One client connection: its socket, the bytes it sent that are not yet a whole frame, and
+//! the responses waiting for the socket to take them.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+
+use mio::net::TcpStream;
+
+use super::buffer::InBuf;
+
+pub struct Connection {
+    pub stream: TcpStream,
+    pub peer: SocketAddr,
+    pub input: InBuf,
+    /// Encoded responses; `out[sent..]` is still to be written.
+    pub out: Vec<u8>,
+    sent: usize,
+    /// Whether WRITABLE interest is registered (only while output is pending).
+    pub writable_interest: bool,
+    /// Already on the loop's list of connections to flush this turn.
+    pub queued: bool,
+}
+
+/// What reading found.
+pub enum ReadOutcome {
+    /// Drained the socket for now.
+    Open,
+    /// The peer closed its side.
+    Closed,
+}
+
+/// Frame size prefix.
+const SIZE_LEN: usize = 4;
+
+impl Connection {
+    pub fn new(stream: TcpStream, peer: SocketAddr) -> Self {
+        Connection {
+            stream,
+            peer,
+            input: InBuf::new(),
+            out: Vec::new(),
+            sent: 0,
+            writable_interest: false,
+            queued: false,
+        }
+    }
+
+    /// Reads until the socket would block. `frame_hint` is the size of a frame known to be
+    /// partly buffered, so one large read can take the rest of it.
+    pub fn read(&mut self, frame_hint: usize) -> io::Result<ReadOutcome> {
+        loop {
+            let buf = self.input.spare(frame_hint);
+            match self.stream.read(buf) {
+                Ok(0) => return Ok(ReadOutcome::Closed),
+                Ok(n) => self.input.commit(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(ReadOutcome::Open),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The size of the first buffered frame, if its prefix has arrived. Negative sizes are
+    /// returned as they are, for the caller to refuse.
+    pub fn next_frame_size(&self) -> Option<i32> {
+        let b = self.input.unread();
+        (b.len() >= SIZE_LEN).then(|| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    pub fn consume_frame(&mut self, size: usize) {
+        self.input.consume(SIZE_LEN + size);
+    }
+
+    pub fn pending_out(&self) -> usize {
+        self.out.len() - self.sent
+    }
+
+    /// Writes pending output until done or the socket would block.
+    pub fn write(&mut self) -> io::Result<()> {
+        while self.sent < self.out.len() {
+            match self.stream.write(&self.out[self.sent..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.sent = 0;
+        self.out.clear();
+        if self.out.capacity() > 4 << 20 {
+            self.out = Vec::new();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,228 @@
+//! The reactor: one mio `Poll` owning the listener and every connection (in a `Slab`, keyed
+//! by token). A turn of the loop reads every ready socket dry, handles each whole frame
+//! inline, then — like Redis before it sleeps — writes the turn's appends to the partition
+//! files once, and only then hands the turn's responses to the sockets.
+
+mod buffer;
+mod conn;
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token};
+use slab::Slab;
+
+use crate::broker::Broker;
+use conn::{Connection, ReadOutcome};
+
+const LISTENER: Token = Token(usize::MAX);
+/// Stop handling a connection's requests while this much output waits for its socket: a
+/// client that does not read its responses gets TCP back-pressure, not our memory.
+const OUTPUT_HIGH_WATER: usize = 8 << 20;
+
+pub struct Server {
+    poll: Poll,
+    listener: TcpListener,
+    conns: Slab<Connection>,
+    broker: Broker,
+    /// Connections with output produced this turn.
+    to_flush: Vec<usize>,
+}
+
+impl Server {
+    pub fn bind(broker: Broker) -> io::Result<Server> {
+        let poll = Poll::new()?;
+        let mut listener = TcpListener::bind(broker.config.listener)?;
+        poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+        Ok(Server { poll, listener, conns: Slab::new(), broker, to_flush: Vec::new() })
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn run(&mut self, started: Instant) -> io::Result<()> {
+        log::info!(
+            "listening on {} (node.id {}, advertised {}:{}, log dir {}, {} topics, {} partitions, started in {:.1} ms)",
+            self.local_addr()?,
+            self.broker.config.node_id,
+            self.broker.config.advertised_host,
+            self.broker.config.advertised_port,
+            self.broker.config.log_dir.display(),
+            self.broker.meta.topics().count(),
+            self.broker.logs.total_partitions(),
+            started.elapsed().as_secs_f64() * 1e3,
+        );
+        let mut events = Events::with_capacity(1024);
+        loop {
+            if let Err(e) = self.poll.poll(&mut events, None) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    LISTENER => self.accept(),
+                    Token(id) => {
+                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                            self.readable(id);
+                        }
+                        if ev.is_writable() {
+                            self.queue_flush(id);
+                        }
+                    }
+                }
+            }
+            self.end_turn();
+        }
+    }
+
+    fn accept(&mut self) {
+        loop {
+            match self.listener.accept() {
+                Ok((mut stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let entry = self.conns.vacant_entry();
+                    let token = Token(entry.key());
+                    if let Err(e) =
+                        self.poll.registry().register(&mut stream, token, Interest::READABLE)
+                    {
+                        log::warn!("cannot register connection from {peer}: {e}");
+                        continue;
+                    }
+                    log::debug!("accepted {peer} as connection {}", token.0);
+                    entry.insert(Connection::new(stream, peer));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // Out of descriptors, most likely: keep serving the connections we have.
+                    log::warn!("accept failed: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Reads what the socket has and handles every whole frame in it.
+    fn readable(&mut self, id: usize) {
+        let Some(conn) = self.conns.get_mut(id) else { return };
+        if conn.pending_out() >= OUTPUT_HIGH_WATER {
+            return; // resumed from `end_turn` once the output drains
+        }
+        let hint = conn.next_frame_size().map_or(0, |s| s.max(0) as usize + 4);
+        let outcome = conn.read(hint);
+        let result = self.handle_frames(id);
+        match (outcome, result) {
+            (_, Err(reason)) => self.close(id, &reason),
+            (Err(e), Ok(())) => self.close(id, &format!("read failed: {e}")),
+            (Ok(ReadOutcome::Closed), Ok(())) => {
+                // Answer what the peer sent before its FIN, then let go of it.
+                self.queue_flush(id);
+                self.close_after_flush(id);
+            }
+            (Ok(ReadOutcome::Open), Ok(())) => {}
+        }
+    }
+
+    fn handle_frames(&mut self, id: usize) -> Result<(), String> {
+        let max = self.broker.config.socket_request_max_bytes;
+        let Some(conn) = self.conns.get_mut(id) else { return Ok(()) };
+        let mut handled = false;
+        while conn.pending_out() < OUTPUT_HIGH_WATER {
+            let Some(size) = conn.next_frame_size() else { break };
+            if size < 0 || size as usize > max {
+                return Err(format!(
+                    "frame of {size} bytes is outside 0..={max} (socket.request.max.bytes)"
+                ));
+            }
+            let size = size as usize;
+            // Field by field, so the frame can borrow the input while responses go to output.
+            let Some(frame) = conn.input.unread().get(4..4 + size) else { break };
+            self.broker.handle(id, frame, &mut conn.out).map_err(|c| c.0)?;
+            conn.consume_frame(size);
+            handled = true;
+        }
+        conn.input.shrink_if_idle();
+        if handled {
+            self.queue_flush(id);
+        }
+        Ok(())
+    }
+
+    fn queue_flush(&mut self, id: usize) {
+        if let Some(conn) = self.conns.get_mut(id) {
+            if !conn.queued {
+                conn.queued = true;
+                self.to_flush.push(id);
+            }
+        }
+    }
+
+    fn close_after_flush(&mut self, id: usize) {
+        if let Some(conn) = self.conns.get_mut(id) {
+            if conn.pending_out() == 0 {
+                self.close(id, "");
+            } else {
+                // Keep it until its output is written; a peer that half-closed still reads.
+                let _ = conn.stream.shutdown(std::net::Shutdown::Read);
+            }
+        }
+    }
+
+    /// Writes the turn's appends, then sends the turn's responses.
+    fn end_turn(&mut self) {
+        for id in self.broker.end_turn() {
+            self.close(id, "its acknowledged append could not be written");
+        }
+        let mut i = 0;
+        while i < self.to_flush.len() {
+            let id = self.to_flush[i];
+            i += 1;
+            self.flush(id);
+        }
+        self.to_flush.clear();
+    }
+
+    fn flush(&mut self, id: usize) {
+        let Some(conn) = self.conns.get_mut(id) else { return };
+        conn.queued = false;
+        let was_blocked = conn.pending_out() >= OUTPUT_HIGH_WATER;
+        if let Err(e) = conn.write() {
+            self.close(id, &format!("write failed: {e}"));
+            return;
+        }
+        let pending = conn.pending_out();
+        let want_writable = pending > 0;
+        if want_writable != conn.writable_interest {
+            let interest = if want_writable {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            if let Err(e) = self.poll.registry().reregister(&mut conn.stream, Token(id), interest) {
+                self.close(id, &format!("reregister failed: {e}"));
+                return;
+            }
+            conn.writable_interest = want_writable;
+        }
+        if was_blocked && pending < OUTPUT_HIGH_WATER {
+            // It stopped reading at the high-water mark; edge-triggered readiness will not
+            // tell us again about bytes already waiting, so look now.
+            self.readable(id);
+        }
+    }
+
+    fn close(&mut self, id: usize, reason: &str) {
+        let Some(mut conn) = self.conns.try_remove(id) else { return };
+        if reason.is_empty() {
+            log::debug!("connection {id} from {} closed by peer", conn.peer);
+        } else {
+            log::warn!("closing connection from {}: {reason}", conn.peer);
+        }
+        let _ = self.poll.registry().deregister(&mut conn.stream);
+    }
+}
