@@ -8,6 +8,7 @@ mod conn;
 
 use std::io;
 use std::net::SocketAddr;
+use std::panic::{self, AssertUnwindSafe};
 use std::time::Instant;
 
 use mio::net::TcpListener;
@@ -142,7 +143,14 @@ impl Server {
             let size = size as usize;
             // Field by field, so the frame can borrow the input while responses go to output.
             let Some(frame) = conn.input.unread().get(4..4 + size) else { break };
-            self.broker.handle(id, frame, &mut conn.out).map_err(|c| c.0)?;
+            // A bug in one handler must cost one connection, not the broker.
+            let broker = &mut self.broker;
+            let out = &mut conn.out;
+            match panic::catch_unwind(AssertUnwindSafe(|| broker.handle(id, frame, out))) {
+                Ok(Ok(())) => {}
+                Ok(Err(close)) => return Err(close.0),
+                Err(_) => return Err("internal error handling its request".to_string()),
+            }
             conn.consume_frame(size);
             handled = true;
         }
