@@ -19,6 +19,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("socket.request.max.bytes", "104857600"),
     ("message.max.bytes", "1048588"),
     ("log.segment.bytes", "1073741824"),
+    ("auto.create.topics.enable", "true"),
+    ("num.partitions", "1"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +35,8 @@ pub struct Config {
     pub socket_request_max_bytes: usize,
     pub message_max_bytes: usize,
     pub log_segment_bytes: u64,
+    pub auto_create_topics_enable: bool,
+    pub num_partitions: i32,
 }
 
 fn default(key: &str) -> &'static str {
@@ -110,6 +114,13 @@ impl Config {
                 as usize,
             message_max_bytes: positive("message.max.bytes")? as usize,
             log_segment_bytes: positive("log.segment.bytes")? as u64,
+            auto_create_topics_enable: match get("auto.create.topics.enable").as_str() {
+                "true" => true,
+                "false" => false,
+                v => return Err(format!("auto.create.topics.enable: '{v}' is not true or false")),
+            },
+            num_partitions: i32::try_from(positive("num.partitions")?)
+                .map_err(|_| "num.partitions out of range")?,
         })
     }
 

@@ -1,13 +1,11 @@
 //! Topics sorted by name, partitions in index order, paged by `response_partition_limit`.
 //! An empty topic list describes every topic, as Kafka does.
 
-use super::{Broker, HandlerResult, Reply};
+use super::{Broker, HandlerResult, Reply, ALL_TOPIC_OPERATIONS};
 use crate::protocol::codec::{Reader, ZERO_UUID};
 use crate::protocol::describe_topic_partitions::*;
 use crate::protocol::error;
 
-/// Every operation allowed (READ..ALTER_CONFIGS): there is no authorizer.
-const ALL_TOPIC_OPERATIONS: i32 = 0x0df8;
 /// Kafka's cap on `response_partition_limit` (`max.request.partition.size.limit`).
 const MAX_PARTITION_LIMIT: i32 = 2000;
 

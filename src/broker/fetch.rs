@@ -1,6 +1,8 @@
 //! Reads whole stored batches from the batch holding `fetch_offset` on, as they are on disk.
 //! Each partition takes at most `partition_max_bytes` and the response at most `max_bytes`,
 //! except that the first batch found is always returned whole so a consumer can progress.
+//! A fetch that finds fewer than `min_bytes` waits up to `max_wait_ms` for more (see
+//! `waiting`).
 
 use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
@@ -17,6 +19,8 @@ pub fn handle(
     b.scratch.clear();
     let mut budget = if req.max_bytes <= 0 { i32::MAX as usize } else { req.max_bytes as usize };
     let mut responses = Vec::with_capacity(req.topics.len());
+    let mut watch = Vec::new();
+    let mut any_error = false;
     for t in &req.topics {
         let topic =
             if version >= 13 { b.meta.topic_by_id(&t.topic_id) } else { b.meta.topic(t.topic) };
@@ -28,12 +32,15 @@ pub fn handle(
                 .filter(|t| t.partition(p.partition).is_some())
                 .and_then(|t| b.logs.find(&t.name, p.partition));
             let Some(log) = log else {
+                any_error = true;
                 partitions.push(empty(p.partition, unknown, -1, -1));
                 continue;
             };
+            watch.push(log);
             let log = b.logs.get_mut(log);
             let (start, end) = (log.log_start_offset(), log.log_end_offset());
             if p.fetch_offset < start || p.fetch_offset > end {
+                any_error = true;
                 partitions.push(empty(p.partition, error::OFFSET_OUT_OF_RANGE, end, start));
                 continue;
             }
@@ -42,6 +49,7 @@ pub fn handle(
             if p.fetch_offset < end && (limit > 0 || at == 0) {
                 if let Err(e) = log.read(p.fetch_offset, limit, &mut b.scratch) {
                     log::error!("{}: read failed: {e}", log.dir().display());
+                    any_error = true;
                     partitions.push(empty(p.partition, error::KAFKA_STORAGE_ERROR, end, start));
                     continue;
                 }
@@ -53,6 +61,12 @@ pub fn handle(
             });
         }
         responses.push(FetchableTopicResponse { topic: t.topic, topic_id: t.topic_id, partitions });
+    }
+    // Kafka answers at once when there is nothing to wait for, an error to report, or enough.
+    if !watch.is_empty() && !any_error && b.scratch.len() < req.min_bytes.max(0) as usize {
+        if let Some(deadline) = b.wait_deadline(req.max_wait_ms) {
+            return Ok(Reply::Park { deadline, watch });
+        }
     }
     FetchResponse {
         throttle_time_ms: 0,

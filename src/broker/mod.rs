@@ -9,18 +9,21 @@
 mod api_versions;
 mod describe_topic_partitions;
 mod fetch;
+mod metadata;
 mod produce;
+mod waiting;
 
 use std::io;
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::metadata::{self, log::MetadataLog, Cache};
+use crate::metadata::{self as kraft, log::MetadataLog, Cache};
 use crate::protocol::apis::{self, ApiSpec};
 use crate::protocol::codec::{DecodeError, Put, Reader};
 use crate::protocol::header::{self, RequestHeader};
 use crate::protocol::{api_versions::ApiVersionsResponse, error};
 use crate::storage::{LogConfig, LogId, LogManager};
+use crate::uuid::Uuid;
 
 /// What a handler did with a request it decoded.
 pub enum Reply {
@@ -28,6 +31,27 @@ pub enum Reply {
     Sent,
     /// The request wants no response (Produce with acks=0).
     Silent,
+    /// The request must wait until `deadline` or an append to one of `watch`.
+    Park { deadline: Instant, watch: Vec<LogId> },
+}
+
+/// What became of a request frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// Answered (or needing no answer): the connection's next request may be handled.
+    Done,
+    /// Waiting: handle nothing more from this connection until its answer comes from
+    /// [`Broker::end_turn`].
+    Parked,
+}
+
+/// What the end of a turn asks of the event loop.
+#[derive(Default)]
+pub struct TurnEnd {
+    /// Connections to close before anything more is sent to them.
+    pub close: Vec<usize>,
+    /// Answers to parked requests, each a whole response frame, for their connections.
+    pub ready: Vec<(usize, Vec<u8>)>,
 }
 
 /// The reason a connection must be closed, for the log line.
@@ -44,6 +68,11 @@ pub struct Broker {
     scratch: Vec<u8>,
     /// (connection, log) for every append acknowledged this turn.
     turn_acks: Vec<(usize, LogId)>,
+    waiting: waiting::Waiting,
+    /// While a parked request is handled again: the deadline it already had.
+    rehandle_deadline: Option<Instant>,
+    written: Vec<LogId>,
+    failed: Vec<LogId>,
 }
 
 impl Broker {
@@ -51,7 +80,7 @@ impl Broker {
     /// every partition it names.
     pub fn open(config: Config) -> io::Result<Broker> {
         let started = Instant::now();
-        let props = metadata::format_log_dir(&config.log_dir, config.node_id)?;
+        let props = kraft::format_log_dir(&config.log_dir, config.node_id)?;
         if props.node_id != config.node_id {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -63,7 +92,7 @@ impl Broker {
                 ),
             ));
         }
-        let (meta, meta_log) = metadata::load(&config.log_dir)?;
+        let (meta, meta_log) = kraft::load(&config.log_dir)?;
         let mut logs =
             LogManager::new(&config.log_dir, LogConfig { segment_bytes: config.log_segment_bytes });
         for t in meta.topics() {
@@ -80,11 +109,20 @@ impl Broker {
             logs,
             scratch: Vec::new(),
             turn_acks: Vec::new(),
+            waiting: waiting::Waiting::default(),
+            rehandle_deadline: None,
+            written: Vec::new(),
+            failed: Vec::new(),
         })
     }
 
     /// Handles one request frame (without its size prefix) from connection `conn`.
-    pub fn handle(&mut self, conn: usize, frame: &[u8], out: &mut Vec<u8>) -> Result<(), Close> {
+    pub fn handle(
+        &mut self,
+        conn: usize,
+        frame: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Handled, Close> {
         let mut r = Reader::new(frame);
         let (api_key, api_version, correlation_id) =
             RequestHeader::decode_prefix(&mut r.clone())
@@ -98,7 +136,7 @@ impl Broker {
                 let at = begin_response(out, correlation_id, false);
                 api_versions_error(error::UNSUPPORTED_VERSION).encode(0, out);
                 finish_response(out, at);
-                return Ok(());
+                return Ok(Handled::Done);
             }
             return Err(Close(format!("{} v{api_version} is not supported", spec.name)));
         }
@@ -113,6 +151,7 @@ impl Broker {
         let result = match api_key {
             apis::PRODUCE => produce::handle(self, conn, &mut r, api_version, out),
             apis::FETCH => fetch::handle(self, &mut r, api_version, out),
+            apis::METADATA => metadata::handle(self, &mut r, api_version, out),
             apis::API_VERSIONS => api_versions::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_TOPIC_PARTITIONS => {
                 describe_topic_partitions::handle(self, &mut r, api_version, out)
@@ -122,6 +161,11 @@ impl Broker {
         match result {
             Ok(Reply::Sent) => finish_response(out, at),
             Ok(Reply::Silent) => out.truncate(at),
+            Ok(Reply::Park { deadline, watch }) => {
+                out.truncate(at);
+                self.waiting.park(waiting::Parked { conn, deadline, watch, frame: frame.to_vec() });
+                return Ok(Handled::Parked);
+            }
             Err(e) => {
                 out.truncate(body_at);
                 if !error_body(spec, api_version, error::INVALID_REQUEST, out) {
@@ -136,26 +180,100 @@ impl Broker {
                 finish_response(out, at);
             }
         }
-        Ok(())
+        Ok(Handled::Done)
     }
 
-    /// Writes this turn's appends to the files. Returns the connections that were told of an
-    /// append that could not be written: they must be closed before anything more is sent, so
-    /// the client never sees that acknowledgement and retries.
-    pub fn end_turn(&mut self) -> Vec<usize> {
-        let failed = self.logs.flush();
-        let mut close = Vec::new();
-        if !failed.is_empty() {
-            for (conn, log) in &self.turn_acks {
-                if failed.contains(log) && !close.contains(conn) {
-                    close.push(*conn);
-                }
+    /// Creates a topic: records it in the metadata log (synced to disk) as Kafka's controller
+    /// would, applies it to the cache, and opens its partition logs. Errors are Kafka codes.
+    pub fn create_topic(&mut self, name: &str, partitions: i32) -> Result<Uuid, (i16, String)> {
+        kraft::validate_topic_name(name).map_err(|m| (error::INVALID_TOPIC_EXCEPTION, m))?;
+        if self.meta.topic(name).is_some() {
+            return Err((error::TOPIC_ALREADY_EXISTS, format!("Topic '{name}' already exists.")));
+        }
+        if partitions <= 0 {
+            return Err((
+                error::INVALID_PARTITIONS,
+                "Number of partitions must be larger than 0.".into(),
+            ));
+        }
+        let topic_id = crate::uuid::random();
+        let recs = kraft::topic_records(name, topic_id, partitions, self.config.node_id);
+        if let Err(e) = self.meta_log.append(&recs) {
+            log::error!("cannot record topic {name} in the metadata log: {e}");
+            return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
+        }
+        for rec in recs {
+            self.meta.apply(rec);
+        }
+        for p in 0..partitions {
+            if let Err(e) = self.logs.open(name, &topic_id, p) {
+                log::error!("cannot create the log of {name}-{p}: {e}");
+                return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
             }
         }
-        self.turn_acks.clear();
-        close
+        log::info!("created topic {name} with {partitions} partitions");
+        Ok(topic_id)
+    }
+
+    /// Writes this turn's appends to the files, then answers the parked requests that the
+    /// appends or the clock have made due. Connections told of an append that could not be
+    /// written are to be closed before anything more is sent to them, so the client never sees
+    /// that acknowledgement and retries.
+    pub fn end_turn(&mut self) -> TurnEnd {
+        let mut end = TurnEnd::default();
+        self.written.clear();
+        self.failed.clear();
+        self.logs.flush(&mut self.written, &mut self.failed);
+        for (conn, log) in self.turn_acks.drain(..) {
+            if self.failed.contains(&log) && !end.close.contains(&conn) {
+                end.close.push(conn);
+            }
+        }
+        if !self.waiting.is_empty() {
+            let now = Instant::now();
+            for p in self.waiting.due(now, &self.written) {
+                self.rehandle_deadline = Some(p.deadline);
+                let mut out = Vec::new();
+                match self.handle(p.conn, &p.frame, &mut out) {
+                    Ok(Handled::Done) => end.ready.push((p.conn, out)),
+                    Ok(Handled::Parked) => {}
+                    Err(Close(reason)) => {
+                        log::warn!("parked request failed: {reason}");
+                        end.close.push(p.conn);
+                    }
+                }
+                self.rehandle_deadline = None;
+            }
+        }
+        end
+    }
+
+    /// How long the event loop may sleep before a parked request is due.
+    pub fn next_timeout(&self) -> Option<std::time::Duration> {
+        let now = Instant::now();
+        self.waiting.next_deadline().map(|d| waiting::until(d, now))
+    }
+
+    /// Forgets whatever connection `conn` was waiting for.
+    pub fn connection_closed(&mut self, conn: usize) {
+        self.waiting.forget(conn);
+    }
+
+    /// The deadline of a request that may wait `max_wait_ms` from now; `None` if it may not
+    /// wait at all (no wait asked, or a parked request whose time is up).
+    fn wait_deadline(&self, max_wait_ms: i32) -> Option<Instant> {
+        let now = Instant::now();
+        let deadline = match self.rehandle_deadline {
+            Some(d) => d,
+            None if max_wait_ms > 0 => now + std::time::Duration::from_millis(max_wait_ms as u64),
+            None => return None,
+        };
+        (deadline > now).then_some(deadline)
     }
 }
+
+/// Every topic operation (READ through ALTER_CONFIGS) allowed: there is no authorizer.
+pub(crate) const ALL_TOPIC_OPERATIONS: i32 = 0x0df8;
 
 fn api_versions_error(code: i16) -> ApiVersionsResponse<'static> {
     ApiVersionsResponse { error_code: code, api_keys: apis::SUPPORTED, throttle_time_ms: 0 }

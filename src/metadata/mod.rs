@@ -90,6 +90,27 @@ pub fn format_log_dir(log_dir: &Path, node_id: i32) -> io::Result<MetaProperties
     Ok(props)
 }
 
+/// Kafka's topic name rules (`org.apache.kafka.common.internals.Topic#validate`).
+pub fn validate_topic_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("Topic name is illegal, it can't be empty".into());
+    }
+    if name == "." || name == ".." {
+        return Err("Topic name cannot be \".\" or \"..\"".into());
+    }
+    if name.len() > 249 {
+        return Err(format!(
+            "Topic name is illegal, it can't be longer than 249 characters, topic name: {name}"
+        ));
+    }
+    if !name.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-')) {
+        return Err(format!(
+            "Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+        ));
+    }
+    Ok(())
+}
+
 /// The records that create topic `name` with `partitions` partitions led by `node_id`.
 pub fn topic_records(
     name: &str,

@@ -5,6 +5,8 @@
 
 pub const PRODUCE: i16 = 0;
 pub const FETCH: i16 = 1;
+pub const LIST_OFFSETS: i16 = 2;
+pub const METADATA: i16 = 3;
 pub const API_VERSIONS: i16 = 18;
 pub const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
 

@@ -9,4 +9,5 @@ pub mod header;
 pub mod api_versions;
 pub mod describe_topic_partitions;
 pub mod fetch;
+pub mod metadata;
 pub mod produce;

@@ -19,6 +19,10 @@ pub struct Connection {
     pub writable_interest: bool,
     /// Already on the loop's list of connections to flush this turn.
     pub queued: bool,
+    /// Its current request waits in the broker; nothing more is handled until it is answered.
+    pub parked: bool,
+    /// The peer shut down its side; close once everything is answered.
+    pub peer_closed: bool,
 }
 
 /// What reading found.
@@ -42,6 +46,8 @@ impl Connection {
             sent: 0,
             writable_interest: false,
             queued: false,
+            parked: false,
+            peer_closed: false,
         }
     }
 

@@ -2,6 +2,11 @@
 //! by token). A turn of the loop reads every ready socket dry, handles each whole frame
 //! inline, then — like Redis before it sleeps — writes the turn's appends to the partition
 //! files once, and only then hands the turn's responses to the sockets.
+//!
+//! A connection stops being read while its request is parked (a Fetch waiting for data) or
+//! while too much of its output is unsent; it is put on the `resume` list when that ends and
+//! read again at the start of the next turn, never in the middle of one, so that no response
+//! can reach a socket before the appends it acknowledges reach their files.
 
 mod buffer;
 mod conn;
@@ -9,13 +14,13 @@ mod conn;
 use std::io;
 use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 
-use crate::broker::Broker;
+use crate::broker::{Broker, Handled};
 use conn::{Connection, ReadOutcome};
 
 const LISTENER: Token = Token(usize::MAX);
@@ -30,6 +35,8 @@ pub struct Server {
     broker: Broker,
     /// Connections with output produced this turn.
     to_flush: Vec<usize>,
+    /// Connections to read and handle again at the start of the next turn.
+    resume: Vec<usize>,
 }
 
 impl Server {
@@ -37,7 +44,14 @@ impl Server {
         let poll = Poll::new()?;
         let mut listener = TcpListener::bind(broker.config.listener)?;
         poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
-        Ok(Server { poll, listener, conns: Slab::new(), broker, to_flush: Vec::new() })
+        Ok(Server {
+            poll,
+            listener,
+            conns: Slab::new(),
+            broker,
+            to_flush: Vec::new(),
+            resume: Vec::new(),
+        })
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -58,11 +72,18 @@ impl Server {
         );
         let mut events = Events::with_capacity(1024);
         loop {
-            if let Err(e) = self.poll.poll(&mut events, None) {
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
+            let timeout = if self.resume.is_empty() {
+                self.broker.next_timeout()
+            } else {
+                Some(Duration::ZERO)
+            };
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
                 }
-                return Err(e);
+            }
+            for id in std::mem::take(&mut self.resume) {
+                self.readable(id);
             }
             for ev in events.iter() {
                 match ev.token() {
@@ -108,11 +129,16 @@ impl Server {
         }
     }
 
+    /// Whether a connection must not be read now; it is resumed when that changes.
+    fn held(conn: &Connection) -> bool {
+        conn.parked || conn.pending_out() >= OUTPUT_HIGH_WATER
+    }
+
     /// Reads what the socket has and handles every whole frame in it.
     fn readable(&mut self, id: usize) {
         let Some(conn) = self.conns.get_mut(id) else { return };
-        if conn.pending_out() >= OUTPUT_HIGH_WATER {
-            return; // resumed from `end_turn` once the output drains
+        if Self::held(conn) {
+            return;
         }
         let hint = conn.next_frame_size().map_or(0, |s| s.max(0) as usize + 4);
         let outcome = conn.read(hint);
@@ -120,11 +146,7 @@ impl Server {
         match (outcome, result) {
             (_, Err(reason)) => self.close(id, &reason),
             (Err(e), Ok(())) => self.close(id, &format!("read failed: {e}")),
-            (Ok(ReadOutcome::Closed), Ok(())) => {
-                // Answer what the peer sent before its FIN, then let go of it.
-                self.queue_flush(id);
-                self.close_after_flush(id);
-            }
+            (Ok(ReadOutcome::Closed), Ok(())) => self.close_after_flush(id),
             (Ok(ReadOutcome::Open), Ok(())) => {}
         }
     }
@@ -133,7 +155,7 @@ impl Server {
         let max = self.broker.config.socket_request_max_bytes;
         let Some(conn) = self.conns.get_mut(id) else { return Ok(()) };
         let mut handled = false;
-        while conn.pending_out() < OUTPUT_HIGH_WATER {
+        while !Self::held(conn) {
             let Some(size) = conn.next_frame_size() else { break };
             if size < 0 || size as usize > max {
                 return Err(format!(
@@ -147,12 +169,12 @@ impl Server {
             let broker = &mut self.broker;
             let out = &mut conn.out;
             match panic::catch_unwind(AssertUnwindSafe(|| broker.handle(id, frame, out))) {
-                Ok(Ok(())) => {}
+                Ok(Ok(Handled::Done)) => handled = true,
+                Ok(Ok(Handled::Parked)) => conn.parked = true,
                 Ok(Err(close)) => return Err(close.0),
                 Err(_) => return Err("internal error handling its request".to_string()),
             }
             conn.consume_frame(size);
-            handled = true;
         }
         conn.input.shrink_if_idle();
         if handled {
@@ -170,26 +192,32 @@ impl Server {
         }
     }
 
+    /// The peer closed its side: answer what it sent before, then let go of it.
     fn close_after_flush(&mut self, id: usize) {
         if let Some(conn) = self.conns.get_mut(id) {
-            if conn.pending_out() == 0 {
+            if conn.pending_out() == 0 && !conn.parked {
                 self.close(id, "");
             } else {
-                // Keep it until its output is written; a peer that half-closed still reads.
-                let _ = conn.stream.shutdown(std::net::Shutdown::Read);
+                conn.peer_closed = true;
             }
         }
     }
 
     /// Writes the turn's appends, then sends the turn's responses.
     fn end_turn(&mut self) {
-        for id in self.broker.end_turn() {
+        let end = self.broker.end_turn();
+        for id in end.close {
             self.close(id, "its acknowledged append could not be written");
         }
-        let mut i = 0;
-        while i < self.to_flush.len() {
+        for (id, frame) in end.ready {
+            let Some(conn) = self.conns.get_mut(id) else { continue };
+            conn.out.extend_from_slice(&frame);
+            conn.parked = false;
+            self.queue_flush(id);
+            self.resume.push(id);
+        }
+        for i in 0..self.to_flush.len() {
             let id = self.to_flush[i];
-            i += 1;
             self.flush(id);
         }
         self.to_flush.clear();
@@ -198,12 +226,16 @@ impl Server {
     fn flush(&mut self, id: usize) {
         let Some(conn) = self.conns.get_mut(id) else { return };
         conn.queued = false;
-        let was_blocked = conn.pending_out() >= OUTPUT_HIGH_WATER;
+        let was_held = conn.pending_out() >= OUTPUT_HIGH_WATER;
         if let Err(e) = conn.write() {
             self.close(id, &format!("write failed: {e}"));
             return;
         }
         let pending = conn.pending_out();
+        if conn.peer_closed && pending == 0 && !conn.parked {
+            self.close(id, "");
+            return;
+        }
         let want_writable = pending > 0;
         if want_writable != conn.writable_interest {
             let interest = if want_writable {
@@ -217,15 +249,14 @@ impl Server {
             }
             conn.writable_interest = want_writable;
         }
-        if was_blocked && pending < OUTPUT_HIGH_WATER {
-            // It stopped reading at the high-water mark; edge-triggered readiness will not
-            // tell us again about bytes already waiting, so look now.
-            self.readable(id);
+        if was_held && pending < OUTPUT_HIGH_WATER {
+            self.resume.push(id);
         }
     }
 
     fn close(&mut self, id: usize, reason: &str) {
         let Some(mut conn) = self.conns.try_remove(id) else { return };
+        self.broker.connection_closed(id);
         if reason.is_empty() {
             log::debug!("connection {id} from {} closed by peer", conn.peer);
         } else {

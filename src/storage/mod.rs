@@ -97,21 +97,23 @@ impl LogManager {
         log.append(batch)
     }
 
-    /// Writes every pending append to its file. Partitions whose write failed are rolled back
-    /// to what is on disk and returned, so their acknowledgements can be withdrawn.
-    pub fn flush(&mut self) -> Vec<LogId> {
-        let mut failed = Vec::new();
+    /// Writes every pending append to its file. The logs written are added to `written`;
+    /// those whose write failed are rolled back to what is on disk and added to `failed`
+    /// instead, so their acknowledgements can be withdrawn.
+    pub fn flush(&mut self, written: &mut Vec<LogId>, failed: &mut Vec<LogId>) {
         for id in self.dirty.drain(..) {
             let Some(log) = self.logs[id].as_mut() else { continue };
-            if let Err(e) = log.flush() {
-                log::error!(
-                    "{}: write failed, appends of this turn withdrawn: {e}",
-                    log.dir().display()
-                );
-                failed.push(id);
+            match log.flush() {
+                Ok(()) => written.push(id),
+                Err(e) => {
+                    log::error!(
+                        "{}: write failed, appends of this turn withdrawn: {e}",
+                        log.dir().display()
+                    );
+                    failed.push(id);
+                }
             }
         }
-        failed
     }
 
     pub fn total_partitions(&self) -> usize {
