@@ -7,8 +7,12 @@
 //! sends any response of the turn, which is what makes an acknowledgement mean "in the file".
 
 mod api_versions;
+mod create_topics;
+mod delete_topics;
 mod describe_topic_partitions;
 mod fetch;
+mod init_producer_id;
+mod list_offsets;
 mod metadata;
 mod produce;
 mod waiting;
@@ -73,6 +77,8 @@ pub struct Broker {
     rehandle_deadline: Option<Instant>,
     written: Vec<LogId>,
     failed: Vec<LogId>,
+    /// Producer ids recorded in the metadata log and not yet handed out.
+    producer_ids: std::ops::Range<i64>,
 }
 
 impl Broker {
@@ -113,6 +119,7 @@ impl Broker {
             rehandle_deadline: None,
             written: Vec::new(),
             failed: Vec::new(),
+            producer_ids: 0..0,
         })
     }
 
@@ -151,7 +158,11 @@ impl Broker {
         let result = match api_key {
             apis::PRODUCE => produce::handle(self, conn, &mut r, api_version, out),
             apis::FETCH => fetch::handle(self, &mut r, api_version, out),
+            apis::LIST_OFFSETS => list_offsets::handle(self, &mut r, api_version, out),
             apis::METADATA => metadata::handle(self, &mut r, api_version, out),
+            apis::CREATE_TOPICS => create_topics::handle(self, &mut r, api_version, out),
+            apis::DELETE_TOPICS => delete_topics::handle(self, &mut r, api_version, out),
+            apis::INIT_PRODUCER_ID => init_producer_id::handle(self, &mut r, api_version, out),
             apis::API_VERSIONS => api_versions::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_TOPIC_PARTITIONS => {
                 describe_topic_partitions::handle(self, &mut r, api_version, out)
@@ -212,6 +223,49 @@ impl Broker {
             }
         }
         log::info!("created topic {name} with {partitions} partitions");
+        Ok(topic_id)
+    }
+
+    /// Hands out a producer id, recording a new block of them in the metadata log when the
+    /// current one is used up.
+    pub fn next_producer_id(&mut self) -> Result<i64, i16> {
+        const BLOCK: i64 = 1000;
+        if self.producer_ids.is_empty() {
+            let start = self.meta.next_producer_id();
+            let rec = kraft::MetadataRecord::ProducerIds {
+                broker_id: self.config.node_id,
+                broker_epoch: -1,
+                next_producer_id: start + BLOCK,
+            };
+            if let Err(e) = self.meta_log.append(std::slice::from_ref(&rec)) {
+                log::error!("cannot record producer ids in the metadata log: {e}");
+                return Err(error::KAFKA_STORAGE_ERROR);
+            }
+            self.meta.apply(rec);
+            self.producer_ids = start..start + BLOCK;
+        }
+        Ok(self.producer_ids.next().expect("a block was just taken"))
+    }
+
+    /// Deletes a topic: a RemoveTopicRecord in the metadata log, then its partition logs.
+    pub fn delete_topic(&mut self, name: &str) -> Result<Uuid, (i16, String)> {
+        let Some(topic_id) = self.meta.topic(name).map(|t| t.topic_id) else {
+            return Err((
+                error::UNKNOWN_TOPIC_OR_PARTITION,
+                format!("Topic {name} does not exist."),
+            ));
+        };
+        let rec = kraft::MetadataRecord::RemoveTopic { topic_id };
+        if let Err(e) = self.meta_log.append(std::slice::from_ref(&rec)) {
+            log::error!("cannot record the deletion of {name} in the metadata log: {e}");
+            return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
+        }
+        self.meta.apply(rec);
+        if let Err(e) = self.logs.remove_topic(name) {
+            // The topic is gone from the metadata either way; Kafka, too, deletes files later.
+            log::warn!("deleted topic {name}, but removing its files failed: {e}");
+        }
+        log::info!("deleted topic {name}");
         Ok(topic_id)
     }
 

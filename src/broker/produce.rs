@@ -6,7 +6,7 @@ use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::produce::*;
 use crate::records;
-use crate::storage::LogId;
+use crate::storage::{Appended, LogId};
 
 pub fn handle(
     b: &mut Broker,
@@ -77,8 +77,12 @@ fn append(
     let mut base_offset = None;
     for (_, batch) in records::batches(records).flatten() {
         match b.logs.append(log, batch) {
-            Ok(o) => {
+            Ok(Appended::At(o) | Appended::Duplicate(o)) => {
                 base_offset.get_or_insert(o);
+            }
+            Ok(Appended::Rejected(code, why)) => {
+                log::debug!("produce to {}: {why}", b.logs.get(log).dir().display());
+                return fail(code, why);
             }
             Err(e) => {
                 log::error!("produce to {}: {e}", b.logs.get(log).dir().display());

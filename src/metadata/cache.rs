@@ -47,6 +47,8 @@ pub struct Cache {
     topics: BTreeMap<String, TopicMeta>,
     names_by_id: HashMap<Uuid, String>,
     features: BTreeMap<String, i16>,
+    /// The first producer id no block has been handed out for.
+    next_producer_id: i64,
 }
 
 impl Cache {
@@ -65,6 +67,10 @@ impl Cache {
 
     pub fn feature_level(&self, name: &str) -> Option<i16> {
         self.features.get(name).copied()
+    }
+
+    pub fn next_producer_id(&self) -> i64 {
+        self.next_producer_id
     }
 
     pub fn partition_count(&self) -> usize {
@@ -100,6 +106,9 @@ impl Cache {
                 if let Some(name) = self.names_by_id.remove(&topic_id) {
                     self.topics.remove(&name);
                 }
+            }
+            MetadataRecord::ProducerIds { next_producer_id, .. } => {
+                self.next_producer_id = self.next_producer_id.max(next_producer_id);
             }
             MetadataRecord::Other { api_key, version } => {
                 log::trace!("metadata record type {api_key} v{version} skipped");

@@ -12,6 +12,7 @@ pub const PARTITION_RECORD: u32 = 3;
 pub const PARTITION_CHANGE_RECORD: u32 = 5;
 pub const REMOVE_TOPIC_RECORD: u32 = 9;
 pub const FEATURE_LEVEL_RECORD: u32 = 12;
+pub const PRODUCER_IDS_RECORD: u32 = 15;
 
 const FRAME_VERSION: u32 = 1;
 
@@ -44,6 +45,7 @@ pub enum MetadataRecord {
     Partition(PartitionRecord),
     PartitionChange(PartitionChangeRecord),
     RemoveTopic { topic_id: Uuid },
+    ProducerIds { broker_id: i32, broker_epoch: i64, next_producer_id: i64 },
     Other { api_key: u32, version: u32 },
 }
 
@@ -98,6 +100,11 @@ impl MetadataRecord {
                 MetadataRecord::PartitionChange(c)
             }
             REMOVE_TOPIC_RECORD => MetadataRecord::RemoveTopic { topic_id: r.uuid()? },
+            PRODUCER_IDS_RECORD => MetadataRecord::ProducerIds {
+                broker_id: r.i32()?,
+                broker_epoch: r.i64()?,
+                next_producer_id: r.i64()?,
+            },
             _ => MetadataRecord::Other { api_key, version },
         };
         Ok(rec)
@@ -161,6 +168,12 @@ impl MetadataRecord {
                 head(out, REMOVE_TOPIC_RECORD, 0);
                 out.put_uuid(topic_id);
             }
+            MetadataRecord::ProducerIds { broker_id, broker_epoch, next_producer_id } => {
+                head(out, PRODUCER_IDS_RECORD, 0);
+                out.put_i32(*broker_id);
+                out.put_i64(*broker_epoch);
+                out.put_i64(*next_producer_id);
+            }
             MetadataRecord::Other { .. } => panic!("cannot encode an unknown metadata record"),
         }
         out.put_empty_tags(true);
@@ -198,6 +211,7 @@ mod tests {
                 replicas: None,
             }),
             MetadataRecord::RemoveTopic { topic_id: [7; 16] },
+            MetadataRecord::ProducerIds { broker_id: 1, broker_epoch: -1, next_producer_id: 2000 },
         ];
         for rec in recs {
             let mut b = Vec::new();

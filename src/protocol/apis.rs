@@ -8,6 +8,9 @@ pub const FETCH: i16 = 1;
 pub const LIST_OFFSETS: i16 = 2;
 pub const METADATA: i16 = 3;
 pub const API_VERSIONS: i16 = 18;
+pub const CREATE_TOPICS: i16 = 19;
+pub const DELETE_TOPICS: i16 = 20;
+pub const INIT_PRODUCER_ID: i16 = 22;
 pub const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
 
 #[derive(Debug, Clone, Copy)]

@@ -2,6 +2,7 @@
 //! `partition.metadata` and segments named by base offset.
 
 mod partition;
+mod producers;
 pub mod segment;
 
 use std::collections::HashMap;
@@ -9,7 +10,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use partition::PartitionLog;
+pub use partition::{Appended, PartitionLog};
 
 use crate::uuid::{self, Uuid};
 
@@ -88,8 +89,9 @@ impl LogManager {
         self.logs[id].as_mut().expect("log ids handed out refer to open logs")
     }
 
-    /// Appends one validated batch, returning its base offset; written at the next `flush`.
-    pub fn append(&mut self, id: LogId, batch: &[u8]) -> io::Result<i64> {
+    /// Appends one validated batch, or finds it already appended by its producer; written at
+    /// the next `flush`.
+    pub fn append(&mut self, id: LogId, batch: &[u8]) -> io::Result<Appended> {
         let log = self.logs[id].as_mut().expect("open log");
         if !log.has_pending() {
             self.dirty.push(id);
@@ -114,6 +116,18 @@ impl LogManager {
                 }
             }
         }
+    }
+
+    /// Closes the logs of `topic` and removes their directories.
+    pub fn remove_topic(&mut self, topic: &str) -> io::Result<()> {
+        let Some(ids) = self.by_topic.remove(topic) else { return Ok(()) };
+        self.dirty.retain(|d| !ids.contains(d));
+        for id in ids {
+            if let Some(log) = self.logs[id].take() {
+                fs::remove_dir_all(log.dir())?;
+            }
+        }
+        Ok(())
     }
 
     pub fn total_partitions(&self) -> usize {

@@ -6,6 +6,7 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use super::producers::{Check, Producers};
 use super::segment;
 use super::LogConfig;
 use crate::records::{self, BatchHeader};
@@ -70,6 +71,18 @@ pub struct PartitionLog {
     /// The log end offset of what is on disk; `log_end_offset` runs ahead while appends wait.
     flushed_end_offset: i64,
     pending: Vec<u8>,
+    producers: Producers,
+}
+
+/// What became of an appended batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Written at this base offset.
+    At(i64),
+    /// Its producer had already written it, at this base offset.
+    Duplicate(i64),
+    /// Refused by producer state checks, with a Kafka error code.
+    Rejected(i16, &'static str),
 }
 
 fn open_file(path: &Path) -> io::Result<File> {
@@ -100,7 +113,10 @@ impl PartitionLog {
         let mut end = active.base_offset;
         let mut entries = Vec::new();
         let mut last_indexed = None;
+        // Producer state is rebuilt from the active segment (Kafka would use its snapshots).
+        let mut producers = Producers::default();
         let valid = segment::scan(&active.file, 0, active.size, RECOVERY_CHUNK, |pos, h| {
+            producers.record(h, h.base_offset);
             if last_indexed.is_none_or(|p| pos >= p + INDEX_INTERVAL) {
                 entries.push(IndexEntry { base_offset: h.base_offset, position: pos });
                 last_indexed = Some(pos);
@@ -128,6 +144,7 @@ impl PartitionLog {
             log_end_offset: end,
             flushed_end_offset: end,
             pending: Vec::new(),
+            producers,
         })
     }
 
@@ -152,10 +169,15 @@ impl PartitionLog {
         self.segments.last_mut().expect("a log always has an active segment")
     }
 
-    /// Takes a validated batch, gives it the next offsets, and buffers it. Returns the base
-    /// offset assigned.
-    pub fn append(&mut self, batch: &[u8]) -> io::Result<i64> {
+    /// Takes a validated batch, checks it against its producer's state, gives it the next
+    /// offsets, and buffers it.
+    pub fn append(&mut self, batch: &[u8]) -> io::Result<Appended> {
         let h = BatchHeader::parse(batch).expect("appended batches are validated");
+        match self.producers.check(&h) {
+            Check::Append => {}
+            Check::Duplicate(at) => return Ok(Appended::Duplicate(at)),
+            Check::Reject(code, why) => return Ok(Appended::Rejected(code, why)),
+        }
         let active_size = self.active().size + self.pending.len() as u64;
         if active_size > 0 && active_size + batch.len() as u64 > self.config.segment_bytes {
             self.roll()?;
@@ -167,7 +189,8 @@ impl PartitionLog {
         records::set_base_offset(&mut self.pending[at..], base);
         self.active().note_batch(base, position);
         self.log_end_offset = base + i64::from(h.last_offset_delta) + 1;
-        Ok(base)
+        self.producers.record(&h, base);
+        Ok(Appended::At(base))
     }
 
     fn roll(&mut self) -> io::Result<()> {
@@ -207,6 +230,7 @@ impl PartitionLog {
                 }
                 self.log_end_offset = self.flushed_end_offset;
                 self.pending.clear();
+                self.producers.clear();
                 Err(e)
             }
         }
@@ -257,6 +281,65 @@ impl PartitionLog {
     }
 }
 
+impl PartitionLog {
+    /// The first record whose timestamp is at least `ts`: (offset, timestamp).
+    pub fn offset_for_timestamp(&mut self, ts: i64) -> io::Result<Option<(i64, i64)>> {
+        self.flush()?;
+        for seg in &self.segments {
+            let mut found = None;
+            segment::scan(&seg.file, 0, seg.size, RECOVERY_CHUNK, |pos, h| {
+                found = (h.max_timestamp >= ts).then_some((pos, *h));
+                found.is_none()
+            })?;
+            if let Some((pos, h)) = found {
+                return refine(&seg.file, pos, &h, |t| t >= ts).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    /// The record with the largest timestamp (the first of equals): (offset, timestamp).
+    pub fn max_timestamp(&mut self) -> io::Result<Option<(i64, i64)>> {
+        self.flush()?;
+        let mut best: Option<(usize, u64, BatchHeader)> = None;
+        for (i, seg) in self.segments.iter().enumerate() {
+            segment::scan(&seg.file, 0, seg.size, RECOVERY_CHUNK, |pos, h| {
+                if best.is_none_or(|(_, _, b)| h.max_timestamp > b.max_timestamp) {
+                    best = Some((i, pos, *h));
+                }
+                true
+            })?;
+        }
+        let Some((i, pos, h)) = best else { return Ok(None) };
+        refine(&self.segments[i].file, pos, &h, |t| t >= h.max_timestamp).map(Some)
+    }
+}
+
+/// Finds the first record of the batch at `pos` whose timestamp satisfies `pred`. Compressed
+/// batches are not opened (the broker carries no codecs): their first offset and largest
+/// timestamp stand for the batch.
+fn refine(
+    file: &File,
+    pos: u64,
+    h: &BatchHeader,
+    pred: impl Fn(i64) -> bool,
+) -> io::Result<(i64, i64)> {
+    let whole = (h.base_offset, h.max_timestamp);
+    if h.compression() != 0 || h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0 {
+        return Ok(whole);
+    }
+    let mut buf = vec![0; h.total_len()];
+    file.read_exact_at(&mut buf, pos)?;
+    let Ok(recs) = records::Records::new(&buf) else { return Ok(whole) };
+    for rec in recs.flatten() {
+        let ts = h.base_timestamp + rec.timestamp_delta;
+        if pred(ts) {
+            return Ok((h.base_offset + i64::from(rec.offset_delta), ts));
+        }
+    }
+    Ok(whole)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,8 +367,8 @@ mod tests {
     fn append_flush_read_and_reopen() {
         let d = temp_dir("basic");
         let mut log = PartitionLog::open(&d, CFG).unwrap();
-        assert_eq!(log.append(&batch(3, 10)).unwrap(), 0);
-        assert_eq!(log.append(&batch(1, 10)).unwrap(), 3);
+        assert_eq!(log.append(&batch(3, 10)).unwrap(), Appended::At(0));
+        assert_eq!(log.append(&batch(1, 10)).unwrap(), Appended::At(3));
         log.flush().unwrap();
         let mut out = Vec::new();
         log.read(3, 1 << 20, &mut out).unwrap();
@@ -316,6 +399,22 @@ mod tests {
             records::batches(&out).map(|b| b.unwrap().0.base_offset).collect::<Vec<_>>(),
             [99]
         );
+    }
+
+    #[test]
+    fn timestamps_find_offsets() {
+        let d = temp_dir("times");
+        let mut log = PartitionLog::open(&d, CFG).unwrap();
+        for t in [100, 300, 200] {
+            let mut b = BatchBuilder::new(0, t);
+            b.push(None, Some(b"a"), &[]);
+            b.push(None, Some(b"b"), &[]);
+            log.append(&b.finish()).unwrap();
+        }
+        assert_eq!(log.offset_for_timestamp(150).unwrap(), Some((2, 300)));
+        assert_eq!(log.offset_for_timestamp(100).unwrap(), Some((0, 100)));
+        assert_eq!(log.offset_for_timestamp(301).unwrap(), None);
+        assert_eq!(log.max_timestamp().unwrap(), Some((2, 300)));
     }
 
     #[test]

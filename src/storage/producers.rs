@@ -1,0 +1,177 @@
+//! Idempotent producer state of one partition: per producer id, its epoch and the last five
+//! batches it wrote, as Kafka keeps it (`ProducerStateManager`).
+//!
+//! A batch is in sequence when its first sequence follows the producer's last one (wrapping
+//! at `i32::MAX`); a retried batch among the last five is a duplicate, answered with the
+//! offset it got the first time and not written again. A new epoch must start at sequence 0;
+//! an older epoch is fenced. A producer this partition has never seen may start anywhere (its
+//! state may have been lost with old segments).
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::protocol::error;
+use crate::records::BatchHeader;
+
+/// Kafka keeps this many batches per producer for duplicate detection.
+const CACHED_BATCHES: usize = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CachedBatch {
+    first_seq: i32,
+    last_seq: i32,
+    base_offset: i64,
+}
+
+#[derive(Debug, Default)]
+struct Producer {
+    epoch: i16,
+    batches: VecDeque<CachedBatch>,
+}
+
+/// What to do with an incoming batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Append it.
+    Append,
+    /// Already written at this base offset: do not write it again.
+    Duplicate(i64),
+    /// Refuse it with this error code.
+    Reject(i16, &'static str),
+}
+
+#[derive(Debug, Default)]
+pub struct Producers {
+    by_id: HashMap<i64, Producer>,
+}
+
+fn last_seq(h: &BatchHeader) -> i32 {
+    // Sequences wrap from i32::MAX to 0.
+    ((i64::from(h.base_sequence) + i64::from(h.last_offset_delta)) % (i64::from(i32::MAX) + 1))
+        as i32
+}
+
+impl Producers {
+    pub fn check(&self, h: &BatchHeader) -> Check {
+        if h.producer_id < 0 {
+            return Check::Append;
+        }
+        let Some(p) = self.by_id.get(&h.producer_id) else { return Check::Append };
+        if h.producer_epoch < p.epoch {
+            return Check::Reject(
+                error::INVALID_PRODUCER_EPOCH,
+                "producer epoch is older than the current one",
+            );
+        }
+        if h.producer_epoch > p.epoch {
+            return if h.base_sequence == 0 {
+                Check::Append
+            } else {
+                Check::Reject(
+                    error::OUT_OF_ORDER_SEQUENCE_NUMBER,
+                    "a new producer epoch must start at sequence 0",
+                )
+            };
+        }
+        let last = last_seq(h);
+        if let Some(b) =
+            p.batches.iter().find(|b| b.first_seq == h.base_sequence && b.last_seq == last)
+        {
+            return Check::Duplicate(b.base_offset);
+        }
+        let expected =
+            p.batches.back().map_or(h.base_sequence, |b| b.last_seq.wrapping_add(1).max(0));
+        if h.base_sequence != expected {
+            return Check::Reject(
+                error::OUT_OF_ORDER_SEQUENCE_NUMBER,
+                "batch sequence is not the next one expected",
+            );
+        }
+        Check::Append
+    }
+
+    /// Records a batch written at `base_offset` (by an append, or found at recovery).
+    pub fn record(&mut self, h: &BatchHeader, base_offset: i64) {
+        if h.producer_id < 0 || h.base_sequence < 0 {
+            return;
+        }
+        let p = self.by_id.entry(h.producer_id).or_default();
+        if h.producer_epoch != p.epoch {
+            p.epoch = h.producer_epoch;
+            p.batches.clear();
+        }
+        if p.batches.len() == CACHED_BATCHES {
+            p.batches.pop_front();
+        }
+        p.batches.push_back(CachedBatch {
+            first_seq: h.base_sequence,
+            last_seq: last_seq(h),
+            base_offset,
+        });
+    }
+
+    /// Forgets everything: after a failed write the state may be ahead of the file, and a
+    /// producer the partition does not know is accepted at any sequence.
+    pub fn clear(&mut self) {
+        self.by_id.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::BatchBuilder;
+
+    fn batch(pid: i64, epoch: i16, seq: i32, n: usize) -> BatchHeader {
+        let mut b = BatchBuilder::new(0, 0).producer(pid, epoch, seq);
+        for _ in 0..n {
+            b.push(None, Some(b"x"), &[]);
+        }
+        BatchHeader::parse(&b.finish()).unwrap()
+    }
+
+    #[test]
+    fn sequences_duplicates_and_fencing() {
+        let mut s = Producers::default();
+        let b0 = batch(7, 0, 0, 3);
+        assert_eq!(s.check(&b0), Check::Append);
+        s.record(&b0, 100);
+        assert_eq!(s.check(&b0), Check::Duplicate(100));
+        let gap = batch(7, 0, 4, 1);
+        assert_eq!(
+            s.check(&gap).clone(),
+            Check::Reject(
+                error::OUT_OF_ORDER_SEQUENCE_NUMBER,
+                "batch sequence is not the next one expected"
+            )
+        );
+        let b1 = batch(7, 0, 3, 1);
+        assert_eq!(s.check(&b1), Check::Append);
+        s.record(&b1, 103);
+        assert!(matches!(
+            s.check(&batch(7, 1, 5, 1)),
+            Check::Reject(error::OUT_OF_ORDER_SEQUENCE_NUMBER, _)
+        ));
+        let e1 = batch(7, 1, 0, 1);
+        assert_eq!(s.check(&e1), Check::Append);
+        s.record(&e1, 104);
+        assert!(matches!(
+            s.check(&batch(7, 0, 4, 1)),
+            Check::Reject(error::INVALID_PRODUCER_EPOCH, _)
+        ));
+        // Unknown producers and plain batches are taken as they come.
+        assert_eq!(s.check(&batch(8, 0, 42, 1)), Check::Append);
+        assert_eq!(s.check(&batch(-1, -1, -1, 1)), Check::Append);
+    }
+
+    #[test]
+    fn only_the_last_five_batches_are_remembered() {
+        let mut s = Producers::default();
+        let first = batch(1, 0, 0, 1);
+        s.record(&first, 0);
+        for i in 1..=5 {
+            s.record(&batch(1, 0, i, 1), i64::from(i));
+        }
+        assert!(matches!(s.check(&first), Check::Reject(..)));
+        assert_eq!(s.check(&batch(1, 0, 5, 1)), Check::Duplicate(5));
+    }
+}
