@@ -9,3 +9,6 @@ pub mod records;
 pub mod server;
 pub mod storage;
 pub mod uuid;
+pub mod groups;
+#[cfg(test)]
+mod testutil;

@@ -28,12 +28,15 @@ pub fn handle(
             if version >= 13 { error::UNKNOWN_TOPIC_ID } else { error::UNKNOWN_TOPIC_OR_PARTITION };
         let mut partitions = Vec::with_capacity(t.partitions.len());
         for p in &t.partitions {
-            let log = topic
-                .filter(|t| t.partition(p.partition).is_some())
-                .and_then(|t| b.logs.find(&t.name, p.partition));
-            let Some(log) = log else {
+            // An unknown topic (id) and a missing partition of a known topic differ.
+            let Some(topic) = topic else {
                 any_error = true;
                 partitions.push(empty(p.partition, unknown, -1, -1));
+                continue;
+            };
+            let Some(log) = b.logs.find(&topic.name, p.partition) else {
+                any_error = true;
+                partitions.push(empty(p.partition, error::UNKNOWN_TOPIC_OR_PARTITION, -1, -1));
                 continue;
             };
             watch.push(log);

@@ -139,9 +139,15 @@ impl Broker {
         };
         if !spec.supports(api_version) {
             if api_key == apis::API_VERSIONS {
-                // Answer in v0, which every client can read, listing what we do support.
+                // Answer in v0, which every client can read, listing the ApiVersions range
+                // (as Kafka does) so the client can retry with a version we speak.
                 let at = begin_response(out, correlation_id, false);
-                api_versions_error(error::UNSUPPORTED_VERSION).encode(0, out);
+                ApiVersionsResponse {
+                    error_code: error::UNSUPPORTED_VERSION,
+                    api_keys: std::slice::from_ref(spec),
+                    throttle_time_ms: 0,
+                }
+                .encode(0, out);
                 finish_response(out, at);
                 return Ok(Handled::Done);
             }

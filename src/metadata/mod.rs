@@ -195,8 +195,7 @@ mod tests {
 
     #[test]
     fn format_then_add_topics_then_remove_replays() {
-        let d = std::env::temp_dir().join(format!("minikafka-meta-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
+        let d = crate::testutil::TempDir::new("meta");
         let props = format_log_dir(&d, 3).unwrap();
         assert_eq!(props, MetaProperties::read(&d).unwrap().unwrap());
         let a = add_topic(&d, "a", 3).unwrap();
@@ -211,6 +210,5 @@ mod tests {
         let (cache, _) = load(&d).unwrap();
         assert!(cache.topic("a").is_none());
         assert_eq!(cache.topics().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["b"]);
-        fs::remove_dir_all(&d).unwrap();
     }
 }

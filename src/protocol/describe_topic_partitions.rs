@@ -90,8 +90,9 @@ impl DescribeTopicPartitionsResponse<'_> {
                 out.put_i32(p.leader_epoch);
                 out.put_i32_array(&p.replica_nodes, true);
                 out.put_i32_array(&p.isr_nodes, true);
-                out.put_array_len(None, true); // eligible_leader_replicas: no ELR on one node
-                out.put_array_len(None, true); // last_known_elr
+                // No eligible leader replicas on one node: empty, as Kafka sends them.
+                out.put_array_len(Some(0), true); // eligible_leader_replicas
+                out.put_array_len(Some(0), true); // last_known_elr
                 out.put_i32_array(&p.offline_replicas, true);
                 out.put_empty_tags(true);
             }

@@ -345,11 +345,8 @@ mod tests {
     use super::*;
     use crate::records::BatchBuilder;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("minikafka-part-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    fn temp_dir(name: &str) -> crate::testutil::TempDir {
+        crate::testutil::TempDir::new(&format!("part-{name}"))
     }
 
     fn batch(n: usize, payload: usize) -> Vec<u8> {
