@@ -26,7 +26,12 @@ pub struct ApiSpec {
 pub const SUPPORTED: &[ApiSpec] = &[
     ApiSpec { key: PRODUCE, name: "Produce", min: 3, max: 11, flexible_from: 9 },
     ApiSpec { key: FETCH, name: "Fetch", min: 4, max: 16, flexible_from: 12 },
+    ApiSpec { key: LIST_OFFSETS, name: "ListOffsets", min: 1, max: 10, flexible_from: 6 },
+    ApiSpec { key: METADATA, name: "Metadata", min: 0, max: 12, flexible_from: 9 },
     ApiSpec { key: API_VERSIONS, name: "ApiVersions", min: 0, max: 4, flexible_from: 3 },
+    ApiSpec { key: CREATE_TOPICS, name: "CreateTopics", min: 2, max: 7, flexible_from: 5 },
+    ApiSpec { key: DELETE_TOPICS, name: "DeleteTopics", min: 1, max: 6, flexible_from: 4 },
+    ApiSpec { key: INIT_PRODUCER_ID, name: "InitProducerId", min: 0, max: 5, flexible_from: 2 },
     ApiSpec {
         key: DESCRIBE_TOPIC_PARTITIONS,
         name: "DescribeTopicPartitions",

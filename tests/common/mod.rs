@@ -33,8 +33,17 @@ pub const INVALID_REQUEST: i16 = 42;
 pub const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// What ApiVersions must advertise, in this order: (key, min, max).
-pub const ADVERTISED: [(i16, i16, i16); 4] =
-    [(PRODUCE, 3, 11), (FETCH, 4, 16), (API_VERSIONS, 0, 4), (DESCRIBE_TOPIC_PARTITIONS, 0, 0)];
+pub const ADVERTISED: [(i16, i16, i16); 9] = [
+    (PRODUCE, 3, 11),
+    (FETCH, 4, 16),
+    (2, 1, 10),  // ListOffsets
+    (3, 0, 12),  // Metadata
+    (API_VERSIONS, 0, 4),
+    (19, 2, 7),  // CreateTopics
+    (20, 1, 6),  // DeleteTopics
+    (22, 0, 5),  // InitProducerId
+    (DESCRIBE_TOPIC_PARTITIONS, 0, 0),
+];
 
 /// Kafka's `topic_authorized_operations` for a topic when no authorizer is configured:
 /// READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
