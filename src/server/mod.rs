@@ -44,6 +44,11 @@ impl Server {
         let poll = Poll::new()?;
         let mut listener = TcpListener::bind(broker.config.listener)?;
         poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+        let mut broker = broker;
+        if broker.config.advertised_port == 0 {
+            // Listening on port 0 picks a free port: clients must be told the real one.
+            broker.config.advertised_port = listener.local_addr()?.port();
+        }
         Ok(Server {
             poll,
             listener,
