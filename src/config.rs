@@ -21,6 +21,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("log.segment.bytes", "1073741824"),
     ("auto.create.topics.enable", "true"),
     ("num.partitions", "1"),
+    ("group.initial.rebalance.delay.ms", "3000"),
+    ("group.min.session.timeout.ms", "6000"),
+    ("group.max.session.timeout.ms", "1800000"),
+    ("offsets.topic.num.partitions", "50"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +41,12 @@ pub struct Config {
     pub log_segment_bytes: u64,
     pub auto_create_topics_enable: bool,
     pub num_partitions: i32,
+    pub group_initial_rebalance_delay_ms: u64,
+    pub group_min_session_timeout_ms: u64,
+    pub group_max_session_timeout_ms: u64,
+    pub offsets_topic_num_partitions: i32,
+    /// Every key=value given (file, then overrides), for DescribeConfigs to tell sources.
+    pub given: Vec<(String, String)>,
 }
 
 fn default(key: &str) -> &'static str {
@@ -60,6 +70,16 @@ fn parse_listeners(v: &str) -> Result<Vec<(String, String, u16)>, String> {
 }
 
 impl Config {
+    /// The value in force for `key` (given or default), if it is one of [`KEYS`].
+    pub fn value(&self, key: &str) -> Option<String> {
+        let default = KEYS.iter().find(|(k, _)| *k == key)?.1;
+        Some(properties::get(&self.given, key).unwrap_or(default).to_string())
+    }
+
+    pub fn is_given(&self, key: &str) -> bool {
+        properties::get(&self.given, key).is_some()
+    }
+
     /// Builds the configuration from `server.properties` pairs followed by overrides (later
     /// pairs win).
     pub fn from_pairs(pairs: &[(String, String)]) -> Result<Config, String> {
@@ -121,6 +141,15 @@ impl Config {
             },
             num_partitions: i32::try_from(positive("num.partitions")?)
                 .map_err(|_| "num.partitions out of range")?,
+            group_initial_rebalance_delay_ms: u64::try_from(num(
+                "group.initial.rebalance.delay.ms",
+            )?)
+            .map_err(|_| "group.initial.rebalance.delay.ms must not be negative")?,
+            group_min_session_timeout_ms: positive("group.min.session.timeout.ms")? as u64,
+            group_max_session_timeout_ms: positive("group.max.session.timeout.ms")? as u64,
+            offsets_topic_num_partitions: i32::try_from(positive("offsets.topic.num.partitions")?)
+                .map_err(|_| "offsets.topic.num.partitions out of range")?,
+            given: pairs.to_vec(),
         })
     }
 

@@ -2,13 +2,13 @@
 
 pub mod broker;
 pub mod config;
+pub mod groups;
 pub mod metadata;
 pub mod properties;
 pub mod protocol;
 pub mod records;
 pub mod server;
 pub mod storage;
-pub mod uuid;
-pub mod groups;
 #[cfg(test)]
 mod testutil;
+pub mod uuid;

@@ -10,12 +10,12 @@ impl TempDir {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let d = std::env::temp_dir().join(format!("minikafka-{name}-{}-{nanos}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("minikafka-{name}-{}-{nanos}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).expect("temp dir");
         TempDir(d)
     }
-
 }
 
 impl Drop for TempDir {

@@ -9,6 +9,8 @@
 mod api_versions;
 mod create_topics;
 mod delete_topics;
+mod describe_cluster;
+mod describe_configs;
 mod describe_topic_partitions;
 mod fetch;
 mod init_producer_id;
@@ -169,6 +171,8 @@ impl Broker {
             apis::CREATE_TOPICS => create_topics::handle(self, &mut r, api_version, out),
             apis::DELETE_TOPICS => delete_topics::handle(self, &mut r, api_version, out),
             apis::INIT_PRODUCER_ID => init_producer_id::handle(self, &mut r, api_version, out),
+            apis::DESCRIBE_CONFIGS => describe_configs::handle(self, &mut r, api_version, out),
+            apis::DESCRIBE_CLUSTER => describe_cluster::handle(self, &mut r, api_version, out),
             apis::API_VERSIONS => api_versions::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_TOPIC_PARTITIONS => {
                 describe_topic_partitions::handle(self, &mut r, api_version, out)

@@ -132,9 +132,9 @@ impl Group {
             return !protocols.is_empty();
         }
         self.protocol_type.as_deref() == Some(protocol_type)
-            && protocols
-                .iter()
-                .any(|(p, _)| self.members.values().all(|m| m.protocols.iter().any(|(q, _)| q == p)))
+            && protocols.iter().any(|(p, _)| {
+                self.members.values().all(|m| m.protocols.iter().any(|(q, _)| q == p))
+            })
     }
 
     fn max_rebalance_timeout(&self) -> Duration {
@@ -163,7 +163,12 @@ pub struct JoinResult {
 
 impl JoinResult {
     fn error(code: i16, member_id: &str) -> Self {
-        JoinResult { error_code: code, generation_id: -1, member_id: member_id.to_string(), ..Default::default() }
+        JoinResult {
+            error_code: code,
+            generation_id: -1,
+            member_id: member_id.to_string(),
+            ..Default::default()
+        }
     }
 }
 
@@ -247,15 +252,23 @@ impl Coordinator {
         if !a.member_id.is_empty() && !self.groups.contains_key(&a.group_id) {
             return Answer::Now(JoinResult::error(error::UNKNOWN_MEMBER_ID, &a.member_id));
         }
-        let group = self.groups.entry(a.group_id.clone()).or_insert_with(|| Group::new(&a.group_id));
+        let group =
+            self.groups.entry(a.group_id.clone()).or_insert_with(|| Group::new(&a.group_id));
         if !group.supports(&a.protocol_type, &a.protocols) {
-            return Answer::Now(JoinResult::error(error::INCONSISTENT_GROUP_PROTOCOL, &a.member_id));
+            return Answer::Now(JoinResult::error(
+                error::INCONSISTENT_GROUP_PROTOCOL,
+                &a.member_id,
+            ));
         }
         let mut member_id = a.member_id.clone();
         if member_id.is_empty() {
             // A static member keeps its identity across restarts.
             let existing = a.group_instance_id.as_ref().and_then(|i| {
-                group.members.values().find(|m| m.group_instance_id.as_ref() == Some(i)).map(|m| m.member_id.clone())
+                group
+                    .members
+                    .values()
+                    .find(|m| m.group_instance_id.as_ref() == Some(i))
+                    .map(|m| m.member_id.clone())
             });
             member_id = match existing {
                 Some(id) => id,
@@ -297,7 +310,8 @@ impl Coordinator {
         }
         member.protocols = a.protocols;
         member.session_timeout = session;
-        member.rebalance_timeout = Duration::from_millis(a.rebalance_timeout_ms.max(0) as u64).max(session);
+        member.rebalance_timeout =
+            Duration::from_millis(a.rebalance_timeout_ms.max(0) as u64).max(session);
         member.session_deadline = now + session;
         if group.protocol_type.is_none() {
             group.protocol_type = Some(a.protocol_type);
@@ -350,8 +364,12 @@ impl Coordinator {
         if !expired && (delayed || !all_joined) {
             return;
         }
-        let gone: Vec<String> =
-            group.members.values().filter(|m| m.awaiting_join.is_none()).map(|m| m.member_id.clone()).collect();
+        let gone: Vec<String> = group
+            .members
+            .values()
+            .filter(|m| m.awaiting_join.is_none())
+            .map(|m| m.member_id.clone())
+            .collect();
         for id in &gone {
             group.members.remove(id);
             log::info!("group {group_id}: member {id} removed: it did not rejoin in time");
@@ -400,7 +418,9 @@ impl Coordinator {
         now: Instant,
     ) -> Answer<SyncResult> {
         let err = |code| Answer::Now(SyncResult { error_code: code, ..Default::default() });
-        let Some(group) = self.groups.get_mut(group_id) else { return err(error::UNKNOWN_MEMBER_ID) };
+        let Some(group) = self.groups.get_mut(group_id) else {
+            return err(error::UNKNOWN_MEMBER_ID);
+        };
         if !group.members.contains_key(member_id) {
             return err(error::UNKNOWN_MEMBER_ID);
         }
@@ -431,7 +451,9 @@ impl Coordinator {
                     let ids: Vec<String> = group.members.keys().cloned().collect();
                     for id in ids {
                         let result = sync_result(group, &id);
-                        if let Some(r) = group.members.get_mut(&id).and_then(|m| m.awaiting_sync.take()) {
+                        if let Some(r) =
+                            group.members.get_mut(&id).and_then(|m| m.awaiting_sync.take())
+                        {
                             self.completions.push(Completion::Sync(r, result));
                         }
                     }
@@ -441,7 +463,13 @@ impl Coordinator {
         }
     }
 
-    pub fn heartbeat(&mut self, group_id: &str, generation_id: i32, member_id: &str, now: Instant) -> i16 {
+    pub fn heartbeat(
+        &mut self,
+        group_id: &str,
+        generation_id: i32,
+        member_id: &str,
+        now: Instant,
+    ) -> i16 {
         let Some(group) = self.groups.get_mut(group_id) else { return error::UNKNOWN_MEMBER_ID };
         let Some(m) = group.members.get_mut(member_id) else { return error::UNKNOWN_MEMBER_ID };
         m.session_deadline = now + m.session_timeout;
@@ -456,7 +484,12 @@ impl Coordinator {
     }
 
     /// Removes members (by id, or by instance id when the id is empty); per-member errors.
-    pub fn leave(&mut self, group_id: &str, members: &[(String, Option<String>)], now: Instant) -> (i16, Vec<i16>) {
+    pub fn leave(
+        &mut self,
+        group_id: &str,
+        members: &[(String, Option<String>)],
+        now: Instant,
+    ) -> (i16, Vec<i16>) {
         let Some(group) = self.groups.get_mut(group_id) else {
             return (error::NONE, vec![error::UNKNOWN_MEMBER_ID; members.len()]);
         };
@@ -466,7 +499,9 @@ impl Coordinator {
             let id = if id.is_empty() {
                 instance
                     .as_ref()
-                    .and_then(|i| group.members.values().find(|m| m.group_instance_id.as_ref() == Some(i)))
+                    .and_then(|i| {
+                        group.members.values().find(|m| m.group_instance_id.as_ref() == Some(i))
+                    })
                     .map(|m| m.member_id.clone())
                     .unwrap_or_default()
             } else {
@@ -476,7 +511,10 @@ impl Coordinator {
                 errors.push(error::NONE);
             } else if let Some(m) = group.members.remove(&id) {
                 for r in m.awaiting_join.into_iter() {
-                    self.completions.push(Completion::Join(r, JoinResult::error(error::UNKNOWN_MEMBER_ID, &id)));
+                    self.completions.push(Completion::Join(
+                        r,
+                        JoinResult::error(error::UNKNOWN_MEMBER_ID, &id),
+                    ));
                 }
                 group.order.retain(|o| *o != id);
                 log::info!("group {group_id}: member {id} left");
@@ -520,7 +558,11 @@ impl Coordinator {
             let expired: Vec<String> = group
                 .members
                 .values()
-                .filter(|m| m.awaiting_join.is_none() && m.awaiting_sync.is_none() && now >= m.session_deadline)
+                .filter(|m| {
+                    m.awaiting_join.is_none()
+                        && m.awaiting_sync.is_none()
+                        && now >= m.session_deadline
+                })
                 .map(|m| m.member_id.clone())
                 .collect();
             for m in &expired {
@@ -569,13 +611,23 @@ impl Coordinator {
 
     /// Checks that a member may commit offsets for `generation_id`. A generation of -1 with
     /// no member id is a manual commit, allowed while the group has no members.
-    pub fn check_commit(&mut self, group_id: &str, generation_id: i32, member_id: &str, now: Instant) -> i16 {
+    pub fn check_commit(
+        &mut self,
+        group_id: &str,
+        generation_id: i32,
+        member_id: &str,
+        now: Instant,
+    ) -> i16 {
         if group_id.is_empty() {
             return error::INVALID_GROUP_ID;
         }
         let group = self.groups.entry(group_id.to_string()).or_insert_with(|| Group::new(group_id));
         if generation_id < 0 && member_id.is_empty() {
-            return if group.state == GroupState::Empty { error::NONE } else { error::UNKNOWN_MEMBER_ID };
+            return if group.state == GroupState::Empty {
+                error::NONE
+            } else {
+                error::UNKNOWN_MEMBER_ID
+            };
         }
         let Some(m) = group.members.get_mut(member_id) else { return error::UNKNOWN_MEMBER_ID };
         m.session_deadline = now + m.session_timeout;
@@ -608,7 +660,13 @@ fn join_result(group: &Group, member_id: &str) -> JoinResult {
                 .order
                 .iter()
                 .filter_map(|id| group.members.get(id))
-                .map(|m| (m.member_id.clone(), m.group_instance_id.clone(), m.metadata_for(&protocol).to_vec()))
+                .map(|m| {
+                    (
+                        m.member_id.clone(),
+                        m.group_instance_id.clone(),
+                        m.metadata_for(&protocol).to_vec(),
+                    )
+                })
                 .collect()
         } else {
             Vec::new()

@@ -104,17 +104,30 @@ mod tests {
 
     #[test]
     fn records_round_trip() {
-        let c = CommittedOffset { offset: 42, leader_epoch: 3, metadata: "m".into(), commit_timestamp: 7 };
+        let c = CommittedOffset {
+            offset: 42,
+            leader_epoch: 3,
+            metadata: "m".into(),
+            commit_timestamp: 7,
+        };
         let rec = decode(&offset_key("g", "t", 2), Some(&offset_value(&c))).unwrap();
         assert_eq!(
             rec,
-            OffsetsRecord::Offset { group: "g".into(), topic: "t".into(), partition: 2, value: Some(c) }
+            OffsetsRecord::Offset {
+                group: "g".into(),
+                topic: "t".into(),
+                partition: 2,
+                value: Some(c)
+            }
         );
         let tomb = decode(&offset_key("g", "t", 2), None).unwrap();
         assert!(matches!(tomb, OffsetsRecord::Offset { value: None, .. }));
         let mut gk = Vec::new();
         gk.put_i16(2);
         gk.put_string("g", false);
-        assert_eq!(decode(&gk, Some(&[0, 3])).unwrap(), OffsetsRecord::Group { group: "g".into(), present: true });
+        assert_eq!(
+            decode(&gk, Some(&[0, 3])).unwrap(),
+            OffsetsRecord::Group { group: "g".into(), present: true }
+        );
     }
 }

@@ -11,6 +11,8 @@ pub const API_VERSIONS: i16 = 18;
 pub const CREATE_TOPICS: i16 = 19;
 pub const DELETE_TOPICS: i16 = 20;
 pub const INIT_PRODUCER_ID: i16 = 22;
+pub const DESCRIBE_CONFIGS: i16 = 32;
+pub const DESCRIBE_CLUSTER: i16 = 60;
 pub const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
 
 #[derive(Debug, Clone, Copy)]

@@ -9,6 +9,8 @@ pub mod header;
 pub mod api_versions;
 pub mod create_topics;
 pub mod delete_topics;
+pub mod describe_cluster;
+pub mod describe_configs;
 pub mod describe_topic_partitions;
 pub mod fetch;
 pub mod init_producer_id;

@@ -1,0 +1,144 @@
+//! Topic and broker configurations, as admin tools ask for them. Topics run on the broker's
+//! settings (no per-topic overrides are kept), so a topic's config is Kafka's default, or the
+//! broker key it derives from when that was set (reported as its synonym). Retention is not
+//! enforced by this broker: it says so with `retention.ms=-1` rather than claiming Kafka's week.
+
+use super::{Broker, HandlerResult, Reply};
+use crate::config::{Config, KEYS};
+use crate::protocol::codec::Reader;
+use crate::protocol::describe_configs::*;
+use crate::protocol::error;
+
+/// (topic key, default, broker key it derives from, type)
+const TOPIC_CONFIGS: &[(&str, &str, &str, i8)] = &[
+    ("cleanup.policy", "delete", "log.cleanup.policy", TYPE_LIST),
+    ("compression.type", "producer", "compression.type", TYPE_STRING),
+    ("delete.retention.ms", "86400000", "log.cleaner.delete.retention.ms", TYPE_LONG),
+    ("file.delete.delay.ms", "60000", "log.segment.delete.delay.ms", TYPE_LONG),
+    ("flush.messages", "9223372036854775807", "log.flush.interval.messages", TYPE_LONG),
+    ("flush.ms", "9223372036854775807", "log.flush.interval.ms", TYPE_LONG),
+    ("index.interval.bytes", "4096", "log.index.interval.bytes", TYPE_INT),
+    (
+        "max.compaction.lag.ms",
+        "9223372036854775807",
+        "log.cleaner.max.compaction.lag.ms",
+        TYPE_LONG,
+    ),
+    ("max.message.bytes", "1048588", "message.max.bytes", TYPE_INT),
+    ("message.timestamp.type", "CreateTime", "log.message.timestamp.type", TYPE_STRING),
+    ("min.cleanable.dirty.ratio", "0.5", "log.cleaner.min.cleanable.ratio", TYPE_DOUBLE),
+    ("min.compaction.lag.ms", "0", "log.cleaner.min.compaction.lag.ms", TYPE_LONG),
+    ("min.insync.replicas", "1", "min.insync.replicas", TYPE_INT),
+    ("preallocate", "false", "log.preallocate", TYPE_BOOLEAN),
+    ("retention.bytes", "-1", "log.retention.bytes", TYPE_LONG),
+    ("retention.ms", "-1", "log.retention.ms", TYPE_LONG),
+    ("segment.bytes", "1073741824", "log.segment.bytes", TYPE_INT),
+    ("segment.index.bytes", "10485760", "log.index.size.max.bytes", TYPE_INT),
+    ("segment.jitter.ms", "0", "log.roll.jitter.ms", TYPE_LONG),
+    ("segment.ms", "604800000", "log.roll.ms", TYPE_LONG),
+    ("unclean.leader.election.enable", "false", "unclean.leader.election.enable", TYPE_BOOLEAN),
+];
+
+pub fn handle(
+    b: &mut Broker,
+    r: &mut Reader<'_>,
+    version: i16,
+    out: &mut Vec<u8>,
+) -> HandlerResult {
+    let req = DescribeConfigsRequest::decode(r, version)?;
+    let node = b.config.node_id.to_string();
+    let results = req
+        .resources
+        .iter()
+        .map(|res| {
+            let wanted = |k: &str| res.configuration_keys.as_ref().is_none_or(|ks| ks.contains(&k));
+            let mut result = DescribeConfigsResult {
+                error_code: error::NONE,
+                error_message: None,
+                resource_type: res.resource_type,
+                resource_name: res.resource_name,
+                configs: vec![],
+            };
+            match res.resource_type {
+                RESOURCE_TOPIC if b.meta.topic(res.resource_name).is_some() => {
+                    result.configs = TOPIC_CONFIGS
+                        .iter()
+                        .filter(|c| wanted(c.0))
+                        .map(|c| topic_config(&b.config, *c, req.include_synonyms))
+                        .collect();
+                }
+                RESOURCE_TOPIC => {
+                    result.error_code = error::UNKNOWN_TOPIC_OR_PARTITION;
+                    result.error_message =
+                        Some(format!("Topic {} does not exist.", res.resource_name));
+                }
+                RESOURCE_BROKER if res.resource_name.is_empty() || res.resource_name == node => {
+                    result.configs = KEYS
+                        .iter()
+                        .filter(|(k, _)| wanted(k))
+                        .map(|(k, _)| broker_config(&b.config, k, req.include_synonyms))
+                        .collect();
+                }
+                _ => {
+                    result.error_code = error::INVALID_REQUEST;
+                    result.error_message = Some(format!(
+                        "Unsupported resource type {} or name {:?}",
+                        res.resource_type, res.resource_name
+                    ));
+                }
+            }
+            result
+        })
+        .collect();
+    DescribeConfigsResponse { throttle_time_ms: 0, results }.encode(version, out);
+    Ok(Reply::Sent)
+}
+
+fn topic_config(
+    config: &Config,
+    (name, default, broker_key, config_type): (&'static str, &str, &'static str, i8),
+    include_synonyms: bool,
+) -> DescribeConfigsResourceResult {
+    let from_broker = config.is_given(broker_key).then(|| config.value(broker_key)).flatten();
+    let (value, source) = match &from_broker {
+        Some(v) => (v.clone(), SOURCE_STATIC_BROKER_CONFIG),
+        None => (default.to_string(), SOURCE_DEFAULT_CONFIG),
+    };
+    let mut synonyms = Vec::new();
+    if include_synonyms {
+        if let Some(v) = from_broker {
+            synonyms.push((broker_key, Some(v), SOURCE_STATIC_BROKER_CONFIG));
+        }
+        synonyms.push((broker_key, Some(default.to_string()), SOURCE_DEFAULT_CONFIG));
+    }
+    DescribeConfigsResourceResult {
+        name,
+        value: Some(value),
+        read_only: false,
+        config_source: source,
+        is_sensitive: false,
+        synonyms,
+        config_type,
+    }
+}
+
+fn broker_config(
+    config: &Config,
+    key: &'static str,
+    include_synonyms: bool,
+) -> DescribeConfigsResourceResult {
+    let source =
+        if config.is_given(key) { SOURCE_STATIC_BROKER_CONFIG } else { SOURCE_DEFAULT_CONFIG };
+    let value = config.value(key);
+    let numeric = value.as_deref().is_some_and(|v| !v.is_empty() && v.parse::<i64>().is_ok());
+    DescribeConfigsResourceResult {
+        name: key,
+        synonyms: if include_synonyms { vec![(key, value.clone(), source)] } else { vec![] },
+        value,
+        // Static broker configs cannot change while the broker runs.
+        read_only: true,
+        config_source: source,
+        is_sensitive: false,
+        config_type: if numeric { TYPE_LONG } else { TYPE_STRING },
+    }
+}
