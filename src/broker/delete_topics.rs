@@ -20,7 +20,7 @@ pub fn handle(
             None => b.meta.topic_by_id(&t.topic_id).map(|m| m.name.clone()),
         };
         let mut result = DeletableTopicResult {
-            name: t.name,
+            name: t.name.map(str::to_string),
             topic_id: t.topic_id,
             error_code: error::NONE,
             error_message: None,
@@ -36,7 +36,11 @@ pub fn handle(
                 result.error_message = Some("This server does not host this topic ID.".into());
             }
             Some(name) => match b.delete_topic(&name) {
-                Ok(id) => result.topic_id = id,
+                Ok(id) => {
+                    result.topic_id = id;
+                    // Asked by id (v6), answered with the name too, as Kafka does.
+                    result.name = Some(name);
+                }
                 Err((code, msg)) => (result.error_code, result.error_message) = (code, Some(msg)),
             },
         }

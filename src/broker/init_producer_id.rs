@@ -1,7 +1,6 @@
 //! Producer ids for idempotent producers. Ids come in blocks of 1000 recorded in the metadata
 //! log as a ProducerIdsRecord, as Kafka's controller hands them out, so no id is reused after
-//! a restart. An idempotent producer that asks again with its id and epoch (v3+) gets the
-//! epoch bumped; transactions are not served.
+//! a restart. Transactions are not served.
 
 use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
@@ -24,9 +23,9 @@ pub fn handle(
     if req.transactional_id.is_some() {
         // No transaction coordinator here: a clear refusal beats a transaction that cannot end.
         resp.error_code = error::TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-    } else if req.producer_id >= 0 && req.producer_epoch >= 0 && req.producer_epoch < i16::MAX - 1 {
-        (resp.producer_id, resp.producer_epoch) = (req.producer_id, req.producer_epoch + 1);
     } else {
+        // Without a transactional id Kafka hands out a fresh id every time, even to a
+        // producer that names its old one (v3+): its sequences start over anyway.
         match b.next_producer_id() {
             Ok(id) => (resp.producer_id, resp.producer_epoch) = (id, 0),
             Err(code) => resp.error_code = code,

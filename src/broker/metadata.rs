@@ -3,7 +3,7 @@
 //! the request allow it, and answered at once: creation here is synchronous.
 
 use super::{Broker, HandlerResult, Reply, ALL_TOPIC_OPERATIONS};
-use crate::metadata::TopicMeta;
+use crate::metadata::{validate_topic_name, TopicMeta};
 use crate::protocol::codec::{Reader, ZERO_UUID};
 use crate::protocol::error;
 use crate::protocol::metadata::*;
@@ -34,10 +34,14 @@ pub fn handle(
             .map(|t| match (t.name, t.name.and_then(|n| b.meta.topic(n))) {
                 (_, Some(meta)) => describe(meta, node, ops),
                 (Some(name), None) => {
-                    let code = create_errors
-                        .iter()
-                        .find(|(n, _)| *n == name)
-                        .map_or(error::UNKNOWN_TOPIC_OR_PARTITION, |(_, c)| *c);
+                    let code = match create_errors.iter().find(|(n, _)| *n == name) {
+                        Some((_, c)) => *c,
+                        // An illegal name is reported as such whether or not it could be created.
+                        None if validate_topic_name(name).is_err() => {
+                            error::INVALID_TOPIC_EXCEPTION
+                        }
+                        None => error::UNKNOWN_TOPIC_OR_PARTITION,
+                    };
                     missing(Some(name), ZERO_UUID, code)
                 }
                 (None, None) => match b.meta.topic_by_id(&t.topic_id) {

@@ -11,25 +11,38 @@ mod create_topics;
 mod delete_topics;
 mod describe_cluster;
 mod describe_configs;
+mod describe_groups;
 mod describe_topic_partitions;
 mod fetch;
+mod find_coordinator;
+mod group_offsets;
+mod heartbeat;
 mod init_producer_id;
+mod join_group;
+mod leave_group;
+mod list_groups;
 mod list_offsets;
 mod metadata;
+mod offset_commit;
+mod offset_fetch;
 mod produce;
+mod sync_group;
+mod topics;
 mod waiting;
 
 use std::io;
-use std::time::Instant;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
+use crate::groups::{Completion, Coordinator, GroupConfig, Responder};
 use crate::metadata::{self as kraft, log::MetadataLog, Cache};
 use crate::protocol::apis::{self, ApiSpec};
 use crate::protocol::codec::{DecodeError, Put, Reader};
 use crate::protocol::header::{self, RequestHeader};
 use crate::protocol::{api_versions::ApiVersionsResponse, error};
 use crate::storage::{LogConfig, LogId, LogManager};
-use crate::uuid::Uuid;
+use group_offsets::load_committed_offsets;
 
 /// What a handler did with a request it decoded.
 pub enum Reply {
@@ -39,6 +52,22 @@ pub enum Reply {
     Silent,
     /// The request must wait until `deadline` or an append to one of `watch`.
     Park { deadline: Instant, watch: Vec<LogId> },
+    /// The group coordinator holds the request and answers it later (JoinGroup, SyncGroup).
+    Held,
+}
+
+/// The request being handled: where it came from and how to answer it later.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestContext {
+    pub conn: usize,
+    pub peer: SocketAddr,
+    pub correlation_id: i32,
+}
+
+impl RequestContext {
+    pub fn responder(&self, version: i16) -> Responder {
+        Responder { conn: self.conn, correlation_id: self.correlation_id, version }
+    }
 }
 
 /// What became of a request frame.
@@ -79,6 +108,9 @@ pub struct Broker {
     rehandle_deadline: Option<Instant>,
     written: Vec<LogId>,
     failed: Vec<LogId>,
+    pub groups: Coordinator,
+    /// The request being handled.
+    ctx: RequestContext,
     /// Producer ids recorded in the metadata log and not yet handed out.
     producer_ids: std::ops::Range<i64>,
 }
@@ -108,6 +140,12 @@ impl Broker {
                 logs.open(&t.name, &t.topic_id, p.partition_id)?;
             }
         }
+        let mut groups = Coordinator::new(GroupConfig {
+            min_session_timeout: Duration::from_millis(config.group_min_session_timeout_ms),
+            max_session_timeout: Duration::from_millis(config.group_max_session_timeout_ms),
+            initial_rebalance_delay: Duration::from_millis(config.group_initial_rebalance_delay_ms),
+        });
+        load_committed_offsets(&meta, &mut logs, &mut groups)?;
         log::debug!("log directory loaded in {:?}", started.elapsed());
         Ok(Broker {
             config,
@@ -122,6 +160,12 @@ impl Broker {
             written: Vec::new(),
             failed: Vec::new(),
             producer_ids: 0..0,
+            groups,
+            ctx: RequestContext {
+                conn: usize::MAX,
+                peer: SocketAddr::from(([0, 0, 0, 0], 0)),
+                correlation_id: 0,
+            },
         })
     }
 
@@ -129,6 +173,7 @@ impl Broker {
     pub fn handle(
         &mut self,
         conn: usize,
+        peer: SocketAddr,
         frame: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Handled, Close> {
@@ -157,6 +202,7 @@ impl Broker {
         }
         let header = RequestHeader::decode(&mut r, spec.is_flexible(api_version))
             .map_err(|e| Close(format!("{} v{api_version}: bad request header: {e}", spec.name)))?;
+        self.ctx = RequestContext { conn, peer, correlation_id };
         let at = begin_response(
             out,
             correlation_id,
@@ -173,6 +219,17 @@ impl Broker {
             apis::INIT_PRODUCER_ID => init_producer_id::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_CONFIGS => describe_configs::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_CLUSTER => describe_cluster::handle(self, &mut r, api_version, out),
+            apis::OFFSET_COMMIT => offset_commit::handle(self, &mut r, api_version, out),
+            apis::OFFSET_FETCH => offset_fetch::handle(self, &mut r, api_version, out),
+            apis::FIND_COORDINATOR => find_coordinator::handle(self, &mut r, api_version, out),
+            apis::JOIN_GROUP => {
+                join_group::handle(self, header.client_id, &mut r, api_version, out)
+            }
+            apis::SYNC_GROUP => sync_group::handle(self, &mut r, api_version, out),
+            apis::HEARTBEAT => heartbeat::handle(self, &mut r, api_version, out),
+            apis::LEAVE_GROUP => leave_group::handle(self, &mut r, api_version, out),
+            apis::LIST_GROUPS => list_groups::handle(self, &mut r, api_version, out),
+            apis::DESCRIBE_GROUPS => describe_groups::handle(self, &mut r, api_version, out),
             apis::API_VERSIONS => api_versions::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_TOPIC_PARTITIONS => {
                 describe_topic_partitions::handle(self, &mut r, api_version, out)
@@ -182,6 +239,10 @@ impl Broker {
         match result {
             Ok(Reply::Sent) => finish_response(out, at),
             Ok(Reply::Silent) => out.truncate(at),
+            Ok(Reply::Held) => {
+                out.truncate(at);
+                return Ok(Handled::Parked);
+            }
             Ok(Reply::Park { deadline, watch }) => {
                 out.truncate(at);
                 self.waiting.park(waiting::Parked { conn, deadline, watch, frame: frame.to_vec() });
@@ -204,81 +265,6 @@ impl Broker {
         Ok(Handled::Done)
     }
 
-    /// Creates a topic: records it in the metadata log (synced to disk) as Kafka's controller
-    /// would, applies it to the cache, and opens its partition logs. Errors are Kafka codes.
-    pub fn create_topic(&mut self, name: &str, partitions: i32) -> Result<Uuid, (i16, String)> {
-        kraft::validate_topic_name(name).map_err(|m| (error::INVALID_TOPIC_EXCEPTION, m))?;
-        if self.meta.topic(name).is_some() {
-            return Err((error::TOPIC_ALREADY_EXISTS, format!("Topic '{name}' already exists.")));
-        }
-        if partitions <= 0 {
-            return Err((
-                error::INVALID_PARTITIONS,
-                "Number of partitions must be larger than 0.".into(),
-            ));
-        }
-        let topic_id = crate::uuid::random();
-        let recs = kraft::topic_records(name, topic_id, partitions, self.config.node_id);
-        if let Err(e) = self.meta_log.append(&recs) {
-            log::error!("cannot record topic {name} in the metadata log: {e}");
-            return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
-        }
-        for rec in recs {
-            self.meta.apply(rec);
-        }
-        for p in 0..partitions {
-            if let Err(e) = self.logs.open(name, &topic_id, p) {
-                log::error!("cannot create the log of {name}-{p}: {e}");
-                return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
-            }
-        }
-        log::info!("created topic {name} with {partitions} partitions");
-        Ok(topic_id)
-    }
-
-    /// Hands out a producer id, recording a new block of them in the metadata log when the
-    /// current one is used up.
-    pub fn next_producer_id(&mut self) -> Result<i64, i16> {
-        const BLOCK: i64 = 1000;
-        if self.producer_ids.is_empty() {
-            let start = self.meta.next_producer_id();
-            let rec = kraft::MetadataRecord::ProducerIds {
-                broker_id: self.config.node_id,
-                broker_epoch: -1,
-                next_producer_id: start + BLOCK,
-            };
-            if let Err(e) = self.meta_log.append(std::slice::from_ref(&rec)) {
-                log::error!("cannot record producer ids in the metadata log: {e}");
-                return Err(error::KAFKA_STORAGE_ERROR);
-            }
-            self.meta.apply(rec);
-            self.producer_ids = start..start + BLOCK;
-        }
-        Ok(self.producer_ids.next().expect("a block was just taken"))
-    }
-
-    /// Deletes a topic: a RemoveTopicRecord in the metadata log, then its partition logs.
-    pub fn delete_topic(&mut self, name: &str) -> Result<Uuid, (i16, String)> {
-        let Some(topic_id) = self.meta.topic(name).map(|t| t.topic_id) else {
-            return Err((
-                error::UNKNOWN_TOPIC_OR_PARTITION,
-                format!("Topic {name} does not exist."),
-            ));
-        };
-        let rec = kraft::MetadataRecord::RemoveTopic { topic_id };
-        if let Err(e) = self.meta_log.append(std::slice::from_ref(&rec)) {
-            log::error!("cannot record the deletion of {name} in the metadata log: {e}");
-            return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
-        }
-        self.meta.apply(rec);
-        if let Err(e) = self.logs.remove_topic(name) {
-            // The topic is gone from the metadata either way; Kafka, too, deletes files later.
-            log::warn!("deleted topic {name}, but removing its files failed: {e}");
-        }
-        log::info!("deleted topic {name}");
-        Ok(topic_id)
-    }
-
     /// Writes this turn's appends to the files, then answers the parked requests that the
     /// appends or the clock have made due. Connections told of an append that could not be
     /// written are to be closed before anything more is sent to them, so the client never sees
@@ -298,7 +284,7 @@ impl Broker {
             for p in self.waiting.due(now, &self.written) {
                 self.rehandle_deadline = Some(p.deadline);
                 let mut out = Vec::new();
-                match self.handle(p.conn, &p.frame, &mut out) {
+                match self.handle(p.conn, self.ctx.peer, &p.frame, &mut out) {
                     Ok(Handled::Done) => end.ready.push((p.conn, out)),
                     Ok(Handled::Parked) => {}
                     Err(Close(reason)) => {
@@ -309,18 +295,44 @@ impl Broker {
                 self.rehandle_deadline = None;
             }
         }
+        if !self.groups.groups.is_empty() {
+            self.groups.tick(Instant::now());
+        }
+        for c in self.groups.take_completions() {
+            let (r, api_key) = match &c {
+                Completion::Join(r, _) => (*r, apis::JOIN_GROUP),
+                Completion::Sync(r, _) => (*r, apis::SYNC_GROUP),
+            };
+            let mut out = Vec::new();
+            let at = begin_response(
+                &mut out,
+                r.correlation_id,
+                header::response_header_flexible(api_key, r.version),
+            );
+            match &c {
+                Completion::Join(_, j) => join_group::encode(j, r.version, &mut out),
+                Completion::Sync(_, s) => sync_group::encode(s, r.version, &mut out),
+            }
+            finish_response(&mut out, at);
+            end.ready.push((r.conn, out));
+        }
         end
     }
 
-    /// How long the event loop may sleep before a parked request is due.
-    pub fn next_timeout(&self) -> Option<std::time::Duration> {
+    /// How long the event loop may sleep before a parked request or a group timer is due.
+    pub fn next_timeout(&self) -> Option<Duration> {
         let now = Instant::now();
-        self.waiting.next_deadline().map(|d| waiting::until(d, now))
+        let next = match (self.waiting.next_deadline(), self.groups.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        next.map(|d| waiting::until(d, now))
     }
 
     /// Forgets whatever connection `conn` was waiting for.
     pub fn connection_closed(&mut self, conn: usize) {
         self.waiting.forget(conn);
+        self.groups.connection_closed(conn);
     }
 
     /// The deadline of a request that may wait `max_wait_ms` from now; `None` if it may not

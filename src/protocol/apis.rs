@@ -7,6 +7,15 @@ pub const PRODUCE: i16 = 0;
 pub const FETCH: i16 = 1;
 pub const LIST_OFFSETS: i16 = 2;
 pub const METADATA: i16 = 3;
+pub const OFFSET_COMMIT: i16 = 8;
+pub const OFFSET_FETCH: i16 = 9;
+pub const FIND_COORDINATOR: i16 = 10;
+pub const JOIN_GROUP: i16 = 11;
+pub const HEARTBEAT: i16 = 12;
+pub const LEAVE_GROUP: i16 = 13;
+pub const SYNC_GROUP: i16 = 14;
+pub const DESCRIBE_GROUPS: i16 = 15;
+pub const LIST_GROUPS: i16 = 16;
 pub const API_VERSIONS: i16 = 18;
 pub const CREATE_TOPICS: i16 = 19;
 pub const DELETE_TOPICS: i16 = 20;
@@ -30,10 +39,21 @@ pub const SUPPORTED: &[ApiSpec] = &[
     ApiSpec { key: FETCH, name: "Fetch", min: 4, max: 16, flexible_from: 12 },
     ApiSpec { key: LIST_OFFSETS, name: "ListOffsets", min: 1, max: 10, flexible_from: 6 },
     ApiSpec { key: METADATA, name: "Metadata", min: 0, max: 12, flexible_from: 9 },
+    ApiSpec { key: OFFSET_COMMIT, name: "OffsetCommit", min: 2, max: 9, flexible_from: 8 },
+    ApiSpec { key: OFFSET_FETCH, name: "OffsetFetch", min: 1, max: 9, flexible_from: 6 },
+    ApiSpec { key: FIND_COORDINATOR, name: "FindCoordinator", min: 0, max: 6, flexible_from: 3 },
+    ApiSpec { key: JOIN_GROUP, name: "JoinGroup", min: 0, max: 9, flexible_from: 6 },
+    ApiSpec { key: HEARTBEAT, name: "Heartbeat", min: 0, max: 4, flexible_from: 4 },
+    ApiSpec { key: LEAVE_GROUP, name: "LeaveGroup", min: 0, max: 5, flexible_from: 4 },
+    ApiSpec { key: SYNC_GROUP, name: "SyncGroup", min: 0, max: 5, flexible_from: 4 },
+    ApiSpec { key: DESCRIBE_GROUPS, name: "DescribeGroups", min: 0, max: 5, flexible_from: 5 },
+    ApiSpec { key: LIST_GROUPS, name: "ListGroups", min: 0, max: 5, flexible_from: 3 },
     ApiSpec { key: API_VERSIONS, name: "ApiVersions", min: 0, max: 4, flexible_from: 3 },
     ApiSpec { key: CREATE_TOPICS, name: "CreateTopics", min: 2, max: 7, flexible_from: 5 },
     ApiSpec { key: DELETE_TOPICS, name: "DeleteTopics", min: 1, max: 6, flexible_from: 4 },
     ApiSpec { key: INIT_PRODUCER_ID, name: "InitProducerId", min: 0, max: 5, flexible_from: 2 },
+    ApiSpec { key: DESCRIBE_CONFIGS, name: "DescribeConfigs", min: 1, max: 4, flexible_from: 4 },
+    ApiSpec { key: DESCRIBE_CLUSTER, name: "DescribeCluster", min: 0, max: 2, flexible_from: 0 },
     ApiSpec {
         key: DESCRIBE_TOPIC_PARTITIONS,
         name: "DescribeTopicPartitions",

@@ -41,30 +41,30 @@ impl<'a> DeleteTopicsRequest<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeletableTopicResult<'a> {
-    pub name: Option<&'a str>,
+pub struct DeletableTopicResult {
+    pub name: Option<String>,
     pub topic_id: Uuid,
     pub error_code: i16,
     pub error_message: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeleteTopicsResponse<'a> {
+pub struct DeleteTopicsResponse {
     pub throttle_time_ms: i32,
-    pub responses: Vec<DeletableTopicResult<'a>>,
+    pub responses: Vec<DeletableTopicResult>,
 }
 
-impl DeleteTopicsResponse<'_> {
+impl DeleteTopicsResponse {
     pub fn encode(&self, version: i16, out: &mut Vec<u8>) {
         let flexible = version >= 4;
         out.put_i32(self.throttle_time_ms);
         out.put_array_len(Some(self.responses.len()), flexible);
         for t in &self.responses {
             if version >= 6 {
-                out.put_nullable_string(t.name, flexible);
+                out.put_nullable_string(t.name.as_deref(), flexible);
                 out.put_uuid(&t.topic_id);
             } else {
-                out.put_string(t.name.unwrap_or(""), flexible);
+                out.put_string(t.name.as_deref().unwrap_or(""), flexible);
             }
             out.put_i16(t.error_code);
             if version >= 5 {

@@ -172,8 +172,8 @@ impl Server {
             let Some(frame) = conn.input.unread().get(4..4 + size) else { break };
             // A bug in one handler must cost one connection, not the broker.
             let broker = &mut self.broker;
-            let out = &mut conn.out;
-            match panic::catch_unwind(AssertUnwindSafe(|| broker.handle(id, frame, out))) {
+            let (out, peer) = (&mut conn.out, conn.peer);
+            match panic::catch_unwind(AssertUnwindSafe(|| broker.handle(id, peer, frame, out))) {
                 Ok(Ok(Handled::Done)) => handled = true,
                 Ok(Ok(Handled::Parked)) => conn.parked = true,
                 Ok(Err(close)) => return Err(close.0),

@@ -33,15 +33,26 @@ pub const INVALID_REQUEST: i16 = 42;
 pub const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// What ApiVersions must advertise, in this order: (key, min, max).
-pub const ADVERTISED: [(i16, i16, i16); 9] = [
+pub const ADVERTISED: [(i16, i16, i16); 20] = [
     (PRODUCE, 3, 11),
     (FETCH, 4, 16),
-    (2, 1, 10),  // ListOffsets
-    (3, 0, 12),  // Metadata
+    (2, 1, 10), // ListOffsets
+    (3, 0, 12), // Metadata
+    (8, 2, 9),  // OffsetCommit
+    (9, 1, 9),  // OffsetFetch
+    (10, 0, 6), // FindCoordinator
+    (11, 0, 9), // JoinGroup
+    (12, 0, 4), // Heartbeat
+    (13, 0, 5), // LeaveGroup
+    (14, 0, 5), // SyncGroup
+    (15, 0, 5), // DescribeGroups
+    (16, 0, 5), // ListGroups
     (API_VERSIONS, 0, 4),
-    (19, 2, 7),  // CreateTopics
-    (20, 1, 6),  // DeleteTopics
-    (22, 0, 5),  // InitProducerId
+    (19, 2, 7), // CreateTopics
+    (20, 1, 6), // DeleteTopics
+    (22, 0, 5), // InitProducerId
+    (32, 1, 4), // DescribeConfigs
+    (60, 0, 2), // DescribeCluster
     (DESCRIBE_TOPIC_PARTITIONS, 0, 0),
 ];
 
@@ -514,13 +525,30 @@ impl W {
 
 /// Whether `api_key` at `version` uses the flexible encoding (request header v2).
 pub fn is_flexible(api_key: i16, version: i16) -> bool {
-    match api_key {
-        PRODUCE => version >= 9,
-        FETCH => version >= 12,
-        API_VERSIONS => version >= 3,
-        DESCRIBE_TOPIC_PARTITIONS => true,
-        _ => false,
-    }
+    // The first flexible version of each API, from Kafka's message schemas.
+    let first = match api_key {
+        PRODUCE => 9,
+        FETCH => 12,
+        2 => 6,  // ListOffsets
+        3 => 9,  // Metadata
+        8 => 8,  // OffsetCommit
+        9 => 6,  // OffsetFetch
+        10 => 3, // FindCoordinator
+        11 => 6, // JoinGroup
+        12 => 4, // Heartbeat
+        13 => 4, // LeaveGroup
+        14 => 4, // SyncGroup
+        15 => 5, // DescribeGroups
+        16 => 3, // ListGroups
+        API_VERSIONS => 3,
+        19 => 5, // CreateTopics
+        20 => 4, // DeleteTopics
+        22 => 2, // InitProducerId
+        32 => 4, // DescribeConfigs
+        60 | DESCRIBE_TOPIC_PARTITIONS => 0,
+        _ => i16::MAX,
+    };
+    version >= first
 }
 
 /// Response header v1 (with a tagged-field byte) for flexible versions, except ApiVersions.

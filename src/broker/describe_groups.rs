@@ -1,0 +1,69 @@
+//! DescribeGroups: state, protocol and members; member metadata and assignments only once
+//! the group is Stable, as Kafka shows them. Unknown groups are described as Dead.
+
+use super::{Broker, HandlerResult, Reply};
+use crate::groups::GroupState;
+use crate::protocol::codec::Reader;
+use crate::protocol::describe_groups::*;
+use crate::protocol::error;
+
+/// Every group operation allowed (READ, DESCRIBE, DELETE): there is no authorizer.
+const ALL_GROUP_OPERATIONS: i32 = 0x0128;
+
+pub fn handle(
+    b: &mut Broker,
+    r: &mut Reader<'_>,
+    version: i16,
+    out: &mut Vec<u8>,
+) -> HandlerResult {
+    let req = DescribeGroupsRequest::decode(r, version)?;
+    let ops = if req.include_authorized_operations { ALL_GROUP_OPERATIONS } else { i32::MIN };
+    let groups = req
+        .groups
+        .iter()
+        .map(|id| match b.groups.groups.get(*id) {
+            None => DescribedGroup {
+                error_code: if id.is_empty() { error::INVALID_GROUP_ID } else { error::NONE },
+                group_id: id,
+                group_state: "Dead",
+                protocol_type: "",
+                protocol_data: "",
+                members: vec![],
+                authorized_operations: ops,
+            },
+            Some(g) => {
+                let stable = g.state == GroupState::Stable;
+                let protocol = g.protocol_name.as_deref().unwrap_or("");
+                DescribedGroup {
+                    error_code: error::NONE,
+                    group_id: &g.group_id,
+                    group_state: g.state.name(),
+                    protocol_type: g.protocol_type.as_deref().unwrap_or(""),
+                    protocol_data: if stable { protocol } else { "" },
+                    members: g
+                        .members
+                        .values()
+                        .map(|m| DescribedGroupMember {
+                            member_id: &m.member_id,
+                            group_instance_id: m.group_instance_id.as_deref(),
+                            client_id: &m.client_id,
+                            client_host: &m.client_host,
+                            member_metadata: if stable {
+                                m.protocols
+                                    .iter()
+                                    .find(|(n, _)| n == protocol)
+                                    .map_or(&[], |(_, md)| md)
+                            } else {
+                                &[]
+                            },
+                            member_assignment: if stable { &m.assignment } else { &[] },
+                        })
+                        .collect(),
+                    authorized_operations: ops,
+                }
+            }
+        })
+        .collect();
+    DescribeGroupsResponse { throttle_time_ms: 0, groups }.encode(version, out);
+    Ok(Reply::Sent)
+}

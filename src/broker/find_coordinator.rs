@@ -1,0 +1,41 @@
+//! Every group's (and transactional id's) coordinator is this node.
+
+use super::{Broker, HandlerResult, Reply};
+use crate::protocol::codec::Reader;
+use crate::protocol::error;
+use crate::protocol::find_coordinator::*;
+
+/// `key_type` of a consumer group; 1 is a transactional id, which has no coordinator here.
+const GROUP_KEY: i8 = 0;
+
+pub fn handle(
+    b: &mut Broker,
+    r: &mut Reader<'_>,
+    version: i16,
+    out: &mut Vec<u8>,
+) -> HandlerResult {
+    let req = FindCoordinatorRequest::decode(r, version)?;
+    let node = b.config.node_id;
+    let coordinators = req
+        .keys
+        .iter()
+        .map(|key| {
+            let mut c = Coordinator {
+                key,
+                node_id: node,
+                host: &b.config.advertised_host,
+                port: i32::from(b.config.advertised_port),
+                error_code: error::NONE,
+                error_message: None,
+            };
+            if req.key_type != GROUP_KEY {
+                (c.node_id, c.host, c.port) = (-1, "", -1);
+                c.error_code = error::COORDINATOR_NOT_AVAILABLE;
+                c.error_message = Some("Transactions are not supported by this broker.".into());
+            }
+            c
+        })
+        .collect();
+    FindCoordinatorResponse { throttle_time_ms: 0, coordinators }.encode(version, out);
+    Ok(Reply::Sent)
+}

@@ -1,0 +1,120 @@
+//! Committed offsets kept in `__consumer_offsets`: replayed into the coordinator at start-up,
+//! appended (like any produce, so acknowledged only once written) when a group commits.
+
+use std::io;
+
+use super::Broker;
+use crate::groups::offsets::{self, CommittedOffset, OffsetsRecord};
+use crate::groups::Coordinator;
+use crate::metadata::Cache;
+use crate::protocol::error;
+use crate::records::{self, BatchBuilder, Records};
+use crate::storage::{Appended, LogManager};
+
+/// Replays every `__consumer_offsets` partition: the latest commit per group and partition
+/// wins; tombstones delete.
+pub fn load_committed_offsets(
+    meta: &Cache,
+    logs: &mut LogManager,
+    groups: &mut Coordinator,
+) -> io::Result<()> {
+    let Some(topic) = meta.topic(offsets::TOPIC) else { return Ok(()) };
+    let mut buf = Vec::new();
+    for p in &topic.partitions {
+        let Some(id) = logs.find(offsets::TOPIC, p.partition_id) else { continue };
+        let log = logs.get_mut(id);
+        let mut next = log.log_start_offset();
+        while next < log.log_end_offset() {
+            buf.clear();
+            log.read(next, 1 << 20, &mut buf)?;
+            if buf.is_empty() {
+                break;
+            }
+            for batch in records::batches(&buf) {
+                let Ok((h, bytes)) = batch else { break };
+                next = h.last_offset() + 1;
+                if h.is_control() || h.compression() != 0 {
+                    continue; // transaction markers; Kafka writes offsets uncompressed
+                }
+                let Ok(recs) = Records::new(bytes) else { continue };
+                for rec in recs.flatten() {
+                    let Some(key) = rec.key else { continue };
+                    match offsets::decode(key, rec.value) {
+                        Ok(OffsetsRecord::Offset { group, topic, partition, value }) => {
+                            let g = groups.group_mut(&group);
+                            match value {
+                                Some(v) => g.offsets.insert((topic, partition), v),
+                                None => g.offsets.remove(&(topic, partition)),
+                            };
+                        }
+                        Ok(OffsetsRecord::Group { group, present: true }) => {
+                            groups.group_mut(&group);
+                        }
+                        Ok(OffsetsRecord::Group { .. }) => {}
+                        Err(e) => {
+                            log::warn!("__consumer_offsets-{}: record skipped: {e}", p.partition_id)
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let n: usize = groups.groups.values().map(|g| g.offsets.len()).sum();
+    if n > 0 {
+        log::info!("loaded {n} committed offsets of {} groups", groups.groups.len());
+    }
+    Ok(())
+}
+
+impl Broker {
+    /// Writes `commits` for `group_id` to its `__consumer_offsets` partition (creating the
+    /// topic on first use) and to the coordinator's cache. Returns an error code for all.
+    pub(super) fn commit_offsets(
+        &mut self,
+        group_id: &str,
+        commits: &[(&str, i32, CommittedOffset)],
+    ) -> i16 {
+        if commits.is_empty() {
+            return error::NONE;
+        }
+        if self.meta.topic(offsets::TOPIC).is_none() {
+            if let Err((code, msg)) =
+                self.create_topic(offsets::TOPIC, self.config.offsets_topic_num_partitions)
+            {
+                log::error!("cannot create {}: {msg}", offsets::TOPIC);
+                return if code == error::KAFKA_STORAGE_ERROR {
+                    code
+                } else {
+                    error::COORDINATOR_NOT_AVAILABLE
+                };
+            }
+        }
+        let partitions = self.meta.topic(offsets::TOPIC).map_or(1, |t| t.partitions.len() as i32);
+        let partition = offsets::partition_for(group_id, partitions);
+        let Some(log) = self.logs.find(offsets::TOPIC, partition) else {
+            return error::COORDINATOR_NOT_AVAILABLE;
+        };
+        let mut batch = BatchBuilder::new(0, crate::metadata::log::now_ms());
+        for (topic, p, c) in commits {
+            batch.push(
+                Some(&offsets::offset_key(group_id, topic, *p)),
+                Some(&offsets::offset_value(c)),
+                &[],
+            );
+        }
+        match self.logs.append(log, &batch.finish()) {
+            Ok(Appended::At(_)) => {}
+            Ok(_) => unreachable!("offset batches carry no producer id"),
+            Err(e) => {
+                log::error!("cannot append to __consumer_offsets-{partition}: {e}");
+                return error::KAFKA_STORAGE_ERROR;
+            }
+        }
+        self.turn_acks.push((self.ctx.conn, log));
+        let g = self.groups.group_mut(group_id);
+        for (topic, p, c) in commits {
+            g.offsets.insert((topic.to_string(), *p), c.clone());
+        }
+        error::NONE
+    }
+}

@@ -1,0 +1,22 @@
+//! Heartbeat: keeps a member's session alive and tells it when to rejoin.
+
+use super::{Broker, HandlerResult, Reply};
+use crate::protocol::codec::Reader;
+use crate::protocol::heartbeat::*;
+
+pub fn handle(
+    b: &mut Broker,
+    r: &mut Reader<'_>,
+    version: i16,
+    out: &mut Vec<u8>,
+) -> HandlerResult {
+    let req = HeartbeatRequest::decode(r, version)?;
+    let error_code = b.groups.heartbeat(
+        req.group_id,
+        req.generation_id,
+        req.member_id,
+        std::time::Instant::now(),
+    );
+    HeartbeatResponse { throttle_time_ms: 0, error_code }.encode(version, out);
+    Ok(Reply::Sent)
+}

@@ -1,0 +1,37 @@
+//! ListGroups: every group this coordinator knows, filtered by state (v4+) and type (v5+).
+
+use super::{Broker, HandlerResult, Reply};
+use crate::protocol::codec::Reader;
+use crate::protocol::error;
+use crate::protocol::list_groups::*;
+
+pub fn handle(
+    b: &mut Broker,
+    r: &mut Reader<'_>,
+    version: i16,
+    out: &mut Vec<u8>,
+) -> HandlerResult {
+    let req = ListGroupsRequest::decode(r, version)?;
+    let groups = b
+        .groups
+        .groups
+        .values()
+        .map(|g| ListedGroup {
+            group_id: &g.group_id,
+            protocol_type: g.protocol_type.as_deref().unwrap_or(""),
+            group_state: g.state.name(),
+            group_type: "classic",
+        })
+        .filter(|g| {
+            req.states_filter.is_empty()
+                || req.states_filter.iter().any(|s| s.eq_ignore_ascii_case(g.group_state))
+        })
+        .filter(|g| {
+            req.types_filter.is_empty()
+                || req.types_filter.iter().any(|t| t.eq_ignore_ascii_case(g.group_type))
+        })
+        .collect();
+    ListGroupsResponse { throttle_time_ms: 0, error_code: error::NONE, groups }
+        .encode(version, out);
+    Ok(Reply::Sent)
+}

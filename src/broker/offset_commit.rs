@@ -1,0 +1,74 @@
+//! OffsetCommit: a member of the current generation, or anyone for a group without members
+//! (generation -1, no member id: manual commits), stores offsets in `__consumer_offsets`.
+
+use super::{Broker, HandlerResult, Reply};
+use crate::groups::offsets::CommittedOffset;
+use crate::protocol::codec::Reader;
+use crate::protocol::error;
+use crate::protocol::offset_commit::*;
+
+/// Kafka's `offset.metadata.max.bytes` default.
+const OFFSET_METADATA_MAX_BYTES: usize = 4096;
+
+pub fn handle(
+    b: &mut Broker,
+    r: &mut Reader<'_>,
+    version: i16,
+    out: &mut Vec<u8>,
+) -> HandlerResult {
+    let req = OffsetCommitRequest::decode(r, version)?;
+    let now = std::time::Instant::now();
+    let group_error =
+        b.groups.check_commit(req.group_id, req.generation_id_or_member_epoch, req.member_id, now);
+    let ts = crate::metadata::log::now_ms();
+    let mut commits = Vec::new();
+    // Per partition: the error found before writing, or None if it is to be written.
+    let mut errors: Vec<Vec<Option<i16>>> = Vec::with_capacity(req.topics.len());
+    for t in &req.topics {
+        let mut es = Vec::with_capacity(t.partitions.len());
+        for p in &t.partitions {
+            let meta = p.committed_metadata.unwrap_or("");
+            let e = if group_error != error::NONE {
+                Some(group_error)
+            } else if b.logs.find(t.name, p.partition_index).is_none() {
+                Some(error::UNKNOWN_TOPIC_OR_PARTITION)
+            } else if meta.len() > OFFSET_METADATA_MAX_BYTES {
+                Some(error::OFFSET_METADATA_TOO_LARGE)
+            } else {
+                commits.push((
+                    t.name,
+                    p.partition_index,
+                    CommittedOffset {
+                        offset: p.committed_offset,
+                        leader_epoch: p.committed_leader_epoch,
+                        metadata: meta.to_string(),
+                        commit_timestamp: ts,
+                    },
+                ));
+                None
+            };
+            es.push(e);
+        }
+        errors.push(es);
+    }
+    let written = b.commit_offsets(req.group_id, &commits);
+    let topics = req
+        .topics
+        .iter()
+        .zip(errors)
+        .map(|(t, es)| OffsetCommitResponseTopic {
+            name: t.name,
+            partitions: t
+                .partitions
+                .iter()
+                .zip(es)
+                .map(|(p, e)| OffsetCommitResponsePartition {
+                    partition_index: p.partition_index,
+                    error_code: e.unwrap_or(written),
+                })
+                .collect(),
+        })
+        .collect();
+    OffsetCommitResponse { throttle_time_ms: 0, topics }.encode(version, out);
+    Ok(Reply::Sent)
+}

@@ -1,0 +1,76 @@
+//! OffsetFetch: a group's committed offsets; -1 for partitions without one. A null topic list
+//! asks for every partition the group has committed.
+
+use super::{Broker, HandlerResult, Reply};
+use crate::protocol::codec::Reader;
+use crate::protocol::error;
+use crate::protocol::offset_fetch::*;
+
+pub fn handle(
+    b: &mut Broker,
+    r: &mut Reader<'_>,
+    version: i16,
+    out: &mut Vec<u8>,
+) -> HandlerResult {
+    let req = OffsetFetchRequest::decode(r, version)?;
+    let groups = req
+        .groups
+        .iter()
+        .map(|g| {
+            let committed = b.groups.groups.get(g.group_id).map(|grp| &grp.offsets);
+            let topics = match &g.topics {
+                Some(topics) => topics
+                    .iter()
+                    .map(|t| OffsetFetchResponseTopic {
+                        name: t.name,
+                        partitions: t
+                            .partition_indexes
+                            .iter()
+                            .map(|&p| {
+                                let c = committed.and_then(|o| o.get(&(t.name.to_string(), p)));
+                                OffsetFetchResponsePartition {
+                                    partition_index: p,
+                                    committed_offset: c.map_or(-1, |c| c.offset),
+                                    committed_leader_epoch: c.map_or(-1, |c| c.leader_epoch),
+                                    metadata: Some(c.map_or("", |c| c.metadata.as_str())),
+                                    error_code: error::NONE,
+                                }
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                None => {
+                    let mut topics: Vec<OffsetFetchResponseTopic> = Vec::new();
+                    for ((topic, p), c) in committed.into_iter().flatten() {
+                        let part = OffsetFetchResponsePartition {
+                            partition_index: *p,
+                            committed_offset: c.offset,
+                            committed_leader_epoch: c.leader_epoch,
+                            metadata: Some(&c.metadata),
+                            error_code: error::NONE,
+                        };
+                        match topics.last_mut() {
+                            Some(t) if t.name == topic => t.partitions.push(part),
+                            _ => topics.push(OffsetFetchResponseTopic {
+                                name: topic,
+                                partitions: vec![part],
+                            }),
+                        }
+                    }
+                    topics
+                }
+            };
+            OffsetFetchResponseGroup {
+                group_id: g.group_id,
+                topics,
+                error_code: if g.group_id.is_empty() {
+                    error::INVALID_GROUP_ID
+                } else {
+                    error::NONE
+                },
+            }
+        })
+        .collect();
+    OffsetFetchResponse { throttle_time_ms: 0, groups }.encode(version, out);
+    Ok(Reply::Sent)
+}

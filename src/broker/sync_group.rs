@@ -1,0 +1,46 @@
+//! SyncGroup: the leader's assignments are handed to every member; followers that ask first
+//! are held until the leader's SyncGroup arrives.
+
+use super::{Broker, HandlerResult, Reply};
+use crate::groups::{Answer, SyncResult};
+use crate::protocol::codec::Reader;
+use crate::protocol::sync_group::*;
+
+pub fn handle(
+    b: &mut Broker,
+    r: &mut Reader<'_>,
+    version: i16,
+    out: &mut Vec<u8>,
+) -> HandlerResult {
+    let req = SyncGroupRequest::decode(r, version)?;
+    let assignments =
+        req.assignments.iter().map(|a| (a.member_id.to_string(), a.assignment.to_vec())).collect();
+    let answer = b.groups.sync(
+        req.group_id,
+        req.generation_id,
+        req.member_id,
+        req.protocol_type,
+        req.protocol_name,
+        assignments,
+        b.ctx.responder(version),
+        std::time::Instant::now(),
+    );
+    match answer {
+        Answer::Now(result) => {
+            encode(&result, version, out);
+            Ok(Reply::Sent)
+        }
+        Answer::Held => Ok(Reply::Held),
+    }
+}
+
+pub fn encode(s: &SyncResult, version: i16, out: &mut Vec<u8>) {
+    SyncGroupResponse {
+        throttle_time_ms: 0,
+        error_code: s.error_code,
+        protocol_type: s.protocol_type.as_deref(),
+        protocol_name: s.protocol_name.as_deref(),
+        assignment: &s.assignment,
+    }
+    .encode(version, out);
+}

@@ -1,0 +1,85 @@
+//! Changes to the cluster's metadata made on behalf of requests: topics created and deleted,
+//! producer id blocks taken. Each is recorded (and synced) in the metadata log before the
+//! cache and the logs change, as Kafka's controller commits a record before applying it.
+
+use super::Broker;
+use crate::metadata as kraft;
+use crate::protocol::error;
+use crate::uuid::Uuid;
+
+impl Broker {
+    /// Creates a topic: records it in the metadata log (synced to disk) as Kafka's controller
+    /// would, applies it to the cache, and opens its partition logs. Errors are Kafka codes.
+    pub fn create_topic(&mut self, name: &str, partitions: i32) -> Result<Uuid, (i16, String)> {
+        kraft::validate_topic_name(name).map_err(|m| (error::INVALID_TOPIC_EXCEPTION, m))?;
+        if self.meta.topic(name).is_some() {
+            return Err((error::TOPIC_ALREADY_EXISTS, format!("Topic '{name}' already exists.")));
+        }
+        if partitions <= 0 {
+            return Err((
+                error::INVALID_PARTITIONS,
+                "Number of partitions must be larger than 0.".into(),
+            ));
+        }
+        let topic_id = crate::uuid::random();
+        let recs = kraft::topic_records(name, topic_id, partitions, self.config.node_id);
+        if let Err(e) = self.meta_log.append(&recs) {
+            log::error!("cannot record topic {name} in the metadata log: {e}");
+            return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
+        }
+        for rec in recs {
+            self.meta.apply(rec);
+        }
+        for p in 0..partitions {
+            if let Err(e) = self.logs.open(name, &topic_id, p) {
+                log::error!("cannot create the log of {name}-{p}: {e}");
+                return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
+            }
+        }
+        log::info!("created topic {name} with {partitions} partitions");
+        Ok(topic_id)
+    }
+
+    /// Hands out a producer id, recording a new block of them in the metadata log when the
+    /// current one is used up.
+    pub fn next_producer_id(&mut self) -> Result<i64, i16> {
+        const BLOCK: i64 = 1000;
+        if self.producer_ids.is_empty() {
+            let start = self.meta.next_producer_id();
+            let rec = kraft::MetadataRecord::ProducerIds {
+                broker_id: self.config.node_id,
+                broker_epoch: -1,
+                next_producer_id: start + BLOCK,
+            };
+            if let Err(e) = self.meta_log.append(std::slice::from_ref(&rec)) {
+                log::error!("cannot record producer ids in the metadata log: {e}");
+                return Err(error::KAFKA_STORAGE_ERROR);
+            }
+            self.meta.apply(rec);
+            self.producer_ids = start..start + BLOCK;
+        }
+        Ok(self.producer_ids.next().expect("a block was just taken"))
+    }
+
+    /// Deletes a topic: a RemoveTopicRecord in the metadata log, then its partition logs.
+    pub fn delete_topic(&mut self, name: &str) -> Result<Uuid, (i16, String)> {
+        let Some(topic_id) = self.meta.topic(name).map(|t| t.topic_id) else {
+            return Err((
+                error::UNKNOWN_TOPIC_OR_PARTITION,
+                format!("Topic {name} does not exist."),
+            ));
+        };
+        let rec = kraft::MetadataRecord::RemoveTopic { topic_id };
+        if let Err(e) = self.meta_log.append(std::slice::from_ref(&rec)) {
+            log::error!("cannot record the deletion of {name} in the metadata log: {e}");
+            return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
+        }
+        self.meta.apply(rec);
+        if let Err(e) = self.logs.remove_topic(name) {
+            // The topic is gone from the metadata either way; Kafka, too, deletes files later.
+            log::warn!("deleted topic {name}, but removing its files failed: {e}");
+        }
+        log::info!("deleted topic {name}");
+        Ok(topic_id)
+    }
+}
