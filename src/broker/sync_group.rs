@@ -2,7 +2,7 @@
 //! are held until the leader's SyncGroup arrives.
 
 use super::{Broker, HandlerResult, Reply};
-use crate::groups::{Answer, SyncResult};
+use crate::groups::{Answer, SyncArgs, SyncResult};
 use crate::protocol::codec::Reader;
 use crate::protocol::sync_group::*;
 
@@ -13,18 +13,19 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = SyncGroupRequest::decode(r, version)?;
-    let assignments =
-        req.assignments.iter().map(|a| (a.member_id.to_string(), a.assignment.to_vec())).collect();
-    let answer = b.groups.sync(
-        req.group_id,
-        req.generation_id,
-        req.member_id,
-        req.protocol_type,
-        req.protocol_name,
-        assignments,
-        b.ctx.responder(version),
-        std::time::Instant::now(),
-    );
+    let args = SyncArgs {
+        group_id: req.group_id,
+        generation_id: req.generation_id,
+        member_id: req.member_id,
+        protocol_type: req.protocol_type,
+        protocol_name: req.protocol_name,
+        assignments: req
+            .assignments
+            .iter()
+            .map(|a| (a.member_id.to_string(), a.assignment.to_vec()))
+            .collect(),
+    };
+    let answer = b.groups.sync(args, b.ctx.responder(version), std::time::Instant::now());
     match answer {
         Answer::Now(result) => {
             encode(&result, version, out);

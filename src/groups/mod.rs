@@ -196,6 +196,18 @@ pub struct JoinArgs {
     pub require_known_member_id: bool,
 }
 
+/// A SyncGroup request.
+#[derive(Debug, Clone)]
+pub struct SyncArgs<'a> {
+    pub group_id: &'a str,
+    pub generation_id: i32,
+    pub member_id: &'a str,
+    pub protocol_type: Option<&'a str>,
+    pub protocol_name: Option<&'a str>,
+    /// (member id, assignment): sent by the leader only.
+    pub assignments: Vec<(String, Vec<u8>)>,
+}
+
 /// Either answered now, or held until the group moves on.
 #[derive(Debug, Clone)]
 pub enum Answer<T> {
@@ -408,15 +420,18 @@ impl Coordinator {
 
     pub fn sync(
         &mut self,
-        group_id: &str,
-        generation_id: i32,
-        member_id: &str,
-        protocol_type: Option<&str>,
-        protocol_name: Option<&str>,
-        assignments: Vec<(String, Vec<u8>)>,
+        a: SyncArgs<'_>,
         responder: Responder,
         now: Instant,
     ) -> Answer<SyncResult> {
+        let SyncArgs {
+            group_id,
+            generation_id,
+            member_id,
+            protocol_type,
+            protocol_name,
+            assignments,
+        } = a;
         let err = |code| Answer::Now(SyncResult { error_code: code, ..Default::default() });
         let Some(group) = self.groups.get_mut(group_id) else {
             return err(error::UNKNOWN_MEMBER_ID);
@@ -708,6 +723,22 @@ mod tests {
         }
     }
 
+    fn sargs<'a>(
+        g: &'a str,
+        generation_id: i32,
+        member_id: &'a str,
+        assignments: Vec<(String, Vec<u8>)>,
+    ) -> SyncArgs<'a> {
+        SyncArgs {
+            group_id: g,
+            generation_id,
+            member_id,
+            protocol_type: None,
+            protocol_name: None,
+            assignments,
+        }
+    }
+
     fn r(conn: usize) -> Responder {
         Responder { conn, correlation_id: conn as i32, version: 9 }
     }
@@ -756,9 +787,9 @@ mod tests {
         assert_eq!(leader.1.generation_id, 2);
 
         // The follower's sync waits for the leader's assignments.
-        assert!(matches!(c.sync("g", 2, &b, None, None, vec![], r(2), t0), Answer::Held));
+        assert!(matches!(c.sync(sargs("g", 2, &b, vec![]), r(2), t0), Answer::Held));
         let assignments = vec![(a.clone(), b"A".to_vec()), (b.clone(), b"B".to_vec())];
-        assert!(matches!(c.sync("g", 2, &a, None, None, assignments, r(1), t0), Answer::Held));
+        assert!(matches!(c.sync(sargs("g", 2, &a, assignments), r(1), t0), Answer::Held));
         let syncs: Vec<_> = c
             .take_completions()
             .into_iter()
@@ -798,7 +829,7 @@ mod tests {
         assert_eq!(done[0].1.member_id, b);
         assert!(!c.groups["g"].members.contains_key(&a));
         // `b` then stops heartbeating and expires; the group empties.
-        c.sync("g", 2, &b, None, None, vec![(b.clone(), vec![])], r(2), t0);
+        c.sync(sargs("g", 2, &b, vec![(b.clone(), vec![])]), r(2), t0);
         c.take_completions();
         c.tick(t0 + Duration::from_secs(3));
         assert_eq!(c.groups["g"].state, GroupState::Empty);
@@ -840,7 +871,7 @@ mod tests {
         joins(&mut c);
         assert_eq!(c.check_commit("g", -1, "", now), error::UNKNOWN_MEMBER_ID);
         assert_eq!(c.check_commit("g", 1, &a, now), error::REBALANCE_IN_PROGRESS);
-        c.sync("g", 1, &a, None, None, vec![], r(1), now);
+        c.sync(sargs("g", 1, &a, vec![]), r(1), now);
         assert_eq!(c.check_commit("g", 1, &a, now), error::NONE);
         assert_eq!(c.check_commit("g", 0, &a, now), error::ILLEGAL_GENERATION);
     }
