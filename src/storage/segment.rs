@@ -39,7 +39,9 @@ pub fn scan(
     chunk: usize,
     mut f: impl FnMut(u64, &BatchHeader) -> bool,
 ) -> io::Result<u64> {
-    let mut buf = vec![0u8; chunk.max(HEADER_LEN)];
+    // No bigger than the range: opening many small or empty logs must stay cheap.
+    let span = usize::try_from(end.saturating_sub(start)).unwrap_or(usize::MAX);
+    let mut buf = vec![0u8; chunk.min(span).max(HEADER_LEN)];
     let (mut buf_at, mut buf_len) = (start, 0usize);
     let mut pos = start;
     while pos < end {
