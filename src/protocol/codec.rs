@@ -25,6 +25,13 @@ pub type Result<T> = std::result::Result<T, DecodeError>;
 pub type Uuid = [u8; 16];
 pub const ZERO_UUID: Uuid = [0; 16];
 
+/// How many elements to reserve for a count read from the wire. A count is only known to be
+/// at most the bytes left, and one byte of input can decode to a much larger element, so
+/// reserve little and let the vector grow with what actually decodes.
+pub fn capacity_for(count: usize) -> usize {
+    count.min(64)
+}
+
 /// A cursor over borrowed bytes; every read is bounds-checked.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
@@ -172,7 +179,7 @@ impl<'a> Reader<'a> {
         mut f: impl FnMut(&mut Reader<'a>) -> Result<T>,
     ) -> Result<Vec<T>> {
         let n = self.array_len(flexible)?.unwrap_or(0);
-        let mut v = Vec::with_capacity(n);
+        let mut v = Vec::with_capacity(capacity_for(n));
         for _ in 0..n {
             v.push(f(self)?);
         }

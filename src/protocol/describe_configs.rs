@@ -47,7 +47,7 @@ impl<'a> DescribeConfigsRequest<'a> {
             let configuration_keys = match r.array_len(flexible)? {
                 None => None,
                 Some(n) => {
-                    let mut keys = Vec::with_capacity(n);
+                    let mut keys = Vec::with_capacity(crate::protocol::codec::capacity_for(n));
                     for _ in 0..n {
                         keys.push(r.string(flexible)?);
                     }

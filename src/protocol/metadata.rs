@@ -33,7 +33,7 @@ impl<'a> MetadataRequest<'a> {
             None => None,
             Some(0) if version == 0 => None,
             Some(n) => {
-                let mut v = Vec::with_capacity(n);
+                let mut v = Vec::with_capacity(crate::protocol::codec::capacity_for(n));
                 for _ in 0..n {
                     let topic_id = if version >= 10 { r.uuid()? } else { [0; 16] };
                     let name = if version >= 10 {

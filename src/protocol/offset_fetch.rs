@@ -50,7 +50,7 @@ fn decode_topics<'a>(
     let Some(n) = r.array_len(flexible)? else {
         return Ok(None);
     };
-    let mut topics = Vec::with_capacity(n);
+    let mut topics = Vec::with_capacity(crate::protocol::codec::capacity_for(n));
     for _ in 0..n {
         let name = r.string(flexible)?;
         let partition_indexes = r.i32_array(flexible)?;

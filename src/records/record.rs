@@ -43,7 +43,7 @@ impl<'a> Records<'a> {
         let value = varbytes(&mut r)?;
         let n = r.varint()?;
         let n = usize::try_from(n).map_err(|_| neg())?.min(r.remaining());
-        let mut headers = Vec::with_capacity(n);
+        let mut headers = Vec::with_capacity(crate::protocol::codec::capacity_for(n));
         for _ in 0..n {
             let k = varbytes(&mut r)?.ok_or(crate::protocol::codec::DecodeError("null header"))?;
             let key = std::str::from_utf8(k)
