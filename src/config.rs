@@ -21,6 +21,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("log.segment.bytes", "1073741824"),
     ("auto.create.topics.enable", "true"),
     ("num.partitions", "1"),
+    ("fetch.max.bytes", "57671680"),
     ("group.initial.rebalance.delay.ms", "3000"),
     ("group.min.session.timeout.ms", "6000"),
     ("group.max.session.timeout.ms", "1800000"),
@@ -41,6 +42,8 @@ pub struct Config {
     pub log_segment_bytes: u64,
     pub auto_create_topics_enable: bool,
     pub num_partitions: i32,
+    /// Caps a Fetch response's `max_bytes`, as Kafka's broker does.
+    pub fetch_max_bytes: usize,
     pub group_initial_rebalance_delay_ms: u64,
     pub group_min_session_timeout_ms: u64,
     pub group_max_session_timeout_ms: u64,
@@ -141,6 +144,7 @@ impl Config {
             },
             num_partitions: i32::try_from(positive("num.partitions")?)
                 .map_err(|_| "num.partitions out of range")?,
+            fetch_max_bytes: positive("fetch.max.bytes")?.min(i32::MAX as i64) as usize,
             group_initial_rebalance_delay_ms: u64::try_from(num(
                 "group.initial.rebalance.delay.ms",
             )?)

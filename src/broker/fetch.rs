@@ -17,7 +17,8 @@ pub fn handle(
 ) -> HandlerResult {
     let req = FetchRequest::decode(r, version)?;
     b.scratch.clear();
-    let mut budget = if req.max_bytes <= 0 { i32::MAX as usize } else { req.max_bytes as usize };
+    let cap = b.config.fetch_max_bytes;
+    let mut budget = if req.max_bytes <= 0 { cap } else { (req.max_bytes as usize).min(cap) };
     let mut responses = Vec::with_capacity(req.topics.len());
     let mut watch = Vec::new();
     let mut any_error = false;
