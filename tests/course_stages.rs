@@ -317,7 +317,8 @@ fn stage12_dtp_many_topics_sorted() {
 #[test]
 fn stage13_fetch_in_api_versions() {
     let (_, min, max) = advertised_entry(FETCH);
-    assert_eq!((min, max), (4, 16));
+    assert_eq!(min, 4);
+    assert!(max >= 16, "Fetch max {max}");
 }
 
 /// Stage 14: Fetch v16 with no topics → error 0, throttle 0, no responses; exact frame.
@@ -434,7 +435,8 @@ fn stage18_fetch_many_messages() {
 #[test]
 fn stage19_produce_in_api_versions() {
     let (_, min, max) = advertised_entry(PRODUCE);
-    assert_eq!((min, max), (3, 11));
+    assert_eq!(min, 3);
+    assert!(max >= 11, "Produce max {max}");
 }
 
 fn assert_unknown_partition(p: &ProducePartitionResp, index: i32) {

@@ -39,14 +39,14 @@ fn api_versions_every_version() {
     }
 }
 
-/// Fetch v4-v16 (by name before v13, by id from v13) all return the fixture's batch exactly.
+/// Fetch v4-v17 (by name before v13, by id from v13) all return the fixture's batch exactly.
 #[test]
 fn fetch_every_version() {
     let tmp = fixture_copy();
     let on_disk = read_log(tmp.path(), "foo", 0);
     let broker = Broker::start(tmp.path());
     let mut c = broker.connect();
-    for version in 4..=16 {
+    for version in 4..=17 {
         let part = fq::FetchPartition::default()
             .with_partition(0)
             .with_fetch_offset(0)
@@ -88,7 +88,7 @@ fn fetch_every_version() {
     }
 }
 
-/// Produce v3-v11 each append a batch; offsets run on across versions; all is fetched back.
+/// Produce v3-v12 each append a batch; offsets run on across versions; all is fetched back.
 #[test]
 fn produce_every_version() {
     let tmp = TempDir::new("pv");
@@ -97,7 +97,7 @@ fn produce_every_version() {
     let mut c = broker.connect();
     let mut expected = Vec::new();
     let mut next = 0i64;
-    for version in 3..=11 {
+    for version in 3..=12 {
         let value = format!("produced with v{version}");
         let b = batch(0, &[value.as_bytes(), b"second"]);
         let part =

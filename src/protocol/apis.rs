@@ -35,8 +35,8 @@ pub struct ApiSpec {
 
 /// Sorted by key: ApiVersions lists them in this order.
 pub const SUPPORTED: &[ApiSpec] = &[
-    ApiSpec { key: PRODUCE, name: "Produce", min: 3, max: 11, flexible_from: 9 },
-    ApiSpec { key: FETCH, name: "Fetch", min: 4, max: 16, flexible_from: 12 },
+    ApiSpec { key: PRODUCE, name: "Produce", min: 3, max: 12, flexible_from: 9 },
+    ApiSpec { key: FETCH, name: "Fetch", min: 4, max: 17, flexible_from: 12 },
     ApiSpec { key: LIST_OFFSETS, name: "ListOffsets", min: 1, max: 10, flexible_from: 6 },
     ApiSpec { key: METADATA, name: "Metadata", min: 0, max: 12, flexible_from: 9 },
     ApiSpec { key: OFFSET_COMMIT, name: "OffsetCommit", min: 2, max: 9, flexible_from: 8 },

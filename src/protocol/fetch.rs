@@ -1,4 +1,4 @@
-//! Fetch (key 1), versions 4-16.
+//! Fetch (key 1), versions 4-17.
 //!
 //! - v4 adds `isolation_level` and aborted transactions in the response.
 //! - v5 adds `log_start_offset` to partitions (request and response).
@@ -12,6 +12,7 @@
 //! - v13 names topics by `topic_id` instead of `topic`.
 //! - v14 is the same as v13; v15 drops `replica_id` from the body (tagged `replica_state`).
 //! - v16 adds `node_endpoints` (tag 0) to the response, sent only with leader changes.
+//! - v17 adds `replica_directory_id` (tag 0) to request partitions, for followers (KIP-853).
 
 use super::codec::{Put, Reader, Result, Uuid};
 

@@ -1,4 +1,4 @@
-//! Produce (key 0), versions 3-11.
+//! Produce (key 0), versions 3-12.
 //!
 //! - v3 adds `transactional_id` and requires record batch v2 (magic 2).
 //! - v4-v7 change error semantics only (v5 adds `log_start_offset` to the response).
@@ -6,6 +6,7 @@
 //! - v9 is the first flexible version.
 //! - v10 adds `current_leader` (tag 0) to partitions and `node_endpoints` (tag 0) to the
 //!   response, sent only with NOT_LEADER_OR_FOLLOWER; v11 is the same as v10.
+//! - v12 is the same as v11 (KIP-890: a transactional producer need not add partitions first).
 //!
 //! acks=0 requests get no response at all.
 

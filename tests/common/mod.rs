@@ -34,8 +34,8 @@ pub const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// What ApiVersions must advertise, in this order: (key, min, max).
 pub const ADVERTISED: [(i16, i16, i16); 20] = [
-    (PRODUCE, 3, 11),
-    (FETCH, 4, 16),
+    (PRODUCE, 3, 12),
+    (FETCH, 4, 17),
     (2, 1, 10), // ListOffsets
     (3, 0, 12), // Metadata
     (8, 2, 9),  // OffsetCommit
