@@ -1,0 +1,191 @@
+//! The broker under test as a child process, its temporary log directory, and /proc readings.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const LISTENING: &str = "listening on 127.0.0.1:";
+/// Lines of the broker's stderr kept for error messages.
+const TAIL_LINES: usize = 8;
+
+/// A unique directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Result<TempDir, String> {
+        static SEQ: AtomicU32 = AtomicU32::new(0);
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let name = format!(
+            "minikafka-bench-{}-{}-{}-{nanos:08x}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed),
+            tag
+        );
+        let p = std::env::temp_dir().join(name);
+        std::fs::create_dir(&p).map_err(|e| format!("create {}: {e}", p.display()))?;
+        Ok(TempDir(p))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct Broker {
+    child: Child,
+    pub port: u16,
+    /// When the child was spawned, and when its "listening" line was read.
+    pub spawned: Instant,
+    pub listening: Instant,
+    tail: Arc<Mutex<VecDeque<String>>>,
+    drain: Option<JoinHandle<()>>,
+}
+
+impl Broker {
+    /// Starts the release binary on an ephemeral port over `log_dir` and waits (up to
+    /// `deadline`) for its "listening on" line.
+    pub fn start(log_dir: &Path, deadline: Duration) -> Result<Broker, String> {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_minikafka"));
+        cmd.arg("--override")
+            .arg("listeners=PLAINTEXT://127.0.0.1:0")
+            .arg("--override")
+            .arg(format!("log.dirs={}", log_dir.display()))
+            .env("RUST_LOG", "info")
+            .env("RUST_LOG_STYLE", "never")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let spawned = Instant::now();
+        let mut child = cmd.spawn().map_err(|e| format!("spawn minikafka: {e}"))?;
+        let stderr = child.stderr.take().expect("piped stderr");
+
+        // One thread reads stderr for the child's whole life (so that it never blocks on a
+        // full pipe), hands lines over until the port is known, and keeps a short tail.
+        let tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_LINES)));
+        let (tx, rx) = mpsc::channel::<String>();
+        let drain = {
+            let tail = Arc::clone(&tail);
+            thread::Builder::new()
+                .name("broker-stderr".into())
+                .spawn(move || {
+                    let mut tx = Some(tx);
+                    for line in BufReader::new(stderr).lines() {
+                        let Ok(line) = line else { break };
+                        if let Some(t) = &tx {
+                            if t.send(line.clone()).is_err() {
+                                tx = None;
+                            }
+                        }
+                        let mut tail = tail.lock().unwrap();
+                        if tail.len() == TAIL_LINES {
+                            tail.pop_front();
+                        }
+                        tail.push_back(line);
+                    }
+                })
+                .map_err(|e| format!("spawn stderr thread: {e}"))?
+        };
+
+        let mut broker =
+            Broker { child, port: 0, spawned, listening: spawned, tail, drain: Some(drain) };
+        let until = spawned + deadline;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(port) = parse_port(&line) {
+                        broker.listening = Instant::now();
+                        broker.port = port;
+                        return Ok(broker);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(format!(
+                        "no \"{LISTENING}<port>\" line within {deadline:?}{}",
+                        broker.tail_text()
+                    ));
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let status = broker.child.wait().map(|s| s.to_string()).unwrap_or_default();
+                    return Err(format!(
+                        "broker exited ({status}) before listening{}",
+                        broker.tail_text()
+                    ));
+                }
+            }
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Fails if the broker has exited, with its last stderr lines.
+    pub fn check_alive(&mut self) -> Result<(), String> {
+        match self.child.try_wait() {
+            Ok(None) => Ok(()),
+            Ok(Some(status)) => Err(format!("broker exited ({status}){}", self.tail_text())),
+            Err(e) => Err(format!("broker state: {e}")),
+        }
+    }
+
+    /// The last lines of the broker's stderr, for error messages.
+    pub fn tail_text(&self) -> String {
+        let tail = self.tail.lock().unwrap();
+        if tail.is_empty() {
+            return String::new();
+        }
+        let lines: Vec<&str> = tail.iter().map(String::as_str).collect();
+        format!("; broker stderr tail: {}", lines.join(" | "))
+    }
+
+    /// Adds the broker's state to a client-side error.
+    pub fn explain(&mut self, e: impl std::fmt::Display) -> String {
+        match self.check_alive() {
+            Ok(()) => format!("{e}{}", self.tail_text()),
+            Err(dead) => format!("{e}; {dead}"),
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(h) = self.drain.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn parse_port(line: &str) -> Option<u16> {
+    let at = line.find(LISTENING)? + LISTENING.len();
+    let digits: String = line[at..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().filter(|&p| p != 0)
+}
+
+/// VmRSS and VmHWM of a process, in KiB.
+pub fn memory_kib(pid: u32) -> Result<(u64, u64), String> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).map_err(|e| format!("read {path}: {e}"))?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .ok_or_else(|| format!("no {name} in {path}"))
+    };
+    Ok((field("VmRSS:")?, field("VmHWM:")?))
+}

@@ -1,0 +1,55 @@
+//! How much CPU other processes took while a scenario ran: busy time of the whole machine
+//! (/proc/stat, steal included) less this process's and its reaped children's (the broker is
+//! reaped before a scenario ends). A noisy neighbour shows up here rather than as a mystery.
+
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot {
+    at: Instant,
+    /// Clock ticks the machine spent busy, all CPUs together.
+    machine_busy: u64,
+    /// Clock ticks of this process and its waited-for children.
+    own: u64,
+}
+
+fn machine_busy() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu = stat.lines().next()?.strip_prefix("cpu ")?;
+    let v: Vec<u64> = cpu.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal (guest time is already in user)
+    let busy = [0, 1, 2, 5, 6, 7].iter().filter_map(|&i| v.get(i)).sum();
+    Some(busy)
+}
+
+fn own() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name start at field 3 (state);
+    // utime, stime, cutime, cstime are fields 14 to 17.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    (11..=14).map(|i| f.get(i)?.parse::<u64>().ok()).sum()
+}
+
+impl Snapshot {
+    pub fn take() -> Option<Snapshot> {
+        Some(Snapshot { at: Instant::now(), machine_busy: machine_busy()?, own: own()? })
+    }
+
+    /// CPUs' worth of time (1.0 = one core) used by other processes since `self`.
+    pub fn others_since(&self) -> Option<f64> {
+        let now = Snapshot::take()?;
+        let secs = now.at.duration_since(self.at).as_secs_f64();
+        if secs <= 0.0 {
+            return None;
+        }
+        let others = (now.machine_busy - self.machine_busy).saturating_sub(now.own - self.own);
+        // USER_HZ is 100 on every Linux configuration that std runs on.
+        Some(others as f64 / 100.0 / secs)
+    }
+}
+
+/// The 1-minute load average.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
+}

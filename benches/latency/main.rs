@@ -1,0 +1,633 @@
+//! minikafka's latency and throughput benchmark (`cargo bench`).
+//!
+//! Starts the release binary on an ephemeral port over a temporary log directory prepared with
+//! the library (formatted, topics added, segments pre-filled), and drives raw Kafka protocol from
+//! its own threads over blocking loopback sockets. Each scenario runs against a fresh broker,
+//! prints one table row and one `BENCH {...}` JSON line; a failing scenario prints an error row
+//! and the others still run. Targets are reported as met / not met, never asserted.
+//!
+//! Latencies are in microseconds (request written to response read), throughput in requests/s,
+//! records/s and MB/s (10^6 bytes of record batches per second). `x_p50` / `x_p99` are ratios to
+//! the bare loopback round trip (`loopback_rtt`) of the same run, except in the two scenarios
+//! whose targets compare with loopback (`produce_1`, `produce_16k_pipe8`): those measure an echo
+//! of the same sizes in slices interleaved with the broker's, and compare with that.
+//! Each row also says how much CPU other processes took meanwhile (`other_cpu`, in cores);
+//! above 0.25 cores the row is flagged BUSY.
+//!
+//! Usage: `cargo bench --bench latency [-- [--quick] [SCENARIO_SUBSTRING...]]`.
+//! Quick mode (`--quick`, `MINIKAFKA_BENCH_QUICK=1`, or a run without cargo's `--bench` flag,
+//! as under `cargo test --benches`) runs every scenario briefly.
+//! `MINIKAFKA_BENCH_CLIENT_THREADS` sets the client threads of `produce_64conn` (default 2).
+
+mod broker;
+mod cpu;
+mod drive;
+mod echo;
+mod report;
+mod setup;
+mod wire;
+
+use std::io::Write as _;
+use std::panic::{self, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use broker::{memory_kib, Broker};
+use drive::{Plan, Run};
+use echo::Echo;
+use report::{Lat, Row, Target, MB};
+use wire::Conn;
+
+const VALUE_LEN: usize = 100;
+const BATCH_BYTES: usize = 16 * 1024;
+const PIPELINE_DEPTH: usize = 8;
+const CONNECTIONS: usize = 64;
+const FETCH_MAX_BYTES: i32 = 1 << 20;
+const STARTUP_PARTITIONS: i32 = 1000;
+const MEMORY_CONNECTIONS: usize = 1000;
+/// Alternating slices of broker and echo in the scenarios whose targets compare the two.
+const INTERLEAVE_SLICES: u32 = 10;
+const START_DEADLINE: Duration = Duration::from_secs(60);
+
+const TOPIC_ONE: &str = "bench-one";
+const TOPIC_BATCH: &str = "bench-batch";
+const TOPIC_MANY: &str = "bench-many";
+const TOPIC_FETCH: &str = "bench-fetch";
+const TOPIC_STARTUP: &str = "bench-startup";
+const TOPIC_MEMORY: &str = "bench-memory";
+
+struct Ctx {
+    quick: bool,
+    plan: Plan,
+    client_threads: usize,
+    /// The bare loopback round trip, the denominator of every latency ratio.
+    base_rtt: Option<Lat>,
+}
+
+type Scenario = fn(&mut Ctx) -> Result<Row, String>;
+
+const SCENARIOS: &[(&str, Scenario)] = &[
+    ("loopback_rtt", loopback_rtt),
+    ("loopback_pipe16k", loopback_pipe16k),
+    ("api_versions", api_versions),
+    ("produce_1", produce_1),
+    ("produce_16k_pipe8", produce_16k_pipe8),
+    ("produce_64conn", produce_64conn),
+    ("fetch_1mib", fetch_1mib),
+    ("startup_1000p", startup_1000p),
+    ("memory", memory),
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let env_quick = std::env::var("MINIKAFKA_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    let quick =
+        env_quick || args.iter().any(|a| a == "--quick") || !args.iter().any(|a| a == "--bench");
+    let filters: Vec<&str> =
+        args.iter().filter(|a| !a.starts_with('-')).map(String::as_str).collect();
+    let client_threads = std::env::var("MINIKAFKA_BENCH_CLIENT_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let plan = if quick {
+        Plan {
+            warmup: Duration::from_millis(50),
+            measure: Duration::from_millis(250),
+            max_requests: 200_000,
+        }
+    } else {
+        Plan {
+            warmup: Duration::from_millis(500),
+            measure: Duration::from_secs(3),
+            max_requests: 2_000_000,
+        }
+    };
+    let mut ctx = Ctx { quick, plan, client_threads, base_rtt: None };
+
+    println!(
+        "minikafka bench: {} mode, {} core(s), 1-min load average {}, broker {}",
+        if quick { "quick" } else { "full" },
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu::load_average().map_or("?".into(), |l| format!("{l:.2}")),
+        env!("CARGO_BIN_EXE_minikafka")
+    );
+    if cfg!(debug_assertions) {
+        println!(
+            "note: debug build (cargo test?): figures are not representative; use cargo bench"
+        );
+    }
+    if let Err(e) = wire::self_check() {
+        println!("wire self-check failed: {e}");
+        std::process::exit(1);
+    }
+    println!("{}", report::header());
+
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    for &(name, f) in SCENARIOS {
+        if !filters.is_empty() && !filters.iter().any(|p| name.contains(p)) {
+            continue;
+        }
+        let t = Instant::now();
+        let cpu = cpu::Snapshot::take();
+        let mut row = match panic::catch_unwind(AssertUnwindSafe(|| f(&mut ctx))) {
+            Ok(Ok(row)) => row,
+            Ok(Err(e)) => Row::failed(name, e),
+            Err(p) => {
+                let msg = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                Row::failed(name, format!("panicked: {msg}"))
+            }
+        };
+        row.scenario = name;
+        row.elapsed = t.elapsed();
+        row.other_cpu = cpu.and_then(|c| c.others_since());
+        println!("{}", report::table_row(&row));
+        println!("{}", report::json_line(&row));
+        let _ = std::io::stdout().flush();
+        rows.push(row);
+    }
+
+    println!();
+    println!("results ({:.1} s):", started.elapsed().as_secs_f64());
+    println!("{}", report::header());
+    for r in &rows {
+        println!("{}", report::table_row(r));
+    }
+    println!();
+    println!("targets:");
+    let (mut met, mut total) = (0, 0);
+    for r in &rows {
+        let line = match (&r.error, &r.target) {
+            (Some(e), _) => format!("ERROR    {} ({e})", r.scenario),
+            (None, Target::Met(d)) => format!("met      {} ({d})", r.scenario),
+            (None, Target::NotMet(d)) => format!("not met  {} ({d})", r.scenario),
+            (None, Target::None) => continue,
+        };
+        total += 1;
+        met += usize::from(matches!(r.target, Target::Met(_)) && r.error.is_none());
+        println!("  {line}");
+    }
+    println!("{met} of {total} targets met");
+    let busy: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.other_cpu.is_some_and(|c| c > report::BUSY_CORES))
+        .map(|r| r.scenario)
+        .collect();
+    if !busy.is_empty() {
+        println!(
+            "warning: other processes used over {} cores during {}: those figures may be disturbed",
+            report::BUSY_CORES,
+            busy.join(", ")
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn check_echo(body: &[u8], correlation_id: i32) -> Result<(), String> {
+    match body.get(..4) {
+        Some(c) if c == correlation_id.to_be_bytes() => Ok(()),
+        _ => Err(format!("echo answered a different correlation id than {correlation_id}")),
+    }
+}
+
+fn check_api_versions(body: &[u8], correlation_id: i32) -> Result<(), String> {
+    wire::check_api_versions(body, correlation_id)
+}
+
+fn check_produce(body: &[u8], correlation_id: i32) -> Result<(), String> {
+    wire::check_produce_v7(body, correlation_id).map(|_| ())
+}
+
+/// Checks through a Fetch that the partition holds at least `min_records` records, so that
+/// a produce scenario cannot look fast by dropping data; returns the high watermark.
+fn verify_stored(
+    conn: &mut Conn,
+    topic: &str,
+    partition: i32,
+    min_records: usize,
+) -> Result<i64, String> {
+    let mut frame = wire::fetch_v11(topic, partition, 0, 1024);
+    wire::set_correlation_id(&mut frame, i32::MAX);
+    let body = conn.round_trip(&frame).map_err(|e| format!("verifying fetch: {e}"))?;
+    let p = wire::parse_fetch_v11(body, i32::MAX)?;
+    if p.high_watermark < min_records as i64 || p.records.is_empty() {
+        return Err(format!(
+            "{topic}-{partition} holds {} records ({} B fetched) after {min_records} acknowledged",
+            p.high_watermark,
+            p.records.len()
+        ));
+    }
+    Ok(p.high_watermark)
+}
+
+fn connect(broker: &mut Broker) -> Result<Conn, String> {
+    Conn::connect(broker.port).map_err(|e| broker.explain(format!("connect: {e}")))
+}
+
+/// Latency, throughput and loopback ratios of a measured run.
+fn row_of(
+    ctx: &Ctx,
+    name: &'static str,
+    mut run: Run,
+    records_per_req: usize,
+    bytes_per_req: usize,
+) -> Result<Row, String> {
+    if run.requests() == 0 || run.window.is_zero() {
+        return Err("no request completed in the measured window".into());
+    }
+    let mut row = Row::new(name);
+    let req_s = run.per_sec();
+    row.lat = Lat::from_ns(&mut run.lat_ns);
+    row.req_s = Some(req_s);
+    if records_per_req > 0 {
+        row.rec_s = Some(req_s * records_per_req as f64);
+    }
+    if bytes_per_req > 0 {
+        row.mb_s = Some(req_s * bytes_per_req as f64 / MB);
+    }
+    row.ratios_to(ctx.base_rtt);
+    row.extra.push(("requests", run.requests() as f64));
+    row.extra.push(("window_s", run.window.as_secs_f64()));
+    Ok(row)
+}
+
+fn one_record() -> Vec<u8> {
+    setup::batch(1, VALUE_LEN)
+}
+
+fn batch_16k() -> (Vec<u8>, usize) {
+    let n = setup::records_for(BATCH_BYTES, VALUE_LEN);
+    (setup::batch(n, VALUE_LEN), n)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+/// Baseline: the produce_1 request against an in-process echo that answers with a body of the
+/// produce response's size, one connection, one request in flight.
+fn loopback_rtt(ctx: &mut Ctx) -> Result<Row, String> {
+    let echo =
+        Echo::start(wire::produce_v7_response_len(TOPIC_ONE)).map_err(|e| format!("echo: {e}"))?;
+    let records = one_record();
+    let mut frame = wire::produce_v7(TOPIC_ONE, 0, 1, &records);
+    let mut conn = Conn::connect(echo.port).map_err(|e| format!("connect: {e}"))?;
+    let run = drive::closed_loop(&mut conn, &mut frame, ctx.plan, check_echo)?;
+    let mut row = row_of(ctx, "loopback_rtt", run, 1, records.len())?;
+    ctx.base_rtt = row.lat;
+    row.ratios_to(ctx.base_rtt);
+    row.note = format!(
+        "echo, {} B request, {} B response",
+        frame.len(),
+        4 + wire::produce_v7_response_len(TOPIC_ONE)
+    );
+    Ok(row)
+}
+
+/// Baseline: 16 KiB produce requests, 8 in flight, against the in-process echo.
+fn loopback_pipe16k(ctx: &mut Ctx) -> Result<Row, String> {
+    let echo = Echo::start(wire::produce_v7_response_len(TOPIC_BATCH))
+        .map_err(|e| format!("echo: {e}"))?;
+    let (records, n) = batch_16k();
+    let mut frame = wire::produce_v7(TOPIC_BATCH, 0, 1, &records);
+    let mut conn = Conn::connect(echo.port).map_err(|e| format!("connect: {e}"))?;
+    let run = drive::pipelined(&mut conn, &mut frame, PIPELINE_DEPTH, ctx.plan, check_echo)?;
+    let mut row = row_of(ctx, "loopback_pipe16k", run, n, records.len())?;
+    row.note = format!("echo, {} B requests, {PIPELINE_DEPTH} in flight", frame.len());
+    Ok(row)
+}
+
+/// ApiVersions v3 round trips on one connection: the event loop and codec alone.
+fn api_versions(ctx: &mut Ctx) -> Result<Row, String> {
+    let dir = setup::log_dir("apiversions", &[])?;
+    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
+    let mut conn = connect(&mut broker)?;
+    let mut frame = wire::api_versions_v3();
+    let run = drive::closed_loop(&mut conn, &mut frame, ctx.plan, check_api_versions)
+        .map_err(|e| broker.explain(e))?;
+    row_of(ctx, "api_versions", run, 0, 0)
+}
+
+/// Runs `broker` and `echo` in alternating slices of `plan` so that both see the same machine
+/// (a VM's loopback round trip drifts by tens of percent within seconds); returns both runs.
+fn interleaved(
+    ctx: &Ctx,
+    mut broker: impl FnMut(Plan) -> Result<Run, String>,
+    mut echo: impl FnMut(Plan) -> Result<Run, String>,
+) -> Result<(Run, Run), String> {
+    let slices = if ctx.quick { 2 } else { INTERLEAVE_SLICES };
+    let slice = Plan {
+        warmup: (ctx.plan.warmup / slices).max(Duration::from_millis(20)),
+        measure: ctx.plan.measure / slices,
+        max_requests: ctx.plan.max_requests / slices as usize,
+    };
+    let mut runs = (
+        Run { lat_ns: Vec::new(), window: Duration::ZERO },
+        Run { lat_ns: Vec::new(), window: Duration::ZERO },
+    );
+    for _ in 0..slices {
+        for (run, side) in [(broker(slice)?, &mut runs.0), (echo(slice)?, &mut runs.1)] {
+            side.lat_ns.extend_from_slice(&run.lat_ns);
+            side.window += run.window;
+        }
+    }
+    Ok(runs)
+}
+
+/// Produce of one 100-byte record per request, acks=1, one connection, one in flight; its
+/// target ratios are to an echo of the same sizes measured in slices interleaved with it.
+fn produce_1(ctx: &mut Ctx) -> Result<Row, String> {
+    let dir = setup::log_dir("produce1", &[(TOPIC_ONE, 1)])?;
+    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
+    let mut conn = connect(&mut broker)?;
+    let echo =
+        Echo::start(wire::produce_v7_response_len(TOPIC_ONE)).map_err(|e| format!("echo: {e}"))?;
+    let mut echo_conn = Conn::connect(echo.port).map_err(|e| format!("connect to echo: {e}"))?;
+    let records = one_record();
+    let mut frame = wire::produce_v7(TOPIC_ONE, 0, 1, &records);
+    let mut echo_frame = frame.clone();
+    let (run, mut echo_run) = interleaved(
+        ctx,
+        |plan| drive::closed_loop(&mut conn, &mut frame, plan, check_produce),
+        |plan| drive::closed_loop(&mut echo_conn, &mut echo_frame, plan, check_echo),
+    )
+    .map_err(|e| broker.explain(e))?;
+    let acked = run.requests();
+    let hw = verify_stored(&mut conn, TOPIC_ONE, 0, acked).map_err(|e| broker.explain(e))?;
+    let mut row = row_of(ctx, "produce_1", run, 1, records.len())?;
+    row.extra.push(("high_watermark", hw as f64));
+    let echo_lat = Lat::from_ns(&mut echo_run.lat_ns);
+    row.ratios_to(echo_lat);
+    if let Some(e) = echo_lat {
+        row.extra.push(("echo_p50_us", e.p50));
+        row.extra.push(("echo_p99_us", e.p99));
+        row.note =
+            format!("x_ ratios to the interleaved echo: p50 {:.1} us, p99 {:.1} us", e.p50, e.p99);
+    }
+    row.target = match (row.ratio_p50, row.ratio_p99) {
+        (Some(r50), Some(r99)) => Target::check(
+            r50 <= 1.3 && r99 <= 1.5,
+            format!("p50 {r50:.2}x <= 1.3x and p99 {r99:.2}x <= 1.5x of loopback"),
+        ),
+        _ => Target::NotMet("no loopback measurement".into()),
+    };
+    Ok(row)
+}
+
+/// Produce of ~16 KiB batches, one connection, 8 requests in flight; compared with a pipelined
+/// echo of the same sizes measured in slices interleaved with it.
+fn produce_16k_pipe8(ctx: &mut Ctx) -> Result<Row, String> {
+    let dir = setup::log_dir("produce16k", &[(TOPIC_BATCH, 1)])?;
+    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
+    let mut conn = connect(&mut broker)?;
+    let echo = Echo::start(wire::produce_v7_response_len(TOPIC_BATCH))
+        .map_err(|e| format!("echo: {e}"))?;
+    let mut echo_conn = Conn::connect(echo.port).map_err(|e| format!("connect to echo: {e}"))?;
+    let (records, n) = batch_16k();
+    let mut frame = wire::produce_v7(TOPIC_BATCH, 0, 1, &records);
+    let mut echo_frame = frame.clone();
+    let (run, echo_run) = interleaved(
+        ctx,
+        |plan| drive::pipelined(&mut conn, &mut frame, PIPELINE_DEPTH, plan, check_produce),
+        |plan| drive::pipelined(&mut echo_conn, &mut echo_frame, PIPELINE_DEPTH, plan, check_echo),
+    )
+    .map_err(|e| broker.explain(e))?;
+    let acked = run.requests() * n;
+    let hw = verify_stored(&mut conn, TOPIC_BATCH, 0, acked).map_err(|e| broker.explain(e))?;
+    let mut row = row_of(ctx, "produce_16k_pipe8", run, n, records.len())?;
+    row.extra.push(("high_watermark", hw as f64));
+    let mb_s = row.mb_s.unwrap_or(0.0);
+    let base = echo_run.per_sec() * records.len() as f64 / MB;
+    let share = mb_s / base;
+    row.extra.push(("echo_mb_s", base));
+    row.extra.push(("ratio_mb_s", share));
+    row.note =
+        format!("{} B batches of {n} records; interleaved echo {base:.0} MB/s", records.len());
+    row.target = Target::check(
+        mb_s >= 1000.0 && share >= 0.65,
+        format!(
+            "{mb_s:.0} MB/s >= 1000 and {:.0}% >= 65% of loopback's {base:.0} MB/s",
+            share * 100.0
+        ),
+    );
+    Ok(row)
+}
+
+/// Produce from 64 connections, one 100-byte record per request, each with one in flight.
+fn produce_64conn(ctx: &mut Ctx) -> Result<Row, String> {
+    let dir = setup::log_dir("produce64", &[(TOPIC_MANY, CONNECTIONS as i32)])?;
+    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
+    let records = one_record();
+    let frames =
+        (0..CONNECTIONS).map(|i| wire::produce_v7(TOPIC_MANY, i as i32, 1, &records)).collect();
+    let run =
+        drive::many_connections(broker.port, frames, ctx.client_threads, ctx.plan, check_produce)
+            .map_err(|e| broker.explain(e))?;
+    broker.check_alive()?;
+    // Every connection got at least its measured share of acknowledgements on its partition.
+    let mut conn = connect(&mut broker)?;
+    let hw = verify_stored(&mut conn, TOPIC_MANY, 0, 1).map_err(|e| broker.explain(e))?;
+    let mut row = row_of(ctx, "produce_64conn", run, 1, records.len())?;
+    row.extra.push(("high_watermark_p0", hw as f64));
+    row.note = format!(
+        "{CONNECTIONS} connections to {CONNECTIONS} partitions over {} client threads",
+        ctx.client_threads.clamp(1, CONNECTIONS)
+    );
+    let (req_s, p99) = (row.req_s.unwrap_or(0.0), row.lat.map_or(f64::INFINITY, |l| l.p99));
+    row.target = Target::check(
+        req_s >= 150_000.0 && p99 < 1000.0,
+        format!("{req_s:.0} req/s >= 150000 and p99 {p99:.0} us < 1000 us"),
+    );
+    Ok(row)
+}
+
+/// Fetch of a pre-filled partition from start to end, 1 MiB per request, repeated passes.
+fn fetch_1mib(ctx: &mut Ctx) -> Result<Row, String> {
+    let dir = setup::log_dir("fetch", &[(TOPIC_FETCH, 1)])?;
+    let (template, _) = batch_16k();
+    let fill = if ctx.quick { 16 << 20 } else { 128 << 20 };
+    let (_, end_offset, filled) = setup::prefill(dir.path(), TOPIC_FETCH, 0, &template, fill)?;
+    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
+    let listen_ms = (broker.listening - broker.spawned).as_secs_f64() * 1e3;
+    let mut conn = connect(&mut broker)?;
+    let run = fetch_passes(&mut conn, ctx.plan, end_offset).map_err(|e| broker.explain(e))?;
+    let (run, bytes, records, passes) = run;
+    let secs = run.window.as_secs_f64();
+    let mut row = row_of(ctx, "fetch_1mib", run, 0, 0)?;
+    row.rec_s = Some(records as f64 / secs);
+    let mb_s = bytes as f64 / secs / MB;
+    row.mb_s = Some(mb_s);
+    row.extra.push(("passes", passes as f64));
+    row.extra.push(("prefill_mb", filled as f64 / MB));
+    row.extra.push(("listen_ms", listen_ms));
+    row.note = format!(
+        "{passes} passes over {:.0} MB in {} B batches",
+        filled as f64 / MB,
+        template.len()
+    );
+    row.target = Target::check(mb_s >= 1500.0, format!("{mb_s:.0} MB/s >= 1500"));
+    Ok(row)
+}
+
+/// Fetches `[0, end_offset)` over and over; the measured window starts a pass at offset 0 and
+/// lasts until its time is up and at least one whole pass is done. Returns the run, the bytes
+/// and records of complete batches received in the window, and the passes completed.
+fn fetch_passes(
+    conn: &mut Conn,
+    plan: Plan,
+    end_offset: i64,
+) -> Result<(Run, u64, u64, u64), String> {
+    let mut frame = wire::fetch_v11(TOPIC_FETCH, 0, 0, FETCH_MAX_BYTES);
+    let offset_at = wire::fetch_v11_offset_at(TOPIC_FETCH);
+    let start = Instant::now();
+    let (warm_end, end) = (start + plan.warmup, start + plan.warmup + plan.measure);
+    let hard_end = end + Duration::from_secs(30);
+    let mut lat_ns = Vec::with_capacity(plan.max_requests.min(1 << 20));
+    let (mut bytes, mut records, mut passes) = (0u64, 0u64, 0u64);
+    let mut measured_from: Option<Instant> = None;
+    let mut offset = 0i64;
+    let mut corr = 0i32;
+    loop {
+        let now = Instant::now();
+        if measured_from.is_none() && now >= warm_end && offset == 0 {
+            measured_from = Some(now);
+        }
+        if measured_from.is_some()
+            && ((now >= end && passes > 0) || lat_ns.len() >= plan.max_requests)
+        {
+            break;
+        }
+        if now >= hard_end {
+            return Err(format!("no complete pass within {:?}", hard_end - start));
+        }
+        corr = corr.wrapping_add(1);
+        wire::set_correlation_id(&mut frame, corr);
+        frame[offset_at..offset_at + 8].copy_from_slice(&offset.to_be_bytes());
+        let t = Instant::now();
+        conn.send(&frame).map_err(|e| format!("send: {e}"))?;
+        let body = conn.recv().map_err(|e| format!("receive: {e}"))?;
+        let dt = t.elapsed();
+        let p = wire::parse_fetch_v11(body, corr)?;
+        if p.high_watermark != end_offset {
+            return Err(format!(
+                "high watermark {} but {end_offset} records were pre-filled",
+                p.high_watermark
+            ));
+        }
+        let Some((got, next)) = wire::complete_batches(p.records) else {
+            return Err(format!(
+                "fetch at offset {offset} returned no complete batch ({} B)",
+                p.records.len()
+            ));
+        };
+        if next <= offset {
+            return Err(format!("fetch at offset {offset} went back to {next}"));
+        }
+        if measured_from.is_some() {
+            lat_ns.push(drive::ns(dt));
+            bytes += got as u64;
+            records += (next - offset) as u64;
+        }
+        offset = next;
+        if offset >= end_offset {
+            offset = 0;
+            passes += u64::from(measured_from.is_some());
+        }
+    }
+    let window = measured_from.map_or(Duration::ZERO, |t| t.elapsed());
+    Ok((Run { lat_ns, window }, bytes, records, passes))
+}
+
+/// Start-up to the first answered request with 1,000 partitions on disk (one batch each).
+fn startup_1000p(ctx: &mut Ctx) -> Result<Row, String> {
+    let dir = setup::log_dir("startup", &[(TOPIC_STARTUP, STARTUP_PARTITIONS)])?;
+    let one = one_record();
+    for p in 0..STARTUP_PARTITIONS {
+        setup::prefill(dir.path(), TOPIC_STARTUP, p, &one, 1)?;
+    }
+    let runs = if ctx.quick { 2 } else { 7 };
+    let (mut first_ns, mut listen_ns) = (Vec::new(), Vec::new());
+    let mut frame = wire::api_versions_v3();
+    wire::set_correlation_id(&mut frame, 1);
+    for _ in 0..runs {
+        let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
+        let mut conn = connect(&mut broker)?;
+        let body =
+            conn.round_trip(&frame).map_err(|e| broker.explain(format!("ApiVersions: {e}")))?;
+        wire::check_api_versions(body, 1)?;
+        first_ns.push(drive::ns(broker.spawned.elapsed()));
+        listen_ns.push(drive::ns(broker.listening - broker.spawned));
+        drop(conn);
+        drop(broker);
+    }
+    let first_run_ms = first_ns[0] as f64 / 1e6;
+    let mut row = Row::new("startup_1000p");
+    row.lat = Lat::from_ns(&mut first_ns);
+    let listen = Lat::from_ns(&mut listen_ns);
+    let p50_ms = row.lat.map_or(f64::INFINITY, |l| l.p50 / 1e3);
+    row.extra.push(("runs", runs as f64));
+    row.extra.push(("first_run_ms", first_run_ms));
+    row.extra.push(("listen_p50_ms", listen.map_or(f64::NAN, |l| l.p50 / 1e3)));
+    row.note = format!(
+        "spawn to first ApiVersions answer over {runs} starts; to \"listening\" p50 {:.1} ms",
+        listen.map_or(f64::NAN, |l| l.p50 / 1e3)
+    );
+    row.target = Target::check(p50_ms < 50.0, format!("p50 {p50_ms:.1} ms < 50 ms"));
+    Ok(row)
+}
+
+/// VmRSS / VmHWM idle, then with 1,000 open connections (each answered one ApiVersions).
+fn memory(_ctx: &mut Ctx) -> Result<Row, String> {
+    let dir = setup::log_dir("memory", &[(TOPIC_MEMORY, 1)])?;
+    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
+    let mut frame = wire::api_versions_v3();
+    wire::set_correlation_id(&mut frame, 1);
+    {
+        let mut conn = connect(&mut broker)?;
+        let body =
+            conn.round_trip(&frame).map_err(|e| broker.explain(format!("ApiVersions: {e}")))?;
+        wire::check_api_versions(body, 1)?;
+    }
+    let (rss_idle, hwm_idle) = memory_kib(broker.pid())?;
+    let mut conns = Vec::with_capacity(MEMORY_CONNECTIONS);
+    let mut lat_ns = Vec::with_capacity(MEMORY_CONNECTIONS);
+    for i in 0..MEMORY_CONNECTIONS {
+        let t = Instant::now();
+        let mut conn = connect(&mut broker).map_err(|e| format!("connection {i}: {e}"))?;
+        let body =
+            conn.round_trip(&frame).map_err(|e| broker.explain(format!("connection {i}: {e}")))?;
+        wire::check_api_versions(body, 1)?;
+        lat_ns.push(drive::ns(t.elapsed()));
+        conns.push(conn);
+    }
+    let (rss_conns, hwm_conns) = memory_kib(broker.pid())?;
+    broker.check_alive()?;
+    drop(conns);
+    let mut row = Row::new("memory");
+    row.lat = Lat::from_ns(&mut lat_ns);
+    row.extra.push(("rss_idle_kib", rss_idle as f64));
+    row.extra.push(("hwm_idle_kib", hwm_idle as f64));
+    row.extra.push(("rss_1000conn_kib", rss_conns as f64));
+    row.extra.push(("hwm_1000conn_kib", hwm_conns as f64));
+    let mib = |k: u64| k as f64 / 1024.0;
+    row.note = format!(
+        "latency = connect + first ApiVersions; RSS idle {:.2} MiB (HWM {:.2}), with {MEMORY_CONNECTIONS} connections {:.2} MiB (HWM {:.2})",
+        mib(rss_idle),
+        mib(hwm_idle),
+        mib(rss_conns),
+        mib(hwm_conns)
+    );
+    row.target = Target::check(
+        rss_idle < 4096 && rss_conns < 64 * 1024,
+        format!(
+            "RSS idle {:.2} MiB < 4 MiB and {:.2} MiB < 64 MiB with {MEMORY_CONNECTIONS} connections",
+            mib(rss_idle),
+            mib(rss_conns)
+        ),
+    );
+    Ok(row)
+}
