@@ -15,6 +15,7 @@ pub fn handle(
         req.group_id,
         req.generation_id,
         req.member_id,
+        req.group_instance_id,
         std::time::Instant::now(),
     );
     HeartbeatResponse { throttle_time_ms: 0, error_code }.encode(version, out);

@@ -18,8 +18,13 @@ pub fn handle(
 ) -> HandlerResult {
     let req = OffsetCommitRequest::decode(r, version)?;
     let now = std::time::Instant::now();
-    let group_error =
-        b.groups.check_commit(req.group_id, req.generation_id_or_member_epoch, req.member_id, now);
+    let group_error = b.groups.check_commit(
+        req.group_id,
+        req.generation_id_or_member_epoch,
+        req.member_id,
+        req.group_instance_id,
+        now,
+    );
     let ts = crate::metadata::log::now_ms();
     let mut commits = Vec::new();
     // Per partition: the error found before writing, or None if it is to be written.

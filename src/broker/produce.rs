@@ -75,7 +75,7 @@ fn append(
         }
     }
     let mut base_offset = None;
-    for (_, batch) in records::batches(records).flatten() {
+    for batch in records::checked_batches(records) {
         match b.logs.append(log, batch) {
             Ok(Appended::At(o) | Appended::Duplicate(o)) => {
                 base_offset.get_or_insert(o);

@@ -19,6 +19,7 @@ pub fn handle(
         member_id: req.member_id,
         protocol_type: req.protocol_type,
         protocol_name: req.protocol_name,
+        group_instance_id: req.group_instance_id,
         assignments: req
             .assignments
             .iter()

@@ -206,6 +206,7 @@ pub struct SyncArgs<'a> {
     pub protocol_name: Option<&'a str>,
     /// (member id, assignment): sent by the leader only.
     pub assignments: Vec<(String, Vec<u8>)>,
+    pub group_instance_id: Option<&'a str>,
 }
 
 /// Either answered now, or held until the group moves on.
@@ -274,7 +275,10 @@ impl Coordinator {
         }
         let mut member_id = a.member_id.clone();
         if member_id.is_empty() {
-            // A static member keeps its identity across restarts.
+            // Ids are named after the instance for static members, the client otherwise.
+            let prefix = a.group_instance_id.as_deref().unwrap_or(&a.client_id).to_string();
+            let id = self.new_member_id(&prefix);
+            let group = self.groups.get_mut(&a.group_id).expect("just inserted");
             let existing = a.group_instance_id.as_ref().and_then(|i| {
                 group
                     .members
@@ -282,18 +286,22 @@ impl Coordinator {
                     .find(|m| m.group_instance_id.as_ref() == Some(i))
                     .map(|m| m.member_id.clone())
             });
-            member_id = match existing {
-                Some(id) => id,
-                None => {
-                    let id = self.new_member_id(&a.client_id);
-                    let group = self.groups.get_mut(&a.group_id).expect("just inserted");
-                    if a.require_known_member_id && a.group_instance_id.is_none() {
-                        group.pending.insert(id.clone(), now + session);
-                        return Answer::Now(JoinResult::error(error::MEMBER_ID_REQUIRED, &id));
-                    }
-                    id
+            if let Some(old) = existing {
+                // A static member coming back replaces its old incarnation under a new id,
+                // keeping its assignment; the old id is fenced from now on.
+                let unchanged = group.members[&old].protocols == a.protocols;
+                replace_member(group, &old, &id);
+                log::info!("group {}: static member {old} replaced by {id}", a.group_id);
+                if group.state == GroupState::Stable && unchanged {
+                    let m = group.members.get_mut(&id).expect("just replaced");
+                    m.session_deadline = now + session;
+                    return Answer::Now(join_result(group, &id));
                 }
-            };
+            } else if a.require_known_member_id && a.group_instance_id.is_none() {
+                group.pending.insert(id.clone(), now + session);
+                return Answer::Now(JoinResult::error(error::MEMBER_ID_REQUIRED, &id));
+            }
+            member_id = id;
         }
         let group = self.groups.get_mut(&a.group_id).expect("exists");
         let known = group.members.contains_key(&member_id);
@@ -431,11 +439,15 @@ impl Coordinator {
             protocol_type,
             protocol_name,
             assignments,
+            group_instance_id,
         } = a;
         let err = |code| Answer::Now(SyncResult { error_code: code, ..Default::default() });
         let Some(group) = self.groups.get_mut(group_id) else {
             return err(error::UNKNOWN_MEMBER_ID);
         };
+        if fenced(group, member_id, group_instance_id) {
+            return err(error::FENCED_INSTANCE_ID);
+        }
         if !group.members.contains_key(member_id) {
             return err(error::UNKNOWN_MEMBER_ID);
         }
@@ -483,9 +495,13 @@ impl Coordinator {
         group_id: &str,
         generation_id: i32,
         member_id: &str,
+        instance: Option<&str>,
         now: Instant,
     ) -> i16 {
         let Some(group) = self.groups.get_mut(group_id) else { return error::UNKNOWN_MEMBER_ID };
+        if fenced(group, member_id, instance) {
+            return error::FENCED_INSTANCE_ID;
+        }
         let Some(m) = group.members.get_mut(member_id) else { return error::UNKNOWN_MEMBER_ID };
         m.session_deadline = now + m.session_timeout;
         if generation_id != group.generation_id {
@@ -631,6 +647,7 @@ impl Coordinator {
         group_id: &str,
         generation_id: i32,
         member_id: &str,
+        instance: Option<&str>,
         now: Instant,
     ) -> i16 {
         if group_id.is_empty() {
@@ -643,6 +660,9 @@ impl Coordinator {
             } else {
                 error::UNKNOWN_MEMBER_ID
             };
+        }
+        if fenced(group, member_id, instance) {
+            return error::FENCED_INSTANCE_ID;
         }
         let Some(m) = group.members.get_mut(member_id) else { return error::UNKNOWN_MEMBER_ID };
         m.session_deadline = now + m.session_timeout;
@@ -658,6 +678,32 @@ impl Coordinator {
     pub fn group_mut(&mut self, group_id: &str) -> &mut Group {
         self.groups.entry(group_id.to_string()).or_insert_with(|| Group::new(group_id))
     }
+}
+
+/// Moves member `old` to the id `new`, with its place in the join order and its leadership.
+fn replace_member(group: &mut Group, old: &str, new: &str) {
+    let Some(mut m) = group.members.remove(old) else { return };
+    m.member_id = new.to_string();
+    m.awaiting_join = None;
+    m.awaiting_sync = None;
+    group.members.insert(new.to_string(), m);
+    for id in group.order.iter_mut().filter(|id| *id == old) {
+        *id = new.to_string();
+    }
+    if group.leader.as_deref() == Some(old) {
+        group.leader = Some(new.to_string());
+    }
+}
+
+/// A request naming a static instance whose current member is someone else comes from a
+/// replaced incarnation: Kafka fences it.
+fn fenced(group: &Group, member_id: &str, instance: Option<&str>) -> bool {
+    instance.is_some_and(|i| {
+        group
+            .members
+            .values()
+            .any(|m| m.group_instance_id.as_deref() == Some(i) && m.member_id != member_id)
+    })
 }
 
 fn join_result(group: &Group, member_id: &str) -> JoinResult {
@@ -736,6 +782,7 @@ mod tests {
             protocol_type: None,
             protocol_name: None,
             assignments,
+            group_instance_id: None,
         }
     }
 
@@ -776,7 +823,7 @@ mod tests {
         // A second member triggers a rebalance; the first must rejoin.
         let b = join_new(&mut c, 2, t0);
         assert!(joins(&mut c).is_empty());
-        assert_eq!(c.heartbeat("g", 1, &a, t0), error::REBALANCE_IN_PROGRESS);
+        assert_eq!(c.heartbeat("g", 1, &a, None, t0), error::REBALANCE_IN_PROGRESS);
         assert!(matches!(c.join(args(&a), r(1), t0), Answer::Held));
         let done = joins(&mut c);
         assert_eq!(done.len(), 2);
@@ -801,13 +848,13 @@ mod tests {
         assert_eq!(syncs.len(), 2);
         assert!(syncs.contains(&(2, b"B".to_vec())) && syncs.contains(&(1, b"A".to_vec())));
         assert_eq!(c.groups["g"].state, GroupState::Stable);
-        assert_eq!(c.heartbeat("g", 2, &b, t0), error::NONE);
-        assert_eq!(c.heartbeat("g", 1, &b, t0), error::ILLEGAL_GENERATION);
+        assert_eq!(c.heartbeat("g", 2, &b, None, t0), error::NONE);
+        assert_eq!(c.heartbeat("g", 1, &b, None, t0), error::ILLEGAL_GENERATION);
 
         // The follower leaves: the leader must rejoin, and completes alone.
         let (_, errs) = c.leave("g", &[(b.clone(), None)], t0);
         assert_eq!(errs, [error::NONE]);
-        assert_eq!(c.heartbeat("g", 2, &a, t0), error::REBALANCE_IN_PROGRESS);
+        assert_eq!(c.heartbeat("g", 2, &a, None, t0), error::REBALANCE_IN_PROGRESS);
         assert!(matches!(c.join(args(&a), r(1), t0), Answer::Held));
         let done = joins(&mut c);
         assert_eq!((done.len(), done[0].1.generation_id), (1, 3));
@@ -866,13 +913,13 @@ mod tests {
     fn manual_commits_only_while_empty() {
         let mut c = Coordinator::new(CFG);
         let now = Instant::now();
-        assert_eq!(c.check_commit("g", -1, "", now), error::NONE);
+        assert_eq!(c.check_commit("g", -1, "", None, now), error::NONE);
         let a = join_new(&mut c, 1, now);
         joins(&mut c);
-        assert_eq!(c.check_commit("g", -1, "", now), error::UNKNOWN_MEMBER_ID);
-        assert_eq!(c.check_commit("g", 1, &a, now), error::REBALANCE_IN_PROGRESS);
+        assert_eq!(c.check_commit("g", -1, "", None, now), error::UNKNOWN_MEMBER_ID);
+        assert_eq!(c.check_commit("g", 1, &a, None, now), error::REBALANCE_IN_PROGRESS);
         c.sync(sargs("g", 1, &a, vec![]), r(1), now);
-        assert_eq!(c.check_commit("g", 1, &a, now), error::NONE);
-        assert_eq!(c.check_commit("g", 0, &a, now), error::ILLEGAL_GENERATION);
+        assert_eq!(c.check_commit("g", 1, &a, None, now), error::NONE);
+        assert_eq!(c.check_commit("g", 0, &a, None, now), error::ILLEGAL_GENERATION);
     }
 }

@@ -178,6 +178,17 @@ impl<'a> Iterator for Batches<'a> {
     }
 }
 
+/// Splits bytes already checked with [`batches`] into their batches again, by their lengths
+/// alone: the CRC is not computed twice.
+pub fn checked_batches(mut b: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        let (_, _, len) = peek_offsets(b)?;
+        let (batch, rest) = b.split_at((len + LOG_OVERHEAD).min(b.len()));
+        b = rest;
+        Some(batch)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
