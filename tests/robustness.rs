@@ -657,9 +657,9 @@ fn unsupported_versions_of_other_apis_close_the_connection() {
     let produce = produce_v11_body(1, &[("v", vec![(0, Some(batch(0, &[b"x"])))])]);
     for (key, version, body) in [
         (PRODUCE, 2, vec![0u8; 20]),
-        (PRODUCE, 12, produce.clone()),
+        (PRODUCE, 13, produce.clone()),
         (FETCH, 3, vec![0u8; 20]),
-        (FETCH, 17, fetch.clone()),
+        (FETCH, 18, fetch.clone()),
         (DESCRIBE_TOPIC_PARTITIONS, 1, dtp_body(&["v"], 10, None)),
     ] {
         let mut c = broker.connect();

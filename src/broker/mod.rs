@@ -319,6 +319,11 @@ impl Broker {
         end
     }
 
+    /// Bytes appended this turn and not yet written.
+    pub fn pending_append_bytes(&self) -> usize {
+        self.logs.pending_bytes()
+    }
+
     /// How long the event loop may sleep before a parked request or a group timer is due.
     pub fn next_timeout(&self) -> Option<Duration> {
         let now = Instant::now();

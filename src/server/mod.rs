@@ -27,6 +27,9 @@ const LISTENER: Token = Token(usize::MAX);
 /// Stop handling a connection's requests while this much output waits for its socket: a
 /// client that does not read its responses gets TCP back-pressure, not our memory.
 const OUTPUT_HIGH_WATER: usize = 8 << 20;
+/// Appends waiting for the end of a turn past which the turn ends early: a group commit of
+/// this size already amortises the write, and answering sooner keeps pipelined clients busy.
+const EARLY_FLUSH_BYTES: usize = 64 << 10;
 
 pub struct Server {
     poll: Poll,
@@ -158,9 +161,12 @@ impl Server {
 
     fn handle_frames(&mut self, id: usize) -> Result<(), String> {
         let max = self.broker.config.socket_request_max_bytes;
-        let Some(conn) = self.conns.get_mut(id) else { return Ok(()) };
         let mut handled = false;
-        while !Self::held(conn) {
+        loop {
+            let Some(conn) = self.conns.get_mut(id) else { return Ok(()) };
+            if Self::held(conn) {
+                break;
+            }
             let Some(size) = conn.next_frame_size() else { break };
             if size < 0 || size as usize > max {
                 return Err(format!(
@@ -180,8 +186,18 @@ impl Server {
                 Err(_) => return Err("internal error handling its request".to_string()),
             }
             conn.consume_frame(size);
+            if self.broker.pending_append_bytes() >= EARLY_FLUSH_BYTES {
+                // Much is appended already: write it and answer for it now, so the clients
+                // can send more while the rest of the turn is handled.
+                if std::mem::take(&mut handled) {
+                    self.queue_flush(id);
+                }
+                self.end_turn();
+            }
         }
-        conn.input.shrink_if_idle();
+        if let Some(conn) = self.conns.get_mut(id) {
+            conn.input.shrink_if_idle();
+        }
         if handled {
             self.queue_flush(id);
         }

@@ -45,6 +45,8 @@ pub struct LogManager {
     logs: Vec<Option<PartitionLog>>,
     by_topic: HashMap<String, Vec<LogId>>,
     dirty: Vec<LogId>,
+    /// Bytes appended to dirty logs and not yet written.
+    pending_bytes: usize,
 }
 
 impl LogManager {
@@ -55,6 +57,7 @@ impl LogManager {
             logs: Vec::new(),
             by_topic: HashMap::new(),
             dirty: Vec::new(),
+            pending_bytes: 0,
         }
     }
 
@@ -96,6 +99,7 @@ impl LogManager {
         if !log.has_pending() {
             self.dirty.push(id);
         }
+        self.pending_bytes += batch.len();
         log.append(batch)
     }
 
@@ -103,6 +107,7 @@ impl LogManager {
     /// those whose write failed are rolled back to what is on disk and added to `failed`
     /// instead, so their acknowledgements can be withdrawn.
     pub fn flush(&mut self, written: &mut Vec<LogId>, failed: &mut Vec<LogId>) {
+        self.pending_bytes = 0;
         for id in self.dirty.drain(..) {
             let Some(log) = self.logs[id].as_mut() else { continue };
             match log.flush() {
@@ -116,6 +121,10 @@ impl LogManager {
                 }
             }
         }
+    }
+
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes
     }
 
     /// Closes the logs of `topic` and removes their directories.
