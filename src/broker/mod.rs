@@ -245,7 +245,13 @@ impl Broker {
             }
             Ok(Reply::Park { deadline, watch }) => {
                 out.truncate(at);
-                self.waiting.park(waiting::Parked { conn, deadline, watch, frame: frame.to_vec() });
+                self.waiting.park(waiting::Parked {
+                    conn,
+                    peer,
+                    deadline,
+                    watch,
+                    frame: frame.to_vec(),
+                });
                 return Ok(Handled::Parked);
             }
             Err(e) => {
@@ -284,7 +290,7 @@ impl Broker {
             for p in self.waiting.due(now, &self.written) {
                 self.rehandle_deadline = Some(p.deadline);
                 let mut out = Vec::new();
-                match self.handle(p.conn, self.ctx.peer, &p.frame, &mut out) {
+                match self.handle(p.conn, p.peer, &p.frame, &mut out) {
                     Ok(Handled::Done) => end.ready.push((p.conn, out)),
                     Ok(Handled::Parked) => {}
                     Err(Close(reason)) => {

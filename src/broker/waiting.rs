@@ -11,6 +11,7 @@ use crate::storage::LogId;
 
 pub struct Parked {
     pub conn: usize,
+    pub peer: std::net::SocketAddr,
     pub deadline: Instant,
     /// Logs whose appends may satisfy the request.
     pub watch: Vec<LogId>,

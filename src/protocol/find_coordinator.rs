@@ -101,21 +101,9 @@ impl FindCoordinatorResponse<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::oracle::{kp_decode, kp_encode};
     use kafka_protocol::messages::{self as kp, BrokerId};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-
-    fn kp_encode<T: Encodable>(m: &T, version: i16) -> Vec<u8> {
-        let mut b = Vec::new();
-        m.encode(&mut b, version).unwrap();
-        b
-    }
-
-    fn kp_decode<T: Decodable>(b: &[u8], version: i16) -> T {
-        let mut s = b;
-        let m = T::decode(&mut s, version).unwrap();
-        assert!(s.is_empty(), "v{version}: {} bytes left over", s.len());
-        m
-    }
+    use kafka_protocol::protocol::StrBytes;
 
     #[test]
     fn requests_decode_in_every_version() {

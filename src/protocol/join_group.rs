@@ -125,25 +125,8 @@ impl JoinGroupResponse<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::oracle::{kp_decode, kp_encode, sb};
     use kafka_protocol::messages::{self as kp, GroupId};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-
-    fn kp_encode<T: Encodable>(m: &T, version: i16) -> Vec<u8> {
-        let mut b = Vec::new();
-        m.encode(&mut b, version).unwrap();
-        b
-    }
-
-    fn kp_decode<T: Decodable>(b: &[u8], version: i16) -> T {
-        let mut s = b;
-        let m = T::decode(&mut s, version).unwrap();
-        assert!(s.is_empty(), "v{version}: {} bytes left over", s.len());
-        m
-    }
-
-    fn sb(s: &'static str) -> StrBytes {
-        StrBytes::from_static_str(s)
-    }
 
     #[test]
     fn requests_decode_in_every_version() {

@@ -24,5 +24,7 @@ pub mod list_offsets;
 pub mod metadata;
 pub mod offset_commit;
 pub mod offset_fetch;
+#[cfg(test)]
+mod oracle;
 pub mod produce;
 pub mod sync_group;

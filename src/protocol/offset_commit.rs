@@ -123,13 +123,10 @@ impl OffsetCommitResponse<'_> {
 mod tests {
     use super::*;
     use crate::protocol::error;
+    use crate::protocol::oracle::sb;
     use kafka_protocol::messages::offset_commit_request as kreq;
     use kafka_protocol::messages::{self as kp, GroupId, TopicName};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-
-    fn sb(s: &'static str) -> StrBytes {
-        StrBytes::from_static_str(s)
-    }
+    use kafka_protocol::protocol::{Decodable, Encodable};
 
     #[test]
     fn requests_decode_in_every_version() {

@@ -178,13 +178,10 @@ impl OffsetFetchResponse<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::oracle::sb;
     use kafka_protocol::messages::offset_fetch_request as kreq;
     use kafka_protocol::messages::{self as kp, GroupId, TopicName};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-
-    fn sb(s: &'static str) -> StrBytes {
-        StrBytes::from_static_str(s)
-    }
+    use kafka_protocol::protocol::{Decodable, Encodable};
 
     fn decode(b: &[u8], version: i16) -> OffsetFetchRequest<'_> {
         let mut r = Reader::new(b);

@@ -88,12 +88,9 @@ impl SyncGroupResponse<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::oracle::sb;
     use kafka_protocol::messages::{self as kp, GroupId};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-
-    fn sb(s: &'static str) -> StrBytes {
-        StrBytes::from_static_str(s)
-    }
+    use kafka_protocol::protocol::{Decodable, Encodable};
 
     #[test]
     fn requests_decode_in_every_version() {
