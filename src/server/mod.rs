@@ -27,6 +27,8 @@ const LISTENER: Token = Token(usize::MAX);
 /// Stop handling a connection's requests while this much output waits for its socket: a
 /// client that does not read its responses gets TCP back-pressure, not our memory.
 const OUTPUT_HIGH_WATER: usize = 8 << 20;
+/// How far ahead of the bytes received a connection's input buffer may grow for a frame.
+const FRAME_GROWTH: usize = 1 << 20;
 /// Appends waiting for the end of a turn past which the turn ends early: a group commit of
 /// this size already amortises the write, and answering sooner keeps pipelined clients busy.
 const EARLY_FLUSH_BYTES: usize = 64 << 10;
@@ -148,7 +150,12 @@ impl Server {
         if Self::held(conn) {
             return;
         }
-        let hint = conn.next_frame_size().map_or(0, |s| s.max(0) as usize + 4);
+        // Room for the rest of a frame whose size has arrived, but never more than a little
+        // beyond what the peer has sent: a size prefix alone must not make us allocate.
+        let buffered = conn.input.unread().len();
+        let hint = conn
+            .next_frame_size()
+            .map_or(0, |s| (s.max(0) as usize + 4).min(buffered + FRAME_GROWTH));
         let outcome = conn.read(hint);
         let result = self.handle_frames(id);
         match (outcome, result) {

@@ -375,6 +375,13 @@ impl Broker {
         Client::connect(self.addr)
     }
 
+    /// The broker's resident memory in KiB (VmRSS from /proc).
+    pub fn rss_kib(&self) -> u64 {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS line");
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
     /// `true` if the process is still running.
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
