@@ -1,6 +1,7 @@
 //! The coordinator's state machine, driven without sockets or clocks of its own.
 
 use super::*;
+use crate::protocol::error;
 
 const CFG: GroupConfig = GroupConfig {
     min_session_timeout: Duration::from_millis(10),
