@@ -163,7 +163,11 @@ impl Coordinator {
             return;
         }
         let all_joined = group.members.values().all(|m| m.awaiting_join.is_some());
-        let delayed = group.join_not_before.is_some_and(|t| now < t);
+        if group.join_not_before.is_some_and(|t| now >= t) {
+            // Past: forget it, or the loop would keep waking for it.
+            group.join_not_before = None;
+        }
+        let delayed = group.join_not_before.is_some();
         let expired = group.rebalance_deadline.is_some_and(|t| now >= t);
         if !expired && (delayed || !all_joined) {
             return;
@@ -400,7 +404,12 @@ impl Coordinator {
                 g.rebalance_deadline.into_iter().for_each(&mut consider);
                 g.join_not_before.into_iter().for_each(&mut consider);
             }
-            for m in g.members.values() {
+            // Members waiting on a held answer are not timing out (see `tick`).
+            for m in g
+                .members
+                .values()
+                .filter(|m| m.awaiting_join.is_none() && m.awaiting_sync.is_none())
+            {
                 consider(m.session_deadline);
             }
             g.pending.values().copied().for_each(&mut consider);

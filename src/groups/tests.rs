@@ -177,3 +177,28 @@ fn manual_commits_only_while_empty() {
     assert_eq!(c.check_commit("g", 1, &a, None, now), error::NONE);
     assert_eq!(c.check_commit("g", 0, &a, None, now), error::ILLEGAL_GENERATION);
 }
+
+#[test]
+fn the_next_deadline_is_never_one_already_handled() {
+    // The loop sleeps until `next_deadline`: one in the past after a tick would make it spin.
+    let cfg = GroupConfig { initial_rebalance_delay: Duration::from_millis(100), ..CFG };
+    let mut c = Coordinator::new(cfg);
+    let t0 = Instant::now();
+    let a = join_new(&mut c, 1, t0);
+    let _b = join_new(&mut c, 2, t0);
+    // `a` loses its connection while held: the join waits for it until the rebalance timeout.
+    c.connection_closed(1);
+    let later = t0 + Duration::from_millis(200);
+    c.tick(later);
+    assert!(c.next_deadline().is_some_and(|d| d > later), "{:?}", c.next_deadline());
+    assert!(c.groups["g"].members.contains_key(&a));
+    // A member held in a rebalance longer than its session is not expired meanwhile.
+    let mut c = Coordinator::new(CFG);
+    join_new(&mut c, 1, t0);
+    joins(&mut c);
+    let b = join_new(&mut c, 2, t0);
+    let mid = t0 + Duration::from_millis(999);
+    c.tick(mid);
+    assert!(c.next_deadline().is_some_and(|d| d > mid));
+    assert!(c.groups["g"].members.contains_key(&b));
+}
