@@ -469,3 +469,21 @@ fn fetch_long_poll_times_out_in_order() {
     let req = FetchReq { max_wait_ms: 0, ..FetchReq::default().topic(ids[0], vec![fp(0, 0)]) };
     assert!(c.fetch(&req).partition(&ids[0], 0).records().is_empty());
 }
+
+/// read_committed fetches get an empty aborted-transactions list (none were aborted), while
+/// read_uncommitted ones get null, as Kafka answers; the data is the same.
+#[test]
+fn fetch_aborted_transactions_follow_the_isolation_level() {
+    let tmp = fixture_copy();
+    let broker = Broker::start(tmp.path());
+    let mut c = broker.connect();
+    let foo = fixture_foo_id();
+    for (isolation_level, want) in [(0i8, None), (1, Some(vec![]))] {
+        let req = FetchReq { isolation_level, ..FetchReq::default() }.topic(foo, vec![fp(0, 0)]);
+        let resp = c.fetch(&req);
+        let p = resp.partition(&foo, 0);
+        assert_eq!(p.aborted_transactions, want, "isolation level {isolation_level}");
+        assert_eq!((p.high_watermark, p.last_stable_offset), (1, 1));
+        assert!(!p.records().is_empty());
+    }
+}

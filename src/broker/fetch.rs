@@ -72,6 +72,13 @@ pub fn handle(
             return Ok(Reply::Park { deadline, watch });
         }
     }
+    if req.isolation_level == READ_COMMITTED {
+        // No transactions are written here, so none was aborted: an empty list, where a
+        // read_uncommitted fetch gets null, as Kafka answers.
+        for p in responses.iter_mut().flat_map(|t| t.partitions.iter_mut()) {
+            p.aborted_transactions = Some(Vec::new());
+        }
+    }
     FetchResponse {
         throttle_time_ms: 0,
         error_code: error::NONE,
@@ -82,6 +89,8 @@ pub fn handle(
     .encode(version, out);
     Ok(Reply::Sent)
 }
+
+const READ_COMMITTED: i8 = 1;
 
 /// A partition answer without records. With one replica the high watermark and the last
 /// stable offset (no open transactions yet) are both the log end offset.
