@@ -114,8 +114,8 @@ impl Coordinator {
         }
         member.protocols = a.protocols;
         member.session_timeout = session;
-        member.rebalance_timeout =
-            Duration::from_millis(a.rebalance_timeout_ms.max(0) as u64).max(session);
+        // Its own timeout, not the session's (JoinGroup v0 has none: the codec uses the session).
+        member.rebalance_timeout = Duration::from_millis(a.rebalance_timeout_ms.max(0) as u64);
         member.session_deadline = now + session;
         if group.protocol_type.is_none() {
             group.protocol_type = Some(a.protocol_type);
