@@ -1424,6 +1424,38 @@ fn offset_commit_record_on_disk() {
     assert_eq!((rec.offset, rec.leader_epoch, rec.metadata.as_str()), (43, -1, "again"));
 }
 
+/// `__consumer_offsets` is created as Kafka's coordinator creates it: compacted, recorded as
+/// ConfigRecords beside its TopicRecord, so the directory stays right after a move to Kafka.
+#[test]
+fn offsets_topic_is_recorded_compacted() {
+    let (dir, b) = start("occonfig", &[("cfg-topic", 1)], &[]);
+    let mut c = b.connect();
+    let e = commit(&mut c, 8, "cfg-group", -1, "", &[cm("cfg-topic", 0, 1, None)]);
+    assert_eq!(errors_of(&e), [NONE]);
+    let meta = fs::read(dir.join("__cluster_metadata-0/00000000000000000000.log")).unwrap();
+    let mut configs = Vec::new();
+    for b in log_batches(&meta) {
+        let (_, batch) = b.unwrap();
+        for rec in Records::new(batch).unwrap() {
+            let value = rec.unwrap().value.unwrap().to_vec();
+            if let minikafka::metadata::MetadataRecord::Config {
+                resource_type,
+                resource_name,
+                name,
+                value,
+            } = minikafka::metadata::MetadataRecord::decode(&value).unwrap()
+            {
+                configs.push((resource_type, resource_name, name, value));
+            }
+        }
+    }
+    let topic = |n: &str, v: &str| {
+        (2i8, "__consumer_offsets".to_string(), n.to_string(), Some(v.to_string()))
+    };
+    assert!(configs.contains(&topic("cleanup.policy", "compact")), "{configs:?}");
+    assert!(configs.contains(&topic("segment.bytes", "104857600")), "{configs:?}");
+}
+
 #[test]
 fn committed_offsets_survive_restart() {
     let dir = TempDir::new("ocrestart");

@@ -78,8 +78,16 @@ impl Broker {
             return error::NONE;
         }
         if self.meta.topic(offsets::TOPIC).is_none() {
+            // Kafka keeps only the latest commit of each key: compacted, as its coordinator
+            // creates the topic, so the directory stays right after a move to Kafka.
+            let configs = [
+                ("cleanup.policy", "compact"),
+                ("compression.type", "producer"),
+                ("segment.bytes", "104857600"),
+            ];
+            let partitions = self.config.offsets_topic_num_partitions;
             if let Err((code, msg)) =
-                self.create_topic(offsets::TOPIC, self.config.offsets_topic_num_partitions)
+                self.create_topic_with_configs(offsets::TOPIC, partitions, &configs)
             {
                 log::error!("cannot create {}: {msg}", offsets::TOPIC);
                 return if code == error::KAFKA_STORAGE_ERROR {

@@ -11,6 +11,17 @@ impl Broker {
     /// Creates a topic: records it in the metadata log (synced to disk) as Kafka's controller
     /// would, applies it to the cache, and opens its partition logs. Errors are Kafka codes.
     pub fn create_topic(&mut self, name: &str, partitions: i32) -> Result<Uuid, (i16, String)> {
+        self.create_topic_with_configs(name, partitions, &[])
+    }
+
+    /// As [`Broker::create_topic`], recording topic configs (ConfigRecords) beside it. They are
+    /// for Kafka, should the log directory move there: this broker does not apply them.
+    pub fn create_topic_with_configs(
+        &mut self,
+        name: &str,
+        partitions: i32,
+        configs: &[(&str, &str)],
+    ) -> Result<Uuid, (i16, String)> {
         kraft::validate_topic_name(name).map_err(|m| (error::INVALID_TOPIC_EXCEPTION, m))?;
         if self.meta.topic(name).is_some() {
             return Err((error::TOPIC_ALREADY_EXISTS, format!("Topic '{name}' already exists.")));
@@ -22,7 +33,13 @@ impl Broker {
             ));
         }
         let topic_id = crate::uuid::random();
-        let recs = kraft::topic_records(name, topic_id, partitions, self.config.node_id);
+        let mut recs = kraft::topic_records(name, topic_id, partitions, self.config.node_id);
+        recs.extend(configs.iter().map(|(k, v)| kraft::MetadataRecord::Config {
+            resource_type: 2,
+            resource_name: name.to_string(),
+            name: k.to_string(),
+            value: Some(v.to_string()),
+        }));
         if let Err(e) = self.meta_log.append(&recs) {
             log::error!("cannot record topic {name} in the metadata log: {e}");
             return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));

@@ -110,6 +110,10 @@ impl Cache {
             MetadataRecord::ProducerIds { next_producer_id, .. } => {
                 self.next_producer_id = self.next_producer_id.max(next_producer_id);
             }
+            MetadataRecord::Config { resource_name, name, .. } => {
+                // Kept in the log for Kafka; this broker runs every topic on its own settings.
+                log::trace!("config {name} of {resource_name} not applied");
+            }
             MetadataRecord::Other { api_key, version } => {
                 log::trace!("metadata record type {api_key} v{version} skipped");
             }

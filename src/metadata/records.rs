@@ -9,6 +9,7 @@ use crate::protocol::codec::{DecodeError, Put, Reader, Result, Uuid};
 
 pub const TOPIC_RECORD: u32 = 2;
 pub const PARTITION_RECORD: u32 = 3;
+pub const CONFIG_RECORD: u32 = 4;
 pub const PARTITION_CHANGE_RECORD: u32 = 5;
 pub const REMOVE_TOPIC_RECORD: u32 = 9;
 pub const FEATURE_LEVEL_RECORD: u32 = 12;
@@ -40,13 +41,35 @@ pub struct PartitionChangeRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MetadataRecord {
-    FeatureLevel { name: String, feature_level: i16 },
-    Topic { name: String, topic_id: Uuid },
+    FeatureLevel {
+        name: String,
+        feature_level: i16,
+    },
+    Topic {
+        name: String,
+        topic_id: Uuid,
+    },
     Partition(PartitionRecord),
     PartitionChange(PartitionChangeRecord),
-    RemoveTopic { topic_id: Uuid },
-    ProducerIds { broker_id: i32, broker_epoch: i64, next_producer_id: i64 },
-    Other { api_key: u32, version: u32 },
+    RemoveTopic {
+        topic_id: Uuid,
+    },
+    ProducerIds {
+        broker_id: i32,
+        broker_epoch: i64,
+        next_producer_id: i64,
+    },
+    /// A dynamic config of a resource (type 2: topic); `None` deletes it.
+    Config {
+        resource_type: i8,
+        resource_name: String,
+        name: String,
+        value: Option<String>,
+    },
+    Other {
+        api_key: u32,
+        version: u32,
+    },
 }
 
 impl MetadataRecord {
@@ -100,6 +123,12 @@ impl MetadataRecord {
                 MetadataRecord::PartitionChange(c)
             }
             REMOVE_TOPIC_RECORD => MetadataRecord::RemoveTopic { topic_id: r.uuid()? },
+            CONFIG_RECORD => MetadataRecord::Config {
+                resource_type: r.i8()?,
+                resource_name: r.string(true)?.to_string(),
+                name: r.string(true)?.to_string(),
+                value: r.nullable_string(true)?.map(str::to_string),
+            },
             PRODUCER_IDS_RECORD => MetadataRecord::ProducerIds {
                 broker_id: r.i32()?,
                 broker_epoch: r.i64()?,
@@ -174,6 +203,13 @@ impl MetadataRecord {
                 out.put_i64(*broker_epoch);
                 out.put_i64(*next_producer_id);
             }
+            MetadataRecord::Config { resource_type, resource_name, name, value } => {
+                head(out, CONFIG_RECORD, 0);
+                out.put_i8(*resource_type);
+                out.put_string(resource_name, true);
+                out.put_string(name, true);
+                out.put_nullable_string(value.as_deref(), true);
+            }
             MetadataRecord::Other { .. } => panic!("cannot encode an unknown metadata record"),
         }
         out.put_empty_tags(true);
@@ -212,6 +248,12 @@ mod tests {
             }),
             MetadataRecord::RemoveTopic { topic_id: [7; 16] },
             MetadataRecord::ProducerIds { broker_id: 1, broker_epoch: -1, next_producer_id: 2000 },
+            MetadataRecord::Config {
+                resource_type: 2,
+                resource_name: "t".into(),
+                name: "cleanup.policy".into(),
+                value: Some("compact".into()),
+            },
         ];
         for rec in recs {
             let mut b = Vec::new();
