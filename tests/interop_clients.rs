@@ -31,14 +31,23 @@ fn install(dir: &Path, what: &str, cmd: &mut Command) {
         return;
     }
     std::fs::create_dir_all(dir).unwrap();
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run the installer for {what}: {e}"));
-    assert!(
-        out.status.success(),
-        "installing {what} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::write(marker, b"").unwrap();
+    // A registry can fail once; three tries, then the failure is the test's.
+    let mut last = String::new();
+    for attempt in 1..=3 {
+        let out =
+            cmd.output().unwrap_or_else(|e| panic!("cannot run the installer for {what}: {e}"));
+        if out.status.success() {
+            std::fs::write(marker, b"").unwrap();
+            return;
+        }
+        last = format!(
+            "attempt {attempt}: {}\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    panic!("installing {what} failed:\n{last}");
 }
 
 /// Runs a client script against `broker`; returns its stdout lines.
