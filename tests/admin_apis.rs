@@ -9,7 +9,7 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use kafka_protocol::messages::{
@@ -79,20 +79,6 @@ fn id_of(u: &uuid::Uuid) -> [u8; 16] {
 
 fn name_of(n: &Option<TopicName>) -> Option<&str> {
     n.as_ref().map(|n| n.0.as_str())
-}
-
-/// Polls `cond` until it holds or `timeout` passes; returns whether it held.
-fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 fn cluster_id_of(dir: &Path) -> String {

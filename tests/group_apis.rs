@@ -125,20 +125,6 @@ fn assert_held(c: &mut Client, what: &str) {
     }
 }
 
-/// Polls `cond` until it holds or `timeout` passes; returns whether it held.
-fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 // ----- group request builders ------------------------------------------------------------------
 
 type Protocols<'a> = &'a [(&'a str, &'a [u8])];

@@ -1467,3 +1467,18 @@ pub fn write_tester_style_log_dir(dir: &Path, topics: &[(&str, [u8; 16], i32, i3
     }
     fs::write(dir.join("__cluster_metadata-0/00000000000000000000.log"), log).unwrap();
 }
+
+/// Polls `cond` every few milliseconds until it holds or `timeout` passes; returns whether it
+/// held. For state the broker reaches on its own (files, timers), never as a fixed sleep.
+pub fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
