@@ -301,8 +301,9 @@ impl Broker {
                 self.rehandle_deadline = None;
             }
         }
-        if !self.groups.groups.is_empty() {
-            self.groups.tick(Instant::now());
+        let now = Instant::now();
+        if self.groups.next_deadline().is_some_and(|d| d <= now) {
+            self.groups.tick(now);
         }
         for c in self.groups.take_completions() {
             let (r, api_key) = match &c {
@@ -331,7 +332,7 @@ impl Broker {
     }
 
     /// How long the event loop may sleep before a parked request or a group timer is due.
-    pub fn next_timeout(&self) -> Option<Duration> {
+    pub fn next_timeout(&mut self) -> Option<Duration> {
         let now = Instant::now();
         let next = match (self.waiting.next_deadline(), self.groups.next_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),

@@ -12,11 +12,20 @@ pub struct Coordinator {
     pub groups: BTreeMap<String, Group>,
     completions: Vec<Completion>,
     next_member: u64,
+    /// The nearest timer, once computed; `None` after any change that may move it. The loop
+    /// asks every turn, so it must not walk every group and member each time.
+    next_timer: Option<Option<Instant>>,
 }
 
 impl Coordinator {
     pub fn new(config: GroupConfig) -> Self {
-        Coordinator { config, groups: BTreeMap::new(), completions: Vec::new(), next_member: 0 }
+        Coordinator {
+            config,
+            groups: BTreeMap::new(),
+            completions: Vec::new(),
+            next_member: 0,
+            next_timer: None,
+        }
     }
 
     /// Answers held earlier that can now be sent.
@@ -39,6 +48,7 @@ impl Coordinator {
     }
 
     pub fn join(&mut self, a: JoinArgs, responder: Responder, now: Instant) -> Answer<JoinResult> {
+        self.next_timer = None;
         if a.group_id.is_empty() {
             return Answer::Now(JoinResult::error(error::INVALID_GROUP_ID, &a.member_id));
         }
@@ -220,6 +230,7 @@ impl Coordinator {
         responder: Responder,
         now: Instant,
     ) -> Answer<SyncResult> {
+        self.next_timer = None;
         let SyncArgs {
             group_id,
             generation_id,
@@ -286,6 +297,7 @@ impl Coordinator {
         instance: Option<&str>,
         now: Instant,
     ) -> i16 {
+        self.next_timer = None;
         let Some(group) = self.groups.get_mut(group_id) else { return error::UNKNOWN_MEMBER_ID };
         if fenced(group, member_id, instance) {
             return error::FENCED_INSTANCE_ID;
@@ -309,6 +321,7 @@ impl Coordinator {
         members: &[(String, Option<String>)],
         now: Instant,
     ) -> (i16, Vec<i16>) {
+        self.next_timer = None;
         let Some(group) = self.groups.get_mut(group_id) else {
             return (error::NONE, vec![error::UNKNOWN_MEMBER_ID; members.len()]);
         };
@@ -369,6 +382,7 @@ impl Coordinator {
 
     /// Expires sessions and completes rebalances whose time is up.
     pub fn tick(&mut self, now: Instant) {
+        self.next_timer = None;
         let ids: Vec<String> = self.groups.keys().cloned().collect();
         for id in ids {
             let group = self.groups.get_mut(&id).expect("listed");
@@ -396,7 +410,10 @@ impl Coordinator {
         }
     }
 
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub fn next_deadline(&mut self) -> Option<Instant> {
+        if let Some(cached) = self.next_timer {
+            return cached;
+        }
         let mut next: Option<Instant> = None;
         let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
         for g in self.groups.values() {
@@ -414,11 +431,13 @@ impl Coordinator {
             }
             g.pending.values().copied().for_each(&mut consider);
         }
+        self.next_timer = Some(next);
         next
     }
 
     /// A closed connection gets no held answers; its members stay until their sessions end.
     pub fn connection_closed(&mut self, conn: usize) {
+        self.next_timer = None;
         for g in self.groups.values_mut() {
             for m in g.members.values_mut() {
                 if m.awaiting_join.is_some_and(|r| r.conn == conn) {
@@ -443,6 +462,7 @@ impl Coordinator {
         instance: Option<&str>,
         now: Instant,
     ) -> i16 {
+        self.next_timer = None;
         if group_id.is_empty() {
             return error::INVALID_GROUP_ID;
         }
@@ -469,6 +489,7 @@ impl Coordinator {
     }
 
     pub fn group_mut(&mut self, group_id: &str) -> &mut Group {
+        self.next_timer = None;
         self.groups.entry(group_id.to_string()).or_insert_with(|| Group::new(group_id))
     }
 }

@@ -202,3 +202,22 @@ fn the_next_deadline_is_never_one_already_handled() {
     assert!(c.next_deadline().is_some_and(|d| d > mid));
     assert!(c.groups["g"].members.contains_key(&b));
 }
+
+#[test]
+fn the_cached_next_deadline_follows_heartbeats() {
+    let mut c = Coordinator::new(CFG);
+    let t0 = Instant::now();
+    let a = join_new(&mut c, 1, t0);
+    joins(&mut c);
+    c.sync(sargs("g", 1, &a, vec![]), r(1), t0);
+    c.take_completions();
+    assert_eq!(c.next_deadline(), Some(t0 + Duration::from_millis(1000)));
+    let t1 = t0 + Duration::from_millis(500);
+    assert_eq!(c.heartbeat("g", 1, &a, None, t1), error::NONE);
+    assert_eq!(c.next_deadline(), Some(t1 + Duration::from_millis(1000)));
+    // Groups that only hold offsets add no timers.
+    for i in 0..100 {
+        c.group_mut(&format!("offsets-only-{i}"));
+    }
+    assert_eq!(c.next_deadline(), Some(t1 + Duration::from_millis(1000)));
+}
