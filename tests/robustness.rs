@@ -713,3 +713,51 @@ fn announced_frame_sizes_do_not_allocate_ahead() {
     let grown_mib = broker.rss_kib().saturating_sub(before) / 1024;
     assert!(grown_mib < 200, "resident memory grew by {grown_mib} MiB for 5 MiB received");
 }
+
+/// A write that fails (here a file-size limit, as a full disk) withdraws the turn's
+/// acknowledgements: the producer's connection is closed without an answer, the file holds
+/// exactly the batches acknowledged before, and the broker goes on serving everyone else.
+#[test]
+fn a_failed_write_withdraws_its_acknowledgement_and_nothing_else() {
+    let tmp = TempDir::new("full");
+    let ids = make_log_dir(tmp.path(), &[("full", 1)]);
+    let broker = Broker::start_with_file_limit(tmp.path(), 64);
+    let value = vec![b'v'; 10_000];
+    let mut acked = Vec::new();
+    let mut closed = false;
+    for i in 0..20 {
+        let mut c = broker.connect();
+        let batch = batch(0, &[&value]);
+        c.send(PRODUCE, 11, &produce_v11_body(1, &[("full", vec![(0, Some(batch.clone()))])]));
+        match c.recv_frame_or_close() {
+            Some(frame) => {
+                // Response header v1: correlation id, then an empty tagged-field section.
+                let resp = decode_produce_v11(&frame[5..]);
+                let p = resp.partition("full", 0);
+                assert_eq!((p.error_code, p.base_offset), (NONE, i), "batch {i}");
+                acked.push(batch);
+            }
+            None => {
+                closed = true;
+                break;
+            }
+        }
+    }
+    assert!(closed, "64 KiB cannot hold 20 batches of 10 kB");
+    assert!((3..=6).contains(&acked.len()), "{} batches acknowledged", acked.len());
+    assert!(broker.logs.wait_for(IO_TIMEOUT, |l| l.contains("write failed")).is_some());
+    // The file holds exactly the acknowledged batches, whole.
+    let on_disk = read_log(tmp.path(), "full", 0);
+    let stored = split_batches(&on_disk);
+    assert_eq!(stored.len(), acked.len());
+    for (i, (s, a)) in stored.iter().zip(&acked).enumerate() {
+        assert_eq!(&s[8..], &a[8..], "batch {i}");
+        assert_eq!(base_offset_of(s), i as i64);
+    }
+    // Everyone else is served; the log reads back what was acknowledged.
+    let mut c = broker.connect();
+    assert_eq!(c.api_versions(4).error_code, NONE);
+    let p = c.fetch_one(ids[0], 0, 0);
+    assert_eq!(p.high_watermark, acked.len() as i64);
+    assert_eq!(split_batches(p.records()).len(), acked.len());
+}

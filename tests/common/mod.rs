@@ -346,8 +346,33 @@ impl Broker {
 
     /// Starts the broker with exactly these arguments and waits for its ready line.
     pub fn start_args(args: Vec<OsString>) -> Broker {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_minikafka"))
-            .args(&args)
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_minikafka"));
+        cmd.args(&args);
+        Broker::start_command(cmd, &args)
+    }
+
+    /// Starts the broker with files limited to `kib` KiB (`ulimit -f`, SIGXFSZ ignored), so
+    /// that writes past it fail the way a full disk fails them.
+    pub fn start_with_file_limit(log_dir: &Path, kib: u64) -> Broker {
+        let args: Vec<OsString> = [
+            "--override".into(),
+            "listeners=PLAINTEXT://127.0.0.1:0".into(),
+            "--override".into(),
+            OsString::from(format!("log.dirs={}", log_dir.display())),
+        ]
+        .to_vec();
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c")
+            .arg(r#"trap '' XFSZ; ulimit -f "$1"; shift; exec "$@""#)
+            .arg("bash")
+            .arg(kib.to_string())
+            .arg(env!("CARGO_BIN_EXE_minikafka"))
+            .args(&args);
+        Broker::start_command(cmd, &args)
+    }
+
+    fn start_command(mut cmd: Command, args: &[OsString]) -> Broker {
+        let mut child = cmd
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
