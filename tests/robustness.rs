@@ -646,6 +646,64 @@ fn large_responses_and_vanishing_readers() {
     broker.assert_running();
 }
 
+/// Fetched records go from the segment file to the socket without being copied into the
+/// broker's memory: a response far larger than the socket buffers is still sent whole after its topic was deleted meanwhile (the open file
+/// outlives the directory), and other connections are served while it waits for its reader.
+#[test]
+fn a_pending_fetch_response_survives_its_topic_being_deleted() {
+    use kafka_protocol::messages::{delete_topics_request as dtq, DeleteTopicsRequest, TopicName};
+    use kafka_protocol::protocol::StrBytes;
+    let tmp = TempDir::new("sendfile");
+    let ids = make_log_dir(tmp.path(), &[("doomed", 1)]);
+    let mut expected = Vec::new();
+    for i in 0..20 {
+        let mut b = BatchBuilder::new(i, TS);
+        b.push(None, Some(&vec![i as u8; 1 << 20]), &[]);
+        let b = b.finish();
+        append_log(tmp.path(), "doomed", 0, &b);
+        expected.extend(b);
+    }
+    let mut broker = Broker::start(tmp.path());
+    let mut reader = broker.connect();
+    let req = FetchReq {
+        max_bytes: 100 << 20,
+        ..FetchReq::default().topic(
+            ids[0],
+            vec![FetchPartitionReq {
+                partition: 0,
+                fetch_offset: 0,
+                partition_max_bytes: 100 << 20,
+            }],
+        )
+    };
+    let id = reader.send(FETCH, 16, &req.v16());
+    // The size prefix has arrived: the response is built and mostly still unsent.
+    let mut size = [0u8; 4];
+    reader.stream.read_exact(&mut size).unwrap();
+    let size = i32::from_be_bytes(size) as usize;
+    assert!(size > expected.len());
+    let rss = broker.rss_kib();
+    assert!(rss < 12 << 10, "{rss} KiB resident: the 20 MiB of records were copied into memory");
+
+    let mut admin = broker.connect();
+    let del = DeleteTopicsRequest::default()
+        .with_timeout_ms(30_000)
+        .with_topics(vec![dtq::DeleteTopicState::default()
+            .with_name(Some(TopicName(StrBytes::from_static_str("doomed"))))]);
+    let resp = admin.kp_call(6, &del);
+    assert_eq!(resp.responses[0].error_code, NONE);
+    assert!(!tmp.join("doomed-0").exists(), "the partition directory is removed");
+    assert_eq!(admin.api_versions(4).error_code, NONE);
+
+    let mut payload = vec![0u8; size];
+    reader.stream.read_exact(&mut payload).unwrap();
+    let resp = split_response(&payload, FETCH, 16);
+    assert_eq!(resp.correlation_id, id);
+    let f = decode_fetch_v16(&resp.body);
+    assert!(f.partition(&ids[0], 0).records() == &expected[..], "records arrive as stored");
+    broker.assert_running();
+}
+
 /// Versions outside what is advertised, for APIs other than ApiVersions, close the connection
 /// as Kafka does (the request cannot be parsed); the broker keeps serving.
 #[test]

@@ -8,20 +8,16 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::fetch::*;
+use crate::protocol::output::Output;
 
-pub fn handle(
-    b: &mut Broker,
-    r: &mut Reader<'_>,
-    version: i16,
-    out: &mut Vec<u8>,
-) -> HandlerResult {
+pub fn handle(b: &mut Broker, r: &mut Reader<'_>, version: i16, out: &mut Output) -> HandlerResult {
     let req = FetchRequest::decode(r, version)?;
-    b.scratch.clear();
     let cap = b.config.fetch_max_bytes;
     let mut budget = if req.max_bytes <= 0 { cap } else { (req.max_bytes as usize).min(cap) };
     let mut responses = Vec::with_capacity(req.topics.len());
     let mut watch = Vec::new();
     let mut any_error = false;
+    let mut found = 0;
     for t in &req.topics {
         let topic =
             if version >= 13 { b.meta.topic_by_id(&t.topic_id) } else { b.meta.topic(t.topic) };
@@ -48,26 +44,29 @@ pub fn handle(
                 partitions.push(empty(p.partition, error::OFFSET_OUT_OF_RANGE, end, start));
                 continue;
             }
-            let at = b.scratch.len();
             let limit = budget.min(p.partition_max_bytes.max(0) as usize);
-            if p.fetch_offset < end && (limit > 0 || at == 0) {
-                if let Err(e) = log.read(p.fetch_offset, limit, &mut b.scratch) {
-                    log::error!("{}: read failed: {e}", log.dir().display());
-                    any_error = true;
-                    partitions.push(empty(p.partition, error::KAFKA_STORAGE_ERROR, end, start));
-                    continue;
+            let mut records = None;
+            if p.fetch_offset < end && (limit > 0 || found == 0) {
+                match log.slice(p.fetch_offset, limit) {
+                    Ok(s) => records = s,
+                    Err(e) => {
+                        log::error!("{}: read failed: {e}", log.dir().display());
+                        any_error = true;
+                        partitions.push(empty(p.partition, error::KAFKA_STORAGE_ERROR, end, start));
+                        continue;
+                    }
                 }
             }
-            budget = budget.saturating_sub(b.scratch.len() - at);
-            partitions.push(PartitionData {
-                records: Some(at..b.scratch.len()),
-                ..empty(p.partition, error::NONE, end, start)
-            });
+            let len = records.as_ref().map_or(0, |r| r.len);
+            budget = budget.saturating_sub(len);
+            found += len;
+            partitions
+                .push(PartitionData { records, ..empty(p.partition, error::NONE, end, start) });
         }
         responses.push(FetchableTopicResponse { topic: t.topic, topic_id: t.topic_id, partitions });
     }
     // Kafka answers at once when there is nothing to wait for, an error to report, or enough.
-    if !watch.is_empty() && !any_error && b.scratch.len() < req.min_bytes.max(0) as usize {
+    if !watch.is_empty() && !any_error && found < req.min_bytes.max(0) as usize {
         if let Some(deadline) = b.wait_deadline(req.max_wait_ms) {
             return Ok(Reply::Park { deadline, watch });
         }
@@ -79,14 +78,8 @@ pub fn handle(
             p.aborted_transactions = Some(Vec::new());
         }
     }
-    FetchResponse {
-        throttle_time_ms: 0,
-        error_code: error::NONE,
-        session_id: 0,
-        responses,
-        records: &b.scratch,
-    }
-    .encode(version, out);
+    FetchResponse { throttle_time_ms: 0, error_code: error::NONE, session_id: 0, responses }
+        .encode(version, out);
     Ok(Reply::Sent)
 }
 
@@ -103,6 +96,6 @@ fn empty(partition_index: i32, error_code: i16, end: i64, start: i64) -> Partiti
         log_start_offset: start,
         aborted_transactions: None,
         preferred_read_replica: -1,
-        records: Some(0..0),
+        records: None,
     }
 }

@@ -40,6 +40,7 @@ use crate::metadata::{self as kraft, log::MetadataLog, Cache};
 use crate::protocol::apis::{self, ApiSpec};
 use crate::protocol::codec::{DecodeError, Put, Reader};
 use crate::protocol::header::{self, RequestHeader};
+use crate::protocol::output::Output;
 use crate::protocol::{api_versions::ApiVersionsResponse, error};
 use crate::storage::{LogConfig, LogId, LogManager};
 use group_offsets::load_committed_offsets;
@@ -86,7 +87,7 @@ pub struct TurnEnd {
     /// Connections to close before anything more is sent to them.
     pub close: Vec<usize>,
     /// Answers to parked requests, each a whole response frame, for their connections.
-    pub ready: Vec<(usize, Vec<u8>)>,
+    pub ready: Vec<(usize, Output)>,
 }
 
 /// The reason a connection must be closed, for the log line.
@@ -99,8 +100,6 @@ pub struct Broker {
     pub meta: Cache,
     pub meta_log: MetadataLog,
     pub logs: LogManager,
-    /// Record bytes read for the fetch being answered; reused across requests.
-    scratch: Vec<u8>,
     /// (connection, log) for every append acknowledged this turn.
     turn_acks: Vec<(usize, LogId)>,
     waiting: waiting::Waiting,
@@ -153,7 +152,6 @@ impl Broker {
             meta,
             meta_log,
             logs,
-            scratch: Vec::new(),
             turn_acks: Vec::new(),
             waiting: waiting::Waiting::default(),
             rehandle_deadline: None,
@@ -175,7 +173,7 @@ impl Broker {
         conn: usize,
         peer: SocketAddr,
         frame: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut Output,
     ) -> Result<Handled, Close> {
         let mut r = Reader::new(frame);
         let (api_key, api_version, correlation_id) =
@@ -289,7 +287,7 @@ impl Broker {
             let now = Instant::now();
             for p in self.waiting.due(now, &self.written) {
                 self.rehandle_deadline = Some(p.deadline);
-                let mut out = Vec::new();
+                let mut out = Output::new();
                 match self.handle(p.conn, p.peer, &p.frame, &mut out) {
                     Ok(Handled::Done) => end.ready.push((p.conn, out)),
                     Ok(Handled::Parked) => {}
@@ -310,7 +308,7 @@ impl Broker {
                 Completion::Join(r, _) => (*r, apis::JOIN_GROUP),
                 Completion::Sync(r, _) => (*r, apis::SYNC_GROUP),
             };
-            let mut out = Vec::new();
+            let mut out = Output::new();
             let at = begin_response(
                 &mut out,
                 r.correlation_id,
@@ -369,7 +367,7 @@ fn api_versions_error(code: i16) -> ApiVersionsResponse<'static> {
 
 /// Encodes a body carrying only a top-level `code`, for the APIs whose response has one at
 /// `version`; false for the others, whose connection is closed instead.
-fn error_body(spec: &ApiSpec, version: i16, code: i16, out: &mut Vec<u8>) -> bool {
+fn error_body(spec: &ApiSpec, version: i16, code: i16, out: &mut Output) -> bool {
     match spec.key {
         apis::API_VERSIONS => api_versions_error(code).encode(version, out),
         apis::FETCH if version >= 7 => crate::protocol::fetch::FetchResponse {
@@ -377,7 +375,6 @@ fn error_body(spec: &ApiSpec, version: i16, code: i16, out: &mut Vec<u8>) -> boo
             error_code: code,
             session_id: 0,
             responses: vec![],
-            records: &[],
         }
         .encode(version, out),
         _ => return false,
@@ -393,8 +390,8 @@ fn begin_response(out: &mut Vec<u8>, correlation_id: i32, flexible: bool) -> usi
     at
 }
 
-fn finish_response(out: &mut [u8], at: usize) {
-    let size = (out.len() - at - 4) as i32;
+fn finish_response(out: &mut Output, at: usize) {
+    let size = (out.len_since(at) - 4) as i32;
     out[at..at + 4].copy_from_slice(&size.to_be_bytes());
 }
 

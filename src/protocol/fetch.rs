@@ -15,6 +15,8 @@
 //! - v17 adds `replica_directory_id` (tag 0) to request partitions, for followers (KIP-853).
 
 use super::codec::{Put, Reader, Result, Uuid};
+use super::output::Output;
+use crate::storage::FileSlice;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchPartition {
@@ -108,7 +110,7 @@ impl<'a> FetchRequest<'a> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PartitionData {
     pub partition_index: i32,
     pub error_code: i16,
@@ -118,29 +120,28 @@ pub struct PartitionData {
     /// `None` encodes null (read_uncommitted); read_committed gets an empty list.
     pub aborted_transactions: Option<Vec<(i64, i64)>>,
     pub preferred_read_replica: i32,
-    /// A range of [`FetchResponse::records`]; `None` encodes null.
-    pub records: Option<std::ops::Range<usize>>,
+    /// Whole batches as stored, sent from their file; `None` encodes an empty record set
+    /// (never null, as Kafka answers).
+    pub records: Option<FileSlice>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FetchableTopicResponse<'a> {
     pub topic: &'a str,
     pub topic_id: Uuid,
     pub partitions: Vec<PartitionData>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FetchResponse<'a> {
     pub throttle_time_ms: i32,
     pub error_code: i16,
     pub session_id: i32,
     pub responses: Vec<FetchableTopicResponse<'a>>,
-    /// The record bytes every partition's `records` range points into.
-    pub records: &'a [u8],
 }
 
 impl FetchResponse<'_> {
-    pub fn encode(&self, version: i16, out: &mut Vec<u8>) {
+    pub fn encode(&self, version: i16, out: &mut Output) {
         let flexible = version >= 12;
         out.put_i32(self.throttle_time_ms);
         if version >= 7 {
@@ -172,7 +173,11 @@ impl FetchResponse<'_> {
                 if version >= 11 {
                     out.put_i32(p.preferred_read_replica);
                 }
-                out.put_nullable_bytes(p.records.clone().map(|r| &self.records[r]), flexible);
+                // The length as for bytes; the bytes themselves go from the file.
+                out.put_array_len(Some(p.records.as_ref().map_or(0, |r| r.len)), flexible);
+                if let Some(r) = &p.records {
+                    out.splice(r.clone());
+                }
                 out.put_empty_tags(flexible);
             }
             out.put_empty_tags(flexible);

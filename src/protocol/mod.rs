@@ -26,5 +26,6 @@ pub mod offset_commit;
 pub mod offset_fetch;
 #[cfg(test)]
 mod oracle;
+pub mod output;
 pub mod produce;
 pub mod sync_group;

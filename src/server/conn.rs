@@ -1,20 +1,20 @@
 //! One client connection: its socket, the bytes it sent that are not yet a whole frame, and
 //! the responses waiting for the socket to take them.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::SocketAddr;
 
 use mio::net::TcpStream;
 
 use super::buffer::InBuf;
+use crate::protocol::output::Output;
 
 pub struct Connection {
     pub stream: TcpStream,
     pub peer: SocketAddr,
     pub input: InBuf,
-    /// Encoded responses; `out[sent..]` is still to be written.
-    pub out: Vec<u8>,
-    sent: usize,
+    /// Responses waiting for the socket to take them.
+    pub out: Output,
     /// Whether WRITABLE interest is registered (only while output is pending).
     pub writable_interest: bool,
     /// Already on the loop's list of connections to flush this turn.
@@ -42,8 +42,7 @@ impl Connection {
             stream,
             peer,
             input: InBuf::new(),
-            out: Vec::new(),
-            sent: 0,
+            out: Output::new(),
             writable_interest: false,
             queued: false,
             parked: false,
@@ -78,25 +77,11 @@ impl Connection {
     }
 
     pub fn pending_out(&self) -> usize {
-        self.out.len() - self.sent
+        self.out.pending()
     }
 
     /// Writes pending output until done or the socket would block.
     pub fn write(&mut self) -> io::Result<()> {
-        while self.sent < self.out.len() {
-            match self.stream.write(&self.out[self.sent..]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.sent += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        self.sent = 0;
-        self.out.clear();
-        if self.out.capacity() > 4 << 20 {
-            self.out = Vec::new();
-        }
-        Ok(())
+        self.out.write_to(&mut self.stream)
     }
 }

@@ -239,7 +239,7 @@ impl Server {
         }
         for (id, frame) in end.ready {
             let Some(conn) = self.conns.get_mut(id) else { continue };
-            conn.out.extend_from_slice(&frame);
+            conn.out.append(frame);
             conn.parked = false;
             self.queue_flush(id);
             self.resume.push(id);

@@ -6,9 +6,10 @@ mod producers;
 pub mod segment;
 
 use std::collections::HashMap;
-use std::fs;
+use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 pub use partition::{Appended, PartitionLog};
 
@@ -26,6 +27,16 @@ pub fn create_partition_dir(dir: &Path, topic_id: &Uuid) -> io::Result<()> {
         fs::write(meta, format!("version: 0\ntopic_id: {}", uuid::to_base64(topic_id)))?;
     }
     Ok(())
+}
+
+/// A stretch of an open segment file, handed to a socket as it is (see
+/// [`crate::protocol::output`]). The file stays open while a response refers to it, even if
+/// its topic is deleted meanwhile.
+#[derive(Debug, Clone)]
+pub struct FileSlice {
+    pub file: Rc<File>,
+    pub position: u64,
+    pub len: usize,
 }
 
 /// Tuning shared by every partition log.

@@ -5,10 +5,11 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use super::producers::{Check, Producers};
 use super::segment;
-use super::LogConfig;
+use super::{FileSlice, LogConfig};
 use crate::records::{self, BatchHeader};
 
 /// An index entry every this many bytes of log, as Kafka's `index.interval.bytes` default.
@@ -26,7 +27,8 @@ struct IndexEntry {
 
 struct Segment {
     base_offset: i64,
-    file: File,
+    /// Shared with the responses that send stretches of it.
+    file: Rc<File>,
     /// Bytes on disk.
     size: u64,
     /// Built on first read for closed segments; always current for the active one.
@@ -99,7 +101,7 @@ impl PartitionLog {
         }
         let mut segments = Vec::with_capacity(found.len());
         for (base_offset, path) in &found {
-            let file = open_file(path)?;
+            let file = Rc::new(open_file(path)?);
             let size = file.metadata()?.len();
             segments.push(Segment {
                 base_offset: *base_offset,
@@ -196,7 +198,7 @@ impl PartitionLog {
     fn roll(&mut self) -> io::Result<()> {
         self.flush()?;
         let base = self.log_end_offset;
-        let file = open_file(&self.dir.join(segment::file_name(base)))?;
+        let file = Rc::new(open_file(&self.dir.join(segment::file_name(base)))?);
         log::debug!("{}: rolled to segment {base}", self.dir.display());
         self.segments.push(Segment {
             base_offset: base,
@@ -236,12 +238,14 @@ impl PartitionLog {
         }
     }
 
-    /// Appends to `out` whole batches starting with the one that holds `offset`, at most
-    /// `max_bytes` of them but always at least one. `offset` must lie within the log.
-    pub fn read(&mut self, offset: i64, max_bytes: usize, out: &mut Vec<u8>) -> io::Result<()> {
+    /// The stretch of a segment a fetch from `offset` returns: whole batches from the one that
+    /// holds `offset` on, at most `max_bytes` of them but always at least one, all from one
+    /// segment (as Kafka reads). Found through the index and batch headers alone: the record
+    /// bytes are not read. `None` when `offset` is not within the log.
+    pub fn slice(&mut self, offset: i64, max_bytes: usize) -> io::Result<Option<FileSlice>> {
         self.flush()?;
         if offset < self.log_start_offset || offset >= self.log_end_offset {
-            return Ok(());
+            return Ok(None);
         }
         let i = self.segments.partition_point(|s| s.base_offset <= offset).saturating_sub(1);
         let seg = &mut self.segments[i];
@@ -259,24 +263,30 @@ impl PartitionLog {
             }
             true
         })?;
-        let Some((pos, first_len)) = first else { return Ok(()) };
-        let want = (seg.size - pos).min(max_bytes.max(first_len) as u64) as usize;
+        let Some((pos, first_len)) = first else { return Ok(None) };
+        let limit = pos + max_bytes.max(first_len) as u64;
+        let end = if limit >= seg.size {
+            seg.size
+        } else {
+            // The last batch boundary at or before `limit`: headers from the index entry below
+            // it (or the end of the first batch) on.
+            let below = index.partition_point(|e| e.position <= limit);
+            let from = index[..below].last().map_or(0, |e| e.position).max(pos + first_len as u64);
+            segment::scan(&seg.file, from, limit, LOOKUP_CHUNK, |_, _| true)?
+        };
+        Ok(Some(FileSlice { file: Rc::clone(&seg.file), position: pos, len: (end - pos) as usize }))
+    }
+
+    /// Appends to `out` the batches [`slice`](Self::slice) finds, for readers inside the
+    /// broker (the offsets topic at start-up).
+    pub fn read(&mut self, offset: i64, max_bytes: usize, out: &mut Vec<u8>) -> io::Result<()> {
+        let Some(s) = self.slice(offset, max_bytes)? else { return Ok(()) };
         let at = out.len();
-        out.resize(at + want, 0);
-        if let Err(e) = seg.file.read_exact_at(&mut out[at..], pos) {
+        out.resize(at + s.len, 0);
+        if let Err(e) = s.file.read_exact_at(&mut out[at..], s.position) {
             out.truncate(at);
             return Err(e);
         }
-        // Keep only whole batches.
-        let mut whole = 0;
-        while let Some((_, _, len)) = records::peek_offsets(&out[at + whole..]) {
-            let total = len + records::LOG_OVERHEAD;
-            if whole + total > want {
-                break;
-            }
-            whole += total;
-        }
-        out.truncate(at + whole);
         Ok(())
     }
 }

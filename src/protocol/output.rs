@@ -1,0 +1,271 @@
+//! A connection's reply list: encoded response bytes, with stretches of segment files spliced
+//! in where a Fetch response carries records. Those stretches go from the page cache to the
+//! socket by `sendfile(2)` and never pass through our memory, as Kafka's `FileRecords.writeTo`
+//! does: a fetch costs the broker its response headers, not its record bytes.
+//!
+//! Handlers encode into it as into a `Vec<u8>` (it derefs to its bytes); only the fetch
+//! encoder splices. The socket takes it in order: bytes up to the next splice, the splice,
+//! and so on.
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::ops::{Deref, DerefMut};
+use std::os::fd::{AsFd, AsRawFd};
+
+use crate::storage::FileSlice;
+
+#[derive(Debug, Default)]
+pub struct Output {
+    bytes: Vec<u8>,
+    /// File stretches to send after `bytes[..at]`, in order of `at`.
+    splices: VecDeque<(usize, FileSlice)>,
+    /// Total length of `splices`.
+    splice_bytes: usize,
+    /// `bytes[..sent]` have been written.
+    sent: usize,
+    /// Bytes of the first splice already written.
+    spliced: usize,
+}
+
+/// Output buffers grown past this for a large response are given back once it is sent.
+const KEEP_IDLE: usize = 4 << 20;
+
+impl Output {
+    pub fn new() -> Output {
+        Output::default()
+    }
+
+    /// Sends `slice` at this point of the stream.
+    pub fn splice(&mut self, slice: FileSlice) {
+        if slice.len > 0 {
+            self.splice_bytes += slice.len;
+            self.splices.push_back((self.bytes.len(), slice));
+        }
+    }
+
+    /// Drops everything encoded from byte `len` on, splices included. A splice at exactly
+    /// `len` ends the frame before and stays.
+    pub fn truncate(&mut self, len: usize) {
+        debug_assert!(len >= self.sent);
+        self.bytes.truncate(len);
+        while self.splices.back().is_some_and(|(at, _)| *at > len) {
+            let (_, s) = self.splices.pop_back().expect("checked");
+            self.splice_bytes -= s.len;
+        }
+    }
+
+    /// The length of the stream from byte `at` on, spliced stretches included: the size of
+    /// a frame that starts there.
+    pub fn len_since(&self, at: usize) -> usize {
+        let spliced: usize =
+            self.splices.iter().rev().take_while(|(p, _)| *p > at).map(|(_, s)| s.len).sum();
+        self.bytes.len() - at + spliced
+    }
+
+    /// Bytes not yet written to the socket.
+    pub fn pending(&self) -> usize {
+        self.bytes.len() - self.sent + self.splice_bytes - self.spliced
+    }
+
+    /// Moves the whole of `other` (nothing of it sent yet) to the end of this stream.
+    pub fn append(&mut self, other: Output) {
+        debug_assert_eq!(other.sent, 0);
+        let base = self.bytes.len();
+        self.bytes.extend_from_slice(&other.bytes);
+        self.splice_bytes += other.splice_bytes;
+        self.splices.extend(other.splices.into_iter().map(|(at, s)| (base + at, s)));
+    }
+
+    /// Writes until everything is sent or the socket would block.
+    pub fn write_to<W: Write + AsFd>(&mut self, w: &mut W) -> io::Result<()> {
+        loop {
+            let next = self.splices.front().map_or(self.bytes.len(), |(at, _)| *at);
+            let result = if self.sent < next {
+                w.write(&self.bytes[self.sent..next]).map(|n| self.sent += n)
+            } else if let Some((_, slice)) = self.splices.front() {
+                let len = slice.len;
+                send_file(w, slice, self.spliced).map(|n| {
+                    self.spliced += n;
+                    if self.spliced == len {
+                        self.splice_bytes -= len;
+                        self.spliced = 0;
+                        self.splices.pop_front();
+                    }
+                })
+            } else {
+                break;
+            };
+            match result {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.sent = 0;
+        self.bytes.clear();
+        if self.bytes.capacity() > KEEP_IDLE {
+            self.bytes = Vec::new();
+        }
+        Ok(())
+    }
+}
+
+impl Deref for Output {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.bytes
+    }
+}
+
+impl DerefMut for Output {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.bytes
+    }
+}
+
+/// Sends part of `slice` from byte `done` on; how much was sent. A file that ends before the
+/// slice does (it cannot shrink under a response: segments are only ever appended to) would
+/// leave the frame short, so it is an error that closes the connection.
+fn send_file<W: Write + AsFd>(w: &mut W, slice: &FileSlice, done: usize) -> io::Result<usize> {
+    let n = sys::send_file(w, slice, done)?;
+    if n == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "segment file ended inside a response",
+        ));
+    }
+    Ok(n)
+}
+
+#[cfg(target_os = "linux")]
+mod sys {
+    use super::*;
+    use std::os::raw::c_int;
+
+    extern "C" {
+        // off_t is 64 bits on the 64-bit targets this builds for.
+        fn sendfile(out_fd: c_int, in_fd: c_int, offset: *mut i64, count: usize) -> isize;
+    }
+
+    pub fn send_file<W: AsFd>(w: &mut W, slice: &FileSlice, done: usize) -> io::Result<usize> {
+        let mut offset = (slice.position + done as u64) as i64;
+        let count = slice.len - done;
+        // SAFETY: both descriptors are open for the duration of the call and `offset` is a
+        // valid i64 the kernel may update.
+        let n =
+            unsafe { sendfile(w.as_fd().as_raw_fd(), slice.file.as_raw_fd(), &mut offset, count) };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod sys {
+    use super::*;
+    use std::os::unix::fs::FileExt;
+
+    /// Without Linux's sendfile the bytes pass through a buffer.
+    pub fn send_file<W: Write + AsFd>(
+        w: &mut W,
+        slice: &FileSlice,
+        done: usize,
+    ) -> io::Result<usize> {
+        let mut buf = vec![0; (slice.len - done).min(64 << 10)];
+        let n = slice.file.read_at(&mut buf, slice.position + done as u64)?;
+        if n == 0 {
+            return Ok(0);
+        }
+        w.write(&buf[..n])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs::File;
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+    use std::rc::Rc;
+
+    fn temp_file(name: &str, content: &[u8]) -> (crate::testutil::TempDir, Rc<File>) {
+        let d = crate::testutil::TempDir::new(name);
+        let p = d.join("f");
+        std::fs::write(&p, content).unwrap();
+        let f = Rc::new(File::open(&p).unwrap());
+        (d, f)
+    }
+
+    #[test]
+    fn splices_keep_their_place_in_the_stream_and_frames_count_them() {
+        let (_d, f) = temp_file("out-splice", b"0123456789");
+        let mut out = Output::new();
+        out.extend_from_slice(b"ab");
+        out.splice(FileSlice { file: Rc::clone(&f), position: 2, len: 3 });
+        let frame = out.len();
+        out.extend_from_slice(b"cd");
+        out.splice(FileSlice { file: Rc::clone(&f), position: 7, len: 2 });
+        assert_eq!(out.len_since(0), 9);
+        assert_eq!(out.len_since(frame), 4);
+        assert_eq!(out.pending(), 9);
+        // Dropping the second frame keeps the splice that ended the first.
+        out.truncate(frame);
+        assert_eq!(out.len_since(0), 5);
+        out.extend_from_slice(b"e");
+        let mut other = Output::new();
+        other.extend_from_slice(b"f");
+        other.splice(FileSlice { file: f, position: 0, len: 1 });
+        out.append(other);
+        assert_eq!(out.pending(), 8);
+    }
+
+    #[test]
+    fn a_socket_receives_bytes_and_file_stretches_in_order_across_would_block() {
+        let content: Vec<u8> = (0..600_000u32).map(|i| (i % 251) as u8).collect();
+        let (_d, f) = temp_file("out-write", &content);
+        let mut out = Output::new();
+        let mut expected = Vec::new();
+        for (i, (pos, len)) in
+            [(0u64, 300_000usize), (123, 7), (299_999, 300_001)].into_iter().enumerate()
+        {
+            let head = vec![b'a' + i as u8; 70_000 * (i + 1)];
+            out.extend_from_slice(&head);
+            expected.extend_from_slice(&head);
+            out.splice(FileSlice { file: Rc::clone(&f), position: pos, len });
+            expected.extend_from_slice(&content[pos as usize..pos as usize + len]);
+        }
+        out.extend_from_slice(b"end");
+        expected.extend_from_slice(b"end");
+        assert_eq!(out.pending(), expected.len());
+        let (mut tx, mut rx) = UnixStream::pair().unwrap();
+        tx.set_nonblocking(true).unwrap();
+        let mut got = Vec::new();
+        let mut buf = vec![0; 1 << 16];
+        let mut blocked = 0;
+        while out.pending() > 0 || got.len() < expected.len() {
+            let before = out.pending();
+            out.write_to(&mut tx).unwrap();
+            blocked += usize::from(out.pending() > 0 && out.pending() <= before);
+            let n = rx.read(&mut buf).unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert!(blocked > 0, "the socket buffer never filled: would-block went untested");
+        assert_eq!(got.len(), expected.len());
+        assert!(got == expected, "stream differs from bytes and splices in order");
+        assert!(out.is_empty() && out.pending() == 0);
+    }
+
+    #[test]
+    fn a_file_shorter_than_its_splice_is_an_error_not_a_short_frame() {
+        let (_d, f) = temp_file("out-short", b"0123");
+        let mut out = Output::new();
+        out.splice(FileSlice { file: f, position: 2, len: 10 });
+        let (mut tx, _rx) = UnixStream::pair().unwrap();
+        tx.set_nonblocking(true).unwrap();
+        let e = out.write_to(&mut tx).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+    }
+}
