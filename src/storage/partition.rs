@@ -409,6 +409,35 @@ mod tests {
     }
 
     #[test]
+    fn slices_end_at_the_last_whole_batch_within_the_limit() {
+        let d = temp_dir("slices");
+        let mut log = PartitionLog::open(&d, CFG).unwrap();
+        // Batches of varied sizes, so that index entries (every 4 KiB) fall between them.
+        // ends[i] is where batch i starts (and batch i - 1 ends).
+        let (mut ends, mut offsets) = (vec![0u64], Vec::new());
+        for i in 0..60 {
+            let b = batch(1 + i % 3, 50 + 97 * (i % 7));
+            ends.push(ends.last().unwrap() + b.len() as u64);
+            let Appended::At(o) = log.append(&b).unwrap() else { panic!("appended") };
+            offsets.push(o);
+        }
+        for first in [0, 17, 59] {
+            // Any offset inside the batch finds it.
+            let offset = offsets[first] + (first % 3) as i64;
+            for max in [0, 1, 100, 4095, 4096, 5000, 9000, 20_000, 1 << 20] {
+                let s = log.slice(offset, max).unwrap().unwrap();
+                assert_eq!(s.position, ends[first]);
+                let end = s.position + s.len as u64;
+                let last = ends.iter().position(|&e| e == end).expect("ends on a batch boundary");
+                assert!(last > first, "at least one batch");
+                assert!(s.len <= max || last == first + 1, "{} bytes for max {max}", s.len);
+                let next = ends.get(last + 1);
+                assert!(next.is_none_or(|n| n - s.position > max as u64), "the next batch fits");
+            }
+        }
+    }
+
+    #[test]
     fn timestamps_find_offsets() {
         let d = temp_dir("times");
         let mut log = PartitionLog::open(&d, CFG).unwrap();
