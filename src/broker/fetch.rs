@@ -8,78 +8,114 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::fetch::*;
+use crate::protocol::nested::Step;
 use crate::protocol::output::Output;
+use crate::storage::LogId;
 
 pub fn handle(b: &mut Broker, r: &mut Reader<'_>, version: i16, out: &mut Output) -> HandlerResult {
     let req = FetchRequest::decode(r, version)?;
+    // Reused from request to request: answering a fetch allocates nothing.
+    let mut scratch = std::mem::take(&mut b.fetch_scratch);
+    let reply = respond(b, &req, version, &mut scratch, out);
+    scratch.partitions.clear(); // let go of the files
+    scratch.logs.clear();
+    b.fetch_scratch = scratch;
+    reply
+}
+
+/// What a fetch collects before it answers, kept in the broker for its capacity.
+#[derive(Default)]
+pub struct Scratch {
+    partitions: Vec<PartitionData>,
+    /// The logs read, which a parked fetch waits on.
+    logs: Vec<LogId>,
+}
+
+fn respond(
+    b: &mut Broker,
+    req: &FetchRequest<'_>,
+    version: i16,
+    scratch: &mut Scratch,
+    out: &mut Output,
+) -> HandlerResult {
     let cap = b.config.fetch_max_bytes;
     let mut budget = if req.max_bytes <= 0 { cap } else { (req.max_bytes as usize).min(cap) };
-    let mut responses = Vec::with_capacity(req.topics.len());
-    let mut watch = Vec::new();
+    let (partitions, watch) = (&mut scratch.partitions, &mut scratch.logs);
     let mut any_error = false;
     let mut found = 0;
-    for t in &req.topics {
-        let topic =
-            if version >= 13 { b.meta.topic_by_id(&t.topic_id) } else { b.meta.topic(t.topic) };
-        let unknown =
-            if version >= 13 { error::UNKNOWN_TOPIC_ID } else { error::UNKNOWN_TOPIC_OR_PARTITION };
-        let mut partitions = Vec::with_capacity(t.partitions.len());
-        for p in &t.partitions {
-            // An unknown topic (id) and a missing partition of a known topic differ.
-            let Some(topic) = topic else {
-                any_error = true;
-                partitions.push(empty(p.partition, unknown, -1, -1));
-                continue;
-            };
-            let Some(log) = b.logs.find(&topic.name, p.partition) else {
-                any_error = true;
-                partitions.push(empty(p.partition, error::UNKNOWN_TOPIC_OR_PARTITION, -1, -1));
-                continue;
-            };
-            watch.push(log);
-            let log = b.logs.get_mut(log);
-            let (start, end) = (log.log_start_offset(), log.log_end_offset());
-            if p.fetch_offset < start || p.fetch_offset > end {
-                any_error = true;
-                partitions.push(empty(p.partition, error::OFFSET_OUT_OF_RANGE, end, start));
+    let unknown =
+        if version >= 13 { error::UNKNOWN_TOPIC_ID } else { error::UNKNOWN_TOPIC_OR_PARTITION };
+    let mut topic = None;
+    for step in req.topics() {
+        let p = match step? {
+            Step::Outer(t, _) => {
+                topic = if version >= 13 {
+                    b.meta.topic_by_id(&t.topic_id)
+                } else {
+                    b.meta.topic(t.topic)
+                };
                 continue;
             }
-            let limit = budget.min(p.partition_max_bytes.max(0) as usize);
-            let mut records = None;
-            if p.fetch_offset < end && (limit > 0 || found == 0) {
-                match log.slice(p.fetch_offset, limit) {
-                    Ok(s) => records = s,
-                    Err(e) => {
-                        log::error!("{}: read failed: {e}", log.dir().display());
-                        any_error = true;
-                        partitions.push(empty(p.partition, error::KAFKA_STORAGE_ERROR, end, start));
-                        continue;
-                    }
+            Step::Inner(p) => p,
+        };
+        // An unknown topic (id) and a missing partition of a known topic differ.
+        let Some(topic) = topic else {
+            any_error = true;
+            partitions.push(empty(p.partition, unknown, -1, -1));
+            continue;
+        };
+        let Some(log) = b.logs.find(&topic.name, p.partition) else {
+            any_error = true;
+            partitions.push(empty(p.partition, error::UNKNOWN_TOPIC_OR_PARTITION, -1, -1));
+            continue;
+        };
+        watch.push(log);
+        let log = b.logs.get_mut(log);
+        let (start, end) = (log.log_start_offset(), log.log_end_offset());
+        if p.fetch_offset < start || p.fetch_offset > end {
+            any_error = true;
+            partitions.push(empty(p.partition, error::OFFSET_OUT_OF_RANGE, end, start));
+            continue;
+        }
+        let limit = budget.min(p.partition_max_bytes.max(0) as usize);
+        let mut records = None;
+        if p.fetch_offset < end && (limit > 0 || found == 0) {
+            match log.slice(p.fetch_offset, limit) {
+                Ok(s) => records = s,
+                Err(e) => {
+                    log::error!("{}: read failed: {e}", log.dir().display());
+                    any_error = true;
+                    partitions.push(empty(p.partition, error::KAFKA_STORAGE_ERROR, end, start));
+                    continue;
                 }
             }
-            let len = records.as_ref().map_or(0, |r| r.len);
-            budget = budget.saturating_sub(len);
-            found += len;
-            partitions
-                .push(PartitionData { records, ..empty(p.partition, error::NONE, end, start) });
         }
-        responses.push(FetchableTopicResponse { topic: t.topic, topic_id: t.topic_id, partitions });
+        let len = records.as_ref().map_or(0, |r| r.len);
+        budget = budget.saturating_sub(len);
+        found += len;
+        partitions.push(PartitionData { records, ..empty(p.partition, error::NONE, end, start) });
     }
     // Kafka answers at once when there is nothing to wait for, an error to report, or enough.
     if !watch.is_empty() && !any_error && found < req.min_bytes.max(0) as usize {
         if let Some(deadline) = b.wait_deadline(req.max_wait_ms) {
-            return Ok(Reply::Park { deadline, watch });
+            return Ok(Reply::Park { deadline, watch: watch.clone() });
         }
     }
     if req.isolation_level == READ_COMMITTED {
         // No transactions are written here, so none was aborted: an empty list, where a
         // read_uncommitted fetch gets null, as Kafka answers.
-        for p in responses.iter_mut().flat_map(|t| t.partitions.iter_mut()) {
+        for p in partitions.iter_mut() {
             p.aborted_transactions = Some(Vec::new());
         }
     }
-    FetchResponse { throttle_time_ms: 0, error_code: error::NONE, session_id: 0, responses }
-        .encode(version, out);
+    FetchResponse {
+        throttle_time_ms: 0,
+        error_code: error::NONE,
+        session_id: 0,
+        request: Some(req),
+        partitions,
+    }
+    .encode(version, out)?;
     Ok(Reply::Sent)
 }
 

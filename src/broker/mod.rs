@@ -6,6 +6,8 @@
 //! Appends are buffered in the partition logs; `end_turn` writes them before the event loop
 //! sends any response of the turn, which is what makes an acknowledgement mean "in the file".
 
+#[cfg(test)]
+mod alloc_tests;
 mod api_versions;
 mod create_topics;
 mod delete_topics;
@@ -100,6 +102,9 @@ pub struct Broker {
     pub meta: Cache,
     pub meta_log: MetadataLog,
     pub logs: LogManager,
+    /// The partition responses of the produce being answered, kept for their capacity.
+    produce_responses: Vec<crate::protocol::produce::PartitionProduceResponse>,
+    fetch_scratch: fetch::Scratch,
     /// (connection, log) for every append acknowledged this turn.
     turn_acks: Vec<(usize, LogId)>,
     waiting: waiting::Waiting,
@@ -152,6 +157,8 @@ impl Broker {
             meta,
             meta_log,
             logs,
+            produce_responses: Vec::new(),
+            fetch_scratch: fetch::Scratch::default(),
             turn_acks: Vec::new(),
             waiting: waiting::Waiting::default(),
             rehandle_deadline: None,
@@ -370,13 +377,19 @@ fn api_versions_error(code: i16) -> ApiVersionsResponse<'static> {
 fn error_body(spec: &ApiSpec, version: i16, code: i16, out: &mut Output) -> bool {
     match spec.key {
         apis::API_VERSIONS => api_versions_error(code).encode(version, out),
-        apis::FETCH if version >= 7 => crate::protocol::fetch::FetchResponse {
-            throttle_time_ms: 0,
-            error_code: code,
-            session_id: 0,
-            responses: vec![],
+        apis::FETCH if version >= 7 => {
+            let body = crate::protocol::fetch::FetchResponse {
+                throttle_time_ms: 0,
+                error_code: code,
+                session_id: 0,
+                request: None,
+                partitions: &[],
+            };
+            // Without a request to walk, encoding cannot fail.
+            if body.encode(version, out).is_err() {
+                return false;
+            }
         }
-        .encode(version, out),
         _ => return false,
     }
     true

@@ -4,6 +4,7 @@
 use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
+use crate::protocol::nested::Step;
 use crate::protocol::produce::*;
 use crate::records;
 use crate::storage::{Appended, LogId};
@@ -17,32 +18,39 @@ pub fn handle(
 ) -> HandlerResult {
     let req = ProduceRequest::decode(r, version)?;
     let acks_ok = matches!(req.acks, -1..=1);
-    let mut responses = Vec::with_capacity(req.topic_data.len());
-    for t in &req.topic_data {
-        let mut partition_responses = Vec::with_capacity(t.partition_data.len());
-        for p in &t.partition_data {
-            // The log manager holds a log for exactly the partitions the metadata names.
-            let log = b.logs.find(t.name, p.index);
-            let resp = match log {
-                _ if !acks_ok => {
-                    PartitionProduceResponse::error(p.index, error::INVALID_REQUIRED_ACKS, None)
-                }
-                None => PartitionProduceResponse::error(
-                    p.index,
-                    error::UNKNOWN_TOPIC_OR_PARTITION,
-                    None,
-                ),
-                Some(log) => append(b, conn, log, p.index, p.records),
-            };
-            partition_responses.push(resp);
-        }
-        responses.push(TopicProduceResponse { name: t.name, partition_responses });
+    // Reused from request to request: answering a produce allocates nothing.
+    let mut responses = std::mem::take(&mut b.produce_responses);
+    responses.clear();
+    let mut topic = "";
+    for item in req.topic_data() {
+        let p = match item? {
+            Step::Outer(name, _) => {
+                topic = name;
+                continue;
+            }
+            Step::Inner(p) => p,
+        };
+        // The log manager holds a log for exactly the partitions the metadata names.
+        let resp = match b.logs.find(topic, p.index) {
+            _ if !acks_ok => {
+                PartitionProduceResponse::error(p.index, error::INVALID_REQUIRED_ACKS, None)
+            }
+            None => {
+                PartitionProduceResponse::error(p.index, error::UNKNOWN_TOPIC_OR_PARTITION, None)
+            }
+            Some(log) => append(b, conn, log, p.index, p.records),
+        };
+        responses.push(resp);
     }
-    if req.acks == 0 {
-        return Ok(Reply::Silent);
-    }
-    ProduceResponse { responses, throttle_time_ms: 0 }.encode(version, out);
-    Ok(Reply::Sent)
+    let encoded = if req.acks == 0 {
+        Ok(())
+    } else {
+        ProduceResponse { request: &req, partition_responses: &responses, throttle_time_ms: 0 }
+            .encode(version, out)
+    };
+    b.produce_responses = responses;
+    encoded?;
+    Ok(if req.acks == 0 { Reply::Silent } else { Reply::Sent })
 }
 
 fn append(

@@ -22,6 +22,7 @@ pub mod leave_group;
 pub mod list_groups;
 pub mod list_offsets;
 pub mod metadata;
+pub mod nested;
 pub mod offset_commit;
 pub mod offset_fetch;
 #[cfg(test)]

@@ -76,6 +76,23 @@ impl Output {
         self.splices.extend(other.splices.into_iter().map(|(at, s)| (base + at, s)));
     }
 
+    /// The whole stream, file stretches read in: what a socket would receive.
+    #[cfg(test)]
+    pub fn to_vec(&self) -> Vec<u8> {
+        use std::os::unix::fs::FileExt;
+        let mut v = Vec::with_capacity(self.len_since(0));
+        let mut from = 0;
+        for (at, s) in &self.splices {
+            v.extend_from_slice(&self.bytes[from..*at]);
+            let mut buf = vec![0; s.len];
+            s.file.read_exact_at(&mut buf, s.position).expect("spliced file readable");
+            v.extend_from_slice(&buf);
+            from = *at;
+        }
+        v.extend_from_slice(&self.bytes[from..]);
+        v
+    }
+
     /// Writes until everything is sent or the socket would block.
     pub fn write_to<W: Write + AsFd>(&mut self, w: &mut W) -> io::Result<()> {
         loop {

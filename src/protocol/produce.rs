@@ -11,6 +11,7 @@
 //! acks=0 requests get no response at all.
 
 use super::codec::{Put, Reader, Result};
+use super::nested::{Nested, Step};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionProduceData<'a> {
@@ -18,18 +19,17 @@ pub struct PartitionProduceData<'a> {
     pub records: Option<&'a [u8]>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TopicProduceData<'a> {
-    pub name: &'a str,
-    pub partition_data: Vec<PartitionProduceData<'a>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A Produce request. `decode` checks the whole of `topic_data`; the handler then walks it in
+/// place with [`topic_data`](Self::topic_data), so a request is handled without allocating.
+#[derive(Debug, Clone)]
 pub struct ProduceRequest<'a> {
     pub transactional_id: Option<&'a str>,
     pub acks: i16,
     pub timeout_ms: i32,
-    pub topic_data: Vec<TopicProduceData<'a>>,
+    pub topic_count: usize,
+    /// At the first topic.
+    topics: Reader<'a>,
+    flexible: bool,
 }
 
 impl<'a> ProduceRequest<'a> {
@@ -38,19 +38,43 @@ impl<'a> ProduceRequest<'a> {
         let transactional_id = r.nullable_string(flexible)?;
         let acks = r.i16()?;
         let timeout_ms = r.i32()?;
-        let topic_data = r.array(flexible, |r| {
-            let name = r.string(flexible)?;
-            let partition_data = r.array(flexible, |r| {
+        let topic_count = r.array_len(flexible)?.unwrap_or(0);
+        let req = ProduceRequest {
+            transactional_id,
+            acks,
+            timeout_ms,
+            topic_count,
+            topics: r.clone(),
+            flexible,
+        };
+        let mut walk = req.topic_data();
+        walk.check()?;
+        *r = walk.reader().clone();
+        r.end_struct(flexible)?;
+        Ok(req)
+    }
+
+    /// The topics and partitions in request order.
+    pub fn topic_data(
+        &self,
+    ) -> Nested<
+        'a,
+        impl FnMut(&mut Reader<'a>) -> Result<&'a str>,
+        impl FnMut(&mut Reader<'a>) -> Result<PartitionProduceData<'a>>,
+    > {
+        let flexible = self.flexible;
+        Nested::new(
+            self.topics.clone(),
+            flexible,
+            self.topic_count,
+            move |r| r.string(flexible),
+            move |r| {
                 let index = r.i32()?;
                 let records = r.nullable_bytes(flexible)?;
                 r.end_struct(flexible)?;
                 Ok(PartitionProduceData { index, records })
-            })?;
-            r.end_struct(flexible)?;
-            Ok(TopicProduceData { name, partition_data })
-        })?;
-        r.end_struct(flexible)?;
-        Ok(ProduceRequest { transactional_id, acks, timeout_ms, topic_data })
+            },
+        )
     }
 }
 
@@ -78,42 +102,59 @@ impl PartitionProduceResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TopicProduceResponse<'a> {
-    pub name: &'a str,
-    pub partition_responses: Vec<PartitionProduceResponse>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProduceResponse<'a> {
-    pub responses: Vec<TopicProduceResponse<'a>>,
+/// The response to a request: one partition response per request partition, in request
+/// order; the topic names and counts come from the request.
+#[derive(Debug, Clone)]
+pub struct ProduceResponse<'r, 'a> {
+    pub request: &'r ProduceRequest<'a>,
+    pub partition_responses: &'r [PartitionProduceResponse],
     pub throttle_time_ms: i32,
 }
 
-impl ProduceResponse<'_> {
-    pub fn encode(&self, version: i16, out: &mut Vec<u8>) {
+impl ProduceResponse<'_, '_> {
+    pub fn encode(&self, version: i16, out: &mut Vec<u8>) -> Result<()> {
         let flexible = version >= 9;
-        out.put_array_len(Some(self.responses.len()), flexible);
-        for t in &self.responses {
-            out.put_string(t.name, flexible);
-            out.put_array_len(Some(t.partition_responses.len()), flexible);
-            for p in &t.partition_responses {
-                out.put_i32(p.index);
-                out.put_i16(p.error_code);
-                out.put_i64(p.base_offset);
-                out.put_i64(p.log_append_time_ms);
-                if version >= 5 {
-                    out.put_i64(p.log_start_offset);
+        let mut responses = self.partition_responses.iter();
+        out.put_array_len(Some(self.request.topic_count), flexible);
+        let mut first = true;
+        for item in self.request.topic_data() {
+            match item? {
+                Step::Outer(name, partitions) => {
+                    if !std::mem::take(&mut first) {
+                        out.put_empty_tags(flexible);
+                    }
+                    out.put_string(name, flexible);
+                    out.put_array_len(Some(partitions), flexible);
                 }
-                if version >= 8 {
-                    out.put_array_len(Some(0), flexible); // record_errors
-                    out.put_nullable_string(p.error_message, flexible);
+                Step::Inner(_) => {
+                    let p = responses.next().expect("a response for every request partition");
+                    p.encode(version, out);
                 }
-                out.put_empty_tags(flexible);
             }
+        }
+        if !first {
             out.put_empty_tags(flexible);
         }
         out.put_i32(self.throttle_time_ms);
+        out.put_empty_tags(flexible);
+        Ok(())
+    }
+}
+
+impl PartitionProduceResponse {
+    fn encode(&self, version: i16, out: &mut Vec<u8>) {
+        let flexible = version >= 9;
+        out.put_i32(self.index);
+        out.put_i16(self.error_code);
+        out.put_i64(self.base_offset);
+        out.put_i64(self.log_append_time_ms);
+        if version >= 5 {
+            out.put_i64(self.log_start_offset);
+        }
+        if version >= 8 {
+            out.put_array_len(Some(0), flexible); // record_errors
+            out.put_nullable_string(self.error_message, flexible);
+        }
         out.put_empty_tags(flexible);
     }
 }
@@ -121,39 +162,102 @@ impl ProduceResponse<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::oracle::{kp_decode, kp_encode, sb};
+    use kafka_protocol::messages::produce_request::{
+        PartitionProduceData as KpPart, TopicProduceData as KpTopic,
+    };
+    use kafka_protocol::messages::{
+        ProduceRequest as KpRequest, ProduceResponse as KpResponse, TopicName,
+    };
+
+    fn kp_request() -> KpRequest {
+        let part = |index, records: Option<&'static [u8]>| {
+            KpPart::default().with_index(index).with_records(records.map(Into::into))
+        };
+        KpRequest::default().with_acks(-1).with_timeout_ms(1500).with_topic_data(vec![
+            KpTopic::default()
+                .with_name(TopicName(sb("a")))
+                .with_partition_data(vec![part(0, Some(b"xyz")), part(3, None)]),
+            KpTopic::default().with_name(TopicName(sb("empty"))),
+            KpTopic::default()
+                .with_name(TopicName(sb("b")))
+                .with_partition_data(vec![part(1, Some(b""))]),
+        ])
+    }
 
     #[test]
-    fn v11_round_trip_of_the_course_shape() {
-        let mut b = Vec::new();
-        b.put_nullable_string(None, true);
-        b.put_i16(1);
-        b.put_i32(5000);
-        b.put_array_len(Some(1), true);
-        b.put_string("t", true);
-        b.put_array_len(Some(1), true);
-        b.put_i32(2);
-        b.put_nullable_bytes(Some(&[1, 2, 3]), true);
-        b.put_empty_tags(true);
-        b.put_empty_tags(true);
-        b.put_empty_tags(true);
-        let mut r = Reader::new(&b);
-        let req = ProduceRequest::decode(&mut r, 11).unwrap();
-        assert_eq!(r.remaining(), 0);
-        assert_eq!(req.acks, 1);
-        assert_eq!(req.topic_data[0].partition_data[0].records, Some(&[1u8, 2, 3][..]));
+    fn requests_decode_in_every_version_and_walk_in_order() {
+        for version in 3..=12 {
+            let b = kp_encode(&kp_request(), version);
+            let mut r = Reader::new(&b);
+            let req = ProduceRequest::decode(&mut r, version).unwrap();
+            assert_eq!(r.remaining(), 0, "v{version}");
+            assert_eq!((req.acks, req.timeout_ms, req.topic_count), (-1, 1500, 3));
+            let walk: Vec<_> = req.topic_data().map(|i| i.unwrap()).collect();
+            let part = |index, records| Step::Inner(PartitionProduceData { index, records });
+            assert_eq!(
+                walk,
+                [
+                    Step::Outer("a", 2),
+                    part(0, Some(&b"xyz"[..])),
+                    part(3, None),
+                    Step::Outer("empty", 0),
+                    Step::Outer("b", 1),
+                    part(1, Some(&b""[..])),
+                ],
+                "v{version}"
+            );
+        }
+    }
 
-        let resp = ProduceResponse {
-            responses: vec![TopicProduceResponse {
-                name: "t",
-                partition_responses: vec![PartitionProduceResponse::error(2, 3, None)],
-            }],
-            throttle_time_ms: 0,
-        };
-        let mut out = Vec::new();
-        resp.encode(11, &mut out);
-        let mut want = vec![2, 2, b't', 2, 0, 0, 0, 2, 0, 3];
-        want.extend([0xff; 24]);
-        want.extend([1, 0, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(out, want);
+    #[test]
+    fn a_request_cut_anywhere_is_refused_whole() {
+        let b = kp_encode(&kp_request(), 11);
+        for cut in 0..b.len() {
+            assert!(
+                ProduceRequest::decode(&mut Reader::new(&b[..cut]), 11).is_err(),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn responses_mirror_the_request_in_every_version() {
+        for version in 3..=12 {
+            let b = kp_encode(&kp_request(), version);
+            let req = ProduceRequest::decode(&mut Reader::new(&b), version).unwrap();
+            let ok = PartitionProduceResponse {
+                index: 0,
+                error_code: 0,
+                base_offset: 42,
+                log_append_time_ms: -1,
+                log_start_offset: 7,
+                error_message: None,
+            };
+            let responses = [
+                ok.clone(),
+                PartitionProduceResponse::error(3, 2, Some("corrupt")),
+                PartitionProduceResponse { index: 1, ..ok },
+            ];
+            let resp = ProduceResponse {
+                request: &req,
+                partition_responses: &responses,
+                throttle_time_ms: 9,
+            };
+            let mut out = Vec::new();
+            resp.encode(version, &mut out).unwrap();
+            let m: KpResponse = kp_decode(&out, version);
+            assert_eq!(m.throttle_time_ms, 9);
+            let topics: Vec<_> = m.responses.iter().map(|t| t.name.as_str()).collect();
+            assert_eq!(topics, ["a", "empty", "b"], "v{version}");
+            let a = &m.responses[0].partition_responses;
+            assert_eq!((a[0].index, a[0].error_code, a[0].base_offset), (0, 0, 42));
+            assert_eq!(a[0].log_start_offset, if version >= 5 { 7 } else { -1 });
+            assert_eq!((a[1].index, a[1].error_code, a[1].base_offset), (3, 2, -1));
+            let message = a[1].error_message.as_ref().map(|m| m.as_str());
+            assert_eq!(message, if version >= 8 { Some("corrupt") } else { None });
+            assert!(m.responses[1].partition_responses.is_empty());
+            assert_eq!(m.responses[2].partition_responses[0].index, 1);
+        }
     }
 }

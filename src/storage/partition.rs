@@ -255,8 +255,10 @@ impl PartitionLog {
             0 => 0,
             n => index[n - 1].position,
         };
+        // On the stack: a fetch allocates nothing.
+        let mut buf = [0u8; LOOKUP_CHUNK];
         let mut first: Option<(u64, usize)> = None;
-        segment::scan(&seg.file, from, seg.size, LOOKUP_CHUNK, |pos, h| {
+        segment::scan_with(&seg.file, from, seg.size, &mut buf, |pos, h| {
             if h.last_offset() >= offset {
                 first = Some((pos, h.total_len()));
                 return false;
@@ -272,7 +274,7 @@ impl PartitionLog {
             // it (or the end of the first batch) on.
             let below = index.partition_point(|e| e.position <= limit);
             let from = index[..below].last().map_or(0, |e| e.position).max(pos + first_len as u64);
-            segment::scan(&seg.file, from, limit, LOOKUP_CHUNK, |_, _| true)?
+            segment::scan_with(&seg.file, from, limit, &mut buf, |_, _| true)?
         };
         Ok(Some(FileSlice { file: Rc::clone(&seg.file), position: pos, len: (end - pos) as usize }))
     }

@@ -37,11 +37,22 @@ pub fn scan(
     start: u64,
     end: u64,
     chunk: usize,
-    mut f: impl FnMut(u64, &BatchHeader) -> bool,
+    f: impl FnMut(u64, &BatchHeader) -> bool,
 ) -> io::Result<u64> {
     // No bigger than the range: opening many small or empty logs must stay cheap.
     let span = usize::try_from(end.saturating_sub(start)).unwrap_or(usize::MAX);
     let mut buf = vec![0u8; chunk.min(span).max(HEADER_LEN)];
+    scan_with(file, start, end, &mut buf, f)
+}
+
+/// [`scan`] reading into `buf` (at least [`HEADER_LEN`] bytes), for callers that keep one.
+pub fn scan_with(
+    file: &File,
+    start: u64,
+    end: u64,
+    buf: &mut [u8],
+    mut f: impl FnMut(u64, &BatchHeader) -> bool,
+) -> io::Result<u64> {
     let (mut buf_at, mut buf_len) = (start, 0usize);
     let mut pos = start;
     while pos < end {
