@@ -44,7 +44,7 @@ const CONNECTIONS: usize = 64;
 const FETCH_MAX_BYTES: i32 = 1 << 20;
 const STARTUP_PARTITIONS: i32 = 1000;
 const MEMORY_CONNECTIONS: usize = 1000;
-/// Alternating slices of broker and echo in the scenarios whose targets compare the two.
+/// Slices of the broker and of each baseline, in turn, in the scenarios that compare them.
 const INTERLEAVE_SLICES: u32 = 10;
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
@@ -312,27 +312,26 @@ fn api_versions(ctx: &mut Ctx) -> Result<Row, String> {
     row_of(ctx, "api_versions", run, 0, 0)
 }
 
-/// Runs `broker` and `echo` in alternating slices of `plan` so that both see the same machine
-/// (a VM's loopback round trip drifts by tens of percent within seconds); returns both runs.
-fn interleaved(
-    ctx: &Ctx,
-    mut broker: impl FnMut(Plan) -> Result<Run, String>,
-    mut echo: impl FnMut(Plan) -> Result<Run, String>,
-) -> Result<(Run, Run), String> {
+/// One side of an interleaved comparison: measures one slice of the given plan.
+type Side<'a> = &'a mut dyn FnMut(Plan) -> Result<Run, String>;
+
+/// Runs `sides` (the broker first, then its baselines) in turn, slice by slice, so that all
+/// see the same machine (a VM's loopback round trip and page cache drift by tens of percent
+/// within seconds); returns each side's slices joined into one run.
+fn interleaved<const N: usize>(ctx: &Ctx, mut sides: [Side<'_>; N]) -> Result<[Run; N], String> {
     let slices = if ctx.quick { 2 } else { INTERLEAVE_SLICES };
     let slice = Plan {
         warmup: (ctx.plan.warmup / slices).max(Duration::from_millis(20)),
         measure: ctx.plan.measure / slices,
         max_requests: ctx.plan.max_requests / slices as usize,
     };
-    let mut runs = (
-        Run { lat_ns: Vec::new(), window: Duration::ZERO },
-        Run { lat_ns: Vec::new(), window: Duration::ZERO },
-    );
+    let mut runs: [Run; N] =
+        std::array::from_fn(|_| Run { lat_ns: Vec::new(), window: Duration::ZERO });
     for _ in 0..slices {
-        for (run, side) in [(broker(slice)?, &mut runs.0), (echo(slice)?, &mut runs.1)] {
-            side.lat_ns.extend_from_slice(&run.lat_ns);
-            side.window += run.window;
+        for (side, total) in sides.iter_mut().zip(&mut runs) {
+            let run = side(slice)?;
+            total.lat_ns.extend_from_slice(&run.lat_ns);
+            total.window += run.window;
         }
     }
     Ok(runs)
@@ -350,12 +349,10 @@ fn produce_1(ctx: &mut Ctx) -> Result<Row, String> {
     let records = one_record();
     let mut frame = wire::produce_v7(TOPIC_ONE, 0, 1, &records);
     let mut echo_frame = frame.clone();
-    let (run, mut echo_run) = interleaved(
-        ctx,
-        |plan| drive::closed_loop(&mut conn, &mut frame, plan, check_produce),
-        |plan| drive::closed_loop(&mut echo_conn, &mut echo_frame, plan, check_echo),
-    )
-    .map_err(|e| broker.explain(e))?;
+    let mut on_broker = |plan| drive::closed_loop(&mut conn, &mut frame, plan, check_produce);
+    let mut on_echo = |plan| drive::closed_loop(&mut echo_conn, &mut echo_frame, plan, check_echo);
+    let [run, mut echo_run] =
+        interleaved(ctx, [&mut on_broker, &mut on_echo]).map_err(|e| broker.explain(e))?;
     let acked = run.requests();
     let hw = verify_stored(&mut conn, TOPIC_ONE, 0, acked).map_err(|e| broker.explain(e))?;
     let mut row = row_of(ctx, "produce_1", run, 1, records.len())?;
@@ -390,12 +387,12 @@ fn produce_16k_pipe8(ctx: &mut Ctx) -> Result<Row, String> {
     let (records, n) = batch_16k();
     let mut frame = wire::produce_v7(TOPIC_BATCH, 0, 1, &records);
     let mut echo_frame = frame.clone();
-    let (run, echo_run) = interleaved(
-        ctx,
-        |plan| drive::pipelined(&mut conn, &mut frame, PIPELINE_DEPTH, plan, check_produce),
-        |plan| drive::pipelined(&mut echo_conn, &mut echo_frame, PIPELINE_DEPTH, plan, check_echo),
-    )
-    .map_err(|e| broker.explain(e))?;
+    let mut on_broker =
+        |plan| drive::pipelined(&mut conn, &mut frame, PIPELINE_DEPTH, plan, check_produce);
+    let mut on_echo =
+        |plan| drive::pipelined(&mut echo_conn, &mut echo_frame, PIPELINE_DEPTH, plan, check_echo);
+    let [run, echo_run] =
+        interleaved(ctx, [&mut on_broker, &mut on_echo]).map_err(|e| broker.explain(e))?;
     let acked = run.requests() * n;
     let hw = verify_stored(&mut conn, TOPIC_BATCH, 0, acked).map_err(|e| broker.explain(e))?;
     let mut row = row_of(ctx, "produce_16k_pipe8", run, n, records.len())?;
