@@ -2,15 +2,24 @@
 //!
 //! Starts the release binary on an ephemeral port over a temporary log directory prepared with
 //! the library (formatted, topics added, segments pre-filled), and drives raw Kafka protocol from
-//! its own threads over blocking loopback sockets. Each scenario runs against a fresh broker,
-//! prints one table row and one `BENCH {...}` JSON line; a failing scenario prints an error row
-//! and the others still run. Targets are reported as met / not met, never asserted.
+//! its own threads over blocking loopback sockets. Each broker scenario runs against a fresh
+//! broker, prints one table row and one `BENCH {...}` JSON line; a failing scenario prints an
+//! error row and the others still run. Targets are reported as met / not met, never asserted.
+//!
+//! Baseline rows measure the machine alone, with no broker:
+//! - `loopback_rtt`: the `produce_1` request, one in flight, to an in-process echo that answers
+//!   with a body of the produce response's size (`echo.rs`, a blocking thread per connection);
+//! - `loopback_pipe16k`: the `produce_16k_pipe8` requests, 8 in flight, to that echo;
+//! - `disk_append16k`: this process appending the same 16 KiB batches with `write_all` to a
+//!   fresh file in the temp dir, beside the broker's log directories (`disk.rs`): the page
+//!   cache's append rate. Latency and req/s are per write call.
 //!
 //! Latencies are in microseconds (request written to response read), throughput in requests/s,
 //! records/s and MB/s (10^6 bytes of record batches per second). `x_p50` / `x_p99` are ratios to
-//! the bare loopback round trip (`loopback_rtt`) of the same run, except in the two scenarios
-//! whose targets compare with loopback (`produce_1`, `produce_16k_pipe8`): those measure an echo
-//! of the same sizes in slices interleaved with the broker's, and compare with that.
+//! the bare loopback round trip (`loopback_rtt`) of the same run, except in `produce_1`, whose
+//! target compares latency with loopback: there they are to an echo of the same sizes measured
+//! in slices interleaved with the broker's. `disk_append16k` has none (a write is no round trip).
+//! `produce_16k_pipe8` also measures the echo in interleaved slices, and compares MB/s with it.
 //! Each row also says how much CPU other processes took meanwhile (`other_cpu`, in cores);
 //! above 0.25 cores the row is flagged BUSY.
 //!
@@ -21,6 +30,7 @@
 
 mod broker;
 mod cpu;
+mod disk;
 mod drive;
 mod echo;
 mod report;
@@ -68,6 +78,7 @@ type Scenario = fn(&mut Ctx) -> Result<Row, String>;
 const SCENARIOS: &[(&str, Scenario)] = &[
     ("loopback_rtt", loopback_rtt),
     ("loopback_pipe16k", loopback_pipe16k),
+    ("disk_append16k", disk_append16k),
     ("api_versions", api_versions),
     ("produce_1", produce_1),
     ("produce_16k_pipe8", produce_16k_pipe8),
@@ -298,6 +309,22 @@ fn loopback_pipe16k(ctx: &mut Ctx) -> Result<Row, String> {
     let run = drive::pipelined(&mut conn, &mut frame, PIPELINE_DEPTH, ctx.plan, check_echo)?;
     let mut row = row_of(ctx, "loopback_pipe16k", run, n, records.len())?;
     row.note = format!("echo, {} B requests, {PIPELINE_DEPTH} in flight", frame.len());
+    Ok(row)
+}
+
+/// Baseline: this process appending the 16 KiB batch with `write_all` to a fresh file in the
+/// temp dir, where the broker's log directories are: the page cache's append rate.
+fn disk_append16k(ctx: &mut Ctx) -> Result<Row, String> {
+    let mut disk = disk::Append::create("append16k")?;
+    let (records, n) = batch_16k();
+    let run = disk.run(&records, ctx.plan)?;
+    let mut row = row_of(ctx, "disk_append16k", run, n, records.len())?;
+    // A write call is no round trip: a ratio to loopback's would mean nothing.
+    (row.ratio_p50, row.ratio_p99) = (None, None);
+    row.note = format!(
+        "page-cache append: {} B write_all calls to a fresh file; latency and req/s per call",
+        records.len()
+    );
     Ok(row)
 }
 
