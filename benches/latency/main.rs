@@ -12,7 +12,9 @@
 //! - `loopback_pipe16k`: the `produce_16k_pipe8` requests, 8 in flight, to that echo;
 //! - `disk_append16k`: this process appending the same 16 KiB batches with `write_all` to a
 //!   fresh file in the temp dir, beside the broker's log directories (`disk.rs`): the page
-//!   cache's append rate. Latency and req/s are per write call.
+//!   cache's append rate. Latency and req/s are per write call;
+//! - `loopback_64conn`: the `produce_64conn` load to an echo on one mio event loop
+//!   (`echo_loop.rs`): the ceiling of a one-thread server at 64 connections on this machine.
 //!
 //! Latencies are in microseconds (request written to response read), throughput in requests/s,
 //! records/s and MB/s (10^6 bytes of record batches per second). `x_p50` / `x_p99` are ratios to
@@ -35,6 +37,7 @@ mod cpu;
 mod disk;
 mod drive;
 mod echo;
+mod echo_loop;
 mod report;
 mod setup;
 mod wire;
@@ -46,6 +49,7 @@ use std::time::{Duration, Instant};
 use broker::{memory_kib, Broker};
 use drive::{Plan, Run};
 use echo::Echo;
+use echo_loop::EchoLoop;
 use report::{Lat, Row, Target, MB};
 use wire::Conn;
 
@@ -81,6 +85,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("loopback_rtt", loopback_rtt),
     ("loopback_pipe16k", loopback_pipe16k),
     ("disk_append16k", disk_append16k),
+    ("loopback_64conn", loopback_64conn),
     ("api_versions", api_versions),
     ("produce_1", produce_1),
     ("produce_16k_pipe8", produce_16k_pipe8),
@@ -278,6 +283,11 @@ fn batch_16k() -> (Vec<u8>, usize) {
     (setup::batch(n, VALUE_LEN), n)
 }
 
+/// The produce_64conn requests: one record to partition i of TOPIC_MANY from connection i.
+fn frames_64conn(records: &[u8]) -> Vec<Vec<u8>> {
+    (0..CONNECTIONS).map(|i| wire::produce_v7(TOPIC_MANY, i as i32, 1, records)).collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
@@ -326,6 +336,22 @@ fn disk_append16k(ctx: &mut Ctx) -> Result<Row, String> {
     row.note = format!(
         "page-cache append: {} B write_all calls to a fresh file; latency and req/s per call",
         records.len()
+    );
+    Ok(row)
+}
+
+/// Baseline: the produce_64conn load against an echo on one mio event loop: what loopback TCP
+/// leaves to a one-thread server at 64 connections.
+fn loopback_64conn(ctx: &mut Ctx) -> Result<Row, String> {
+    let echo = EchoLoop::start(wire::produce_v7_response_len(TOPIC_MANY))
+        .map_err(|e| format!("echo loop: {e}"))?;
+    let records = one_record();
+    let frames = frames_64conn(&records);
+    let run = drive::many_connections(echo.port, frames, ctx.client_threads, ctx.plan, check_echo)?;
+    let mut row = row_of(ctx, "loopback_64conn", run, 1, records.len())?;
+    row.note = format!(
+        "one-thread mio echo, {CONNECTIONS} connections over {} client threads",
+        ctx.client_threads.clamp(1, CONNECTIONS)
     );
     Ok(row)
 }
@@ -460,8 +486,7 @@ fn produce_64conn(ctx: &mut Ctx) -> Result<Row, String> {
     let dir = setup::log_dir("produce64", &[(TOPIC_MANY, CONNECTIONS as i32)])?;
     let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
     let records = one_record();
-    let frames =
-        (0..CONNECTIONS).map(|i| wire::produce_v7(TOPIC_MANY, i as i32, 1, &records)).collect();
+    let frames = frames_64conn(&records);
     let run =
         drive::many_connections(broker.port, frames, ctx.client_threads, ctx.plan, check_produce)
             .map_err(|e| broker.explain(e))?;
