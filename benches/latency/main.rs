@@ -24,6 +24,8 @@
 //! `produce_16k_pipe8` measures in interleaved slices both the echo and the page-cache append
 //! of its batches (`disk_append16k`'s load), and gives its MB/s as shares of theirs:
 //! `ratio_mb_s` of the echo's `echo_mb_s`, `ratio_disk` of the append's `disk_mb_s`.
+//! `produce_64conn` likewise interleaves the one-thread echo (`loopback_64conn`'s load) and
+//! gives its requests/s as `ratio_req_s` of the echo's `echo_req_s`.
 //! Each row also says how much CPU other processes took meanwhile (`other_cpu`, in cores);
 //! above 0.25 cores the row is flagged BUSY.
 //!
@@ -481,29 +483,48 @@ fn produce_16k_pipe8(ctx: &mut Ctx) -> Result<Row, String> {
     Ok(row)
 }
 
-/// Produce from 64 connections, one 100-byte record per request, each with one in flight.
+/// Produce from 64 connections, one 100-byte record per request, each with one in flight;
+/// compared with the one-thread mio echo under the same load, measured in slices interleaved
+/// with it.
 fn produce_64conn(ctx: &mut Ctx) -> Result<Row, String> {
     let dir = setup::log_dir("produce64", &[(TOPIC_MANY, CONNECTIONS as i32)])?;
     let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
+    let echo = EchoLoop::start(wire::produce_v7_response_len(TOPIC_MANY))
+        .map_err(|e| format!("echo loop: {e}"))?;
     let records = one_record();
     let frames = frames_64conn(&records);
-    let run =
-        drive::many_connections(broker.port, frames, ctx.client_threads, ctx.plan, check_produce)
-            .map_err(|e| broker.explain(e))?;
+    let (port, threads) = (broker.port, ctx.client_threads);
+    // Each slice connects afresh; connecting is outside the measured window.
+    let mut on_broker =
+        |plan| drive::many_connections(port, frames.clone(), threads, plan, check_produce);
+    let mut on_echo =
+        |plan| drive::many_connections(echo.port, frames.clone(), threads, plan, check_echo);
+    let [run, mut echo_run] =
+        interleaved(ctx, [&mut on_broker, &mut on_echo]).map_err(|e| broker.explain(e))?;
     broker.check_alive()?;
     // Every connection got at least its measured share of acknowledgements on its partition.
     let mut conn = connect(&mut broker)?;
     let hw = verify_stored(&mut conn, TOPIC_MANY, 0, 1).map_err(|e| broker.explain(e))?;
     let mut row = row_of(ctx, "produce_64conn", run, 1, records.len())?;
     row.extra.push(("high_watermark_p0", hw as f64));
-    row.note = format!(
-        "{CONNECTIONS} connections to {CONNECTIONS} partitions over {} client threads",
-        ctx.client_threads.clamp(1, CONNECTIONS)
-    );
+    let echo_req_s = echo_run.per_sec();
+    let echo_p99 = Lat::from_ns(&mut echo_run.lat_ns).map_or(f64::NAN, |l| l.p99);
     let (req_s, p99) = (row.req_s.unwrap_or(0.0), row.lat.map_or(f64::INFINITY, |l| l.p99));
+    let share = req_s / echo_req_s;
+    row.extra.push(("echo_req_s", echo_req_s));
+    row.extra.push(("ratio_req_s", share));
+    row.note = format!(
+        "{CONNECTIONS} connections to {CONNECTIONS} partitions over {} client threads; \
+         interleaved one-thread echo {echo_req_s:.0} req/s, p99 {echo_p99:.0} us",
+        threads.clamp(1, CONNECTIONS)
+    );
     row.target = Target::check(
         req_s >= 150_000.0 && p99 < 1000.0,
-        format!("{req_s:.0} req/s >= 150000 and p99 {p99:.0} us < 1000 us"),
+        format!(
+            "{req_s:.0} req/s >= 150000 and p99 {p99:.0} us < 1000 us; one-thread echo \
+             {echo_req_s:.0} req/s, broker at {:.0}% of it",
+            share * 100.0
+        ),
     );
     Ok(row)
 }
