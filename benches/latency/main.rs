@@ -2,15 +2,30 @@
 //!
 //! Starts the release binary on an ephemeral port over a temporary log directory prepared with
 //! the library (formatted, topics added, segments pre-filled), and drives raw Kafka protocol from
-//! its own threads over blocking loopback sockets. Each scenario runs against a fresh broker,
-//! prints one table row and one `BENCH {...}` JSON line; a failing scenario prints an error row
-//! and the others still run. Targets are reported as met / not met, never asserted.
+//! its own threads over blocking loopback sockets. Each broker scenario runs against a fresh
+//! broker, prints one table row and one `BENCH {...}` JSON line; a failing scenario prints an
+//! error row and the others still run. Targets are reported as met / not met, never asserted.
+//!
+//! Baseline rows measure the machine alone, with no broker:
+//! - `loopback_rtt`: the `produce_1` request, one in flight, to an in-process echo that answers
+//!   with a body of the produce response's size (`echo.rs`, a blocking thread per connection);
+//! - `loopback_pipe16k`: the `produce_16k_pipe8` requests, 8 in flight, to that echo;
+//! - `disk_append16k`: this process appending the same 16 KiB batches with `write_all` to a
+//!   fresh file in the temp dir, beside the broker's log directories (`disk.rs`): the page
+//!   cache's append rate. Latency and req/s are per write call;
+//! - `loopback_64conn`: the `produce_64conn` load to an echo on one mio event loop
+//!   (`echo_loop.rs`): the ceiling of a one-thread server at 64 connections on this machine.
 //!
 //! Latencies are in microseconds (request written to response read), throughput in requests/s,
 //! records/s and MB/s (10^6 bytes of record batches per second). `x_p50` / `x_p99` are ratios to
-//! the bare loopback round trip (`loopback_rtt`) of the same run, except in the two scenarios
-//! whose targets compare with loopback (`produce_1`, `produce_16k_pipe8`): those measure an echo
-//! of the same sizes in slices interleaved with the broker's, and compare with that.
+//! the bare loopback round trip (`loopback_rtt`) of the same run, except in `produce_1`, whose
+//! target compares latency with loopback: there they are to an echo of the same sizes measured
+//! in slices interleaved with the broker's. `disk_append16k` has none (a write is no round trip).
+//! `produce_16k_pipe8` measures in interleaved slices both the echo and the page-cache append
+//! of its batches (`disk_append16k`'s load), and gives its MB/s as shares of theirs:
+//! `ratio_mb_s` of the echo's `echo_mb_s`, `ratio_disk` of the append's `disk_mb_s`.
+//! `produce_64conn` likewise interleaves the one-thread echo (`loopback_64conn`'s load) and
+//! gives its requests/s as `ratio_req_s` of the echo's `echo_req_s`.
 //! Each row also says how much CPU other processes took meanwhile (`other_cpu`, in cores);
 //! above 0.25 cores the row is flagged BUSY.
 //!
@@ -21,8 +36,10 @@
 
 mod broker;
 mod cpu;
+mod disk;
 mod drive;
 mod echo;
+mod echo_loop;
 mod report;
 mod setup;
 mod wire;
@@ -34,6 +51,7 @@ use std::time::{Duration, Instant};
 use broker::{memory_kib, Broker};
 use drive::{Plan, Run};
 use echo::Echo;
+use echo_loop::EchoLoop;
 use report::{Lat, Row, Target, MB};
 use wire::Conn;
 
@@ -44,7 +62,7 @@ const CONNECTIONS: usize = 64;
 const FETCH_MAX_BYTES: i32 = 1 << 20;
 const STARTUP_PARTITIONS: i32 = 1000;
 const MEMORY_CONNECTIONS: usize = 1000;
-/// Alternating slices of broker and echo in the scenarios whose targets compare the two.
+/// Slices of the broker and of each baseline, in turn, in the scenarios that compare them.
 const INTERLEAVE_SLICES: u32 = 10;
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
@@ -68,6 +86,8 @@ type Scenario = fn(&mut Ctx) -> Result<Row, String>;
 const SCENARIOS: &[(&str, Scenario)] = &[
     ("loopback_rtt", loopback_rtt),
     ("loopback_pipe16k", loopback_pipe16k),
+    ("disk_append16k", disk_append16k),
+    ("loopback_64conn", loopback_64conn),
     ("api_versions", api_versions),
     ("produce_1", produce_1),
     ("produce_16k_pipe8", produce_16k_pipe8),
@@ -265,6 +285,11 @@ fn batch_16k() -> (Vec<u8>, usize) {
     (setup::batch(n, VALUE_LEN), n)
 }
 
+/// The produce_64conn requests: one record to partition i of TOPIC_MANY from connection i.
+fn frames_64conn(records: &[u8]) -> Vec<Vec<u8>> {
+    (0..CONNECTIONS).map(|i| wire::produce_v7(TOPIC_MANY, i as i32, 1, records)).collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
@@ -301,6 +326,38 @@ fn loopback_pipe16k(ctx: &mut Ctx) -> Result<Row, String> {
     Ok(row)
 }
 
+/// Baseline: this process appending the 16 KiB batch with `write_all` to a fresh file in the
+/// temp dir, where the broker's log directories are: the page cache's append rate.
+fn disk_append16k(ctx: &mut Ctx) -> Result<Row, String> {
+    let mut disk = disk::Append::create("append16k")?;
+    let (records, n) = batch_16k();
+    let run = disk.run(&records, ctx.plan)?;
+    let mut row = row_of(ctx, "disk_append16k", run, n, records.len())?;
+    // A write call is no round trip: a ratio to loopback's would mean nothing.
+    (row.ratio_p50, row.ratio_p99) = (None, None);
+    row.note = format!(
+        "page-cache append: {} B write_all calls to a fresh file; latency and req/s per call",
+        records.len()
+    );
+    Ok(row)
+}
+
+/// Baseline: the produce_64conn load against an echo on one mio event loop: what loopback TCP
+/// leaves to a one-thread server at 64 connections.
+fn loopback_64conn(ctx: &mut Ctx) -> Result<Row, String> {
+    let echo = EchoLoop::start(wire::produce_v7_response_len(TOPIC_MANY))
+        .map_err(|e| format!("echo loop: {e}"))?;
+    let records = one_record();
+    let frames = frames_64conn(&records);
+    let run = drive::many_connections(echo.port, frames, ctx.client_threads, ctx.plan, check_echo)?;
+    let mut row = row_of(ctx, "loopback_64conn", run, 1, records.len())?;
+    row.note = format!(
+        "one-thread mio echo, {CONNECTIONS} connections over {} client threads",
+        ctx.client_threads.clamp(1, CONNECTIONS)
+    );
+    Ok(row)
+}
+
 /// ApiVersions v3 round trips on one connection: the event loop and codec alone.
 fn api_versions(ctx: &mut Ctx) -> Result<Row, String> {
     let dir = setup::log_dir("apiversions", &[])?;
@@ -312,27 +369,26 @@ fn api_versions(ctx: &mut Ctx) -> Result<Row, String> {
     row_of(ctx, "api_versions", run, 0, 0)
 }
 
-/// Runs `broker` and `echo` in alternating slices of `plan` so that both see the same machine
-/// (a VM's loopback round trip drifts by tens of percent within seconds); returns both runs.
-fn interleaved(
-    ctx: &Ctx,
-    mut broker: impl FnMut(Plan) -> Result<Run, String>,
-    mut echo: impl FnMut(Plan) -> Result<Run, String>,
-) -> Result<(Run, Run), String> {
+/// One side of an interleaved comparison: measures one slice of the given plan.
+type Side<'a> = &'a mut dyn FnMut(Plan) -> Result<Run, String>;
+
+/// Runs `sides` (the broker first, then its baselines) in turn, slice by slice, so that all
+/// see the same machine (a VM's loopback round trip and page cache drift by tens of percent
+/// within seconds); returns each side's slices joined into one run.
+fn interleaved<const N: usize>(ctx: &Ctx, mut sides: [Side<'_>; N]) -> Result<[Run; N], String> {
     let slices = if ctx.quick { 2 } else { INTERLEAVE_SLICES };
     let slice = Plan {
         warmup: (ctx.plan.warmup / slices).max(Duration::from_millis(20)),
         measure: ctx.plan.measure / slices,
         max_requests: ctx.plan.max_requests / slices as usize,
     };
-    let mut runs = (
-        Run { lat_ns: Vec::new(), window: Duration::ZERO },
-        Run { lat_ns: Vec::new(), window: Duration::ZERO },
-    );
+    let mut runs: [Run; N] =
+        std::array::from_fn(|_| Run { lat_ns: Vec::new(), window: Duration::ZERO });
     for _ in 0..slices {
-        for (run, side) in [(broker(slice)?, &mut runs.0), (echo(slice)?, &mut runs.1)] {
-            side.lat_ns.extend_from_slice(&run.lat_ns);
-            side.window += run.window;
+        for (side, total) in sides.iter_mut().zip(&mut runs) {
+            let run = side(slice)?;
+            total.lat_ns.extend_from_slice(&run.lat_ns);
+            total.window += run.window;
         }
     }
     Ok(runs)
@@ -350,12 +406,10 @@ fn produce_1(ctx: &mut Ctx) -> Result<Row, String> {
     let records = one_record();
     let mut frame = wire::produce_v7(TOPIC_ONE, 0, 1, &records);
     let mut echo_frame = frame.clone();
-    let (run, mut echo_run) = interleaved(
-        ctx,
-        |plan| drive::closed_loop(&mut conn, &mut frame, plan, check_produce),
-        |plan| drive::closed_loop(&mut echo_conn, &mut echo_frame, plan, check_echo),
-    )
-    .map_err(|e| broker.explain(e))?;
+    let mut on_broker = |plan| drive::closed_loop(&mut conn, &mut frame, plan, check_produce);
+    let mut on_echo = |plan| drive::closed_loop(&mut echo_conn, &mut echo_frame, plan, check_echo);
+    let [run, mut echo_run] =
+        interleaved(ctx, [&mut on_broker, &mut on_echo]).map_err(|e| broker.explain(e))?;
     let acked = run.requests();
     let hw = verify_stored(&mut conn, TOPIC_ONE, 0, acked).map_err(|e| broker.explain(e))?;
     let mut row = row_of(ctx, "produce_1", run, 1, records.len())?;
@@ -379,7 +433,8 @@ fn produce_1(ctx: &mut Ctx) -> Result<Row, String> {
 }
 
 /// Produce of ~16 KiB batches, one connection, 8 requests in flight; compared with a pipelined
-/// echo of the same sizes measured in slices interleaved with it.
+/// echo of the same sizes and with the page cache's append of the same batches (what the
+/// broker's writes cost the kernel alone), both measured in slices interleaved with it.
 fn produce_16k_pipe8(ctx: &mut Ctx) -> Result<Row, String> {
     let dir = setup::log_dir("produce16k", &[(TOPIC_BATCH, 1)])?;
     let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
@@ -387,15 +442,17 @@ fn produce_16k_pipe8(ctx: &mut Ctx) -> Result<Row, String> {
     let echo = Echo::start(wire::produce_v7_response_len(TOPIC_BATCH))
         .map_err(|e| format!("echo: {e}"))?;
     let mut echo_conn = Conn::connect(echo.port).map_err(|e| format!("connect to echo: {e}"))?;
+    let mut disk = disk::Append::create("produce16k-append")?;
     let (records, n) = batch_16k();
     let mut frame = wire::produce_v7(TOPIC_BATCH, 0, 1, &records);
     let mut echo_frame = frame.clone();
-    let (run, echo_run) = interleaved(
-        ctx,
-        |plan| drive::pipelined(&mut conn, &mut frame, PIPELINE_DEPTH, plan, check_produce),
-        |plan| drive::pipelined(&mut echo_conn, &mut echo_frame, PIPELINE_DEPTH, plan, check_echo),
-    )
-    .map_err(|e| broker.explain(e))?;
+    let mut on_broker =
+        |plan| drive::pipelined(&mut conn, &mut frame, PIPELINE_DEPTH, plan, check_produce);
+    let mut on_echo =
+        |plan| drive::pipelined(&mut echo_conn, &mut echo_frame, PIPELINE_DEPTH, plan, check_echo);
+    let mut on_disk = |plan| disk.run(&records, plan);
+    let [run, echo_run, disk_run] = interleaved(ctx, [&mut on_broker, &mut on_echo, &mut on_disk])
+        .map_err(|e| broker.explain(e))?;
     let acked = run.requests() * n;
     let hw = verify_stored(&mut conn, TOPIC_BATCH, 0, acked).map_err(|e| broker.explain(e))?;
     let mut row = row_of(ctx, "produce_16k_pipe8", run, n, records.len())?;
@@ -403,44 +460,71 @@ fn produce_16k_pipe8(ctx: &mut Ctx) -> Result<Row, String> {
     let mb_s = row.mb_s.unwrap_or(0.0);
     let base = echo_run.per_sec() * records.len() as f64 / MB;
     let share = mb_s / base;
+    let disk_mb_s = disk_run.per_sec() * records.len() as f64 / MB;
+    let disk_share = mb_s / disk_mb_s;
     row.extra.push(("echo_mb_s", base));
     row.extra.push(("ratio_mb_s", share));
-    row.note =
-        format!("{} B batches of {n} records; interleaved echo {base:.0} MB/s", records.len());
+    row.extra.push(("disk_mb_s", disk_mb_s));
+    row.extra.push(("ratio_disk", disk_share));
+    row.note = format!(
+        "{} B batches of {n} records; interleaved echo {base:.0} MB/s, page-cache append \
+         {disk_mb_s:.0} MB/s",
+        records.len()
+    );
     row.target = Target::check(
         mb_s >= 1000.0 && share >= 0.65,
         format!(
-            "{mb_s:.0} MB/s >= 1000 and {:.0}% >= 65% of loopback's {base:.0} MB/s",
-            share * 100.0
+            "{mb_s:.0} MB/s >= 1000 and {:.0}% >= 65% of loopback's {base:.0} MB/s; page-cache \
+             append alone {disk_mb_s:.0} MB/s, broker at {:.0}% of it",
+            share * 100.0,
+            disk_share * 100.0
         ),
     );
     Ok(row)
 }
 
-/// Produce from 64 connections, one 100-byte record per request, each with one in flight.
+/// Produce from 64 connections, one 100-byte record per request, each with one in flight;
+/// compared with the one-thread mio echo under the same load, measured in slices interleaved
+/// with it.
 fn produce_64conn(ctx: &mut Ctx) -> Result<Row, String> {
     let dir = setup::log_dir("produce64", &[(TOPIC_MANY, CONNECTIONS as i32)])?;
     let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
+    let echo = EchoLoop::start(wire::produce_v7_response_len(TOPIC_MANY))
+        .map_err(|e| format!("echo loop: {e}"))?;
     let records = one_record();
-    let frames =
-        (0..CONNECTIONS).map(|i| wire::produce_v7(TOPIC_MANY, i as i32, 1, &records)).collect();
-    let run =
-        drive::many_connections(broker.port, frames, ctx.client_threads, ctx.plan, check_produce)
-            .map_err(|e| broker.explain(e))?;
+    let frames = frames_64conn(&records);
+    let (port, threads) = (broker.port, ctx.client_threads);
+    // Each slice connects afresh; connecting is outside the measured window.
+    let mut on_broker =
+        |plan| drive::many_connections(port, frames.clone(), threads, plan, check_produce);
+    let mut on_echo =
+        |plan| drive::many_connections(echo.port, frames.clone(), threads, plan, check_echo);
+    let [run, mut echo_run] =
+        interleaved(ctx, [&mut on_broker, &mut on_echo]).map_err(|e| broker.explain(e))?;
     broker.check_alive()?;
     // Every connection got at least its measured share of acknowledgements on its partition.
     let mut conn = connect(&mut broker)?;
     let hw = verify_stored(&mut conn, TOPIC_MANY, 0, 1).map_err(|e| broker.explain(e))?;
     let mut row = row_of(ctx, "produce_64conn", run, 1, records.len())?;
     row.extra.push(("high_watermark_p0", hw as f64));
-    row.note = format!(
-        "{CONNECTIONS} connections to {CONNECTIONS} partitions over {} client threads",
-        ctx.client_threads.clamp(1, CONNECTIONS)
-    );
+    let echo_req_s = echo_run.per_sec();
+    let echo_p99 = Lat::from_ns(&mut echo_run.lat_ns).map_or(f64::NAN, |l| l.p99);
     let (req_s, p99) = (row.req_s.unwrap_or(0.0), row.lat.map_or(f64::INFINITY, |l| l.p99));
+    let share = req_s / echo_req_s;
+    row.extra.push(("echo_req_s", echo_req_s));
+    row.extra.push(("ratio_req_s", share));
+    row.note = format!(
+        "{CONNECTIONS} connections to {CONNECTIONS} partitions over {} client threads; \
+         interleaved one-thread echo {echo_req_s:.0} req/s, p99 {echo_p99:.0} us",
+        threads.clamp(1, CONNECTIONS)
+    );
     row.target = Target::check(
         req_s >= 150_000.0 && p99 < 1000.0,
-        format!("{req_s:.0} req/s >= 150000 and p99 {p99:.0} us < 1000 us"),
+        format!(
+            "{req_s:.0} req/s >= 150000 and p99 {p99:.0} us < 1000 us; one-thread echo \
+             {echo_req_s:.0} req/s, broker at {:.0}% of it",
+            share * 100.0
+        ),
     );
     Ok(row)
 }

@@ -1,0 +1,66 @@
+//! The page cache's append rate: this process appending record batches with `write_all` to a
+//! fresh file, with no broker and no network. The broker's produce path ends in the same kind
+//! of copy into newly allocated page-cache pages, which on a VM that hands freed memory back
+//! to its host can cost more than everything else the broker does.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::broker::TempDir;
+use crate::drive::{ns, Plan, Run};
+
+/// One file appended to across every call of [`Append::run`], as a broker's segment grows
+/// across the slices of an interleaved comparison.
+pub struct Append {
+    file: File,
+    path: PathBuf,
+    // Declared after `file` so that the file is closed before its directory is removed.
+    _dir: TempDir,
+}
+
+impl Append {
+    /// A new file in a new directory under the system temp dir: where the broker's log
+    /// directories are, so on the same filesystem.
+    pub fn create(tag: &str) -> Result<Append, String> {
+        let dir = TempDir::new(tag)?;
+        let path = dir.path().join("append.log");
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| format!("create {}: {e}", path.display()))?;
+        Ok(Append { file, path, _dir: dir })
+    }
+
+    /// Appends `batch` over and over: a warm-up, then a window bounded in time and in count.
+    /// Latency is one `write_all` call.
+    pub fn run(&mut self, batch: &[u8], plan: Plan) -> Result<Run, String> {
+        let start = Instant::now();
+        let warm_end = start + plan.warmup;
+        let end = warm_end + plan.measure;
+        let mut lat_ns = Vec::with_capacity(plan.max_requests.min(1 << 20));
+        let mut measured_from = None;
+        let mut last = start;
+        loop {
+            let now = Instant::now();
+            if measured_from.is_none() && now >= warm_end {
+                measured_from = Some(now);
+            }
+            if measured_from.is_some() && (now >= end || lat_ns.len() >= plan.max_requests) {
+                break;
+            }
+            let t = Instant::now();
+            self.file
+                .write_all(batch)
+                .map_err(|e| format!("write {}: {e}", self.path.display()))?;
+            last = Instant::now();
+            if measured_from.is_some() {
+                lat_ns.push(ns(last - t));
+            }
+        }
+        let window = measured_from.map_or(Duration::ZERO, |t| last.saturating_duration_since(t));
+        Ok(Run { lat_ns, window })
+    }
+}
