@@ -50,14 +50,24 @@ impl Connection {
         }
     }
 
-    /// Reads until the socket would block. `frame_hint` is the size of a frame known to be
-    /// partly buffered, so one large read can take the rest of it.
-    pub fn read(&mut self, frame_hint: usize) -> io::Result<ReadOutcome> {
+    /// Reads what the socket holds. `frame_hint` is the size of a frame known to be partly
+    /// buffered, so one large read can take the rest of it. A read that leaves room unfilled
+    /// has emptied the socket, and new bytes raise a new edge-triggered event, so reading
+    /// stops there rather than paying a syscall for `WouldBlock` (as nginx does), unless
+    /// `to_end` asks for a read to `WouldBlock` or end of stream: after a close or error was
+    /// signalled, whose edge has passed, and when a held connection is resumed.
+    pub fn read(&mut self, frame_hint: usize, to_end: bool) -> io::Result<ReadOutcome> {
         loop {
             let buf = self.input.spare(frame_hint);
+            let room = buf.len();
             match self.stream.read(buf) {
                 Ok(0) => return Ok(ReadOutcome::Closed),
-                Ok(n) => self.input.commit(n),
+                Ok(n) => {
+                    self.input.commit(n);
+                    if n < room && !to_end {
+                        return Ok(ReadOutcome::Open);
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(ReadOutcome::Open),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),

@@ -93,14 +93,15 @@ impl Server {
                 }
             }
             for id in std::mem::take(&mut self.resume) {
-                self.readable(id);
+                self.readable(id, true);
             }
             for ev in events.iter() {
                 match ev.token() {
                     LISTENER => self.accept(),
                     Token(id) => {
-                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                            self.readable(id);
+                        let closing = ev.is_read_closed() || ev.is_error();
+                        if ev.is_readable() || closing {
+                            self.readable(id, closing);
                         }
                         if ev.is_writable() {
                             self.queue_flush(id);
@@ -144,8 +145,9 @@ impl Server {
         conn.parked || conn.pending_out() >= OUTPUT_HIGH_WATER
     }
 
-    /// Reads what the socket has and handles every whole frame in it.
-    fn readable(&mut self, id: usize) {
+    /// Reads what the socket has (to its end if `to_end`, see [`Connection::read`]) and
+    /// handles every whole frame in it.
+    fn readable(&mut self, id: usize, to_end: bool) {
         let Some(conn) = self.conns.get_mut(id) else { return };
         if Self::held(conn) {
             return;
@@ -156,7 +158,7 @@ impl Server {
         let hint = conn
             .next_frame_size()
             .map_or(0, |s| (s.max(0) as usize + 4).min(buffered + FRAME_GROWTH));
-        let outcome = conn.read(hint);
+        let outcome = conn.read(hint, to_end);
         let result = self.handle_frames(id);
         match (outcome, result) {
             (_, Err(reason)) => self.close(id, &reason),
