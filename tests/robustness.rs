@@ -10,6 +10,50 @@ use common::*;
 
 // ----- framing -----------------------------------------------------------------------------------
 
+/// Every response frame up to the connection's end, as correlation ids.
+fn correlation_ids_until_close(c: &mut Client) -> Vec<i32> {
+    let mut ids = Vec::new();
+    while let Some(payload) = c.recv_frame_or_close() {
+        ids.push(i32::from_be_bytes(payload[..4].try_into().unwrap()));
+    }
+    ids
+}
+
+/// Requests followed at once by the client's half-close (often one segment, one event) are all
+/// answered, in order, before the broker closes its side.
+#[test]
+fn requests_then_a_half_close_are_answered_then_closed() {
+    let tmp = TempDir::new("halfclose");
+    let ids = make_log_dir(tmp.path(), &[("hc", 1)]);
+    let broker = Broker::start(tmp.path());
+    let mut c = broker.connect();
+    let mut bytes = Vec::new();
+    for id in 1..=3 {
+        bytes.extend(frame(API_VERSIONS, 4, id, &api_versions_body(4)));
+    }
+    let fetch = FetchReq { max_wait_ms: 0, ..FetchReq::default().topic(ids[0], vec![fp(0, 0)]) };
+    bytes.extend(frame(FETCH, 16, 4, &fetch.v16()));
+    c.send_raw(&bytes);
+    c.shutdown_write();
+    assert_eq!(correlation_ids_until_close(&mut c), [1, 2, 3, 4]);
+}
+
+/// A half-close that arrives while a request is parked (a long-polling fetch) is not lost: the
+/// fetch is answered when its wait ends, then the request behind it, then the broker closes.
+#[test]
+fn a_half_close_behind_a_parked_fetch_is_seen_when_it_is_answered() {
+    let tmp = TempDir::new("parkclose");
+    let ids = make_log_dir(tmp.path(), &[("pc", 1)]);
+    let broker = Broker::start(tmp.path());
+    let mut c = broker.connect();
+    let fetch = FetchReq { max_wait_ms: 200, ..FetchReq::default().topic(ids[0], vec![fp(0, 0)]) };
+    let mut bytes = frame(FETCH, 16, 1, &fetch.v16());
+    bytes.extend(frame(API_VERSIONS, 4, 2, &api_versions_body(4)));
+    c.send_raw(&bytes);
+    c.shutdown_write();
+    assert_eq!(correlation_ids_until_close(&mut c), [1, 2]);
+}
+
 /// Requests written one byte per write are reassembled and answered.
 #[test]
 fn byte_at_a_time_frames() {

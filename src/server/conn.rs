@@ -82,6 +82,12 @@ impl Connection {
         (b.len() >= SIZE_LEN).then(|| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
+    /// Whether a whole frame is buffered.
+    pub fn has_frame(&self) -> bool {
+        self.next_frame_size()
+            .is_some_and(|s| s >= 0 && self.input.unread().len() >= SIZE_LEN + s as usize)
+    }
+
     pub fn consume_frame(&mut self, size: usize) {
         self.input.consume(SIZE_LEN + size);
     }

@@ -262,7 +262,8 @@ impl Server {
             return;
         }
         let pending = conn.pending_out();
-        if conn.peer_closed && pending == 0 && !conn.parked {
+        // Whole requests still buffered behind an answered parked one are handled first.
+        if conn.peer_closed && pending == 0 && !conn.parked && !conn.has_frame() {
             self.close(id, "");
             return;
         }
