@@ -374,8 +374,10 @@ type Side<'a> = &'a mut dyn FnMut(Plan) -> Result<Run, String>;
 
 /// Runs `sides` (the broker first, then its baselines) in turn, slice by slice, so that all
 /// see the same machine (a VM's loopback round trip and page cache drift by tens of percent
-/// within seconds); returns each side's slices joined into one run.
-fn interleaved<const N: usize>(ctx: &Ctx, mut sides: [Side<'_>; N]) -> Result<[Run; N], String> {
+/// within seconds); returns each side's slices joined into one run. Each slice starts with
+/// the next side in turn, so that none always inherits the state the one before left (warm
+/// page-cache pages freed by the previous scenario, say).
+fn interleaved<const N: usize>(ctx: &Ctx, sides: [Side<'_>; N]) -> Result<[Run; N], String> {
     let slices = if ctx.quick { 2 } else { INTERLEAVE_SLICES };
     let slice = Plan {
         warmup: (ctx.plan.warmup / slices).max(Duration::from_millis(20)),
@@ -384,11 +386,11 @@ fn interleaved<const N: usize>(ctx: &Ctx, mut sides: [Side<'_>; N]) -> Result<[R
     };
     let mut runs: [Run; N] =
         std::array::from_fn(|_| Run { lat_ns: Vec::new(), window: Duration::ZERO });
-    for _ in 0..slices {
-        for (side, total) in sides.iter_mut().zip(&mut runs) {
-            let run = side(slice)?;
-            total.lat_ns.extend_from_slice(&run.lat_ns);
-            total.window += run.window;
+    for k in 0..slices as usize {
+        for i in (0..N).map(|j| (j + k) % N) {
+            let run = sides[i](slice)?;
+            runs[i].lat_ns.extend_from_slice(&run.lat_ns);
+            runs[i].window += run.window;
         }
     }
     Ok(runs)
