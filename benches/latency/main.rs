@@ -70,6 +70,9 @@ const TOPIC_ONE: &str = "bench-one";
 const TOPIC_BATCH: &str = "bench-batch";
 const TOPIC_MANY: &str = "bench-many";
 const TOPIC_FETCH: &str = "bench-fetch";
+const TOPIC_FETCH_ONE: &str = "bench-fetch-one";
+/// One-record batches pre-filled for `fetch_1`.
+const FETCH_ONE_BATCHES: usize = 10_000;
 const TOPIC_STARTUP: &str = "bench-startup";
 const TOPIC_MEMORY: &str = "bench-memory";
 
@@ -93,6 +96,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("produce_16k_pipe8", produce_16k_pipe8),
     ("produce_64conn", produce_64conn),
     ("fetch_1mib", fetch_1mib),
+    ("fetch_1", fetch_1),
     ("startup_1000p", startup_1000p),
     ("memory", memory),
 ];
@@ -556,6 +560,55 @@ fn fetch_1mib(ctx: &mut Ctx) -> Result<Row, String> {
         template.len()
     );
     row.target = Target::check(mb_s >= 1500.0, format!("{mb_s:.0} MB/s >= 1500"));
+    Ok(row)
+}
+
+/// A consumer's round trip for one small batch: Fetch of one 100-byte record per request
+/// (`partition_max_bytes` 1 takes exactly the first batch), one connection, one in flight,
+/// walking a pre-filled partition. The loop, the codec and the storage lookup of a fetch.
+fn fetch_1(ctx: &mut Ctx) -> Result<Row, String> {
+    let dir = setup::log_dir("fetch1", &[(TOPIC_FETCH_ONE, 1)])?;
+    let one = one_record();
+    let (_, end_offset, _) =
+        setup::prefill(dir.path(), TOPIC_FETCH_ONE, 0, &one, FETCH_ONE_BATCHES * one.len())?;
+    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
+    let mut conn = connect(&mut broker)?;
+    let mut frame = wire::fetch_v11(TOPIC_FETCH_ONE, 0, 0, 1);
+    let offset_at = wire::fetch_v11_offset_at(TOPIC_FETCH_ONE);
+    let mut offset = 0i64;
+    let mut corr = 0i32;
+    let start = Instant::now();
+    let (warm_end, end) = (start + ctx.plan.warmup, start + ctx.plan.warmup + ctx.plan.measure);
+    let mut lat_ns = Vec::with_capacity(ctx.plan.max_requests.min(1 << 20));
+    let mut measured_from = None;
+    loop {
+        let now = Instant::now();
+        if measured_from.is_none() && now >= warm_end {
+            measured_from = Some(now);
+        }
+        if measured_from.is_some() && (now >= end || lat_ns.len() >= ctx.plan.max_requests) {
+            break;
+        }
+        corr = corr.wrapping_add(1);
+        wire::set_correlation_id(&mut frame, corr);
+        frame[offset_at..offset_at + 8].copy_from_slice(&offset.to_be_bytes());
+        let t = Instant::now();
+        conn.send(&frame).map_err(|e| broker.explain(format!("send: {e}")))?;
+        let body = conn.recv().map_err(|e| broker.explain(format!("receive: {e}")))?;
+        let dt = t.elapsed();
+        let p = wire::parse_fetch_v11(body, corr)?;
+        match wire::complete_batches(p.records) {
+            Some((len, next)) if len == one.len() && next == offset + 1 => {}
+            _ => return Err(format!("fetch at {offset}: not exactly its one-record batch")),
+        }
+        if measured_from.is_some() {
+            lat_ns.push(drive::ns(dt));
+        }
+        offset = (offset + 1) % end_offset;
+    }
+    let window = measured_from.map_or(Duration::ZERO, |t| t.elapsed());
+    let mut row = row_of(ctx, "fetch_1", Run { lat_ns, window }, 1, one.len())?;
+    row.note = format!("one {} B batch per fetch, x_ ratios to loopback_rtt", one.len());
     Ok(row)
 }
 

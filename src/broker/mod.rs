@@ -384,6 +384,7 @@ fn error_body(spec: &ApiSpec, version: i16, code: i16, out: &mut Output) -> bool
                 session_id: 0,
                 request: None,
                 partitions: &[],
+                read: &[],
             };
             // Without a request to walk, encoding cannot fail.
             if body.encode(version, out).is_err() {

@@ -143,9 +143,19 @@ pub struct PartitionData {
     /// `None` encodes null (read_uncommitted); read_committed gets an empty list.
     pub aborted_transactions: Option<Vec<(i64, i64)>>,
     pub preferred_read_replica: i32,
-    /// Whole batches as stored, sent from their file; `None` encodes an empty record set
-    /// (never null, as Kafka answers).
-    pub records: Option<FileSlice>,
+    /// Whole batches as stored; `None` encodes an empty record set (never null, as Kafka
+    /// answers).
+    pub records: Option<Records>,
+}
+
+/// Where a partition's records come from.
+#[derive(Debug, Clone)]
+pub enum Records {
+    /// A stretch of a segment, sent from the file.
+    File(FileSlice),
+    /// Bytes already read, a range of [`FetchResponse::read`]: for small stretches, whose
+    /// read costs less than a send and a TCP segment of their own.
+    Read(std::ops::Range<usize>),
 }
 
 /// The response to a request: one partition entry per request partition, in request order;
@@ -157,6 +167,8 @@ pub struct FetchResponse<'r, 'a> {
     pub session_id: i32,
     pub request: Option<&'r FetchRequest<'a>>,
     pub partitions: &'r [PartitionData],
+    /// The bytes that [`Records::Read`] ranges point into.
+    pub read: &'r [u8],
 }
 
 impl FetchResponse<'_, '_> {
@@ -190,7 +202,7 @@ impl FetchResponse<'_, '_> {
                 }
                 Step::Inner(_) => {
                     let p = partitions.next().expect("an answer for every request partition");
-                    p.encode(version, out);
+                    p.encode(version, self.read, out);
                 }
             }
         }
@@ -203,7 +215,7 @@ impl FetchResponse<'_, '_> {
 }
 
 impl PartitionData {
-    fn encode(&self, version: i16, out: &mut Output) {
+    fn encode(&self, version: i16, read: &[u8], out: &mut Output) {
         let flexible = version >= 12;
         out.put_i32(self.partition_index);
         out.put_i16(self.error_code);
@@ -221,10 +233,14 @@ impl PartitionData {
         if version >= 11 {
             out.put_i32(self.preferred_read_replica);
         }
-        // The length as for bytes; the bytes themselves go from the file.
-        out.put_array_len(Some(self.records.as_ref().map_or(0, |r| r.len)), flexible);
-        if let Some(r) = &self.records {
-            out.splice(r.clone());
+        // The length as for bytes; the bytes themselves may go from the file.
+        match &self.records {
+            None => out.put_array_len(Some(0), flexible),
+            Some(Records::File(f)) => {
+                out.put_array_len(Some(f.len), flexible);
+                out.splice(f.clone());
+            }
+            Some(Records::Read(r)) => out.put_nullable_bytes(Some(&read[r.clone()]), flexible),
         }
         out.put_empty_tags(flexible);
     }
@@ -348,9 +364,9 @@ mod tests {
             };
             let slice = FileSlice { file: Rc::clone(&file), position: 2, len: 7 };
             let partitions = [
-                part(0, Some(slice)),
+                part(0, Some(Records::File(slice))),
                 PartitionData { error_code: 3, ..part(2, None) },
-                part(1, None),
+                part(1, Some(Records::Read(1..3))),
             ];
             let resp = FetchResponse {
                 throttle_time_ms: 0,
@@ -358,6 +374,7 @@ mod tests {
                 session_id: 0,
                 request: Some(&req),
                 partitions: &partitions,
+                read: b"xyz",
             };
             let mut out = Output::new();
             resp.encode(version, &mut out).unwrap();
@@ -371,6 +388,7 @@ mod tests {
             assert_eq!(r0[1].records.as_deref(), Some(&b""[..]));
             assert!(m.responses[1].partitions.is_empty());
             assert_eq!(m.responses[2].partitions[0].partition_index, 1);
+            assert_eq!(m.responses[2].partitions[0].records.as_deref(), Some(&b"yz"[..]));
             if version >= 13 {
                 assert_eq!(m.responses[2].topic_id.as_bytes(), &[3; 16]);
             } else {
