@@ -638,33 +638,35 @@ fn fuzzed_requests_never_kill_the_broker() {
     }
 }
 
+/// Appends `n` one-record batches with `value_len`-byte values to partition 0 of `topic`;
+/// returns the bytes written.
+fn fill_with_big_batches(dir: &std::path::Path, topic: &str, n: i64, value_len: usize) -> Vec<u8> {
+    let mut expected = Vec::new();
+    for i in 0..n {
+        let mut b = BatchBuilder::new(i, TS);
+        b.push(None, Some(&vec![i as u8; value_len]), &[]);
+        let b = b.finish();
+        append_log(dir, topic, 0, &b);
+        expected.extend(b);
+    }
+    expected
+}
+
+/// A Fetch of all of partition 0 from offset 0, in one response.
+fn fetch_everything(topic_id: [u8; 16]) -> FetchReq {
+    let p = FetchPartitionReq { partition: 0, fetch_offset: 0, partition_max_bytes: 100 << 20 };
+    FetchReq { max_bytes: 100 << 20, ..FetchReq::default().topic(topic_id, vec![p]) }
+}
+
 /// A client that asks for a large response and hangs up before reading it does not hurt the
 /// broker; a large response read slowly arrives whole.
 #[test]
 fn large_responses_and_vanishing_readers() {
     let tmp = TempDir::new("large");
     let ids = make_log_dir(tmp.path(), &[("large", 1)]);
-    let big = vec![0x5au8; 900_000];
-    let mut expected = Vec::new();
-    for i in 0..5 {
-        let mut b = BatchBuilder::new(i, TS);
-        b.push(None, Some(&big), &[]);
-        let b = b.finish();
-        append_log(tmp.path(), "large", 0, &b);
-        expected.extend(b);
-    }
+    let expected = fill_with_big_batches(tmp.path(), "large", 5, 900_000);
     let mut broker = Broker::start(tmp.path());
-    let req = FetchReq {
-        max_bytes: 100 << 20,
-        ..FetchReq::default().topic(
-            ids[0],
-            vec![FetchPartitionReq {
-                partition: 0,
-                fetch_offset: 0,
-                partition_max_bytes: 100 << 20,
-            }],
-        )
-    };
+    let req = fetch_everything(ids[0]);
     for _ in 0..3 {
         let mut c = broker.connect();
         c.send(FETCH, 16, &req.v16());
@@ -691,35 +693,19 @@ fn large_responses_and_vanishing_readers() {
 }
 
 /// Fetched records go from the segment file to the socket without being copied into the
-/// broker's memory: a response far larger than the socket buffers is still sent whole after its topic was deleted meanwhile (the open file
-/// outlives the directory), and other connections are served while it waits for its reader.
+/// broker's memory: a response far larger than the socket buffers is still sent whole after
+/// its topic was deleted meanwhile (the open file outlives the directory), and other
+/// connections are served while it waits for its reader.
 #[test]
 fn a_pending_fetch_response_survives_its_topic_being_deleted() {
     use kafka_protocol::messages::{delete_topics_request as dtq, DeleteTopicsRequest, TopicName};
     use kafka_protocol::protocol::StrBytes;
     let tmp = TempDir::new("sendfile");
     let ids = make_log_dir(tmp.path(), &[("doomed", 1)]);
-    let mut expected = Vec::new();
-    for i in 0..20 {
-        let mut b = BatchBuilder::new(i, TS);
-        b.push(None, Some(&vec![i as u8; 1 << 20]), &[]);
-        let b = b.finish();
-        append_log(tmp.path(), "doomed", 0, &b);
-        expected.extend(b);
-    }
+    let expected = fill_with_big_batches(tmp.path(), "doomed", 20, 1 << 20);
     let mut broker = Broker::start(tmp.path());
     let mut reader = broker.connect();
-    let req = FetchReq {
-        max_bytes: 100 << 20,
-        ..FetchReq::default().topic(
-            ids[0],
-            vec![FetchPartitionReq {
-                partition: 0,
-                fetch_offset: 0,
-                partition_max_bytes: 100 << 20,
-            }],
-        )
-    };
+    let req = fetch_everything(ids[0]);
     let id = reader.send(FETCH, 16, &req.v16());
     // The size prefix has arrived: the response is built and mostly still unsent.
     let mut size = [0u8; 4];

@@ -6,10 +6,10 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::broker::TempDir;
-use crate::drive::{ns, Plan, Run};
+use crate::drive::{self, Plan, Run};
 
 /// One file appended to across every call of [`Append::run`], as a broker's segment grows
 /// across the slices of an interleaved comparison.
@@ -37,30 +37,12 @@ impl Append {
     /// Appends `batch` over and over: a warm-up, then a window bounded in time and in count.
     /// Latency is one `write_all` call.
     pub fn run(&mut self, batch: &[u8], plan: Plan) -> Result<Run, String> {
-        let start = Instant::now();
-        let warm_end = start + plan.warmup;
-        let end = warm_end + plan.measure;
-        let mut lat_ns = Vec::with_capacity(plan.max_requests.min(1 << 20));
-        let mut measured_from = None;
-        let mut last = start;
-        loop {
-            let now = Instant::now();
-            if measured_from.is_none() && now >= warm_end {
-                measured_from = Some(now);
-            }
-            if measured_from.is_some() && (now >= end || lat_ns.len() >= plan.max_requests) {
-                break;
-            }
+        drive::timed(plan, || {
             let t = Instant::now();
             self.file
                 .write_all(batch)
                 .map_err(|e| format!("write {}: {e}", self.path.display()))?;
-            last = Instant::now();
-            if measured_from.is_some() {
-                lat_ns.push(ns(last - t));
-            }
-        }
-        let window = measured_from.map_or(Duration::ZERO, |t| last.saturating_duration_since(t));
-        Ok(Run { lat_ns, window })
+            Ok(t.elapsed())
+        })
     }
 }

@@ -47,19 +47,19 @@ fn io(what: &str, e: std::io::Error) -> String {
     format!("{what}: {e}")
 }
 
-/// One request in flight on one connection.
-pub fn closed_loop(
-    conn: &mut Conn,
-    frame: &mut [u8],
+/// Calls `once` over and over: a warm-up, then a window bounded in time and in count. Each
+/// call does one operation and returns how long it took; the window ends with the last
+/// measured call.
+pub fn timed(
     plan: Plan,
-    check: Check,
+    mut once: impl FnMut() -> Result<Duration, String>,
 ) -> Result<Run, String> {
     let start = Instant::now();
     let warm_end = start + plan.warmup;
     let end = warm_end + plan.measure;
     let mut lat_ns = Vec::with_capacity(plan.max_requests.min(1 << 20));
     let mut measured_from = None;
-    let mut corr = 0i32;
+    let mut last = start;
     loop {
         let now = Instant::now();
         if measured_from.is_none() && now >= warm_end {
@@ -68,19 +68,34 @@ pub fn closed_loop(
         if measured_from.is_some() && (now >= end || lat_ns.len() >= plan.max_requests) {
             break;
         }
+        let took = once()?;
+        last = Instant::now();
+        if measured_from.is_some() {
+            lat_ns.push(ns(took));
+        }
+    }
+    let window = measured_from.map_or(Duration::ZERO, |t| last.saturating_duration_since(t));
+    Ok(Run { lat_ns, window })
+}
+
+/// One request in flight on one connection.
+pub fn closed_loop(
+    conn: &mut Conn,
+    frame: &mut [u8],
+    plan: Plan,
+    check: Check,
+) -> Result<Run, String> {
+    let mut corr = 0i32;
+    timed(plan, || {
         corr = corr.wrapping_add(1);
         set_correlation_id(frame, corr);
         let t = Instant::now();
         conn.send(frame).map_err(|e| io("send", e))?;
         let body = conn.recv().map_err(|e| io("receive", e))?;
-        let dt = t.elapsed();
+        let took = t.elapsed();
         check(body, corr)?;
-        if measured_from.is_some() {
-            lat_ns.push(ns(dt));
-        }
-    }
-    let window = measured_from.map_or(Duration::ZERO, |t| t.elapsed());
-    Ok(Run { lat_ns, window })
+        Ok(took)
+    })
 }
 
 /// `depth` requests in flight on one connection: a new one is written as each response is read.

@@ -575,39 +575,25 @@ fn fetch_1(ctx: &mut Ctx) -> Result<Row, String> {
     let mut conn = connect(&mut broker)?;
     let mut frame = wire::fetch_v11(TOPIC_FETCH_ONE, 0, 0, 1);
     let offset_at = wire::fetch_v11_offset_at(TOPIC_FETCH_ONE);
-    let mut offset = 0i64;
-    let mut corr = 0i32;
-    let start = Instant::now();
-    let (warm_end, end) = (start + ctx.plan.warmup, start + ctx.plan.warmup + ctx.plan.measure);
-    let mut lat_ns = Vec::with_capacity(ctx.plan.max_requests.min(1 << 20));
-    let mut measured_from = None;
-    loop {
-        let now = Instant::now();
-        if measured_from.is_none() && now >= warm_end {
-            measured_from = Some(now);
-        }
-        if measured_from.is_some() && (now >= end || lat_ns.len() >= ctx.plan.max_requests) {
-            break;
-        }
+    let (mut offset, mut corr) = (0i64, 0i32);
+    let run = drive::timed(ctx.plan, || {
         corr = corr.wrapping_add(1);
         wire::set_correlation_id(&mut frame, corr);
         frame[offset_at..offset_at + 8].copy_from_slice(&offset.to_be_bytes());
         let t = Instant::now();
-        conn.send(&frame).map_err(|e| broker.explain(format!("send: {e}")))?;
-        let body = conn.recv().map_err(|e| broker.explain(format!("receive: {e}")))?;
-        let dt = t.elapsed();
+        conn.send(&frame).map_err(|e| format!("send: {e}"))?;
+        let body = conn.recv().map_err(|e| format!("receive: {e}"))?;
+        let took = t.elapsed();
         let p = wire::parse_fetch_v11(body, corr)?;
         match wire::complete_batches(p.records) {
             Some((len, next)) if len == one.len() && next == offset + 1 => {}
             _ => return Err(format!("fetch at {offset}: not exactly its one-record batch")),
         }
-        if measured_from.is_some() {
-            lat_ns.push(drive::ns(dt));
-        }
         offset = (offset + 1) % end_offset;
-    }
-    let window = measured_from.map_or(Duration::ZERO, |t| t.elapsed());
-    let mut row = row_of(ctx, "fetch_1", Run { lat_ns, window }, 1, one.len())?;
+        Ok(took)
+    })
+    .map_err(|e| broker.explain(e))?;
+    let mut row = row_of(ctx, "fetch_1", run, 1, one.len())?;
     row.note = format!("one {} B batch per fetch, x_ ratios to loopback_rtt", one.len());
     Ok(row)
 }

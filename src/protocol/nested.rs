@@ -100,21 +100,27 @@ mod tests {
         b
     }
 
+    fn walk<'a>(
+        b: &'a [u8],
+        flexible: bool,
+    ) -> Nested<
+        'a,
+        impl FnMut(&mut Reader<'a>) -> Result<&'a str>,
+        impl FnMut(&mut Reader<'a>) -> Result<i32>,
+    > {
+        let partition = move |r: &mut Reader<'a>| {
+            let p = r.i32()?;
+            r.end_struct(flexible)?;
+            Ok(p)
+        };
+        Nested::new(Reader::new(b), flexible, 3, move |r| r.string(flexible), partition)
+    }
+
     #[test]
     fn walks_outer_then_inner_and_stops_after_the_array() {
         for flexible in [false, true] {
             let b = encoded(flexible);
-            let mut walk = Nested::new(
-                Reader::new(&b),
-                flexible,
-                3,
-                |r| r.string(flexible),
-                |r| {
-                    let p = r.i32()?;
-                    r.end_struct(flexible)?;
-                    Ok(p)
-                },
-            );
+            let mut walk = walk(&b, flexible);
             let steps: Vec<_> = walk.by_ref().map(|s| s.unwrap()).collect();
             use Step::*;
             assert_eq!(
@@ -129,17 +135,7 @@ mod tests {
     fn a_cut_anywhere_is_an_error_and_ends_the_walk() {
         let b = encoded(true);
         for cut in 0..b.len() - 1 {
-            let mut walk = Nested::new(
-                Reader::new(&b[..cut]),
-                true,
-                3,
-                |r| r.string(true),
-                |r| {
-                    let p = r.i32()?;
-                    r.end_struct(true)?;
-                    Ok(p)
-                },
-            );
+            let mut walk = walk(&b[..cut], true);
             assert!(walk.check().is_err(), "cut at {cut}");
             assert!(walk.next().is_none());
         }
