@@ -578,13 +578,7 @@ fn fetch_1(ctx: &mut Ctx) -> Result<Row, String> {
     let (mut offset, mut corr) = (0i64, 0i32);
     let run = drive::timed(ctx.plan, || {
         corr = corr.wrapping_add(1);
-        wire::set_correlation_id(&mut frame, corr);
-        frame[offset_at..offset_at + 8].copy_from_slice(&offset.to_be_bytes());
-        let t = Instant::now();
-        conn.send(&frame).map_err(|e| format!("send: {e}"))?;
-        let body = conn.recv().map_err(|e| format!("receive: {e}"))?;
-        let took = t.elapsed();
-        let p = wire::parse_fetch_v11(body, corr)?;
+        let (took, p) = fetch_at(&mut conn, &mut frame, offset_at, corr, offset)?;
         match wire::complete_batches(p.records) {
             Some((len, next)) if len == one.len() && next == offset + 1 => {}
             _ => return Err(format!("fetch at {offset}: not exactly its one-record batch")),
@@ -596,6 +590,23 @@ fn fetch_1(ctx: &mut Ctx) -> Result<Row, String> {
     let mut row = row_of(ctx, "fetch_1", run, 1, one.len())?;
     row.note = format!("one {} B batch per fetch, x_ ratios to loopback_rtt", one.len());
     Ok(row)
+}
+
+/// One round trip of a [`wire::fetch_v11`] frame from `offset`: its time and its partition.
+fn fetch_at<'c>(
+    conn: &'c mut Conn,
+    frame: &mut [u8],
+    offset_at: usize,
+    corr: i32,
+    offset: i64,
+) -> Result<(Duration, wire::FetchPartition<'c>), String> {
+    wire::set_correlation_id(frame, corr);
+    frame[offset_at..offset_at + 8].copy_from_slice(&offset.to_be_bytes());
+    let t = Instant::now();
+    conn.send(frame).map_err(|e| format!("send: {e}"))?;
+    let body = conn.recv().map_err(|e| format!("receive: {e}"))?;
+    let took = t.elapsed();
+    Ok((took, wire::parse_fetch_v11(body, corr)?))
 }
 
 /// Fetches `[0, end_offset)` over and over; the measured window starts a pass at offset 0 and
@@ -630,13 +641,7 @@ fn fetch_passes(
             return Err(format!("no complete pass within {:?}", hard_end - start));
         }
         corr = corr.wrapping_add(1);
-        wire::set_correlation_id(&mut frame, corr);
-        frame[offset_at..offset_at + 8].copy_from_slice(&offset.to_be_bytes());
-        let t = Instant::now();
-        conn.send(&frame).map_err(|e| format!("send: {e}"))?;
-        let body = conn.recv().map_err(|e| format!("receive: {e}"))?;
-        let dt = t.elapsed();
-        let p = wire::parse_fetch_v11(body, corr)?;
+        let (dt, p) = fetch_at(conn, &mut frame, offset_at, corr, offset)?;
         if p.high_watermark != end_offset {
             return Err(format!(
                 "high watermark {} but {end_offset} records were pre-filled",
