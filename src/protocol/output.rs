@@ -100,10 +100,14 @@ impl Output {
         loop {
             let next = self.splices.front().map_or(self.bytes.len(), |(at, _)| *at);
             let result = if self.sent < next {
-                w.write(&self.bytes[self.sent..next]).map(|n| {
-                    self.sent += n;
-                    self.sent == next
-                })
+                match w.write(&self.bytes[self.sent..next]) {
+                    Ok(0) => Err(io::ErrorKind::WriteZero.into()),
+                    Ok(n) => {
+                        self.sent += n;
+                        Ok(self.sent == next)
+                    }
+                    Err(e) => Err(e),
+                }
             } else if let Some((_, slice)) = self.splices.front() {
                 let len = slice.len;
                 send_file(w, slice, self.spliced).map(|n| {
