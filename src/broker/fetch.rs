@@ -2,7 +2,11 @@
 //! Each partition takes at most `partition_max_bytes` and the response at most `max_bytes`,
 //! except that the first batch found is always returned whole so a consumer can progress.
 //! A fetch that finds fewer than `min_bytes` waits up to `max_wait_ms` for more (see
-//! `waiting`).
+//! `waiting`). The records are found from the index and batch headers and not decoded: large
+//! stretches go from the segment file to the socket (see `protocol::output`), small ones are
+//! read into the response.
+
+use std::os::unix::fs::FileExt;
 
 use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
@@ -11,7 +15,6 @@ use crate::protocol::fetch::*;
 use crate::protocol::nested::Step;
 use crate::protocol::output::Output;
 use crate::storage::{LogId, PartitionLog};
-use std::os::unix::fs::FileExt;
 
 pub fn handle(b: &mut Broker, r: &mut Reader<'_>, version: i16, out: &mut Output) -> HandlerResult {
     let req = FetchRequest::decode(r, version)?;
