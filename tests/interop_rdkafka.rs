@@ -516,6 +516,28 @@ fn producer_auto_creates_topic_with_default_partition_count() {
 /// Produces with acks=1, then acks=all, then acks=0 (each producer flushed before the next, so
 /// the per-partition order is known), all with `codec`; consumes everything back from the
 /// beginning with a manually assigned consumer; checks the stored batches carry the codec.
+/// A backlog of megabytes, consumed from the beginning: librdkafka's fetches of up to 1 MiB a
+/// partition get their records sent from the segment files (stretches over 16 KiB), and
+/// every record arrives, in order, as produced.
+#[test]
+fn a_backlog_of_megabytes_is_consumed_whole() {
+    const PARTS: i32 = 2;
+    const N: usize = 12_000;
+    let dir = TempDir::new("rdk-backlog");
+    common::make_log_dir(dir.path(), &[("backlog", PARTS)]);
+    let broker = Broker::start(dir.path());
+    let all = recs("backlog", 0..N, PARTS);
+    let prod = producer(broker.addr, &[("acks", "1"), ("linger.ms", "20")]);
+    prod.send_ok("backlog", &all);
+    let bytes: u64 =
+        (0..PARTS).map(|p| common::read_log(dir.path(), "backlog", p).len() as u64).sum();
+    assert!(bytes > 4 << 20, "only {bytes} bytes stored");
+    let c = consumer(broker.addr, "rdk-backlog", &[("max.partition.fetch.bytes", "1048576")]);
+    assign_from_beginning(&c, "backlog", PARTS);
+    let got = consume_n(&c, N, WAIT);
+    assert_same(&got, &all);
+}
+
 fn roundtrip(codec: &str, codec_id: i16) {
     const PARTS: i32 = 3;
     const EACH: usize = 30;
