@@ -132,6 +132,10 @@ impl Broker {
         self.child.id()
     }
 
+    pub fn cpu(&self) -> Option<CpuUse> {
+        CpuUse::of(self.pid())
+    }
+
     /// Fails if the broker has exited, with its last stderr lines.
     pub fn check_alive(&mut self) -> Result<(), String> {
         match self.child.try_wait() {
@@ -177,6 +181,41 @@ fn parse_port(line: &str) -> Option<u16> {
 }
 
 /// VmRSS and VmHWM of a process, in KiB.
+/// The CPU a process has used so far.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuUse {
+    /// Time on a CPU, from the scheduler (`/proc/<pid>/schedstat`), in nanoseconds: the
+    /// broker has one thread, so this is all of it.
+    pub on_cpu_ns: u64,
+    /// User and system time in clock ticks (`/proc/<pid>/stat`), for the kernel's share.
+    pub user_ticks: u64,
+    pub sys_ticks: u64,
+}
+
+impl CpuUse {
+    pub fn of(pid: u32) -> Option<CpuUse> {
+        let sched = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).ok()?;
+        let on_cpu_ns = sched.split_whitespace().next()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // utime and stime are fields 14 and 15, counted after the parenthesised name.
+        let f: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+        Some(CpuUse {
+            on_cpu_ns,
+            user_ticks: f.get(11)?.parse().ok()?,
+            sys_ticks: f.get(12)?.parse().ok()?,
+        })
+    }
+
+    /// The share of one core used between `before` and `self` over `spent`, and the kernel's
+    /// share of that use.
+    pub fn since(&self, before: &CpuUse, spent: Duration) -> Option<(f64, f64)> {
+        let ns = self.on_cpu_ns.checked_sub(before.on_cpu_ns)?;
+        let busy = ns as f64 / spent.as_nanos().max(1) as f64;
+        let (u, s) = (self.user_ticks - before.user_ticks, self.sys_ticks - before.sys_ticks);
+        Some((busy, if u + s == 0 { f64::NAN } else { s as f64 / (u + s) as f64 }))
+    }
+}
+
 pub fn memory_kib(pid: u32) -> Result<(u64, u64), String> {
     let path = format!("/proc/{pid}/status");
     let status = std::fs::read_to_string(&path).map_err(|e| format!("read {path}: {e}"))?;

@@ -27,6 +27,8 @@ pub struct Run {
     /// Latency of every request completed in the window, in nanoseconds.
     pub lat_ns: Vec<u64>,
     pub window: Duration,
+    /// The whole run, warm-up included: the time the server was kept busy, for its CPU use.
+    pub spent: Duration,
 }
 
 impl Run {
@@ -75,7 +77,7 @@ pub fn timed(
         }
     }
     let window = measured_from.map_or(Duration::ZERO, |t| last.saturating_duration_since(t));
-    Ok(Run { lat_ns, window })
+    Ok(Run { lat_ns, window, spent: start.elapsed() })
 }
 
 /// One request in flight on one connection.
@@ -144,7 +146,7 @@ pub fn pipelined(
         }
     }
     let window = measured_from.map_or(Duration::ZERO, |t| last.saturating_duration_since(t));
-    Ok(Run { lat_ns, window })
+    Ok(Run { lat_ns, window, spent: start.elapsed() })
 }
 
 /// One connection per frame in `frames`, spread over `threads` client threads, each connection
@@ -157,6 +159,7 @@ pub fn many_connections(
     plan: Plan,
     check: Check,
 ) -> Result<Run, String> {
+    let called = Instant::now();
     let conns = frames.len();
     let threads = threads.clamp(1, conns.max(1));
     let barrier = Arc::new(Barrier::new(threads));
@@ -239,5 +242,5 @@ pub fn many_connections(
         (Some(&s), Some(l)) => l.saturating_duration_since(s + plan.warmup),
         _ => Duration::ZERO,
     };
-    Ok(Run { lat_ns, window })
+    Ok(Run { lat_ns, window, spent: called.elapsed() })
 }

@@ -26,6 +26,11 @@
 //! `ratio_mb_s` of the echo's `echo_mb_s`, `ratio_disk` of the append's `disk_mb_s`.
 //! `produce_64conn` likewise interleaves the one-thread echo (`loopback_64conn`'s load) and
 //! gives its requests/s as `ratio_req_s` of the echo's `echo_req_s`.
+//! `cpu%` is the broker's own CPU while it was driven (its one thread's time on a CPU, from
+//! `/proc/<pid>/schedstat`, over the broker's slices, warm-ups included), in percent of one
+//! core, with the kernel's share of it and the CPU time per request in the JSON line
+//! (`broker_cpu`, `sys_share`, `cpu_us_per_req`): near 100% the broker is what limits a
+//! scenario, well below it the client or the machine is.
 //! Each row also says how much CPU other processes took meanwhile (`other_cpu`, in cores);
 //! above 0.25 cores the row is flagged BUSY.
 //!
@@ -48,7 +53,7 @@ use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use broker::{memory_kib, Broker};
+use broker::{memory_kib, Broker, CpuUse};
 use drive::{Plan, Run};
 use echo::Echo;
 use echo_loop::EchoLoop;
@@ -249,6 +254,11 @@ fn verify_stored(
     Ok(p.high_watermark)
 }
 
+/// The broker's CPU use over `run` (share of a core, kernel's share), from a reading before it.
+fn cpu_over(broker: &Broker, before: Option<CpuUse>, run: &Run) -> Option<(f64, f64)> {
+    broker.cpu()?.since(&before?, run.spent)
+}
+
 fn connect(broker: &mut Broker) -> Result<Conn, String> {
     Conn::connect(broker.port).map_err(|e| broker.explain(format!("connect: {e}")))
 }
@@ -368,9 +378,13 @@ fn api_versions(ctx: &mut Ctx) -> Result<Row, String> {
     let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
     let mut conn = connect(&mut broker)?;
     let mut frame = wire::api_versions_v3();
+    let cpu0 = broker.cpu();
     let run = drive::closed_loop(&mut conn, &mut frame, ctx.plan, check_api_versions)
         .map_err(|e| broker.explain(e))?;
-    row_of(ctx, "api_versions", run, 0, 0)
+    let cpu = cpu_over(&broker, cpu0, &run);
+    let mut row = row_of(ctx, "api_versions", run, 0, 0)?;
+    row.set_cpu(cpu);
+    Ok(row)
 }
 
 /// One side of an interleaved comparison: measures one slice of the given plan.
@@ -388,13 +402,17 @@ fn interleaved<const N: usize>(ctx: &Ctx, sides: [Side<'_>; N]) -> Result<[Run; 
         measure: ctx.plan.measure / slices,
         max_requests: ctx.plan.max_requests / slices as usize,
     };
-    let mut runs: [Run; N] =
-        std::array::from_fn(|_| Run { lat_ns: Vec::new(), window: Duration::ZERO });
+    let mut runs: [Run; N] = std::array::from_fn(|_| Run {
+        lat_ns: Vec::new(),
+        window: Duration::ZERO,
+        spent: Duration::ZERO,
+    });
     for k in 0..slices as usize {
         for i in (0..N).map(|j| (j + k) % N) {
             let run = sides[i](slice)?;
             runs[i].lat_ns.extend_from_slice(&run.lat_ns);
             runs[i].window += run.window;
+            runs[i].spent += run.spent;
         }
     }
     Ok(runs)
@@ -414,11 +432,14 @@ fn produce_1(ctx: &mut Ctx) -> Result<Row, String> {
     let mut echo_frame = frame.clone();
     let mut on_broker = |plan| drive::closed_loop(&mut conn, &mut frame, plan, check_produce);
     let mut on_echo = |plan| drive::closed_loop(&mut echo_conn, &mut echo_frame, plan, check_echo);
+    let cpu0 = broker.cpu();
     let [run, mut echo_run] =
         interleaved(ctx, [&mut on_broker, &mut on_echo]).map_err(|e| broker.explain(e))?;
+    let cpu = cpu_over(&broker, cpu0, &run);
     let acked = run.requests();
     let hw = verify_stored(&mut conn, TOPIC_ONE, 0, acked).map_err(|e| broker.explain(e))?;
     let mut row = row_of(ctx, "produce_1", run, 1, records.len())?;
+    row.set_cpu(cpu);
     row.extra.push(("high_watermark", hw as f64));
     let echo_lat = Lat::from_ns(&mut echo_run.lat_ns);
     row.ratios_to(echo_lat);
@@ -457,11 +478,14 @@ fn produce_16k_pipe8(ctx: &mut Ctx) -> Result<Row, String> {
     let mut on_echo =
         |plan| drive::pipelined(&mut echo_conn, &mut echo_frame, PIPELINE_DEPTH, plan, check_echo);
     let mut on_disk = |plan| disk.run(&records, plan);
+    let cpu0 = broker.cpu();
     let [run, echo_run, disk_run] = interleaved(ctx, [&mut on_broker, &mut on_echo, &mut on_disk])
         .map_err(|e| broker.explain(e))?;
+    let cpu = cpu_over(&broker, cpu0, &run);
     let acked = run.requests() * n;
     let hw = verify_stored(&mut conn, TOPIC_BATCH, 0, acked).map_err(|e| broker.explain(e))?;
     let mut row = row_of(ctx, "produce_16k_pipe8", run, n, records.len())?;
+    row.set_cpu(cpu);
     row.extra.push(("high_watermark", hw as f64));
     let mb_s = row.mb_s.unwrap_or(0.0);
     let base = echo_run.per_sec() * records.len() as f64 / MB;
@@ -505,13 +529,16 @@ fn produce_64conn(ctx: &mut Ctx) -> Result<Row, String> {
         |plan| drive::many_connections(port, frames.clone(), threads, plan, check_produce);
     let mut on_echo =
         |plan| drive::many_connections(echo.port, frames.clone(), threads, plan, check_echo);
+    let cpu0 = broker.cpu();
     let [run, mut echo_run] =
         interleaved(ctx, [&mut on_broker, &mut on_echo]).map_err(|e| broker.explain(e))?;
+    let cpu = cpu_over(&broker, cpu0, &run);
     broker.check_alive()?;
     // Every connection got at least its measured share of acknowledgements on its partition.
     let mut conn = connect(&mut broker)?;
     let hw = verify_stored(&mut conn, TOPIC_MANY, 0, 1).map_err(|e| broker.explain(e))?;
     let mut row = row_of(ctx, "produce_64conn", run, 1, records.len())?;
+    row.set_cpu(cpu);
     row.extra.push(("high_watermark_p0", hw as f64));
     let echo_req_s = echo_run.per_sec();
     let echo_p99 = Lat::from_ns(&mut echo_run.lat_ns).map_or(f64::NAN, |l| l.p99);
@@ -544,10 +571,13 @@ fn fetch_1mib(ctx: &mut Ctx) -> Result<Row, String> {
     let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
     let listen_ms = (broker.listening - broker.spawned).as_secs_f64() * 1e3;
     let mut conn = connect(&mut broker)?;
+    let cpu0 = broker.cpu();
     let run = fetch_passes(&mut conn, ctx.plan, end_offset).map_err(|e| broker.explain(e))?;
     let (run, bytes, records, passes) = run;
+    let cpu = cpu_over(&broker, cpu0, &run);
     let secs = run.window.as_secs_f64();
     let mut row = row_of(ctx, "fetch_1mib", run, 0, 0)?;
+    row.set_cpu(cpu);
     row.rec_s = Some(records as f64 / secs);
     let mb_s = bytes as f64 / secs / MB;
     row.mb_s = Some(mb_s);
@@ -576,6 +606,7 @@ fn fetch_1(ctx: &mut Ctx) -> Result<Row, String> {
     let mut frame = wire::fetch_v11(TOPIC_FETCH_ONE, 0, 0, 1);
     let offset_at = wire::fetch_v11_offset_at(TOPIC_FETCH_ONE);
     let (mut offset, mut corr) = (0i64, 0i32);
+    let cpu0 = broker.cpu();
     let run = drive::timed(ctx.plan, || {
         corr = corr.wrapping_add(1);
         let (took, p) = fetch_at(&mut conn, &mut frame, offset_at, corr, offset)?;
@@ -587,7 +618,9 @@ fn fetch_1(ctx: &mut Ctx) -> Result<Row, String> {
         Ok(took)
     })
     .map_err(|e| broker.explain(e))?;
+    let cpu = cpu_over(&broker, cpu0, &run);
     let mut row = row_of(ctx, "fetch_1", run, 1, one.len())?;
+    row.set_cpu(cpu);
     row.note = format!("one {} B batch per fetch, x_ ratios to loopback_rtt", one.len());
     Ok(row)
 }
@@ -669,7 +702,7 @@ fn fetch_passes(
         }
     }
     let window = measured_from.map_or(Duration::ZERO, |t| t.elapsed());
-    Ok((Run { lat_ns, window }, bytes, records, passes))
+    Ok((Run { lat_ns, window, spent: start.elapsed() }, bytes, records, passes))
 }
 
 /// Start-up to the first answered request with 1,000 partitions on disk (one batch each).

@@ -71,6 +71,8 @@ pub struct Row {
     pub mb_s: Option<f64>,
     pub ratio_p50: Option<f64>,
     pub ratio_p99: Option<f64>,
+    /// The broker's CPU while it was driven: share of one core, and the kernel's part of it.
+    pub cpu: Option<(f64, f64)>,
     pub target: Target,
     /// Free-form context printed after the row.
     pub note: String,
@@ -95,6 +97,7 @@ impl Row {
             mb_s: None,
             ratio_p50: None,
             ratio_p99: None,
+            cpu: None,
             target: Target::None,
             note: String::new(),
             extra: Vec::new(),
@@ -106,6 +109,15 @@ impl Row {
 
     pub fn failed(scenario: &'static str, error: String) -> Row {
         Row { error: Some(error), ..Row::new(scenario) }
+    }
+
+    /// Records the broker's CPU use, and from it the CPU time per request.
+    pub fn set_cpu(&mut self, cpu: Option<(f64, f64)>) {
+        self.cpu = cpu;
+        if let (Some((busy, sys)), Some(req_s)) = (cpu, self.req_s) {
+            self.extra.push(("cpu_us_per_req", busy / req_s * 1e6));
+            self.extra.push(("sys_share", sys));
+        }
     }
 
     /// Sets the ratios of p50 and p99 to the bare loopback round trip's.
@@ -121,7 +133,7 @@ pub const MB: f64 = 1e6;
 
 pub fn header() -> String {
     format!(
-        "{:<18} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11} {:>9} {:>6} {:>6}  {}",
+        "{:<18} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11} {:>9} {:>6} {:>6} {:>5}  {}",
         "scenario",
         "p50_us",
         "p90_us",
@@ -133,6 +145,7 @@ pub fn header() -> String {
         "MB/s",
         "x_p50",
         "x_p99",
+        "cpu%",
         "target"
     )
 }
@@ -150,7 +163,7 @@ pub fn table_row(r: &Row) -> String {
     }
     let l = r.lat;
     let mut s = format!(
-        "{:<18} {} {} {} {} {} {} {} {} {} {}  {}",
+        "{:<18} {} {} {} {} {} {} {} {} {} {} {}  {}",
         r.scenario,
         cell(l.map(|l| l.p50), 9, 1),
         cell(l.map(|l| l.p90), 9, 1),
@@ -162,6 +175,7 @@ pub fn table_row(r: &Row) -> String {
         cell(r.mb_s, 9, 1),
         cell(r.ratio_p50, 6, 2),
         cell(r.ratio_p99, 6, 2),
+        cell(r.cpu.map(|c| c.0 * 100.0), 5, 0),
         r.target.word(),
     );
     if let Some(d) = r.target.detail() {
@@ -169,6 +183,14 @@ pub fn table_row(r: &Row) -> String {
     }
     if !r.note.is_empty() {
         let _ = write!(s, " [{}]", r.note);
+    }
+    if let Some((busy, sys)) = r.cpu {
+        let _ = write!(
+            s,
+            " [broker: {:.0}% of a core, {:.0}% of it in the kernel]",
+            busy * 100.0,
+            sys * 100.0
+        );
     }
     if let Some(c) = r.other_cpu.filter(|&c| c > BUSY_CORES) {
         let _ = write!(s, " [BUSY: other processes used {c:.2} cores]");
@@ -210,7 +232,7 @@ pub fn json_line(r: &Row) -> String {
         return s;
     }
     let l = r.lat;
-    let fields: [(&str, Option<f64>, usize); 10] = [
+    let fields: [(&str, Option<f64>, usize); 11] = [
         ("p50_us", l.map(|l| l.p50), 1),
         ("p90_us", l.map(|l| l.p90), 1),
         ("p99_us", l.map(|l| l.p99), 1),
@@ -221,6 +243,7 @@ pub fn json_line(r: &Row) -> String {
         ("mb_s", r.mb_s, 1),
         ("ratio_p50", r.ratio_p50, 3),
         ("ratio_p99", r.ratio_p99, 3),
+        ("broker_cpu", r.cpu.map(|c| c.0), 3),
     ];
     for (k, v, d) in fields {
         let _ = write!(s, ",\"{k}\":{}", num(v, d));
