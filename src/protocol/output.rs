@@ -157,7 +157,13 @@ impl DerefMut for Output {
 /// slice does (it cannot shrink under a response: segments are only ever appended to) would
 /// leave the frame short, so it is an error that closes the connection.
 fn send_file<W: Write + AsFd>(w: &mut W, slice: &FileSlice, done: usize) -> io::Result<usize> {
-    let n = sys::send_file(w, slice, done)?;
+    let n = match sys::send_file(w, slice, done) {
+        Err(e) if matches!(e.kind(), io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported) => {
+            // A file or socket sendfile refuses: the bytes go through a buffer instead.
+            through_buffer(w, slice, done)?
+        }
+        n => n?,
+    };
     if n == 0 {
         return Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
@@ -165,6 +171,18 @@ fn send_file<W: Write + AsFd>(w: &mut W, slice: &FileSlice, done: usize) -> io::
         ));
     }
     Ok(n)
+}
+
+/// Sends part of `slice` from byte `done` on by reading it into a buffer and writing that;
+/// what the socket does not take is read again next time.
+fn through_buffer<W: Write>(w: &mut W, slice: &FileSlice, done: usize) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0; (slice.len - done).min(64 << 10)];
+    let n = slice.file.read_at(&mut buf, slice.position + done as u64)?;
+    if n == 0 {
+        return Ok(0);
+    }
+    w.write(&buf[..n])
 }
 
 #[cfg(target_os = "linux")]
@@ -194,22 +212,7 @@ mod sys {
 
 #[cfg(not(target_os = "linux"))]
 mod sys {
-    use super::*;
-    use std::os::unix::fs::FileExt;
-
-    /// Without Linux's sendfile the bytes pass through a buffer.
-    pub fn send_file<W: Write + AsFd>(
-        w: &mut W,
-        slice: &FileSlice,
-        done: usize,
-    ) -> io::Result<usize> {
-        let mut buf = vec![0; (slice.len - done).min(64 << 10)];
-        let n = slice.file.read_at(&mut buf, slice.position + done as u64)?;
-        if n == 0 {
-            return Ok(0);
-        }
-        w.write(&buf[..n])
-    }
+    pub use super::through_buffer as send_file;
 }
 
 #[cfg(test)]
@@ -285,6 +288,21 @@ mod tests {
         assert_eq!(got.len(), expected.len());
         assert!(got == expected, "stream differs from bytes and splices in order");
         assert!(out.is_empty() && out.pending() == 0);
+    }
+
+    #[test]
+    fn the_buffered_fallback_sends_the_same_bytes() {
+        let content: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+        let (_d, f) = temp_file("out-fallback", &content);
+        let slice = FileSlice { file: f, position: 1000, len: 150_000 };
+        let mut got = Vec::new();
+        let mut done = 0;
+        while done < slice.len {
+            let n = through_buffer(&mut got, &slice, done).unwrap();
+            assert!(n > 0);
+            done += n;
+        }
+        assert!(got == content[1000..151_000], "bytes differ");
     }
 
     #[test]
