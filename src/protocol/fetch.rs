@@ -15,7 +15,7 @@
 //! - v17 adds `replica_directory_id` (tag 0) to request partitions, for followers (KIP-853).
 
 use super::codec::{Put, Reader, Result, Uuid};
-use super::nested::{Nested, Step};
+use super::nested::Nested;
 use super::output::Output;
 use crate::storage::FileSlice;
 
@@ -184,31 +184,21 @@ impl FetchResponse<'_, '_> {
             out.put_empty_tags(flexible);
             return Ok(());
         };
-        out.put_array_len(Some(req.topic_count), flexible);
         let mut partitions = self.partitions.iter();
-        let mut first = true;
-        for step in req.topics() {
-            match step? {
-                Step::Outer(t, n) => {
-                    if !std::mem::take(&mut first) {
-                        out.put_empty_tags(flexible);
-                    }
-                    if version >= 13 {
-                        out.put_uuid(&t.topic_id);
-                    } else {
-                        out.put_string(t.topic, flexible);
-                    }
-                    out.put_array_len(Some(n), flexible);
+        req.topics().mirror(
+            out,
+            |t, out| {
+                if version >= 13 {
+                    out.put_uuid(&t.topic_id);
+                } else {
+                    out.put_string(t.topic, flexible);
                 }
-                Step::Inner(_) => {
-                    let p = partitions.next().expect("an answer for every request partition");
-                    p.encode(version, self.read, out);
-                }
-            }
-        }
-        if !first {
-            out.put_empty_tags(flexible);
-        }
+            },
+            |out| {
+                let p = partitions.next().expect("an answer for every request partition");
+                p.encode(version, self.read, out);
+            },
+        )?;
         out.put_empty_tags(flexible);
         Ok(())
     }
@@ -249,6 +239,7 @@ impl PartitionData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::nested::Step;
     use crate::protocol::oracle::{kp_decode, kp_encode, sb};
     use kafka_protocol::messages::fetch_request::{
         FetchPartition as KpPart, FetchTopic as KpTopic, ForgottenTopic,

@@ -3,7 +3,7 @@
 //! every request of the two hottest APIs. Instead the request is checked whole once, by walking
 //! it, and the handler walks it again, each step decoded straight from the frame.
 
-use super::codec::{Reader, Result};
+use super::codec::{Put, Reader, Result};
 
 /// One step of the walk: an outer element (a topic) with the length of its inner array, then
 /// each inner element (its partitions).
@@ -42,6 +42,37 @@ where
     /// Walks to the end; the first malformed field is the error.
     pub fn check(&mut self) -> Result<()> {
         self.try_for_each(|step| step.map(drop))
+    }
+
+    /// Encodes a response array that mirrors the walk (Produce and Fetch answer every topic
+    /// and partition they were asked, in order): its count, then for each outer element what
+    /// `outer` writes followed by the inner count, one `inner` per inner element, and the
+    /// element's tagged fields.
+    pub fn mirror<W: AsMut<Vec<u8>>>(
+        self,
+        out: &mut W,
+        mut outer: impl FnMut(O, &mut W),
+        mut inner: impl FnMut(&mut W),
+    ) -> Result<()> {
+        let flexible = self.flexible;
+        out.as_mut().put_array_len(Some(self.outer_left), flexible);
+        let mut first = true;
+        for step in self {
+            match step? {
+                Step::Outer(o, n) => {
+                    if !std::mem::take(&mut first) {
+                        out.as_mut().put_empty_tags(flexible);
+                    }
+                    outer(o, out);
+                    out.as_mut().put_array_len(Some(n), flexible);
+                }
+                Step::Inner(_) => inner(out),
+            }
+        }
+        if !first {
+            out.as_mut().put_empty_tags(flexible);
+        }
+        Ok(())
     }
 
     fn step(&mut self) -> Result<Option<Step<O, I>>> {

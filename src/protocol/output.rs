@@ -140,6 +140,12 @@ impl Output {
     }
 }
 
+impl AsMut<Vec<u8>> for Output {
+    fn as_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.bytes
+    }
+}
+
 impl Deref for Output {
     type Target = Vec<u8>;
     fn deref(&self) -> &Vec<u8> {

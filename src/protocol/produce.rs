@@ -11,7 +11,7 @@
 //! acks=0 requests get no response at all.
 
 use super::codec::{Put, Reader, Result};
-use super::nested::{Nested, Step};
+use super::nested::Nested;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionProduceData<'a> {
@@ -115,26 +115,14 @@ impl ProduceResponse<'_, '_> {
     pub fn encode(&self, version: i16, out: &mut Vec<u8>) -> Result<()> {
         let flexible = version >= 9;
         let mut responses = self.partition_responses.iter();
-        out.put_array_len(Some(self.request.topic_count), flexible);
-        let mut first = true;
-        for item in self.request.topic_data() {
-            match item? {
-                Step::Outer(name, partitions) => {
-                    if !std::mem::take(&mut first) {
-                        out.put_empty_tags(flexible);
-                    }
-                    out.put_string(name, flexible);
-                    out.put_array_len(Some(partitions), flexible);
-                }
-                Step::Inner(_) => {
-                    let p = responses.next().expect("a response for every request partition");
-                    p.encode(version, out);
-                }
-            }
-        }
-        if !first {
-            out.put_empty_tags(flexible);
-        }
+        self.request.topic_data().mirror(
+            out,
+            |name, out| out.put_string(name, flexible),
+            |out| {
+                let p = responses.next().expect("a response for every request partition");
+                p.encode(version, out);
+            },
+        )?;
         out.put_i32(self.throttle_time_ms);
         out.put_empty_tags(flexible);
         Ok(())
@@ -162,6 +150,7 @@ impl PartitionProduceResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::nested::Step;
     use crate::protocol::oracle::{kp_decode, kp_encode, sb};
     use kafka_protocol::messages::produce_request::{
         PartitionProduceData as KpPart, TopicProduceData as KpTopic,
