@@ -4,6 +4,8 @@
 //! independent codec oracle where a test wants a second opinion.
 #![allow(dead_code)]
 
+pub mod kafka;
+
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
