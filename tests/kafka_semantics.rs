@@ -487,3 +487,18 @@ fn fetch_aborted_transactions_follow_the_isolation_level() {
         assert!(!p.records().is_empty());
     }
 }
+
+/// acks=0 has no response to carry an error, so Kafka closes the connection instead (the
+/// producer notices and refreshes its metadata); a good acks=0 produce leaves it open.
+#[test]
+fn acks0_error_closes_the_connection() {
+    let tmp = TempDir::new("acks0");
+    let ids = make_log_dir(tmp.path(), &[("quiet", 1)]);
+    let broker = Broker::start(tmp.path());
+    let mut c = broker.connect();
+    c.send(PRODUCE, 11, &produce_v11_body(0, &[("quiet", vec![(0, Some(batch(0, &[b"ok"])))])]));
+    assert_eq!(c.api_versions(4).error_code, NONE, "still open after a good acks=0 produce");
+    assert_eq!(c.fetch_one(ids[0], 0, 0).records(), &batch(0, &[b"ok"])[..]);
+    c.send(PRODUCE, 11, &produce_v11_body(0, &[("quiet", vec![(3, Some(batch(0, &[b"x"])))])]));
+    c.expect_closed();
+}

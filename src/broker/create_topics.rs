@@ -2,6 +2,7 @@
 //! replica: replication factor 1 or -1 (the default), and manual assignments must name only
 //! this node. `validate_only` checks everything and creates nothing.
 
+use super::describe_configs::topic_config_values;
 use super::{Broker, HandlerResult, Reply};
 use crate::metadata::validate_topic_name;
 use crate::protocol::codec::{Reader, ZERO_UUID};
@@ -29,13 +30,21 @@ pub fn handle(
             error_message: None,
             num_partitions: partitions,
             replication_factor: 1,
+            configs: Vec::new(),
         };
         if let Err((code, msg)) = check(b, t, partitions, &req.topics[..i]) {
             (result.error_code, result.error_message) = (code, Some(msg));
             (result.num_partitions, result.replication_factor) = (-1, -1);
-        } else if !req.validate_only {
+        } else if req.validate_only {
+            // Kafka names the topic it would have created with a fresh id.
+            result.topic_id = crate::uuid::random();
+            result.configs = topic_config_values(&b.config);
+        } else {
             match b.create_topic(t.name, partitions) {
-                Ok(id) => result.topic_id = id,
+                Ok(id) => {
+                    result.topic_id = id;
+                    result.configs = topic_config_values(&b.config);
+                }
                 Err((code, msg)) => {
                     (result.error_code, result.error_message) = (code, Some(msg));
                     (result.num_partitions, result.replication_factor) = (-1, -1);
@@ -77,7 +86,7 @@ fn check(
         return Err((
             error::INVALID_REPLICATION_FACTOR,
             format!(
-                "Unable to replicate the partition {} time(s): The target replication factor of {} cannot be reached because only 1 broker(s) are registered.",
+                "Unable to replicate the partition {} time(s): The target replication factor of {} cannot be reached because only 1 broker(s) are registered or some brokers have all their log directories cordoned.",
                 t.replication_factor, t.replication_factor
             ),
         ));

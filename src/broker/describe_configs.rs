@@ -9,27 +9,49 @@ use crate::protocol::codec::Reader;
 use crate::protocol::describe_configs::*;
 use crate::protocol::error;
 
-/// (topic key, default, broker key it derives from, type)
-const TOPIC_CONFIGS: &[(&str, &str, &str, i8)] = &[
+/// (topic key, default, broker key it derives from or "" for none, type): every topic config
+/// Apache Kafka 4.4 reports, in its order.
+pub const TOPIC_CONFIGS: &[(&str, &str, &str, i8)] = &[
     ("cleanup.policy", "delete", "log.cleanup.policy", TYPE_LIST),
+    ("compression.gzip.level", "-1", "compression.gzip.level", TYPE_INT),
+    ("compression.lz4.level", "9", "compression.lz4.level", TYPE_INT),
     ("compression.type", "producer", "compression.type", TYPE_STRING),
+    ("compression.zstd.level", "3", "compression.zstd.level", TYPE_INT),
     ("delete.retention.ms", "86400000", "log.cleaner.delete.retention.ms", TYPE_LONG),
+    ("errors.deadletterqueue.group.enable", "false", "", TYPE_BOOLEAN),
     ("file.delete.delay.ms", "60000", "log.segment.delete.delay.ms", TYPE_LONG),
     ("flush.messages", "9223372036854775807", "log.flush.interval.messages", TYPE_LONG),
     ("flush.ms", "9223372036854775807", "log.flush.interval.ms", TYPE_LONG),
+    ("follower.replication.throttled.replicas", "", "", TYPE_LIST),
     ("index.interval.bytes", "4096", "log.index.interval.bytes", TYPE_INT),
+    ("leader.replication.throttled.replicas", "", "", TYPE_LIST),
+    ("local.retention.bytes", "-2", "log.local.retention.bytes", TYPE_LONG),
+    ("local.retention.ms", "-2", "log.local.retention.ms", TYPE_LONG),
     (
         "max.compaction.lag.ms",
         "9223372036854775807",
         "log.cleaner.max.compaction.lag.ms",
         TYPE_LONG,
     ),
+    ("max.decompressed.message.bytes", "2147483639", "", TYPE_INT),
     ("max.message.bytes", "1048588", "message.max.bytes", TYPE_INT),
+    ("message.timestamp.after.max.ms", "3600000", "log.message.timestamp.after.max.ms", TYPE_LONG),
+    (
+        "message.timestamp.before.max.ms",
+        "9223372036854775807",
+        "log.message.timestamp.before.max.ms",
+        TYPE_LONG,
+    ),
     ("message.timestamp.type", "CreateTime", "log.message.timestamp.type", TYPE_STRING),
     ("min.cleanable.dirty.ratio", "0.5", "log.cleaner.min.cleanable.ratio", TYPE_DOUBLE),
     ("min.compaction.lag.ms", "0", "log.cleaner.min.compaction.lag.ms", TYPE_LONG),
     ("min.insync.replicas", "1", "min.insync.replicas", TYPE_INT),
     ("preallocate", "false", "log.preallocate", TYPE_BOOLEAN),
+    ("remote.copy.lag.bytes", "-1", "", TYPE_LONG),
+    ("remote.copy.lag.ms", "0", "", TYPE_LONG),
+    ("remote.log.copy.disable", "false", "", TYPE_BOOLEAN),
+    ("remote.log.delete.on.disable", "false", "", TYPE_BOOLEAN),
+    ("remote.storage.enable", "false", "", TYPE_BOOLEAN),
     ("retention.bytes", "-1", "log.retention.bytes", TYPE_LONG),
     ("retention.ms", "-1", "log.retention.ms", TYPE_LONG),
     ("segment.bytes", "1073741824", "log.segment.bytes", TYPE_INT),
@@ -38,6 +60,17 @@ const TOPIC_CONFIGS: &[(&str, &str, &str, i8)] = &[
     ("segment.ms", "604800000", "log.roll.ms", TYPE_LONG),
     ("unclean.leader.election.enable", "false", "unclean.leader.election.enable", TYPE_BOOLEAN),
 ];
+
+/// A topic's configs as CreateTopics (v5+) reports them: (name, value, source).
+pub fn topic_config_values(config: &Config) -> Vec<(&'static str, String, i8)> {
+    TOPIC_CONFIGS
+        .iter()
+        .map(|c| {
+            let r = topic_config(config, *c, false);
+            (r.name, r.value.unwrap_or_default(), r.config_source)
+        })
+        .collect()
+}
 
 pub fn handle(
     b: &mut Broker,
@@ -54,7 +87,8 @@ pub fn handle(
             let wanted = |k: &str| res.configuration_keys.as_ref().is_none_or(|ks| ks.contains(&k));
             let mut result = DescribeConfigsResult {
                 error_code: error::NONE,
-                error_message: None,
+                // Kafka sends an empty message, not a null one, with and without an error.
+                error_message: Some(String::new()),
                 resource_type: res.resource_type,
                 resource_name: res.resource_name,
                 configs: vec![],
@@ -69,8 +103,6 @@ pub fn handle(
                 }
                 RESOURCE_TOPIC => {
                     result.error_code = error::UNKNOWN_TOPIC_OR_PARTITION;
-                    result.error_message =
-                        Some(format!("Topic {} does not exist.", res.resource_name));
                 }
                 RESOURCE_BROKER if res.resource_name.is_empty() || res.resource_name == node => {
                     result.configs = KEYS
@@ -99,13 +131,15 @@ fn topic_config(
     (name, default, broker_key, config_type): (&'static str, &str, &'static str, i8),
     include_synonyms: bool,
 ) -> DescribeConfigsResourceResult {
-    let from_broker = config.is_given(broker_key).then(|| config.value(broker_key)).flatten();
+    let from_broker = (!broker_key.is_empty() && config.is_given(broker_key))
+        .then(|| config.value(broker_key))
+        .flatten();
     let (value, source) = match &from_broker {
         Some(v) => (v.clone(), SOURCE_STATIC_BROKER_CONFIG),
         None => (default.to_string(), SOURCE_DEFAULT_CONFIG),
     };
     let mut synonyms = Vec::new();
-    if include_synonyms {
+    if include_synonyms && !broker_key.is_empty() {
         if let Some(v) = from_broker {
             synonyms.push((broker_key, Some(v), SOURCE_STATIC_BROKER_CONFIG));
         }

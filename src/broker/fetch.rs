@@ -71,14 +71,21 @@ fn respond(
             Step::Inner(p) => p,
         };
         // An unknown topic (id) and a missing partition of a known topic differ.
+        // Kafka answers these with an empty aborted-transactions list, not a null one.
         let Some(topic) = topic else {
             any_error = true;
-            partitions.push(empty(p.partition, unknown, -1, -1));
+            partitions.push(PartitionData {
+                aborted_transactions: Some(Vec::new()),
+                ..empty(p.partition, unknown, -1, -1)
+            });
             continue;
         };
         let Some(log) = b.logs.find(&topic.name, p.partition) else {
             any_error = true;
-            partitions.push(empty(p.partition, error::UNKNOWN_TOPIC_OR_PARTITION, -1, -1));
+            partitions.push(PartitionData {
+                aborted_transactions: Some(Vec::new()),
+                ..empty(p.partition, error::UNKNOWN_TOPIC_OR_PARTITION, -1, -1)
+            });
             continue;
         };
         watch.push(log);
@@ -86,7 +93,8 @@ fn respond(
         let (start, end) = (log.log_start_offset(), log.log_end_offset());
         if p.fetch_offset < start || p.fetch_offset > end {
             any_error = true;
-            partitions.push(empty(p.partition, error::OFFSET_OUT_OF_RANGE, end, start));
+            // Kafka leaves the offsets unknown (-1); the client asks ListOffsets for them.
+            partitions.push(empty(p.partition, error::OFFSET_OUT_OF_RANGE, -1, -1));
             continue;
         }
         let limit = budget.min(p.partition_max_bytes.max(0) as usize);

@@ -26,7 +26,8 @@ pub fn handle(
                 host: &b.config.advertised_host,
                 port: i32::from(b.config.advertised_port),
                 error_code: error::NONE,
-                error_message: None,
+                // What Kafka sends on success: the error's name before v4, empty from v4.
+                error_message: Some(if version >= 4 { "" } else { "NONE" }.into()),
             };
             if req.key_type != GROUP_KEY {
                 (c.node_id, c.host, c.port) = (-1, "", -1);

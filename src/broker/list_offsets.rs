@@ -51,9 +51,10 @@ pub fn handle(
             };
             match found {
                 Ok(Some((offset, timestamp))) => {
-                    (resp.offset, resp.timestamp) = (offset, timestamp)
+                    (resp.offset, resp.timestamp) = (offset, timestamp);
                 }
-                Ok(None) => {}
+                // Nothing found: no offset, and so no epoch either.
+                Ok(None) => resp.leader_epoch = -1,
                 Err(e) => {
                     log::error!("{}: {e}", log.dir().display());
                     resp.error_code = error::KAFKA_STORAGE_ERROR;

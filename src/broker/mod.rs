@@ -53,6 +53,8 @@ pub enum Reply {
     Sent,
     /// The request wants no response (Produce with acks=0).
     Silent,
+    /// No response; the connection is closed once what was queued before is sent.
+    Close,
     /// The request must wait until `deadline` or an append to one of `watch`.
     Park { deadline: Instant, watch: Vec<LogId> },
     /// The group coordinator holds the request and answers it later (JoinGroup, SyncGroup).
@@ -141,7 +143,8 @@ impl Broker {
             LogManager::new(&config.log_dir, LogConfig { segment_bytes: config.log_segment_bytes });
         for t in meta.topics() {
             for p in &t.partitions {
-                logs.open(&t.name, &t.topic_id, p.partition_id)?;
+                let id = logs.open(&t.name, &t.topic_id, p.partition_id)?;
+                logs.get_mut(id).set_leader_epoch(p.leader_epoch);
             }
         }
         let mut groups = Coordinator::new(GroupConfig {
@@ -244,6 +247,10 @@ impl Broker {
         match result {
             Ok(Reply::Sent) => finish_response(out, at),
             Ok(Reply::Silent) => out.truncate(at),
+            Ok(Reply::Close) => {
+                out.truncate(at);
+                return Err(Close(format!("{} v{api_version}: acks=0 request failed", spec.name)));
+            }
             Ok(Reply::Held) => {
                 out.truncate(at);
                 return Ok(Handled::Parked);

@@ -42,6 +42,14 @@ pub fn handle(
         };
         responses.push(resp);
     }
+    // acks=0 has no response to carry an error: Kafka closes the connection instead, so the
+    // producer notices (it reconnects and refreshes its metadata).
+    if req.acks == 0 && responses.iter().any(|r| r.error_code != error::NONE) {
+        let code = responses.iter().find(|r| r.error_code != error::NONE).unwrap().error_code;
+        log::info!("closing connection {conn}: produce with acks=0 failed with error {code}");
+        b.produce_responses = responses;
+        return Ok(Reply::Close);
+    }
     let encoded = if req.acks == 0 {
         Ok(())
     } else {
@@ -60,7 +68,12 @@ fn append(
     index: i32,
     records: Option<&[u8]>,
 ) -> PartitionProduceResponse {
-    let fail = |code, msg| PartitionProduceResponse::error(index, code, Some(msg));
+    // Kafka names the reason only for INVALID_RECORD; the others it leaves to the code.
+    let fail = |code, msg: &'static str| {
+        log::debug!("produce refused ({code}): {msg}");
+        let msg = (code == error::INVALID_RECORD).then_some(msg);
+        PartitionProduceResponse::error(index, code, msg)
+    };
     let Some(records) = records.filter(|r| !r.is_empty()) else {
         return fail(error::INVALID_RECORD, "produce request without records");
     };
@@ -83,14 +96,24 @@ fn append(
         }
     }
     let mut base_offset = None;
+    let mut log_append_time_ms = -1;
     for batch in records::checked_batches(records) {
         match b.logs.append(log, batch) {
-            Ok(Appended::At(o) | Appended::Duplicate(o)) => {
+            Ok(Appended::At(o)) => {
                 base_offset.get_or_insert(o);
+            }
+            Ok(Appended::Duplicate(o, max_timestamp)) => {
+                base_offset.get_or_insert(o);
+                // Kafka answers a retried batch with the timestamp it kept for it.
+                log_append_time_ms = max_timestamp;
             }
             Ok(Appended::Rejected(code, why)) => {
                 log::debug!("produce to {}: {why}", b.logs.get(log).dir().display());
-                return fail(code, why);
+                // A producer-state refusal comes from the log itself, which Kafka then names
+                // by its start offset.
+                let mut resp = fail(code, why);
+                resp.log_start_offset = b.logs.get(log).log_start_offset();
+                return resp;
             }
             Err(e) => {
                 log::error!("produce to {}: {e}", b.logs.get(log).dir().display());
@@ -103,7 +126,7 @@ fn append(
         index,
         error_code: error::NONE,
         base_offset: base_offset.unwrap_or(-1),
-        log_append_time_ms: -1,
+        log_append_time_ms,
         log_start_offset: b.logs.get(log).log_start_offset(),
         error_message: None,
     }

@@ -90,22 +90,23 @@ pub fn format_log_dir(log_dir: &Path, node_id: i32) -> io::Result<MetaProperties
     Ok(props)
 }
 
-/// Kafka's topic name rules (`org.apache.kafka.common.internals.Topic#validate`).
+/// Kafka's topic name rules, with its messages (`org.apache.kafka.common.internals.Topic`).
 pub fn validate_topic_name(name: &str) -> Result<(), String> {
+    const INVALID: &str = "Topic name is invalid:";
     if name.is_empty() {
-        return Err("Topic name is illegal, it can't be empty".into());
+        return Err(format!("{INVALID} the empty string is not allowed"));
     }
     if name == "." || name == ".." {
-        return Err("Topic name cannot be \".\" or \"..\"".into());
+        return Err(format!("{INVALID} '{name}' is not allowed"));
     }
     if name.len() > 249 {
         return Err(format!(
-            "Topic name is illegal, it can't be longer than 249 characters, topic name: {name}"
+            "{INVALID} the length of '{name}' is longer than the max allowed length 249"
         ));
     }
     if !name.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-')) {
         return Err(format!(
-            "Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+            "{INVALID} '{name}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'"
         ));
     }
     Ok(())

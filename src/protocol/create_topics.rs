@@ -64,6 +64,8 @@ pub struct CreatableTopicResult<'a> {
     pub error_message: Option<String>,
     pub num_partitions: i32,
     pub replication_factor: i16,
+    /// (name, value, config_source) of every topic config, reported from v5.
+    pub configs: Vec<(&'static str, String, i8)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,8 +89,15 @@ impl CreateTopicsResponse<'_> {
             if version >= 5 {
                 out.put_i32(t.num_partitions);
                 out.put_i16(t.replication_factor);
-                // configs: none are kept per topic; every topic runs on the broker defaults.
-                out.put_array_len(Some(0), flexible);
+                out.put_array_len(Some(t.configs.len()), flexible);
+                for (name, value, source) in &t.configs {
+                    out.put_string(name, flexible);
+                    out.put_nullable_string(Some(value), flexible);
+                    out.put_bool(false); // read_only
+                    out.put_i8(*source);
+                    out.put_bool(false); // is_sensitive
+                    out.put_empty_tags(flexible);
+                }
             }
             out.put_empty_tags(flexible);
         }

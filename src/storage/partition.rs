@@ -74,6 +74,9 @@ pub struct PartitionLog {
     flushed_end_offset: i64,
     pending: Vec<u8>,
     producers: Producers,
+    /// The partition's leader epoch, stamped into every appended batch as Kafka's leader does
+    /// (clients and Kafka's own log recovery read it; the CRC does not cover it).
+    leader_epoch: i32,
 }
 
 /// What became of an appended batch.
@@ -82,7 +85,7 @@ pub enum Appended {
     /// Written at this base offset.
     At(i64),
     /// Its producer had already written it, at this base offset.
-    Duplicate(i64),
+    Duplicate(i64, i64),
     /// Refused by producer state checks, with a Kafka error code.
     Rejected(i16, &'static str),
 }
@@ -147,6 +150,7 @@ impl PartitionLog {
             flushed_end_offset: end,
             pending: Vec::new(),
             producers,
+            leader_epoch: 0,
         })
     }
 
@@ -177,7 +181,7 @@ impl PartitionLog {
         let h = BatchHeader::parse(batch).expect("appended batches are validated");
         match self.producers.check(&h) {
             Check::Append => {}
-            Check::Duplicate(at) => return Ok(Appended::Duplicate(at)),
+            Check::Duplicate(at, ts) => return Ok(Appended::Duplicate(at, ts)),
             Check::Reject(code, why) => return Ok(Appended::Rejected(code, why)),
         }
         let active_size = self.active().size + self.pending.len() as u64;
@@ -189,10 +193,15 @@ impl PartitionLog {
         let at = self.pending.len();
         self.pending.extend_from_slice(batch);
         records::set_base_offset(&mut self.pending[at..], base);
+        records::set_partition_leader_epoch(&mut self.pending[at..], self.leader_epoch);
         self.active().note_batch(base, position);
         self.log_end_offset = base + i64::from(h.last_offset_delta) + 1;
         self.producers.record(&h, base);
         Ok(Appended::At(base))
+    }
+
+    pub fn set_leader_epoch(&mut self, epoch: i32) {
+        self.leader_epoch = epoch;
     }
 
     fn roll(&mut self) -> io::Result<()> {

@@ -20,6 +20,8 @@ struct CachedBatch {
     first_seq: i32,
     last_seq: i32,
     base_offset: i64,
+    /// Its max timestamp: Kafka answers a duplicate with it as the log append time.
+    max_timestamp: i64,
 }
 
 #[derive(Debug, Default)]
@@ -33,8 +35,8 @@ struct Producer {
 pub enum Check {
     /// Append it.
     Append,
-    /// Already written at this base offset: do not write it again.
-    Duplicate(i64),
+    /// Already written at this base offset, with this max timestamp: do not write it again.
+    Duplicate(i64, i64),
     /// Refuse it with this error code.
     Reject(i16, &'static str),
 }
@@ -76,7 +78,7 @@ impl Producers {
         if let Some(b) =
             p.batches.iter().find(|b| b.first_seq == h.base_sequence && b.last_seq == last)
         {
-            return Check::Duplicate(b.base_offset);
+            return Check::Duplicate(b.base_offset, b.max_timestamp);
         }
         let expected =
             p.batches.back().map_or(h.base_sequence, |b| b.last_seq.wrapping_add(1).max(0));
@@ -106,6 +108,7 @@ impl Producers {
             first_seq: h.base_sequence,
             last_seq: last_seq(h),
             base_offset,
+            max_timestamp: h.max_timestamp,
         });
     }
 
@@ -135,7 +138,7 @@ mod tests {
         let b0 = batch(7, 0, 0, 3);
         assert_eq!(s.check(&b0), Check::Append);
         s.record(&b0, 100);
-        assert_eq!(s.check(&b0), Check::Duplicate(100));
+        assert_eq!(s.check(&b0), Check::Duplicate(100, 0));
         let gap = batch(7, 0, 4, 1);
         assert_eq!(
             s.check(&gap).clone(),
@@ -172,6 +175,6 @@ mod tests {
             s.record(&batch(1, 0, i, 1), i64::from(i));
         }
         assert!(matches!(s.check(&first), Check::Reject(..)));
-        assert_eq!(s.check(&batch(1, 0, 5, 1)), Check::Duplicate(5));
+        assert_eq!(s.check(&batch(1, 0, 5, 1)), Check::Duplicate(5, 0));
     }
 }

@@ -179,9 +179,11 @@ pub fn append_log(dir: &Path, topic: &str, partition: i32, bytes: &[u8]) {
 /// A fixed timestamp so that batches are reproducible.
 pub const TS: i64 = 1_726_045_973_899;
 
-/// A v2 batch at `base_offset` holding the given values (keys "k0", "k1", ...).
+/// A v2 batch at `base_offset` holding the given values (keys "k0", "k1", ...), with partition
+/// leader epoch 0 as the course's tester sends it (and as the broker stamps it for a partition
+/// at epoch 0).
 pub fn batch(base_offset: i64, values: &[&[u8]]) -> Vec<u8> {
-    let mut b = BatchBuilder::new(base_offset, TS);
+    let mut b = BatchBuilder::new(base_offset, TS).leader_epoch(0);
     for (i, v) in values.iter().enumerate() {
         let key = format!("k{i}");
         b.push(Some(key.as_bytes()), Some(v), &[]);
@@ -208,6 +210,14 @@ pub fn batches(tag: &str, n: usize, per_batch: usize) -> Vec<Vec<u8>> {
 pub fn with_base_offset(batch: &[u8], base_offset: i64) -> Vec<u8> {
     let mut b = batch.to_vec();
     b[..8].copy_from_slice(&base_offset.to_be_bytes());
+    b
+}
+
+/// A batch as a leader at `epoch` stores it: base offset assigned and its partition leader
+/// epoch stamped (outside the CRC), as Kafka does.
+pub fn stored_as(batch: &[u8], base_offset: i64, epoch: i32) -> Vec<u8> {
+    let mut b = with_base_offset(batch, base_offset);
+    b[12..16].copy_from_slice(&epoch.to_be_bytes());
     b
 }
 
