@@ -1,0 +1,506 @@
+//! The machinery of differential conformance: a scenario is a list of steps; each step builds
+//! one request (per broker, from what that broker answered before: topic ids, member ids,
+//! producer ids), sends the same bytes to Apache Kafka and to minikafka, decodes both answers
+//! with kafka-protocol, normalises what must differ, and compares them line by line.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
+use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use uuid::Uuid;
+
+/// What one broker has told us so far, so later requests can name its ids.
+#[derive(Default)]
+pub struct Ctx {
+    pub topic_ids: HashMap<String, Uuid>,
+    pub member_id: String,
+    pub generation_id: i32,
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+}
+
+impl Ctx {
+    pub fn topic_id(&self, name: &str) -> Uuid {
+        self.topic_ids.get(name).copied().unwrap_or_else(|| panic!("no topic id learnt for {name}"))
+    }
+
+    /// Learns ids from a response.
+    fn learn(&mut self, resp: &ResponseKind) {
+        match resp {
+            ResponseKind::CreateTopics(r) => {
+                for t in &r.topics {
+                    if !t.topic_id.is_nil() {
+                        self.topic_ids.insert(t.name.0.to_string(), t.topic_id);
+                    }
+                }
+            }
+            ResponseKind::Metadata(r) => {
+                for t in &r.topics {
+                    if let Some(name) = &t.name {
+                        if !t.topic_id.is_nil() {
+                            self.topic_ids.insert(name.0.to_string(), t.topic_id);
+                        }
+                    }
+                }
+            }
+            ResponseKind::JoinGroup(r) => {
+                if !r.member_id.is_empty() {
+                    self.member_id = r.member_id.to_string();
+                }
+                if r.error_code == 0 {
+                    self.generation_id = r.generation_id;
+                }
+            }
+            ResponseKind::InitProducerId(r) if r.error_code == 0 => {
+                self.producer_id = r.producer_id.0;
+                self.producer_epoch = r.producer_epoch;
+            }
+            _ => {}
+        }
+    }
+}
+
+pub type Build = Box<dyn Fn(&Ctx, i16) -> RequestKind>;
+pub type Raw = Box<dyn Fn(&Ctx, i16) -> Vec<u8>>;
+
+/// One request of a scenario, sent at one version.
+pub struct Step {
+    pub api: ApiKey,
+    pub version: i16,
+    pub body: Body,
+    /// Produce with acks=0: no response is read.
+    pub no_response: bool,
+    /// Sent, but its answer is only used to learn ids (set-up, not judged).
+    pub judged: bool,
+}
+
+pub enum Body {
+    Typed(Build),
+    /// Body bytes as given (for what kafka-protocol cannot encode: bad input).
+    Raw(Raw),
+}
+
+pub struct Scenario {
+    pub name: String,
+    /// Topics (name, partitions) created on both brokers before any scenario runs, so that
+    /// Kafka has them ready (leaders elected, logs open) when the steps begin.
+    pub topics: Vec<(String, i32)>,
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    pub fn new(name: impl Into<String>) -> Scenario {
+        Scenario { name: name.into(), topics: Vec::new(), steps: Vec::new() }
+    }
+
+    pub fn topic(mut self, name: &str, partitions: i32) -> Scenario {
+        self.topics.push((name.to_string(), partitions));
+        self
+    }
+
+    /// A judged step at `version`.
+    pub fn step(
+        mut self,
+        api: ApiKey,
+        version: i16,
+        build: impl Fn(&Ctx, i16) -> RequestKind + 'static,
+    ) -> Scenario {
+        let body = Body::Typed(Box::new(build));
+        self.steps.push(Step { api, version, body, no_response: false, judged: true });
+        self
+    }
+
+    /// A step whose answer is not compared (set-up), only learnt from.
+    pub fn setup(
+        mut self,
+        api: ApiKey,
+        version: i16,
+        build: impl Fn(&Ctx, i16) -> RequestKind + 'static,
+    ) -> Scenario {
+        let body = Body::Typed(Box::new(build));
+        self.steps.push(Step { api, version, body, no_response: false, judged: false });
+        self
+    }
+
+    /// A judged step with a hand-made body.
+    pub fn raw(
+        mut self,
+        api: ApiKey,
+        version: i16,
+        body: impl Fn(&Ctx, i16) -> Vec<u8> + 'static,
+    ) -> Scenario {
+        let body = Body::Raw(Box::new(body));
+        self.steps.push(Step { api, version, body, no_response: false, judged: true });
+        self
+    }
+
+    /// A step that gets no answer (acks=0).
+    pub fn unanswered(
+        mut self,
+        api: ApiKey,
+        version: i16,
+        build: impl Fn(&Ctx, i16) -> RequestKind + 'static,
+    ) -> Scenario {
+        let body = Body::Typed(Box::new(build));
+        self.steps.push(Step { api, version, body, no_response: true, judged: false });
+        self
+    }
+}
+
+/// How a broker answered one step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The normalised, pretty-printed response.
+    Answer(String),
+    /// The broker closed the connection instead of answering.
+    Closed,
+    /// Nothing to judge (acks=0, or a set-up step).
+    Skipped,
+}
+
+/// One broker under test: a connection and what it told us.
+pub struct Side {
+    pub name: &'static str,
+    addr: SocketAddr,
+    conn: Option<TcpStream>,
+    pub ctx: Ctx,
+    correlation_id: i32,
+}
+
+impl Side {
+    pub fn new(name: &'static str, addr: SocketAddr) -> Side {
+        Side { name, addr, conn: None, ctx: Ctx::default(), correlation_id: 0 }
+    }
+
+    fn conn(&mut self) -> &mut TcpStream {
+        if self.conn.is_none() {
+            let s = TcpStream::connect(self.addr).expect("connect");
+            s.set_nodelay(true).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            self.conn = Some(s);
+        }
+        self.conn.as_mut().unwrap()
+    }
+
+    /// Sends one step; returns the decoded response (or how the broker refused).
+    pub fn run(&mut self, step: &Step) -> (Outcome, Option<ResponseKind>) {
+        let mut typed = None;
+        let body = match &step.body {
+            Body::Typed(build) => {
+                let req = build(&self.ctx, step.version);
+                let mut b = BytesMut::new();
+                req.encode(&mut b, step.version).unwrap_or_else(|e| {
+                    panic!("kafka-protocol cannot encode {:?} v{}: {e}", step.api, step.version)
+                });
+                typed = Some(req);
+                b.to_vec()
+            }
+            Body::Raw(raw) => raw(&self.ctx, step.version),
+        };
+        self.correlation_id += 1;
+        let id = self.correlation_id;
+        let header = RequestHeader::default()
+            .with_request_api_key(step.api as i16)
+            .with_request_api_version(step.version)
+            .with_correlation_id(id)
+            .with_client_id(Some(StrBytes::from_static_str("differential")));
+        let mut frame = BytesMut::new();
+        header.encode(&mut frame, step.api.request_header_version(step.version)).unwrap();
+        frame.extend_from_slice(&body);
+        let mut out = (frame.len() as i32).to_be_bytes().to_vec();
+        out.extend_from_slice(&frame);
+        let conn = self.conn();
+        if conn.write_all(&out).is_err() {
+            self.conn = None;
+            return (Outcome::Closed, None);
+        }
+        if step.no_response {
+            return (Outcome::Skipped, None);
+        }
+        let mut size = [0u8; 4];
+        if conn.read_exact(&mut size).is_err() {
+            self.conn = None;
+            return (Outcome::Closed, None);
+        }
+        let mut payload = vec![0u8; i32::from_be_bytes(size) as usize];
+        conn.read_exact(&mut payload).expect("read a whole response");
+        let mut buf = Bytes::from(payload);
+        let header =
+            ResponseHeader::decode(&mut buf, step.api.response_header_version(step.version))
+                .unwrap_or_else(|e| panic!("{}: response header: {e}", self.name));
+        assert_eq!(header.correlation_id, id, "{}: correlation id", self.name);
+        // ApiVersions answers an unsupported version in v0.
+        let version = match step.api {
+            ApiKey::ApiVersions if step.version > 4 && buf.len() >= 2 && buf[..2] == [0, 35] => 0,
+            _ => step.version,
+        };
+        let mut resp = ResponseKind::decode(step.api, &mut buf, version).unwrap_or_else(|e| {
+            panic!("{}: kafka-protocol cannot decode {:?} v{version}: {e}", self.name, step.api)
+        });
+        assert!(buf.is_empty(), "{}: {} bytes left after {:?}", self.name, buf.len(), step.api);
+        self.ctx.learn(&resp);
+        if let Some(req) = &typed {
+            self.settle(req, &resp);
+        }
+        if !step.judged {
+            return (Outcome::Skipped, Some(resp));
+        }
+        sort_unordered(&mut resp);
+        mask_deviations(&mut resp);
+        normalise_records(&mut resp);
+        (Outcome::Answer(normalise(&format!("{resp:#?}"), &self.ctx)), Some(resp))
+    }
+}
+
+impl Side {
+    /// Waits until the broker's metadata shows what a CreateTopics or DeleteTopics just did:
+    /// Kafka answers once its controller has committed the change, and its broker's cache
+    /// follows a moment later. Without this the next step would race that propagation.
+    fn settle(&mut self, req: &RequestKind, resp: &ResponseKind) {
+        let (wanted, gone): (Vec<String>, Vec<String>) = match (req, resp) {
+            (RequestKind::CreateTopics(q), ResponseKind::CreateTopics(r)) if !q.validate_only => {
+                let ok = r.topics.iter().filter(|t| t.error_code == 0);
+                (ok.map(|t| t.name.0.to_string()).collect(), Vec::new())
+            }
+            (RequestKind::DeleteTopics(_), ResponseKind::DeleteTopics(r)) => {
+                let ok = r.responses.iter().filter(|t| t.error_code == 0);
+                let names = ok.filter_map(|t| t.name.as_ref().map(|n| n.0.to_string()));
+                (Vec::new(), names.collect())
+            }
+            _ => return,
+        };
+        if wanted.is_empty() && gone.is_empty() {
+            return;
+        }
+        let mut probe = Side::new(self.name, self.addr);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let names: Vec<String> = wanted.iter().chain(&gone).cloned().collect();
+            let step = Step {
+                api: ApiKey::Metadata,
+                version: 12,
+                body: Body::Typed(Box::new(move |_, v| {
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    crate::scenarios::metadata(&names, v, false)
+                })),
+                no_response: false,
+                judged: false,
+            };
+            let (_, r) = probe.run_plain(&step);
+            let Some(ResponseKind::Metadata(m)) = r else { panic!("metadata probe") };
+            let settled = m.topics.iter().all(|t| {
+                let name = t.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
+                if gone.contains(&name) {
+                    t.error_code == 3
+                } else {
+                    t.error_code == 0 && t.partitions.iter().all(|p| p.leader_id.0 >= 0)
+                }
+            });
+            if settled {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{}: metadata never settled", self.name);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// [`Side::run`] without settling (used by the settling itself).
+    fn run_plain(&mut self, step: &Step) -> (Outcome, Option<ResponseKind>) {
+        let saved = std::mem::take(&mut self.ctx);
+        let out = self.run(step);
+        self.ctx = saved;
+        out
+    }
+}
+
+/// Orders lists whose order carries no meaning and differs by implementation: Kafka lists
+/// groups by their coordinator partition and configs in its own definition order.
+fn sort_unordered(resp: &mut ResponseKind) {
+    match resp {
+        ResponseKind::DescribeGroups(r) => r.groups.sort_by(|a, b| a.group_id.cmp(&b.group_id)),
+        ResponseKind::ListGroups(r) => r.groups.sort_by(|a, b| a.group_id.cmp(&b.group_id)),
+        ResponseKind::DescribeConfigs(r) => {
+            for res in &mut r.results {
+                res.configs.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The deliberate deviations (README, "Where minikafka and Kafka differ"), masked on both
+/// sides so that everything else in the same response is still compared.
+fn mask_deviations(resp: &mut ResponseKind) {
+    let mask = |name: &str, value: &mut Option<StrBytes>, source: &mut i8| match name {
+        // Retention is not enforced yet: minikafka says -1 rather than claim Kafka's week.
+        "retention.ms" => *value = Some(StrBytes::from_static_str("<deviation>")),
+        // Kafka's controller writes a cluster-wide min.insync.replicas at format time.
+        "min.insync.replicas" => *source = -1,
+        _ => {}
+    };
+    match resp {
+        ResponseKind::CreateTopics(r) => {
+            for t in &mut r.topics {
+                for c in t.configs.iter_mut().flatten() {
+                    mask(&c.name, &mut c.value, &mut c.config_source);
+                    // Per-topic configs are not kept yet: what Kafka reports as the topic's
+                    // own (TOPIC_CONFIG) is the default here.
+                    if c.config_source == 1 {
+                        c.config_source = 5;
+                    }
+                }
+            }
+        }
+        ResponseKind::DescribeConfigs(r) => {
+            for res in &mut r.results {
+                for c in &mut res.configs {
+                    mask(&c.name, &mut c.value, &mut c.config_source);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Producer ids differ between the brokers, and so do the CRCs of the batches that carry
+/// them: both are zeroed in fetched batches (everything else in the batch is compared).
+fn normalise_records(resp: &mut ResponseKind) {
+    let ResponseKind::Fetch(r) = resp else { return };
+    for t in &mut r.responses {
+        for p in &mut t.partitions {
+            let Some(records) = &p.records else { continue };
+            let mut b = records.to_vec();
+            let mut at = 0;
+            while at + 61 <= b.len() {
+                let len = i32::from_be_bytes(b[at + 8..at + 12].try_into().unwrap()) as usize;
+                let producer_id = i64::from_be_bytes(b[at + 43..at + 51].try_into().unwrap());
+                if producer_id != -1 {
+                    b[at + 17..at + 21].fill(0);
+                    b[at + 43..at + 51].fill(0);
+                }
+                at += 12 + len;
+            }
+            p.records = Some(Bytes::from(b));
+        }
+    }
+}
+
+/// Fields whose values must differ between two brokers, and what stands in for them.
+const ERASED: [(&str, &str); 7] = [
+    ("throttle_time_ms", "0"),
+    ("cluster_id", "<cluster>"),
+    ("host", "<host>"),
+    ("port", "<port>"),
+    ("producer_id", "<producer-id>"),
+    ("session_id", "<session>"),
+    ("directory_id", "<dir>"),
+];
+
+/// Replaces what must differ: the fields above (also when their value is wrapped over lines,
+/// as in `Some(\n "x",\n)` or `ProducerId(\n 7,\n)`), topic ids by their topic's name, member
+/// ids by `<member>`. A value of -1 ("none") is the same on both and stays.
+pub fn normalise(text: &str, ctx: &Ctx) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut wrapped: Option<&str> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let mut line = line.to_string();
+        if let Some(with) = wrapped.take() {
+            if trimmed.trim_end_matches(',') != "-1" {
+                line = format!("{indent}{with},");
+            }
+        } else if let Some((field, value)) = trimmed.split_once(": ") {
+            if let Some((_, with)) = ERASED.iter().find(|(f, _)| *f == field) {
+                let value = value.trim_end_matches(',');
+                if value.ends_with('(') {
+                    wrapped = Some(with);
+                } else if value != "-1" {
+                    line = format!("{indent}{field}: {with},");
+                }
+            }
+        }
+        line = replace_uuids(&line, ctx);
+        if !ctx.member_id.is_empty() {
+            line = line.replace(&ctx.member_id, "<member>");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Topic ids become `<id:name>`; other uuids `<uuid>` (the nil uuid stays as it is).
+fn replace_uuids(line: &str, ctx: &Ctx) -> String {
+    let b = line.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        if i + 36 <= b.len() && looks_like_uuid(&b[i..i + 36]) {
+            let text = &line[i..i + 36];
+            let u = Uuid::parse_str(text).unwrap();
+            if u.is_nil() {
+                out.push_str(text);
+            } else if let Some((name, _)) = ctx.topic_ids.iter().find(|(_, id)| **id == u) {
+                let _ = write!(out, "<id:{name}>");
+            } else {
+                out.push_str("<uuid>");
+            }
+            i += 36;
+        } else {
+            out.push(b[i] as char);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn looks_like_uuid(b: &[u8]) -> bool {
+    b.iter().enumerate().all(|(i, c)| match i {
+        8 | 13 | 18 | 23 => *c == b'-',
+        _ => c.is_ascii_hexdigit(),
+    })
+}
+
+/// A line diff of two texts (longest common subsequence), `-` for Kafka, `+` for minikafka,
+/// with two lines of context.
+pub fn diff(kafka: &str, ours: &str) -> String {
+    let a: Vec<&str> = kafka.lines().collect();
+    let b: Vec<&str> = ours.lines().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] =
+                if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+        }
+    }
+    let mut ops: Vec<(char, &str)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            ops.push((' ', a[i]));
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            ops.push(('+', b[j]));
+            j += 1;
+        } else {
+            ops.push(('-', a[i]));
+            i += 1;
+        }
+    }
+    let mut out = String::new();
+    for (k, (op, l)) in ops.iter().enumerate() {
+        let near = ops[k.saturating_sub(2)..(k + 3).min(ops.len())].iter().any(|(o, _)| *o != ' ');
+        if *op != ' ' || near {
+            let _ = writeln!(out, "{op} {l}");
+        }
+    }
+    out
+}
