@@ -254,6 +254,11 @@ pub fn all() -> Vec<Scenario> {
             .raw(ApiKey::Produce, 9, |_, _| vec![0xff; 7])
             .raw(ApiKey::Metadata, 12, |_, _| vec![0x00, 0x05, 0x01]),
     );
+    out.push(
+        Scenario::new("versions nobody serves close the connection")
+            .raw(ApiKey::Metadata, 99, |_, _| vec![0; 8])
+            .raw(ApiKey::Fetch, 99, |_, _| vec![0; 8]),
+    );
     out
 }
 
