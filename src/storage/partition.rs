@@ -7,6 +7,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use super::checkpoint;
+use super::index::SegmentIndex;
 use super::producers::{Check, Producers};
 use super::segment;
 use super::{FileSlice, LogConfig};
@@ -34,6 +36,8 @@ struct Segment {
     /// Built on first read for closed segments; always current for the active one.
     index: Option<Vec<IndexEntry>>,
     last_indexed: Option<u64>,
+    /// Kafka's index files, kept for the active segment only (closed ones are complete).
+    files: Option<SegmentIndex>,
 }
 
 impl Segment {
@@ -74,6 +78,10 @@ pub struct PartitionLog {
     flushed_end_offset: i64,
     pending: Vec<u8>,
     producers: Producers,
+    /// The partition's leader epoch in the metadata, stamped on every appended batch.
+    leader_epoch: i32,
+    /// Kafka's leader epoch cache: (epoch, first offset written in it), ascending.
+    epochs: Vec<(i32, i64)>,
 }
 
 /// What became of an appended batch.
@@ -109,12 +117,14 @@ impl PartitionLog {
                 size,
                 index: None,
                 last_indexed: None,
+                files: None,
             });
         }
         let active = segments.last_mut().expect("at least one segment");
         let mut end = active.base_offset;
         let mut entries = Vec::new();
         let mut last_indexed = None;
+        let mut files = SegmentIndex::new(active.base_offset);
         // Producer state is rebuilt from the active segment (Kafka would use its snapshots).
         let mut producers = Producers::default();
         let valid = segment::scan(&active.file, 0, active.size, RECOVERY_CHUNK, |pos, h| {
@@ -123,6 +133,7 @@ impl PartitionLog {
                 entries.push(IndexEntry { base_offset: h.base_offset, position: pos });
                 last_indexed = Some(pos);
             }
+            files.note(pos, h.last_offset(), h.max_timestamp, h.total_len());
             end = h.last_offset() + 1;
             true
         })?;
@@ -137,6 +148,12 @@ impl PartitionLog {
         }
         active.index = Some(entries);
         active.last_indexed = last_indexed;
+        if active.size > 0 {
+            // Whatever index files the segment had may not match what was cut or appended
+            // since they were written: they are made again from the scan.
+            files.create(dir)?;
+        }
+        active.files = Some(files);
         let log_start_offset = segments[0].base_offset;
         Ok(PartitionLog {
             dir: dir.to_path_buf(),
@@ -147,7 +164,33 @@ impl PartitionLog {
             flushed_end_offset: end,
             pending: Vec::new(),
             producers,
+            leader_epoch: 0,
+            epochs: checkpoint::read_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH)),
         })
+    }
+
+    /// Sets the leader epoch of the partition from the metadata.
+    pub fn set_leader_epoch(&mut self, epoch: i32) {
+        self.leader_epoch = epoch;
+    }
+
+    /// Raises the log start offset to one Kafka checkpointed (after DeleteRecords or
+    /// retention moved it into the first segment), within the log.
+    pub fn set_log_start_offset(&mut self, offset: i64) {
+        self.log_start_offset = offset.clamp(self.log_start_offset, self.log_end_offset);
+    }
+
+    /// Writes everything, Kafka's index files and leader epochs included, and syncs it: a
+    /// clean shutdown, after which Kafka can open the partition without recovering it.
+    pub fn close(&mut self) -> io::Result<()> {
+        self.flush()?;
+        let dir = self.dir.clone();
+        let seg = self.segments.last_mut().expect("active segment");
+        if let Some(files) = seg.files.as_mut() {
+            files.close(&dir)?;
+        }
+        seg.file.sync_data()?;
+        checkpoint::write_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH), &self.epochs)
     }
 
     pub fn dir(&self) -> &Path {
@@ -189,14 +232,31 @@ impl PartitionLog {
         let at = self.pending.len();
         self.pending.extend_from_slice(batch);
         records::set_base_offset(&mut self.pending[at..], base);
-        self.active().note_batch(base, position);
-        self.log_end_offset = base + i64::from(h.last_offset_delta) + 1;
+        // As Kafka's leader does; the field lies outside the CRC.
+        records::set_partition_leader_epoch(&mut self.pending[at..], self.leader_epoch);
+        if self.epochs.last().is_none_or(|&(e, _)| e < self.leader_epoch) {
+            self.epochs.push((self.leader_epoch, base));
+        }
+        let last = base + i64::from(h.last_offset_delta);
+        let seg = self.active();
+        seg.note_batch(base, position);
+        if let Some(files) = seg.files.as_mut() {
+            files.note(position, last, h.max_timestamp, batch.len());
+        }
+        self.log_end_offset = last + 1;
         self.producers.record(&h, base);
         Ok(Appended::At(base))
     }
 
     fn roll(&mut self) -> io::Result<()> {
         self.flush()?;
+        let dir = self.dir.clone();
+        let old = self.active();
+        if let Some(mut files) = old.files.take() {
+            files.close(&dir)?;
+        }
+        // Kafka flushes a segment when it rolls: closed segments are on disk.
+        old.file.sync_data()?;
         let base = self.log_end_offset;
         let file = Rc::new(open_file(&self.dir.join(segment::file_name(base)))?);
         log::debug!("{}: rolled to segment {base}", self.dir.display());
@@ -206,6 +266,7 @@ impl PartitionLog {
             size: 0,
             index: Some(Vec::new()),
             last_indexed: None,
+            files: Some(SegmentIndex::new(base)),
         });
         Ok(())
     }
@@ -222,9 +283,24 @@ impl PartitionLog {
                 seg.size += self.pending.len() as u64;
                 self.flushed_end_offset = self.log_end_offset;
                 self.pending.clear();
+                if let Some(files) = seg.files.as_mut() {
+                    if let Err(e) = files.write(&self.dir) {
+                        // The batches are written; only Kafka's copy of the index is not.
+                        // Without it Kafka rebuilds the index, as it would after a crash.
+                        log::error!(
+                            "{}: index write failed, files removed: {e}",
+                            self.dir.display()
+                        );
+                        seg.files = None;
+                        super::index::remove(&self.dir, seg.base_offset);
+                    }
+                }
                 Ok(())
             }
             Err(e) => {
+                if let Some(files) = seg.files.as_mut() {
+                    files.discard();
+                }
                 let _ = seg.file.set_len(seg.size);
                 if let Some(index) = seg.index.as_mut() {
                     index.retain(|e| e.position < seg.size);
