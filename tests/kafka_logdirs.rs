@@ -93,7 +93,12 @@ fn base_config(addr: SocketAddr) -> ClientConfig {
 
 fn producer(addr: SocketAddr, settings: &[(&str, &str)]) -> BaseProducer {
     let mut c = base_config(addr);
-    c.set("linger.ms", "5").set("message.timeout.ms", "20000").set("batch.num.messages", "7");
+    // Idempotent: a batch retried under load (or while a new topic's leader gets ready) is
+    // neither written twice nor put behind the next one, so the logs hold exactly what was sent.
+    c.set("linger.ms", "5")
+        .set("message.timeout.ms", "20000")
+        .set("batch.num.messages", "7")
+        .set("enable.idempotence", "true");
     for (k, v) in settings {
         c.set(*k, *v);
     }
@@ -267,7 +272,12 @@ fn commit(addr: SocketAddr, group: &str, offsets: &[(&str, i32, i64)]) {
     for (t, p, o) in offsets {
         tpl.add_partition_offset(t, *p, Offset::Offset(*o)).unwrap();
     }
-    c.commit(&tpl, CommitMode::Sync).unwrap_or_else(|e| panic!("commit {group}: {e}"));
+    // A new offsets topic has its coordinator loading for a moment: retried, as clients do.
+    let deadline = Instant::now() + WAIT;
+    while let Err(e) = c.commit(&tpl, CommitMode::Sync) {
+        assert!(Instant::now() < deadline, "commit {group}: {e}");
+        thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// The committed offsets of `group` for `partitions`, through OffsetFetch.
@@ -342,7 +352,7 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
     let mut want: BTreeMap<(String, i32), Vec<Rec>> = BTreeMap::new();
     // One partition per codec, so each partition's batches all carry that codec.
     for (p, codec) in CODECS.iter().enumerate() {
-        let prod = producer(addr, &[("compression.codec", codec), ("acks", "1")]);
+        let prod = producer(addr, &[("compression.codec", codec)]);
         let r = recs(codec, 300);
         send_all(&prod, "codecs", p as i32, &r);
         want.insert(("codecs".into(), p as i32), r);
@@ -460,6 +470,8 @@ fn complaints(conf: &Path, expected: &[&str]) -> Vec<String> {
 /// Lines Kafka logs on starting and stopping whatever the directory, its own included.
 const EVERY_START: &[&str] = &[
     "Performing controller activation",
+    // Leadership moves at registration: coordinator loads on the first image are cancelled.
+    "because the partition is not online or is no longer the leader",
     "Attempting to close NetworkClient that has already been closed",
     // The broker's controller registration can race the controller's activation; retried.
     "apiKey=CONTROLLER_REGISTRATION",
@@ -468,16 +480,11 @@ const EVERY_START: &[&str] = &[
 /// What Kafka logs the first time it starts on a directory minikafka formatted:
 /// - no quorum-state file yet, while the metadata log's batches carry epoch 1;
 /// - the broker was never registered, so the controller fences it on registration and moves
-///   every partition's leadership away and back: group coordinator loads scheduled on the
-///   first metadata image are cancelled and made again;
+///   every partition's leadership away and back;
 /// - partitions not yet assigned to a directory (PartitionRecord v0) are assigned by the
 ///   broker, and its first attempt, before it knows its broker epoch, is refused and retried.
-const FIRST_START_ON_MINIKAFKA: &[&str] = &[
-    "Epoch from quorum store file",
-    "because the partition is not online or is no longer the leader",
-    "STALE_BROKER_EPOCH",
-    "apiKey=ASSIGN_REPLICAS_TO_DIRS",
-];
+const FIRST_START_ON_MINIKAFKA: &[&str] =
+    &["Epoch from quorum store file", "STALE_BROKER_EPOCH", "apiKey=ASSIGN_REPLICAS_TO_DIRS"];
 
 /// Kafka's options with its log at INFO, so that log loading can be read from `kafka.out`.
 fn info_logging(conf: &Path) -> KafkaOptions {
@@ -498,4 +505,217 @@ fn info_logging(conf: &Path) -> KafkaOptions {
     let mut opts = KafkaOptions::default();
     opts.jvm.push(format!("-Dlog4j2.configurationFile={}", path.display()));
     opts
+}
+
+// ----- Kafka writes, minikafka reads -----------------------------------------------------------
+
+/// Sends `recs` in one transaction of `p`, committed or aborted.
+fn transaction(p: &BaseProducer, topic: &str, recs: &[Rec], commit: bool) {
+    p.begin_transaction().expect("begin transaction");
+    for r in recs {
+        let mut rec: BaseRecord<'_, [u8], [u8]> =
+            BaseRecord::to(topic).partition(0).timestamp(r.ts);
+        if let Some(k) = &r.key {
+            rec = rec.key(k.as_slice());
+        }
+        if let Some(v) = &r.value {
+            rec = rec.payload(v.as_slice());
+        }
+        p.send(rec).map_err(|(e, _)| e).expect("enqueue transactional record");
+    }
+    p.flush(WAIT).expect("flush transaction");
+    if commit {
+        p.commit_transaction(WAIT).expect("commit transaction");
+    } else {
+        p.abort_transaction(WAIT).expect("abort transaction");
+    }
+}
+
+fn headerless(mut r: Vec<Rec>) -> Vec<Rec> {
+    for x in &mut r {
+        x.headers.clear();
+    }
+    r
+}
+
+#[test]
+fn a_directory_kafka_wrote_opens_in_minikafka() {
+    let tmp = TempDir::new("from-kafka");
+    let dir = tmp.join("logs");
+    let conf = tmp.join("conf");
+    let _jvm = jvm_lock();
+    let opts = info_logging(&conf)
+        .set("log.cleaner.backoff.ms", "100")
+        // Snapshots of the metadata log soon, so that minikafka replays one.
+        .set("metadata.log.max.snapshot.interval.ms", "500");
+    let kafka = Kafka::start(&dir, &conf, &opts);
+    let addr = kafka.addr;
+    create_topics(
+        addr,
+        &[
+            ("codecs", 5, &[]),
+            ("idem", 1, &[]),
+            ("txn", 1, &[]),
+            ("gone", 1, &[]),
+            (
+                "compacted",
+                1,
+                &[
+                    ("cleanup.policy", "compact"),
+                    ("segment.ms", "100"),
+                    ("min.cleanable.dirty.ratio", "0.01"),
+                    ("delete.retention.ms", "0"),
+                ],
+            ),
+        ],
+    );
+    let mut want: BTreeMap<(String, i32), Vec<Rec>> = BTreeMap::new();
+    for (p, codec) in CODECS.iter().enumerate() {
+        let r = recs(codec, 120);
+        send_all(&producer(addr, &[("compression.codec", codec)]), "codecs", p as i32, &r);
+        want.insert(("codecs".into(), p as i32), r);
+    }
+    let r = recs("idem", 100);
+    send_all(
+        &producer(addr, &[("enable.idempotence", "true"), ("compression.codec", "zstd")]),
+        "idem",
+        0,
+        &r,
+    );
+    want.insert(("idem".into(), 0), r);
+    send_all(&producer(addr, &[]), "gone", 0, &recs("gone", 5));
+
+    // Transactions: committed, aborted, committed.
+    let txp = producer(addr, &[("transactional.id", "tx-1"), ("compression.codec", "gzip")]);
+    txp.init_transactions(WAIT).expect("init transactions");
+    let all_txn = headerless(recs("txn", 30));
+    transaction(&txp, "txn", &all_txn[..10], true);
+    transaction(&txp, "txn", &all_txn[10..20], false);
+    transaction(&txp, "txn", &all_txn[20..], true);
+    drop(txp);
+
+    // Compaction: rounds of the same keys until the cleaner has cleaned some segments.
+    let cp = producer(addr, &[]);
+    let mut latest: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let cleaned = || {
+        fs::read_to_string(dir.join("cleaner-offset-checkpoint"))
+            .is_ok_and(|t| t.lines().any(|l| l.starts_with("compacted 0 ") && !l.ends_with(" 0")))
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut round = 0;
+    while !cleaned() {
+        assert!(Instant::now() < deadline, "Kafka's cleaner did not run on compacted-0");
+        let batch: Vec<Rec> = (0..8)
+            .map(|k| Rec {
+                key: Some(format!("key{k}").into_bytes()),
+                value: Some(format!("round{round}-{k}").into_bytes()),
+                headers: Vec::new(),
+                ts: TS0 + round * 100 + k,
+            })
+            .collect();
+        send_all(&cp, "compacted", 0, &batch);
+        for r in batch {
+            latest.insert(r.key.unwrap(), r.value.unwrap());
+        }
+        round += 1;
+    }
+    eprintln!("compaction ran after {round} rounds");
+
+    commit(addr, "g1", &[("codecs", 0, 100), ("codecs", 4, 119), ("idem", 0, 7)]);
+    delete_topic(addr, "gone");
+    let snapshot_taken = || {
+        fs::read_dir(dir.join("__cluster_metadata-0")).unwrap().any(|e| {
+            let n = e.unwrap().file_name().to_string_lossy().to_string();
+            n.ends_with(".checkpoint") && !n.starts_with("00000000000000000000-")
+        })
+    };
+    assert!(common::eventually(WAIT, snapshot_taken), "Kafka took a metadata snapshot");
+    kafka.stop();
+    eprintln!(
+        "Kafka wrote in the metadata log dir: {:?}",
+        files_under(&dir.join("__cluster_metadata-0"))
+    );
+    eprintln!("Kafka wrote in txn-0: {:?}", files_under(&dir.join("txn-0")));
+    eprintln!("Kafka wrote in compacted-0: {:?}", files_under(&dir.join("compacted-0")));
+
+    // Kafka's own restart on its directory, to set beside its start on minikafka's.
+    let started = Instant::now();
+    let kafka = Kafka::start(&dir, &conf, &opts);
+    eprintln!("TIMING Kafka restart on its own directory: {:?}", started.elapsed());
+    kafka.stop();
+    let complaints = complaints(&conf, &[]);
+    assert!(
+        complaints.is_empty(),
+        "Kafka complained about its own directory:\n{}",
+        complaints.join("\n")
+    );
+    drop(_jvm);
+
+    assert!(dir.join(".kafka_cleanshutdown").exists(), "Kafka stopped cleanly");
+    let broker = Broker::start_with(&dir, &["node.id=1"]);
+    let baddr = broker.addr;
+    assert!(
+        !dir.join(".kafka_cleanshutdown").exists(),
+        "a running minikafka takes the marker away, so that a crash does not pass for clean"
+    );
+    assert!(!topic_names(baddr).contains(&"gone".to_string()), "the deleted topic is gone");
+    for ((topic, p), r) in &want {
+        assert_reads(baddr, topic, *p, r);
+    }
+    // read_uncommitted: every transactional record, the markers skipped.
+    let got = consume(baddr, "txn", 0, 30, "read_uncommitted");
+    assert_eq!(got.iter().map(|g| g.1.clone()).collect::<Vec<_>>(), all_txn);
+    let offsets: Vec<i64> = got.iter().map(|g| g.0).collect();
+    assert_eq!(offsets[10], 11, "a commit marker sits at offset 10: {offsets:?}");
+    // read_committed: the aborted transaction left out.
+    let got = consume(baddr, "txn", 0, 20, "read_committed");
+    let committed_recs: Vec<Rec> = all_txn[..10].iter().chain(&all_txn[20..]).cloned().collect();
+    assert_eq!(got.iter().map(|g| g.1.clone()).collect::<Vec<_>>(), committed_recs);
+    // The compacted topic: the latest value of every key, and fewer records than were sent.
+    let mut survivors: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let all = consume_to_end(baddr, "compacted", 0);
+    assert!(all.len() < (round as usize) * 8, "the cleaner removed records: {} left", all.len());
+    for (_, r) in &all {
+        survivors.insert(r.key.clone().unwrap(), r.value.clone().unwrap());
+    }
+    assert_eq!(survivors, latest, "the latest value of every key survives");
+    assert_eq!(
+        committed(baddr, "g1", &[("codecs", 0), ("codecs", 4), ("idem", 0)]),
+        [Offset::Offset(100), Offset::Offset(119), Offset::Offset(7)]
+    );
+    let status = broker.stop();
+    assert!(status.success());
+    assert!(dir.join(".kafka_cleanshutdown").exists(), "minikafka stopped cleanly");
+}
+
+/// Every record of `topic`/`partition` up to its high watermark.
+fn consume_to_end(addr: SocketAddr, topic: &str, partition: i32) -> Vec<Got> {
+    let c: BaseConsumer = base_config(addr).set("group.id", "reader").create().unwrap();
+    let (_, high) = c.fetch_watermarks(topic, partition, WAIT).expect("watermarks");
+    let mut got = Vec::new();
+    let c: BaseConsumer = base_config(addr)
+        .set("group.id", "reader")
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "100")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, partition, Offset::Beginning).unwrap();
+    c.assign(&tpl).unwrap();
+    let deadline = Instant::now() + WAIT;
+    while got.last().is_none_or(|(o, _): &Got| *o + 1 < high) {
+        assert!(Instant::now() < deadline, "{topic}-{partition}: not read to {high}");
+        if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
+            got.push((
+                m.offset(),
+                Rec {
+                    key: m.key().map(<[u8]>::to_vec),
+                    value: m.payload().map(<[u8]>::to_vec),
+                    headers: Vec::new(),
+                    ts: 0,
+                },
+            ));
+        }
+    }
+    got
 }

@@ -26,6 +26,45 @@ pub fn time_index_name(base_offset: i64) -> String {
     format!("{base_offset:020}.timeindex")
 }
 
+/// A transaction Kafka aborted, from a segment's `.txnindex` (`TransactionIndex.java`): 34-byte
+/// entries of version (i16, 0), producer id, first offset, last offset and the last stable
+/// offset then (i64 each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AbortedTxn {
+    pub producer_id: i64,
+    pub first_offset: i64,
+    pub last_offset: i64,
+}
+
+/// Every aborted transaction recorded in the `.txnindex` files of `dir`, by first offset. An
+/// entry of an unknown version is an error: its transaction's records cannot be told apart.
+pub fn read_aborted(dir: &Path) -> io::Result<Vec<AbortedTxn>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "txnindex") {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        for e in bytes.chunks_exact(34) {
+            let i64_at = |at: usize| i64::from_be_bytes(e[at..at + 8].try_into().expect("8"));
+            if e[..2] != [0, 0] {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: transaction index entry of unknown version", path.display()),
+                ));
+            }
+            out.push(AbortedTxn {
+                producer_id: i64_at(2),
+                first_offset: i64_at(10),
+                last_offset: i64_at(18),
+            });
+        }
+    }
+    out.sort_by_key(|t| t.first_offset);
+    Ok(out)
+}
+
 /// Removes both index files of a segment, if there are any.
 pub fn remove(dir: &Path, base_offset: i64) {
     let _ = std::fs::remove_file(dir.join(offset_index_name(base_offset)));

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::checkpoint;
-use super::index::SegmentIndex;
+use super::index::{self, AbortedTxn, SegmentIndex};
 use super::producers::{Check, Producers};
 use super::segment;
 use super::{FileSlice, LogConfig};
@@ -82,6 +82,11 @@ pub struct PartitionLog {
     leader_epoch: i32,
     /// Kafka's leader epoch cache: (epoch, first offset written in it), ascending.
     epochs: Vec<(i32, i64)>,
+    /// Transactions Kafka aborted in this log, by first offset.
+    aborted: Vec<AbortedTxn>,
+    /// The first offset of a transaction Kafka left open, which this broker, having no
+    /// transaction coordinator, cannot finish: read_committed readers stop before it.
+    open_transaction: Option<i64>,
 }
 
 /// What became of an appended batch.
@@ -127,8 +132,16 @@ impl PartitionLog {
         let mut files = SegmentIndex::new(active.base_offset);
         // Producer state is rebuilt from the active segment (Kafka would use its snapshots).
         let mut producers = Producers::default();
+        let mut open_txns: Vec<(i64, i64)> = Vec::new();
         let valid = segment::scan(&active.file, 0, active.size, RECOVERY_CHUNK, |pos, h| {
             producers.record(h, h.base_offset);
+            if h.is_transactional() {
+                // A control batch (commit or abort marker) ends its producer's transaction.
+                open_txns.retain(|&(pid, _)| pid != h.producer_id);
+                if !h.is_control() {
+                    open_txns.push((h.producer_id, h.base_offset));
+                }
+            }
             if last_indexed.is_none_or(|p| pos >= p + INDEX_INTERVAL) {
                 entries.push(IndexEntry { base_offset: h.base_offset, position: pos });
                 last_indexed = Some(pos);
@@ -154,6 +167,14 @@ impl PartitionLog {
             files.create(dir)?;
         }
         active.files = Some(files);
+        let open_transaction = open_txns.iter().map(|&(_, first)| first).min();
+        if let Some(first) = open_transaction {
+            log::error!(
+                "{}: a transaction left open at offset {first} cannot be finished without a \
+                 transaction coordinator: read_committed fetches stop before it",
+                dir.display()
+            );
+        }
         let log_start_offset = segments[0].base_offset;
         Ok(PartitionLog {
             dir: dir.to_path_buf(),
@@ -166,7 +187,21 @@ impl PartitionLog {
             producers,
             leader_epoch: 0,
             epochs: checkpoint::read_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH)),
+            aborted: index::read_aborted(dir)?,
+            open_transaction,
         })
+    }
+
+    /// The last stable offset: the log end, or the start of a transaction left open.
+    pub fn last_stable_offset(&self) -> i64 {
+        self.open_transaction.map_or(self.log_end_offset, |o| o.min(self.log_end_offset))
+    }
+
+    /// The aborted transactions a read_committed fetch from `offset` must be told of: those
+    /// ending at or after it (Kafka bounds them by the fetched range too; more do no harm,
+    /// as a client skips only the batches of the producer from each first offset on).
+    pub fn aborted_from(&self, offset: i64) -> impl Iterator<Item = &AbortedTxn> {
+        self.aborted.iter().filter(move |t| t.last_offset >= offset)
     }
 
     /// Sets the leader epoch of the partition from the metadata.
@@ -319,8 +354,18 @@ impl PartitionLog {
     /// segment (as Kafka reads). Found through the index and batch headers alone: the record
     /// bytes are not read. `None` when `offset` is not within the log.
     pub fn slice(&mut self, offset: i64, max_bytes: usize) -> io::Result<Option<FileSlice>> {
+        self.slice_below(offset, max_bytes, i64::MAX)
+    }
+
+    /// [`slice`](Self::slice) of the batches that start below offset `below` only.
+    pub fn slice_below(
+        &mut self,
+        offset: i64,
+        max_bytes: usize,
+        below: i64,
+    ) -> io::Result<Option<FileSlice>> {
         self.flush()?;
-        if offset < self.log_start_offset || offset >= self.log_end_offset {
+        if offset < self.log_start_offset || offset >= self.log_end_offset.min(below) {
             return Ok(None);
         }
         let i = self.segments.partition_point(|s| s.base_offset <= offset).saturating_sub(1);
@@ -352,6 +397,14 @@ impl PartitionLog {
             let from = index[..below].last().map_or(0, |e| e.position).max(pos + first_len as u64);
             segment::scan_with(&seg.file, from, limit, &mut buf, |_, _| true)?
         };
+        let end = if below < self.log_end_offset {
+            segment::scan_with(&seg.file, pos, end, &mut buf, |_, h| h.base_offset < below)?
+        } else {
+            end
+        };
+        if end == pos {
+            return Ok(None);
+        }
         Ok(Some(FileSlice { file: Rc::clone(&seg.file), position: pos, len: (end - pos) as usize }))
     }
 
