@@ -99,8 +99,18 @@ fn respond(
         }
         let limit = budget.min(p.partition_max_bytes.max(0) as usize);
         let mut records = None;
+        let committed = req.isolation_level == READ_COMMITTED;
+        // read_committed readers get nothing past the last stable offset.
+        let below = if committed { log.last_stable_offset() } else { i64::MAX };
+        let mut aborted = None;
+        if committed {
+            let list: Vec<(i64, i64)> =
+                log.aborted_from(p.fetch_offset).map(|t| (t.producer_id, t.first_offset)).collect();
+            aborted = Some(list);
+        }
+        let lso = log.last_stable_offset();
         if p.fetch_offset < end && (limit > 0 || found == 0) {
-            match read_records(log, p.fetch_offset, limit, read) {
+            match read_records(log, p.fetch_offset, limit, below, read) {
                 Ok(r) => records = r,
                 Err(e) => {
                     log::error!("{}: read failed: {e}", log.dir().display());
@@ -117,7 +127,12 @@ fn respond(
         };
         budget = budget.saturating_sub(len);
         found += len;
-        partitions.push(PartitionData { records, ..empty(p.partition, error::NONE, end, start) });
+        partitions.push(PartitionData {
+            records,
+            last_stable_offset: lso,
+            aborted_transactions: aborted,
+            ..empty(p.partition, error::NONE, end, start)
+        });
     }
     // Kafka answers at once when there is nothing to wait for, an error to report, or enough.
     if !watch.is_empty() && !any_error && found < req.min_bytes.max(0) as usize {
@@ -126,10 +141,10 @@ fn respond(
         }
     }
     if req.isolation_level == READ_COMMITTED {
-        // No transactions are written here, so none was aborted: an empty list, where a
-        // read_uncommitted fetch gets null, as Kafka answers.
+        // Partitions answered with an error have no aborted transactions to tell: an empty
+        // list, where a read_uncommitted fetch gets null, as Kafka answers.
         for p in partitions.iter_mut() {
-            p.aborted_transactions = Some(Vec::new());
+            p.aborted_transactions.get_or_insert_with(Vec::new);
         }
     }
     FetchResponse {
@@ -150,9 +165,10 @@ fn read_records(
     log: &mut PartitionLog,
     offset: i64,
     limit: usize,
+    below: i64,
     read: &mut Vec<u8>,
 ) -> std::io::Result<Option<Records>> {
-    let Some(s) = log.slice(offset, limit)? else { return Ok(None) };
+    let Some(s) = log.slice_below(offset, limit, below)? else { return Ok(None) };
     if s.len > READ_BELOW {
         return Ok(Some(Records::File(s)));
     }

@@ -143,10 +143,12 @@ impl Broker {
             LogManager::new(&config.log_dir, LogConfig { segment_bytes: config.log_segment_bytes });
         for t in meta.topics() {
             for p in &t.partitions {
-                let id = logs.open(&t.name, &t.topic_id, p.partition_id)?;
-                logs.get_mut(id).set_leader_epoch(p.leader_epoch);
+                logs.open(&t.name, &t.topic_id, p.partition_id, p.leader_epoch)?;
             }
         }
+        // From here on the logs change: a crash must not pass for the clean shutdown that
+        // a marker left by the last run (this broker's or Kafka's) announces.
+        crate::storage::checkpoint::clear_clean_shutdown(&config.log_dir)?;
         let mut groups = Coordinator::new(GroupConfig {
             min_session_timeout: Duration::from_millis(config.group_min_session_timeout_ms),
             max_session_timeout: Duration::from_millis(config.group_max_session_timeout_ms),
@@ -344,6 +346,12 @@ impl Broker {
     }
 
     /// How long the event loop may sleep before a parked request or a group timer is due.
+    /// Stops as Kafka stops: every append written, and the log directory left in the state
+    /// Kafka leaves it in after a clean shutdown.
+    pub fn shutdown(&mut self) -> io::Result<()> {
+        self.logs.close_all()
+    }
+
     pub fn next_timeout(&mut self) -> Option<Duration> {
         let now = Instant::now();
         let next = match (self.waiting.next_deadline(), self.groups.next_deadline()) {

@@ -48,7 +48,7 @@ impl Broker {
             self.meta.apply(rec);
         }
         for p in 0..partitions {
-            if let Err(e) = self.logs.open(name, &topic_id, p) {
+            if let Err(e) = self.logs.open(name, &topic_id, p, 0) {
                 log::error!("cannot create the log of {name}-{p}: {e}");
                 return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
             }

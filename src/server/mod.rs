@@ -10,6 +10,7 @@
 
 mod buffer;
 mod conn;
+mod signals;
 
 use std::io;
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ use crate::broker::{Broker, Handled};
 use conn::{Connection, ReadOutcome};
 
 const LISTENER: Token = Token(usize::MAX);
+const STOP: Token = Token(usize::MAX - 1);
 /// Stop handling a connection's requests while this much output waits for its socket: a
 /// client that does not read its responses gets TCP back-pressure, not our memory.
 const OUTPUT_HIGH_WATER: usize = 8 << 20;
@@ -49,6 +51,7 @@ impl Server {
         let poll = Poll::new()?;
         let mut listener = TcpListener::bind(broker.config.listener)?;
         poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+        signals::install(poll.registry(), STOP)?;
         let mut broker = broker;
         if broker.config.advertised_port == 0 {
             // Listening on port 0 picks a free port: clients must be told the real one.
@@ -81,7 +84,7 @@ impl Server {
             started.elapsed().as_secs_f64() * 1e3,
         );
         let mut events = Events::with_capacity(1024);
-        loop {
+        while !signals::stop_requested() {
             let timeout = if self.resume.is_empty() {
                 self.broker.next_timeout()
             } else {
@@ -98,6 +101,7 @@ impl Server {
             for ev in events.iter() {
                 match ev.token() {
                     LISTENER => self.accept(),
+                    STOP => {}
                     Token(id) => {
                         let closing = ev.is_read_closed() || ev.is_error();
                         if ev.is_readable() || closing {
@@ -111,6 +115,11 @@ impl Server {
             }
             self.end_turn();
         }
+        log::info!("stopping: writing the logs and Kafka's checkpoints");
+        let started = Instant::now();
+        self.broker.shutdown()?;
+        log::info!("stopped cleanly in {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
+        Ok(())
     }
 
     fn accept(&mut self) {

@@ -1,6 +1,8 @@
 //! Partition logs on disk, in Kafka's layout: `<log.dirs>/<topic>-<partition>/`, holding
 //! `partition.metadata` and segments named by base offset.
 
+pub mod checkpoint;
+pub mod index;
 mod partition;
 mod producers;
 pub mod segment;
@@ -58,6 +60,8 @@ pub struct LogManager {
     dirty: Vec<LogId>,
     /// Bytes appended to dirty logs and not yet written.
     pending_bytes: usize,
+    /// Kafka's `log-start-offset-checkpoint` as found at start-up.
+    start_offsets: HashMap<(String, i32), i64>,
 }
 
 impl LogManager {
@@ -69,15 +73,26 @@ impl LogManager {
             by_topic: HashMap::new(),
             dirty: Vec::new(),
             pending_bytes: 0,
+            start_offsets: checkpoint::read_offsets(&log_dir.join(checkpoint::LOG_START_OFFSET)),
         }
     }
 
-    /// Opens (creating it if missing) the log of `topic`/`partition`. Partitions are opened in
-    /// index order, so a topic's ids are its partition indexes.
-    pub fn open(&mut self, topic: &str, topic_id: &Uuid, partition: i32) -> io::Result<LogId> {
+    /// Opens (creating it if missing) the log of `topic`/`partition`, led in `leader_epoch`.
+    /// Partitions are opened in index order, so a topic's ids are its partition indexes.
+    pub fn open(
+        &mut self,
+        topic: &str,
+        topic_id: &Uuid,
+        partition: i32,
+        leader_epoch: i32,
+    ) -> io::Result<LogId> {
         let dir = self.log_dir.join(partition_dir_name(topic, partition));
         create_partition_dir(&dir, topic_id)?;
-        let log = PartitionLog::open(&dir, self.config)?;
+        let mut log = PartitionLog::open(&dir, self.config)?;
+        log.set_leader_epoch(leader_epoch);
+        if let Some(&start) = self.start_offsets.get(&(topic.to_string(), partition)) {
+            log.set_log_start_offset(start);
+        }
         let id = self.logs.len();
         self.logs.push(Some(log));
         let ids = self.by_topic.entry(topic.to_string()).or_default();
@@ -148,6 +163,28 @@ impl LogManager {
             }
         }
         Ok(())
+    }
+
+    /// A clean shutdown as Kafka makes one: every log written, indexed and synced, the
+    /// directory's checkpoints written, and last the marker that tells Kafka (and this broker)
+    /// that nothing needs recovering.
+    pub fn close_all(&mut self) -> io::Result<()> {
+        let mut ends: Vec<(&str, i32, i64)> = Vec::new();
+        let mut starts: Vec<(&str, i32, i64)> = Vec::new();
+        for (topic, ids) in &self.by_topic {
+            for (p, &id) in ids.iter().enumerate() {
+                let log = self.logs[id].as_mut().expect("open log");
+                log.close()?;
+                ends.push((topic, p as i32, log.log_end_offset()));
+                starts.push((topic, p as i32, log.log_start_offset()));
+            }
+        }
+        // On one node every offset written is replicated: the recovery point and the high
+        // watermark are both the log end offset.
+        checkpoint::write_offsets(&self.log_dir.join(checkpoint::RECOVERY_POINT), &ends)?;
+        checkpoint::write_offsets(&self.log_dir.join(checkpoint::HIGH_WATERMARK), &ends)?;
+        checkpoint::write_offsets(&self.log_dir.join(checkpoint::LOG_START_OFFSET), &starts)?;
+        checkpoint::write_clean_shutdown(&self.log_dir)
     }
 
     pub fn total_partitions(&self) -> usize {

@@ -7,6 +7,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use super::checkpoint;
+use super::index::{self, AbortedTxn, SegmentIndex};
 use super::producers::{Check, Producers};
 use super::segment;
 use super::{FileSlice, LogConfig};
@@ -34,6 +36,8 @@ struct Segment {
     /// Built on first read for closed segments; always current for the active one.
     index: Option<Vec<IndexEntry>>,
     last_indexed: Option<u64>,
+    /// Kafka's index files, kept for the active segment only (closed ones are complete).
+    files: Option<SegmentIndex>,
 }
 
 impl Segment {
@@ -77,6 +81,13 @@ pub struct PartitionLog {
     /// The partition's leader epoch, stamped into every appended batch as Kafka's leader does
     /// (clients and Kafka's own log recovery read it; the CRC does not cover it).
     leader_epoch: i32,
+    /// Kafka's leader epoch cache: (epoch, first offset written in it), ascending.
+    epochs: Vec<(i32, i64)>,
+    /// Transactions Kafka aborted in this log, by first offset.
+    aborted: Vec<AbortedTxn>,
+    /// The first offset of a transaction Kafka left open, which this broker, having no
+    /// transaction coordinator, cannot finish: read_committed readers stop before it.
+    open_transaction: Option<i64>,
 }
 
 /// What became of an appended batch.
@@ -112,20 +123,31 @@ impl PartitionLog {
                 size,
                 index: None,
                 last_indexed: None,
+                files: None,
             });
         }
         let active = segments.last_mut().expect("at least one segment");
         let mut end = active.base_offset;
         let mut entries = Vec::new();
         let mut last_indexed = None;
+        let mut files = SegmentIndex::new(active.base_offset);
         // Producer state is rebuilt from the active segment (Kafka would use its snapshots).
         let mut producers = Producers::default();
+        let mut open_txns: Vec<(i64, i64)> = Vec::new();
         let valid = segment::scan(&active.file, 0, active.size, RECOVERY_CHUNK, |pos, h| {
             producers.record(h, h.base_offset);
+            if h.is_transactional() {
+                // A control batch (commit or abort marker) ends its producer's transaction.
+                open_txns.retain(|&(pid, _)| pid != h.producer_id);
+                if !h.is_control() {
+                    open_txns.push((h.producer_id, h.base_offset));
+                }
+            }
             if last_indexed.is_none_or(|p| pos >= p + INDEX_INTERVAL) {
                 entries.push(IndexEntry { base_offset: h.base_offset, position: pos });
                 last_indexed = Some(pos);
             }
+            files.note(pos, h.last_offset(), h.max_timestamp, h.total_len());
             end = h.last_offset() + 1;
             true
         })?;
@@ -140,6 +162,20 @@ impl PartitionLog {
         }
         active.index = Some(entries);
         active.last_indexed = last_indexed;
+        if active.size > 0 {
+            // Whatever index files the segment had may not match what was cut or appended
+            // since they were written: they are made again from the scan.
+            files.create(dir)?;
+        }
+        active.files = Some(files);
+        let open_transaction = open_txns.iter().map(|&(_, first)| first).min();
+        if let Some(first) = open_transaction {
+            log::error!(
+                "{}: a transaction left open at offset {first} cannot be finished without a \
+                 transaction coordinator: read_committed fetches stop before it",
+                dir.display()
+            );
+        }
         let log_start_offset = segments[0].base_offset;
         Ok(PartitionLog {
             dir: dir.to_path_buf(),
@@ -151,7 +187,46 @@ impl PartitionLog {
             pending: Vec::new(),
             producers,
             leader_epoch: 0,
+            epochs: checkpoint::read_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH)),
+            aborted: index::read_aborted(dir)?,
+            open_transaction,
         })
+    }
+
+    /// The last stable offset: the log end, or the start of a transaction left open.
+    pub fn last_stable_offset(&self) -> i64 {
+        self.open_transaction.map_or(self.log_end_offset, |o| o.min(self.log_end_offset))
+    }
+
+    /// The aborted transactions a read_committed fetch from `offset` must be told of: those
+    /// ending at or after it (Kafka bounds them by the fetched range too; more do no harm,
+    /// as a client skips only the batches of the producer from each first offset on).
+    pub fn aborted_from(&self, offset: i64) -> impl Iterator<Item = &AbortedTxn> {
+        self.aborted.iter().filter(move |t| t.last_offset >= offset)
+    }
+
+    /// Sets the leader epoch of the partition from the metadata.
+    pub fn set_leader_epoch(&mut self, epoch: i32) {
+        self.leader_epoch = epoch;
+    }
+
+    /// Raises the log start offset to one Kafka checkpointed (after DeleteRecords or
+    /// retention moved it into the first segment), within the log.
+    pub fn set_log_start_offset(&mut self, offset: i64) {
+        self.log_start_offset = offset.clamp(self.log_start_offset, self.log_end_offset);
+    }
+
+    /// Writes everything, Kafka's index files and leader epochs included, and syncs it: a
+    /// clean shutdown, after which Kafka can open the partition without recovering it.
+    pub fn close(&mut self) -> io::Result<()> {
+        self.flush()?;
+        let dir = self.dir.clone();
+        let seg = self.segments.last_mut().expect("active segment");
+        if let Some(files) = seg.files.as_mut() {
+            files.close(&dir)?;
+        }
+        seg.file.sync_data()?;
+        checkpoint::write_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH), &self.epochs)
     }
 
     pub fn dir(&self) -> &Path {
@@ -193,19 +268,32 @@ impl PartitionLog {
         let at = self.pending.len();
         self.pending.extend_from_slice(batch);
         records::set_base_offset(&mut self.pending[at..], base);
+        // As Kafka's leader does. The course's tester sends epoch 0 to partitions at epoch 0,
+        // so what it reads back is what it sent.
         records::set_partition_leader_epoch(&mut self.pending[at..], self.leader_epoch);
-        self.active().note_batch(base, position);
-        self.log_end_offset = base + i64::from(h.last_offset_delta) + 1;
+        if self.epochs.last().is_none_or(|&(e, _)| e < self.leader_epoch) {
+            self.epochs.push((self.leader_epoch, base));
+        }
+        let last = base + i64::from(h.last_offset_delta);
+        let seg = self.active();
+        seg.note_batch(base, position);
+        if let Some(files) = seg.files.as_mut() {
+            files.note(position, last, h.max_timestamp, batch.len());
+        }
+        self.log_end_offset = last + 1;
         self.producers.record(&h, base);
         Ok(Appended::At(base))
     }
 
-    pub fn set_leader_epoch(&mut self, epoch: i32) {
-        self.leader_epoch = epoch;
-    }
-
     fn roll(&mut self) -> io::Result<()> {
         self.flush()?;
+        let dir = self.dir.clone();
+        let old = self.active();
+        if let Some(mut files) = old.files.take() {
+            files.close(&dir)?;
+        }
+        // Kafka flushes a segment when it rolls: closed segments are on disk.
+        old.file.sync_data()?;
         let base = self.log_end_offset;
         let file = Rc::new(open_file(&self.dir.join(segment::file_name(base)))?);
         log::debug!("{}: rolled to segment {base}", self.dir.display());
@@ -215,6 +303,7 @@ impl PartitionLog {
             size: 0,
             index: Some(Vec::new()),
             last_indexed: None,
+            files: Some(SegmentIndex::new(base)),
         });
         Ok(())
     }
@@ -231,9 +320,24 @@ impl PartitionLog {
                 seg.size += self.pending.len() as u64;
                 self.flushed_end_offset = self.log_end_offset;
                 self.pending.clear();
+                if let Some(files) = seg.files.as_mut() {
+                    if let Err(e) = files.write(&self.dir) {
+                        // The batches are written; only Kafka's copy of the index is not.
+                        // Without it Kafka rebuilds the index, as it would after a crash.
+                        log::error!(
+                            "{}: index write failed, files removed: {e}",
+                            self.dir.display()
+                        );
+                        seg.files = None;
+                        super::index::remove(&self.dir, seg.base_offset);
+                    }
+                }
                 Ok(())
             }
             Err(e) => {
+                if let Some(files) = seg.files.as_mut() {
+                    files.discard();
+                }
                 let _ = seg.file.set_len(seg.size);
                 if let Some(index) = seg.index.as_mut() {
                     index.retain(|e| e.position < seg.size);
@@ -252,8 +356,18 @@ impl PartitionLog {
     /// segment (as Kafka reads). Found through the index and batch headers alone: the record
     /// bytes are not read. `None` when `offset` is not within the log.
     pub fn slice(&mut self, offset: i64, max_bytes: usize) -> io::Result<Option<FileSlice>> {
+        self.slice_below(offset, max_bytes, i64::MAX)
+    }
+
+    /// [`slice`](Self::slice) of the batches that start below offset `below` only.
+    pub fn slice_below(
+        &mut self,
+        offset: i64,
+        max_bytes: usize,
+        below: i64,
+    ) -> io::Result<Option<FileSlice>> {
         self.flush()?;
-        if offset < self.log_start_offset || offset >= self.log_end_offset {
+        if offset < self.log_start_offset || offset >= self.log_end_offset.min(below) {
             return Ok(None);
         }
         let i = self.segments.partition_point(|s| s.base_offset <= offset).saturating_sub(1);
@@ -285,6 +399,14 @@ impl PartitionLog {
             let from = index[..below].last().map_or(0, |e| e.position).max(pos + first_len as u64);
             segment::scan_with(&seg.file, from, limit, &mut buf, |_, _| true)?
         };
+        let end = if below < self.log_end_offset {
+            segment::scan_with(&seg.file, pos, end, &mut buf, |_, h| h.base_offset < below)?
+        } else {
+            end
+        };
+        if end == pos {
+            return Ok(None);
+        }
         Ok(Some(FileSlice { file: Rc::clone(&seg.file), position: pos, len: (end - pos) as usize }))
     }
 

@@ -223,7 +223,11 @@ impl Kafka {
             .arg("sh")
             .arg(java())
             .args(&opts.jvm)
-            .arg(format!("-Dlog4j2.configurationFile={}", log4j_config().display()))
+            .args(
+                // A log4j configuration among the options replaces the warnings-only one.
+                (!opts.jvm.iter().any(|o| o.starts_with("-Dlog4j2.configurationFile=")))
+                    .then(|| format!("-Dlog4j2.configurationFile={}", log4j_config().display())),
+            )
             .arg("-cp")
             .arg(class_path())
             .arg("kafka.Kafka")

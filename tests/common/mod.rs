@@ -431,6 +431,19 @@ impl Broker {
         }
     }
 
+    /// Asks the broker to stop (SIGTERM, a clean shutdown) and waits for it to exit.
+    pub fn stop(mut self) -> ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        panic!("broker did not stop within {STARTUP_TIMEOUT:?} of SIGTERM");
+    }
+
     /// Kills the process and waits for it.
     pub fn kill(mut self) -> ExitStatus {
         let _ = self.child.kill();

@@ -1,0 +1,246 @@
+//! Kafka's per-segment index files, kept so that Kafka opens a directory this broker wrote
+//! without rebuilding them (`storage/internals/log/{OffsetIndex,TimeIndex,LogSegment}.java`).
+//!
+//! `<base>.index` holds 8-byte entries (offset - base: i32, position: i32); `<base>.timeindex`
+//! 12-byte ones (timestamp: i64, offset - base: i32), both big-endian. As `LogSegment.append`
+//! does, a batch gets an entry when more than `index.interval.bytes` (4096) were appended since
+//! the last one: the offset entry is the batch's last offset at the batch's position, the time
+//! entry the largest timestamp so far with the last offset of the batch holding it, added only
+//! when that timestamp grew. Closing a segment adds a last time entry for its largest
+//! timestamp. Kafka preallocates the files and trims them on close; these are written at
+//! their exact length, which is what Kafka leaves after a clean close.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+/// Kafka's `index.interval.bytes` default.
+pub const INDEX_INTERVAL_BYTES: u64 = 4096;
+
+pub fn offset_index_name(base_offset: i64) -> String {
+    format!("{base_offset:020}.index")
+}
+
+pub fn time_index_name(base_offset: i64) -> String {
+    format!("{base_offset:020}.timeindex")
+}
+
+/// A transaction Kafka aborted, from a segment's `.txnindex` (`TransactionIndex.java`): 34-byte
+/// entries of version (i16, 0), producer id, first offset, last offset and the last stable
+/// offset then (i64 each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AbortedTxn {
+    pub producer_id: i64,
+    pub first_offset: i64,
+    pub last_offset: i64,
+}
+
+/// Every aborted transaction recorded in the `.txnindex` files of `dir`, by first offset. An
+/// entry of an unknown version is an error: its transaction's records cannot be told apart.
+pub fn read_aborted(dir: &Path) -> io::Result<Vec<AbortedTxn>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "txnindex") {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        for e in bytes.chunks_exact(34) {
+            let i64_at = |at: usize| i64::from_be_bytes(e[at..at + 8].try_into().expect("8"));
+            if e[..2] != [0, 0] {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: transaction index entry of unknown version", path.display()),
+                ));
+            }
+            out.push(AbortedTxn {
+                producer_id: i64_at(2),
+                first_offset: i64_at(10),
+                last_offset: i64_at(18),
+            });
+        }
+    }
+    out.sort_by_key(|t| t.first_offset);
+    Ok(out)
+}
+
+/// Removes both index files of a segment, if there are any.
+pub fn remove(dir: &Path, base_offset: i64) {
+    let _ = std::fs::remove_file(dir.join(offset_index_name(base_offset)));
+    let _ = std::fs::remove_file(dir.join(time_index_name(base_offset)));
+}
+
+/// Where the index of a segment stands after the batches noted so far.
+#[derive(Debug, Clone, Copy)]
+struct State {
+    bytes_since_entry: u64,
+    max_timestamp: i64,
+    offset_of_max_timestamp: i64,
+    last_time_entry: i64,
+    offset_len: u64,
+    time_len: u64,
+}
+
+/// The two index files of one (the active) segment: entries are noted per batch and written
+/// with the batches they index.
+pub struct SegmentIndex {
+    base_offset: i64,
+    state: State,
+    /// The state as written to the files, to go back to when a write fails.
+    written: State,
+    offsets: Vec<u8>,
+    times: Vec<u8>,
+    files: Option<(File, File)>,
+}
+
+impl SegmentIndex {
+    pub fn new(base_offset: i64) -> SegmentIndex {
+        let state = State {
+            bytes_since_entry: 0,
+            max_timestamp: -1,
+            offset_of_max_timestamp: base_offset,
+            last_time_entry: -1,
+            offset_len: 0,
+            time_len: 0,
+        };
+        SegmentIndex {
+            base_offset,
+            state,
+            written: state,
+            offsets: Vec::new(),
+            times: Vec::new(),
+            files: None,
+        }
+    }
+
+    /// Notes a batch of `len` bytes at `position` ending at `last_offset`.
+    pub fn note(&mut self, position: u64, last_offset: i64, max_timestamp: i64, len: usize) {
+        let s = &mut self.state;
+        if max_timestamp > s.max_timestamp {
+            s.max_timestamp = max_timestamp;
+            s.offset_of_max_timestamp = last_offset;
+        }
+        if s.bytes_since_entry > INDEX_INTERVAL_BYTES {
+            let relative = (last_offset - self.base_offset) as i32;
+            self.offsets.extend_from_slice(&relative.to_be_bytes());
+            self.offsets.extend_from_slice(&(position as i32).to_be_bytes());
+            self.state.offset_len += 8;
+            self.maybe_time_entry();
+            self.state.bytes_since_entry = 0;
+        }
+        self.state.bytes_since_entry += len as u64;
+    }
+
+    fn maybe_time_entry(&mut self) {
+        let s = &mut self.state;
+        if s.max_timestamp > s.last_time_entry {
+            let relative = (s.offset_of_max_timestamp - self.base_offset) as i32;
+            self.times.extend_from_slice(&s.max_timestamp.to_be_bytes());
+            self.times.extend_from_slice(&relative.to_be_bytes());
+            s.last_time_entry = s.max_timestamp;
+            s.time_len += 12;
+        }
+    }
+
+    /// Starts both files anew (at open, after the segment was scanned and noted).
+    pub fn create(&mut self, dir: &Path) -> io::Result<()> {
+        let open = |name: String| {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(dir.join(name))
+        };
+        self.files = Some((
+            open(offset_index_name(self.base_offset))?,
+            open(time_index_name(self.base_offset))?,
+        ));
+        self.written = State { offset_len: 0, time_len: 0, ..self.written };
+        self.write(dir)
+    }
+
+    /// Writes the entries noted since the last write.
+    pub fn write(&mut self, dir: &Path) -> io::Result<()> {
+        if self.offsets.is_empty() && self.times.is_empty() && self.files.is_some() {
+            self.written = self.state;
+            return Ok(());
+        }
+        if self.files.is_none() {
+            return self.create(dir);
+        }
+        let (offsets, times) = self.files.as_ref().expect("opened");
+        let result = offsets
+            .write_all_at(&self.offsets, self.written.offset_len)
+            .and_then(|()| times.write_all_at(&self.times, self.written.time_len));
+        self.offsets.clear();
+        self.times.clear();
+        match result {
+            Ok(()) => {
+                self.written = self.state;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = offsets.set_len(self.written.offset_len);
+                let _ = times.set_len(self.written.time_len);
+                self.state = self.written;
+                Err(e)
+            }
+        }
+    }
+
+    /// Forgets entries noted since the last write (their batches were not written).
+    pub fn discard(&mut self) {
+        self.offsets.clear();
+        self.times.clear();
+        self.state = self.written;
+    }
+
+    /// Adds the closing time entry, writes, and syncs both files (on roll and shutdown).
+    pub fn close(&mut self, dir: &Path) -> io::Result<()> {
+        self.maybe_time_entry();
+        self.write(dir)?;
+        if let Some((offsets, times)) = &self.files {
+            offsets.sync_data()?;
+            times.sync_data()?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(b: &[u8], size: usize) -> Vec<Vec<u8>> {
+        b.chunks(size).map(<[u8]>::to_vec).collect()
+    }
+
+    #[test]
+    fn entries_follow_kafkas_interval_and_timestamps() {
+        let d = crate::testutil::TempDir::new("index");
+        let mut ix = SegmentIndex::new(100);
+        // Batches of 3000 bytes, 2 records each: positions 0, 3000, 6000, ...
+        let ts = [10, 30, 20, 40, 40, 50];
+        for (i, t) in ts.iter().enumerate() {
+            ix.note(i as u64 * 3000, 101 + 2 * i as i64, *t, 3000);
+        }
+        ix.close(&d).unwrap();
+        let off = std::fs::read(d.join(offset_index_name(100))).unwrap();
+        // Entries when more than 4096 bytes came since the last: batches 2 and 4.
+        let want: Vec<Vec<u8>> = [(5i32, 6000i32), (9, 12000)]
+            .iter()
+            .map(|(o, p)| [o.to_be_bytes(), p.to_be_bytes()].concat())
+            .collect();
+        assert_eq!(entries(&off, 8), want);
+        let time = std::fs::read(d.join(time_index_name(100))).unwrap();
+        // Max so far at batch 2 is 30 (batch 1, last offset 103); at 4 it is 40 (batch 3,
+        // offset 107); closing adds 50 at 111.
+        let want: Vec<Vec<u8>> = [(30i64, 3i32), (40, 7), (50, 11)]
+            .iter()
+            .map(|(t, o)| [t.to_be_bytes().to_vec(), o.to_be_bytes().to_vec()].concat())
+            .collect();
+        assert_eq!(entries(&time, 12), want);
+    }
+}
