@@ -29,6 +29,7 @@ pub fn handle(
             error_message: None,
             num_partitions: partitions,
             replication_factor: 1,
+            configs: vec![],
         };
         if let Err((code, msg)) = check(b, t, partitions, &req.topics[..i]) {
             (result.error_code, result.error_message) = (code, Some(msg));
@@ -41,6 +42,10 @@ pub fn handle(
                     (result.num_partitions, result.replication_factor) = (-1, -1);
                 }
             }
+        }
+        // Kafka describes every topic it created or would create (v5+), not the failed ones.
+        if result.error_code == error::NONE && version >= 5 {
+            result.configs = super::describe_configs::created_topic_configs(&b.config);
         }
         topics.push(result);
     }

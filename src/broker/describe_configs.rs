@@ -6,6 +6,7 @@
 use super::{Broker, HandlerResult, Reply};
 use crate::config::{Config, KEYS};
 use crate::protocol::codec::Reader;
+use crate::protocol::create_topics::CreatableTopicConfigs;
 use crate::protocol::describe_configs::*;
 use crate::protocol::error;
 
@@ -92,6 +93,24 @@ pub fn handle(
         .collect();
     DescribeConfigsResponse { throttle_time_ms: 0, results }.encode(version, out);
     Ok(Reply::Sent)
+}
+
+/// A topic's configs as CreateTopics v5+ describes the topic it created: what DescribeConfigs
+/// would answer for it, without synonyms, in name order (as the table is).
+pub(super) fn created_topic_configs(config: &Config) -> Vec<CreatableTopicConfigs> {
+    TOPIC_CONFIGS
+        .iter()
+        .map(|c| {
+            let r = topic_config(config, *c, false);
+            CreatableTopicConfigs {
+                name: r.name,
+                value: r.value,
+                read_only: r.read_only,
+                config_source: r.config_source,
+                is_sensitive: r.is_sensitive,
+            }
+        })
+        .collect()
 }
 
 fn topic_config(

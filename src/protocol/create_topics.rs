@@ -56,6 +56,16 @@ impl<'a> CreateTopicsRequest<'a> {
     }
 }
 
+/// One entry of a created topic's `configs` (v5+).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatableTopicConfigs {
+    pub name: &'static str,
+    pub value: Option<String>,
+    pub read_only: bool,
+    pub config_source: i8,
+    pub is_sensitive: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatableTopicResult<'a> {
     pub name: &'a str,
@@ -64,6 +74,7 @@ pub struct CreatableTopicResult<'a> {
     pub error_message: Option<String>,
     pub num_partitions: i32,
     pub replication_factor: i16,
+    pub configs: Vec<CreatableTopicConfigs>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,8 +98,15 @@ impl CreateTopicsResponse<'_> {
             if version >= 5 {
                 out.put_i32(t.num_partitions);
                 out.put_i16(t.replication_factor);
-                // configs: none are kept per topic; every topic runs on the broker defaults.
-                out.put_array_len(Some(0), flexible);
+                out.put_array_len(Some(t.configs.len()), flexible);
+                for c in &t.configs {
+                    out.put_string(c.name, flexible);
+                    out.put_nullable_string(c.value.as_deref(), flexible);
+                    out.put_bool(c.read_only);
+                    out.put_i8(c.config_source);
+                    out.put_bool(c.is_sensitive);
+                    out.put_empty_tags(flexible);
+                }
             }
             out.put_empty_tags(flexible);
         }
