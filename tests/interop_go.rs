@@ -183,6 +183,18 @@ fn check_franz(lines: &[String]) {
             "created fz-doomed partitions=1 rf=1 id=true err=NONE"
         ]
     );
+    // CreateTopics v5+ describes the created topic's configs, as DescribeConfigs would.
+    let created =
+        "cleanup.policy=delete(DEFAULT_CONFIG) max.message.bytes=1048588(DEFAULT_CONFIG) \
+                   message.timestamp.type=CreateTime(DEFAULT_CONFIG) \
+                   segment.bytes=1073741824(DEFAULT_CONFIG)";
+    assert_eq!(
+        lines_with(lines, "created-configs "),
+        [
+            format!("created-configs fz-topic {created}"),
+            format!("created-configs fz-doomed {created}")
+        ]
+    );
     assert_eq!(line(lines, "create-again "), "create-again fz-topic err=TOPIC_ALREADY_EXISTS");
     assert_eq!(line(lines, "metadata "), "metadata brokers=1 seed-listed=true controller=1");
     assert_eq!(

@@ -105,6 +105,16 @@ func admin(cl *kgo.Client, adm *kadm.Client, addr string) map[string]kadm.TopicI
 		ids[t.name] = resp.ID
 		fmt.Printf("created %s partitions=%d rf=%d id=%v err=%s\n",
 			resp.Topic, resp.NumPartitions, resp.ReplicationFactor, resp.ID != kadm.TopicID{}, errName(resp.Err))
+		created := []string{}
+		for _, k := range []string{"cleanup.policy", "max.message.bytes", "message.timestamp.type", "segment.bytes"} {
+			c, ok := resp.Configs[k]
+			if !ok {
+				created = append(created, k+"=missing")
+				continue
+			}
+			created = append(created, fmt.Sprintf("%s=%s(%s)", k, c.MaybeValue(), c.Source))
+		}
+		fmt.Printf("created-configs %s %s\n", resp.Topic, strings.Join(created, " "))
 	}
 	again, err := adm.CreateTopic(ctx, 1, 1, nil, topic)
 	if err == nil {
