@@ -509,6 +509,19 @@ func offsets(adm *kadm.Client) {
 	for _, g := range groups.Sorted() {
 		fmt.Printf("group %s state=%s type=%s group-type=%s\n", g.Group, g.State, g.ProtocolType, g.GroupType)
 	}
+	stable, err := adm.ListGroups(ctx, "Stable")
+	must(err, "list stable groups")
+	empty, err := adm.ListGroups(ctx, "Empty")
+	must(err, "list empty groups")
+	fmt.Printf("groups-by-state stable=%v empty=%v\n", stable.Groups(), empty.Groups())
+	unknown, err := adm.DescribeGroups(ctx, "fz-nobody")
+	must(err, "describe unknown group")
+	u := unknown["fz-nobody"]
+	fmt.Printf("described-unknown state=%s members=%d err=%s\n", u.State, len(u.Members), errName(u.Err))
+	lags, err := adm.Lag(ctx, group)
+	must(err, "lag")
+	l := lags[group]
+	fmt.Printf("lag %s state=%s total=%d err=%s\n", l.Group, l.State, l.Lag.Total(), errName(l.Error()))
 	committed, err := adm.FetchOffsets(ctx, group)
 	must(err, "fetch offsets")
 	out := []string{}
