@@ -738,6 +738,56 @@ fn create_topics_validate_only() {
     assert_eq!(log_after, log_before, "validate_only wrote to the metadata log");
 }
 
+/// v5+ describe each topic created (or that validate_only would create) with its configs, in
+/// name order, as DescribeConfigs describes them: Kafka's default where nothing was set, the
+/// broker key it derives from (a static broker config) where that was given. franz-go's kadm
+/// hands these to its users; minikafka used to send none. Refused topics get none.
+#[test]
+fn create_topics_v5_describes_configs() {
+    const DEFAULT_CONFIG: i8 = 5;
+    const STATIC_BROKER_CONFIG: i8 = 4;
+    let tmp = TempDir::new("ct-cfg");
+    make_log_dir(tmp.path(), &[("exists", 1)]);
+    let broker = Broker::start_with(tmp.path(), &["log.segment.bytes=2097152"]);
+    let mut c = broker.connect();
+    for v in 5..=7 {
+        for validate_only in [false, true] {
+            let name = format!("cfg-v{v}-{validate_only}");
+            let resp = create_topics(
+                &mut c,
+                v,
+                vec![creatable(&name, 1, 1), creatable("exists", 1, 1)],
+                validate_only,
+            );
+            let (made, refused) = (&resp.topics[0], &resp.topics[1]);
+            assert_eq!((made.error_code, refused.error_code), (NONE, TOPIC_ALREADY_EXISTS));
+            assert!(refused.configs.as_ref().is_none_or(Vec::is_empty), "v{v}: {refused:?}");
+            let got: Vec<(&str, Option<&str>, i8)> = made
+                .configs
+                .as_ref()
+                .unwrap_or_else(|| panic!("v{v}: configs is null"))
+                .iter()
+                .map(|c| {
+                    assert!(!c.read_only && !c.is_sensitive, "v{v}: {c:?}");
+                    (c.name.as_str(), c.value.as_deref(), c.config_source)
+                })
+                .collect();
+            let mut sorted = got.clone();
+            sorted.sort();
+            assert_eq!(got, sorted, "v{v}: not in name order");
+            assert_eq!(got.len(), 37, "v{v}: Kafka 4.4 lists 37 topic configs: {got:?}");
+            for want in [
+                ("cleanup.policy", Some("delete"), DEFAULT_CONFIG),
+                ("max.message.bytes", Some("1048588"), DEFAULT_CONFIG),
+                ("message.timestamp.type", Some("CreateTime"), DEFAULT_CONFIG),
+                ("segment.bytes", Some("2097152"), STATIC_BROKER_CONFIG),
+            ] {
+                assert!(got.contains(&want), "v{v}: {want:?} not in {got:?}");
+            }
+        }
+    }
+}
+
 // ----- DeleteTopics ----------------------------------------------------------------------------
 
 /// v1-v6 delete by name (v6 also by id): the directories go, Metadata forgets the topic,

@@ -1,9 +1,8 @@
 //! Real clients besides librdkafka, each running a whole session against the binary: admin,
-//! produce, a consumer group that commits, offsets: kafka-python (pure Python, its own codec),
-//! kafkajs (Node) and sarama (Go). Pinned versions of the first two are installed from PyPI
-//! and npm on first use into cargo's test tmp dir; sarama and the Go toolchain come from
-//! Debian's packages (installed with apt-get when missing), and the session is built into the
-//! tmp dir. So `cargo test` needs no other setup; an install failure fails.
+//! produce, a consumer group that commits, offsets: kafka-python (pure Python, its own codec)
+//! and kafkajs (Node), pinned versions installed from PyPI and npm on first use into cargo's
+//! test tmp dir. So `cargo test` needs no other setup; an install failure fails. The Go
+//! clients (sarama, franz-go) are in `interop_go.rs`.
 
 mod common;
 
@@ -15,10 +14,6 @@ use common::{Broker, TempDir};
 
 const KAFKA_PYTHON: &str = "kafka-python==3.0.12";
 const KAFKAJS: &str = "kafkajs@2.2.4";
-/// Debian's packages for the Go session: the toolchain and sarama 1.22 with its dependencies,
-/// as sources under /usr/share/gocode.
-const SARAMA_PACKAGES: [&str; 2] = ["golang-go", "golang-github-shopify-sarama-dev"];
-const GOCODE: &str = "/usr/share/gocode";
 
 fn clients_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("clients")
@@ -133,53 +128,4 @@ fn kafkajs_session() {
     assert_eq!(line(&lines, "{\"committed\""), r#"{"committed":[[0,"2"],[1,"2"]]}"#);
     assert_eq!(line(&lines, "{\"group\""), r#"{"group":["Empty","consumer"]}"#);
     assert_eq!(line(&lines, "{\"watermarks\""), r#"{"watermarks":[[0,"0","2"],[1,"0","2"]]}"#);
-}
-
-#[test]
-fn sarama_session() {
-    let sarama = Path::new(GOCODE).join("src/github.com/Shopify/sarama");
-    let have_go = Command::new("go").arg("version").output().is_ok_and(|o| o.status.success());
-    if !have_go || !sarama.exists() {
-        let dir = clients_dir().join("apt");
-        install(&dir, "apt-update", Command::new("apt-get").args(["update", "-qq"]));
-        install(
-            &dir,
-            "sarama",
-            Command::new("apt-get")
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .args(["install", "-y", "-qq"])
-                .args(SARAMA_PACKAGES),
-        );
-    }
-    let dir = clients_dir().join("go");
-    std::fs::create_dir_all(&dir).unwrap();
-    let bin = dir.join("sarama_session");
-    // Debian ships the sources in GOPATH layout, without modules.
-    let out = Command::new("go")
-        .args(["build", "-o"])
-        .arg(&bin)
-        .arg(script("sarama_session.go"))
-        .env("GOPATH", GOCODE)
-        .env("GO111MODULE", "off")
-        .env("GOFLAGS", "")
-        .env("GOCACHE", dir.join("cache"))
-        .output()
-        .expect("go build runs");
-    assert!(
-        out.status.success(),
-        "building the sarama session failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let tmp = TempDir::new("sarama");
-    let broker = Broker::start_with(tmp.path(), &["group.initial.rebalance.delay.ms=0"]);
-    let lines = run(&broker, &mut Command::new(&bin));
-    assert_eq!(line(&lines, "topics "), "topics go-topic:2");
-    assert_eq!(line(&lines, "produced "), "produced (0,0),(1,0),(0,1),(1,1),(0,2),(1,2)");
-    assert_eq!(
-        line(&lines, "consumed "),
-        "consumed (0,0,k0,v0,x0),(0,1,k2,v2,x2),(0,2,k4,v4,x4),\
-         (1,0,k1,v1,x1),(1,1,k3,v3,x3),(1,2,k5,v5,x5)"
-    );
-    assert_eq!(line(&lines, "committed "), "committed 0:3,1:3");
-    assert!(!line(&lines, "after-delete ").contains("go-topic"));
 }

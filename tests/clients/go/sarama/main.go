@@ -1,9 +1,9 @@
-// A sarama session against minikafka: admin, a snappy producer with headers, a consumer group
-// that commits, committed offsets, then the topic deleted. One line per step.
+// A sarama session: admin, a snappy producer with headers, a consumer group that commits,
+// committed offsets, then the topic deleted. One line per step, compared by
+// tests/interop_go.rs.
 //
-// Sarama picks request versions from Config.Version; V2_1_0_0 gives Produce v3, Fetch v4,
-// Metadata v5, JoinGroup v1. OffsetCommit is v2 only with a retention set (v1 is gone from
-// Kafka 4.0 as from minikafka).
+// Sarama picks every request version from Config.Version, not from ApiVersions: V4_0_0_0 asks
+// only versions Kafka 4 still serves (KIP-896 removed the old ones).
 package main
 
 import (
@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Shopify/sarama"
+	"github.com/IBM/sarama"
 )
 
 func must(err error, what string) {
@@ -48,24 +48,19 @@ func (h *handler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerG
 func main() {
 	addr := []string{os.Args[1]}
 	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V2_1_0_0
+	cfg.Version = sarama.V4_0_0_0
 	cfg.ClientID = "sarama-session"
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
 	cfg.Producer.Compression = sarama.CompressionSnappy
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
-	cfg.Consumer.Offsets.Retention = 24 * time.Hour
 	cfg.Consumer.Offsets.CommitInterval = 100 * time.Millisecond
 
 	admin, err := sarama.NewClusterAdmin(addr, cfg)
 	must(err, "admin")
 	must(admin.CreateTopic("go-topic", &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false), "create topic")
-	// ClusterAdmin.ListTopics asks DescribeConfigs v0, which Kafka 4.0 no longer serves: the
-	// topics come from Metadata instead.
-	client, err := sarama.NewClient(addr, cfg)
-	must(err, "client")
-	fmt.Println("topics", topicList(client))
+	fmt.Println("topics", topicList(admin))
 
 	producer, err := sarama.NewSyncProducer(addr, cfg)
 	must(err, "producer")
@@ -122,21 +117,18 @@ func main() {
 	fmt.Println("committed", strings.Join(committed, ","))
 
 	must(admin.DeleteTopic("go-topic"), "delete topic")
-	fmt.Println("after-delete", topicList(client))
-	must(client.Close(), "client close")
+	fmt.Println("after-delete", topicList(admin))
 	must(admin.Close(), "admin close")
 }
 
-// The topics the cluster has, with their partition counts, from fresh metadata.
-func topicList(client sarama.Client) string {
-	must(client.RefreshMetadata(), "metadata")
-	topics, err := client.Topics()
-	must(err, "topics")
+// The topics the cluster has, with their partition counts, as ClusterAdmin lists them
+// (Metadata, then DescribeConfigs for each topic).
+func topicList(admin sarama.ClusterAdmin) string {
+	topics, err := admin.ListTopics()
+	must(err, "list topics")
 	names := []string{}
-	for _, t := range topics {
-		ps, err := client.Partitions(t)
-		must(err, "partitions")
-		names = append(names, fmt.Sprintf("%s:%d", t, len(ps)))
+	for t, d := range topics {
+		names = append(names, fmt.Sprintf("%s:%d", t, d.NumPartitions))
 	}
 	sort.Strings(names)
 	return strings.Join(names, ",")
