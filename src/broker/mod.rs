@@ -141,7 +141,8 @@ impl Broker {
             LogManager::new(&config.log_dir, LogConfig { segment_bytes: config.log_segment_bytes });
         for t in meta.topics() {
             for p in &t.partitions {
-                logs.open(&t.name, &t.topic_id, p.partition_id)?;
+                let id = logs.open(&t.name, &t.topic_id, p.partition_id)?;
+                logs.get_mut(id).set_leader_epoch(p.leader_epoch);
             }
         }
         let mut groups = Coordinator::new(GroupConfig {

@@ -111,6 +111,11 @@ pub fn set_base_offset(batch: &mut [u8], base_offset: i64) {
     batch[..8].copy_from_slice(&base_offset.to_be_bytes());
 }
 
+/// Overwrites a batch's partition leader epoch in place (outside the CRC's coverage).
+pub fn set_partition_leader_epoch(batch: &mut [u8], epoch: i32) {
+    batch[12..16].copy_from_slice(&epoch.to_be_bytes());
+}
+
 /// Why a batch was refused, as a Kafka error code and a reason for the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchError {

@@ -74,6 +74,9 @@ pub struct PartitionLog {
     flushed_end_offset: i64,
     pending: Vec<u8>,
     producers: Producers,
+    /// Stamped on every appended batch, as a Kafka leader stamps its epoch: consumers carry it
+    /// into their commits and fetch positions.
+    leader_epoch: i32,
 }
 
 /// What became of an appended batch.
@@ -147,7 +150,13 @@ impl PartitionLog {
             flushed_end_offset: end,
             pending: Vec::new(),
             producers,
+            leader_epoch: 0,
         })
+    }
+
+    /// The partition's leader epoch from the metadata (0, Kafka's first, until told).
+    pub fn set_leader_epoch(&mut self, epoch: i32) {
+        self.leader_epoch = epoch;
     }
 
     pub fn dir(&self) -> &Path {
@@ -189,6 +198,7 @@ impl PartitionLog {
         let at = self.pending.len();
         self.pending.extend_from_slice(batch);
         records::set_base_offset(&mut self.pending[at..], base);
+        records::set_partition_leader_epoch(&mut self.pending[at..], self.leader_epoch);
         self.active().note_batch(base, position);
         self.log_end_offset = base + i64::from(h.last_offset_delta) + 1;
         self.producers.record(&h, base);
@@ -459,6 +469,21 @@ mod tests {
         assert_eq!(log.offset_for_timestamp(100).unwrap(), Some((0, 100)));
         assert_eq!(log.offset_for_timestamp(301).unwrap(), None);
         assert_eq!(log.max_timestamp().unwrap(), Some((2, 300)));
+    }
+
+    #[test]
+    fn appends_carry_the_leader_epoch() {
+        let d = temp_dir("epoch");
+        let mut log = PartitionLog::open(&d, CFG).unwrap();
+        log.append(&batch(1, 10)).unwrap();
+        log.set_leader_epoch(3);
+        log.append(&batch(1, 10)).unwrap();
+        log.flush().unwrap();
+        let mut out = Vec::new();
+        log.read(0, 1 << 20, &mut out).unwrap();
+        let epochs: Vec<_> =
+            records::batches(&out).map(|b| b.unwrap().0.partition_leader_epoch).collect();
+        assert_eq!(epochs, [0, 3], "producers send -1; the leader's epoch is stored");
     }
 
     #[test]

@@ -211,6 +211,14 @@ pub fn with_base_offset(batch: &[u8], base_offset: i64) -> Vec<u8> {
     b
 }
 
+/// A produced batch as the broker stores it: its base offset assigned and the partition's
+/// leader epoch stamped in, both outside the CRC, as a Kafka leader does.
+pub fn as_stored(batch: &[u8], base_offset: i64, leader_epoch: i32) -> Vec<u8> {
+    let mut b = with_base_offset(batch, base_offset);
+    b[12..16].copy_from_slice(&leader_epoch.to_be_bytes());
+    b
+}
+
 /// Splits concatenated batches on their length fields (no CRC check).
 pub fn split_batches(mut b: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
