@@ -161,6 +161,10 @@ fn assert_session(lines: &[String]) {
     let expect = |prefix: &str, whole: &str| assert_eq!(line(lines, prefix), whole);
     expect("create-again ", "create-again TopicExistsException");
     expect("topics ", "topics [java-other, java-rebal, java-topic]");
+    expect(
+        "authorized ",
+        "authorized [READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS]",
+    );
     expect("describe java-topic 2 ", "describe java-topic 2 leader=1 replicas=[1] isr=[1]");
     expect("describe java-rebal 3 ", "describe java-rebal 3 leader=1 replicas=[1] isr=[1]");
     expect("describe-missing ", "describe-missing UnknownTopicOrPartitionException");
@@ -192,7 +196,12 @@ fn assert_session(lines: &[String]) {
         expect(&format!("consumed {p} "), &format!("consumed {p} {}", want.join(" ")));
     }
     expect("assignment ", "assignment [java-topic-0, java-topic-1, java-topic-2]");
-    expect("committed ", "committed {java-topic-0=30, java-topic-1=30, java-topic-2=30}");
+    expect(
+        "committed ",
+        "committed {java-topic-0=30/epoch:0, java-topic-1=30/epoch:0, java-topic-2=30/epoch:0}",
+    );
+    expect("committed-with-metadata ", "committed-with-metadata 29 Optional.empty java-meta");
+    expect("committed-again ", "committed-again 30 Optional.empty ''");
     expect("position after seek ", "position after seek 4");
     expect("seek 1@4 ", "seek 1@4 -> 1@4=k13");
     expect("position after seek-to-beginning ", "position after seek-to-beginning 0");
@@ -217,7 +226,10 @@ fn assert_session(lines: &[String]) {
         "group java-group state=Empty",
         "group java-group state=Empty type=Classic assignor= simple=false members=[]",
     );
-    expect("group-offsets ", "group-offsets {java-topic-0=30, java-topic-1=30, java-topic-2=30}");
+    expect(
+        "group-offsets ",
+        "group-offsets {java-topic-0=30/epoch:none, java-topic-1=30/epoch:0, java-topic-2=30/epoch:0}",
+    );
     // The rebalance: range over two members sorted by member id (client id first).
     expect("rebalance before ", "rebalance before a=[0, 1, 2, 3]");
     expect("rebalance after ", "rebalance after a=[0, 1] b=[2, 3]");

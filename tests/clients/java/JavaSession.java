@@ -88,8 +88,9 @@ public class JavaSession {
         waitFor("topics listed", () -> listTopics().containsAll(List.of(TOPIC, OTHER, REBAL)));
         out("topics " + listTopics());
 
-        Map<String, TopicDescription> d =
-                admin.describeTopics(List.of(TOPIC, OTHER, REBAL)).allTopicNames().get();
+        Map<String, TopicDescription> d = admin.describeTopics(List.of(TOPIC, OTHER, REBAL),
+                new DescribeTopicsOptions().includeAuthorizedOperations(true)).allTopicNames().get();
+        out("authorized " + new TreeSet<>(d.get(TOPIC).authorizedOperations()));
         for (String name : new TreeSet<>(d.keySet())) {
             TopicDescription td = d.get(name);
             check(!td.topicId().equals(Uuid.ZERO_UUID), "a topic id for " + name);
@@ -263,6 +264,8 @@ public class JavaSession {
         check(r.value().equals(valueOf(g, codec, acks)), "value of " + r);
         check(r.timestamp() == tsOf(g), "timestamp of " + r);
         check(r.timestampType() == TimestampType.CREATE_TIME, "timestamp type of " + r);
+        // The leader stamps its epoch (0 for a new topic) on every batch it appends.
+        check(r.leaderEpoch().equals(Optional.of(0)), "leader epoch of " + r);
         Header[] want = headersOf(g, codec).toArray();
         Header[] got = r.headers().toArray();
         check(want.length == got.length, "header count of " + r);
@@ -303,6 +306,14 @@ public class JavaSession {
             c.commitSync();
             Map<TopicPartition, OffsetAndMetadata> committed = c.committed(c.assignment());
             out("committed " + offsets(committed));
+            // With metadata and no leader epoch, then read back whole.
+            TopicPartition first = new TopicPartition(TOPIC, 0);
+            c.commitSync(Map.of(first, new OffsetAndMetadata(29, Optional.empty(), "java-meta")));
+            OffsetAndMetadata om = c.committed(Set.of(first)).get(first);
+            out("committed-with-metadata " + om.offset() + " " + om.leaderEpoch() + " " + om.metadata());
+            c.commitSync(Map.of(first, new OffsetAndMetadata(30)));
+            om = c.committed(Set.of(first)).get(first);
+            out("committed-again " + om.offset() + " " + om.leaderEpoch() + " '" + om.metadata() + "'");
 
             TopicPartition p0 = new TopicPartition(TOPIC, 0);
             TopicPartition p1 = new TopicPartition(TOPIC, 1);
@@ -525,7 +536,8 @@ public class JavaSession {
 
     static String offsets(Map<TopicPartition, OffsetAndMetadata> m) {
         return new TreeMap<>(m.entrySet().stream().collect(Collectors.toMap(
-                e -> e.getKey().toString(), e -> e.getValue().offset()))).toString();
+                e -> e.getKey().toString(), e -> e.getValue().offset() + "/epoch:"
+                        + e.getValue().leaderEpoch().map(String::valueOf).orElse("none")))).toString();
     }
 
     static String longs(Map<TopicPartition, Long> m) {
