@@ -202,6 +202,11 @@ fn assert_session(lines: &[String]) {
     );
     expect("committed-with-metadata ", "committed-with-metadata 29 Optional.empty java-meta");
     expect("committed-again ", "committed-again 30 Optional.empty ''");
+    expect("partitions-for ", "partitions-for 3");
+    expect(
+        "consumer-topics ",
+        "consumer-topics [__consumer_offsets:50, java-other:1, java-rebal:4, java-topic:3]",
+    );
     expect("position after seek ", "position after seek 4");
     expect("seek 1@4 ", "seek 1@4 -> 1@4=k13");
     expect("position after seek-to-beginning ", "position after seek-to-beginning 0");
@@ -229,6 +234,12 @@ fn assert_session(lines: &[String]) {
     expect(
         "group-offsets ",
         "group-offsets {java-topic-0=30/epoch:none, java-topic-1=30/epoch:0, java-topic-2=30/epoch:0}",
+    );
+    expect("group-offsets-altered ", "group-offsets-altered 10 moved");
+    expect(
+        "admin-list-offsets ",
+        "admin-list-offsets [java-topic-0=0@-1/Optional[0], java-topic-1=30@-1/Optional[0], \
+         java-topic-2=1@1700000005000/Optional[0]]",
     );
     // The rebalance: range over two members sorted by member id (client id first).
     expect("rebalance before ", "rebalance before a=[0, 1, 2, 3]");

@@ -314,6 +314,11 @@ public class JavaSession {
             c.commitSync(Map.of(first, new OffsetAndMetadata(30)));
             om = c.committed(Set.of(first)).get(first);
             out("committed-again " + om.offset() + " " + om.leaderEpoch() + " '" + om.metadata() + "'");
+            out("partitions-for " + c.partitionsFor(TOPIC).size());
+            List<String> topics = new ArrayList<>();
+            for (var e : c.listTopics().entrySet()) topics.add(e.getKey() + ":" + e.getValue().size());
+            Collections.sort(topics);
+            out("consumer-topics " + topics);
 
             TopicPartition p0 = new TopicPartition(TOPIC, 0);
             TopicPartition p1 = new TopicPartition(TOPIC, 1);
@@ -345,6 +350,25 @@ public class JavaSession {
         describeGroup(GROUP);
         out("group-offsets " + offsets(admin.listConsumerGroupOffsets(GROUP)
                 .partitionsToOffsetAndMetadata().get()));
+        // An admin may move the offsets of a group without members.
+        TopicPartition p1 = new TopicPartition(TOPIC, 1);
+        admin.alterConsumerGroupOffsets(GROUP, Map.of(p1, new OffsetAndMetadata(10, "moved")))
+                .all().get();
+        OffsetAndMetadata moved = admin.listConsumerGroupOffsets(GROUP)
+                .partitionsToOffsetAndMetadata().get().get(p1);
+        out("group-offsets-altered " + moved.offset() + " " + moved.metadata());
+
+        Map<TopicPartition, OffsetSpec> specs = new HashMap<>();
+        specs.put(new TopicPartition(TOPIC, 0), OffsetSpec.earliest());
+        specs.put(p1, OffsetSpec.latest());
+        specs.put(new TopicPartition(TOPIC, 2), OffsetSpec.forTimestamp(tsOf(5)));
+        List<String> listed = new ArrayList<>();
+        for (var e : admin.listOffsets(specs).all().get().entrySet()) {
+            listed.add(e.getKey() + "=" + e.getValue().offset() + "@" + e.getValue().timestamp()
+                    + "/" + e.getValue().leaderEpoch());
+        }
+        Collections.sort(listed);
+        out("admin-list-offsets " + listed);
     }
 
     /** The first record of `tp` that polling brings (others' records are let go). */
