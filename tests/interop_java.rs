@@ -1,7 +1,8 @@
 //! Apache Kafka's own Java client (kafka-clients 4.4.0, from the jars `common::kafka` fetches
 //! with Maven) running a whole session against the binary: admin calls, producers with every
 //! codec and acks setting, a classic-protocol consumer group that reads everything back,
-//! offset look-ups, and a rebalance as a second member joins (tests/clients/java). The same
+//! offset look-ups, and rebalances (eager and cooperative) as a second member joins
+//! (tests/clients/java). The same
 //! session runs against a real one-node Kafka too, so the session itself is known right, and
 //! the two transcripts are compared line by line.
 
@@ -260,6 +261,25 @@ fn assert_session(lines: &[String]) {
     expect(
         "rebalance consumed ",
         "rebalance consumed a=30 b=10 b-first=[2@5, 2@6, 2@7, 2@8, 2@9, 3@5, 3@6, 3@7, 3@8, 3@9]",
+    );
+    // Cooperative: coop-1 keeps consuming 0 and 1 throughout and gives up only 2 and 3, which
+    // coop-2 takes from where coop-1 committed them.
+    expect("cooperative after ", "cooperative after 1=[0, 1] 2=[2, 3]");
+    expect(
+        "group java-coop-group ",
+        "group java-coop-group state=Stable type=Classic assignor=cooperative-sticky \
+         simple=false members=[coop-1:[java-rebal-0, java-rebal-1], \
+         coop-2:[java-rebal-2, java-rebal-3]]",
+    );
+    expect(
+        "cooperative 1-events ",
+        "cooperative 1-events [assigned [java-rebal-0, java-rebal-1, java-rebal-2, \
+         java-rebal-3], revoked [java-rebal-2, java-rebal-3]]",
+    );
+    expect("cooperative 2-events ", "cooperative 2-events [assigned [java-rebal-2, java-rebal-3]]");
+    expect(
+        "cooperative consumed ",
+        "cooperative consumed 1=50 2=[2@10, 2@11, 2@12, 2@13, 2@14, 3@10, 3@11, 3@12, 3@13, 3@14]",
     );
     expect("after-delete ", "after-delete [java-rebal, java-topic]");
     assert_eq!(lines.last().map(String::as_str), Some("done"));
