@@ -2,9 +2,8 @@
 //! with Maven) running a whole session against the binary: admin calls, producers with every
 //! codec and acks setting, a classic-protocol consumer group that reads everything back,
 //! offset look-ups, and rebalances (eager and cooperative) as a second member joins
-//! (tests/clients/java). The same
-//! session runs against a real one-node Kafka too, so the session itself is known right, and
-//! the two transcripts are compared line by line.
+//! (tests/clients/java). The same session runs against a real one-node Kafka too, so the
+//! session itself is known right, and the two transcripts are compared line by line.
 
 mod common;
 
