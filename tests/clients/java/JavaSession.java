@@ -334,8 +334,9 @@ public class JavaSession {
 
             // Partition 2 holds records 2 and 5 in one uncompressed batch (offsets 0 and 1),
             // then 38 and 41 in one snappy batch (offsets 12 and 13). Look-ups inside the
-            // first, at the start of the second, and past the last record.
-            for (long ts : new long[] {tsOf(5), tsOf(5) - 500, tsOf(38), tsOf(38) - 500, tsOf(TOTAL + 5)}) {
+            // first, at the start of the second, inside the second, and past the last record.
+            for (long ts : new long[] {tsOf(5), tsOf(5) - 500, tsOf(38), tsOf(38) - 500, tsOf(41),
+                    tsOf(TOTAL + 5)}) {
                 OffsetAndTimestamp t = c.offsetsForTimes(Map.of(p2, ts)).get(p2);
                 out("offsets-for-times " + (ts - T0) + " -> "
                         + (t == null ? "null" : t.offset() + " ts=" + (t.timestamp() - T0)));
