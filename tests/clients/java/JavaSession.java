@@ -1,9 +1,10 @@
 // A whole session of Apache Kafka's own Java client (kafka-clients) against one broker, given
 // as the only argument: admin, idempotent and plain producers with every codec and acks
 // setting, a classic-protocol consumer group that reads everything back, offset look-ups, and
-// rebalances (eager, then cooperative) when a second member joins. It checks what it reads back itself (a mismatch throws,
-// so the JVM exits non-zero) and prints result lines that do not depend on the broker's ids, so
-// two brokers can be compared line by line. Timings go to stderr.
+// rebalances (eager, then cooperative) when a second member joins. It checks what it reads
+// back itself (a mismatch throws, so the JVM exits non-zero) and prints result lines that do
+// not depend on the broker's ids, so two brokers can be compared line by line. Timings go to
+// stderr.
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -18,7 +19,6 @@ import org.apache.kafka.clients.consumer.*;
 import org.apache.kafka.clients.producer.*;
 import org.apache.kafka.common.*;
 import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.TimestampType;
@@ -44,8 +44,19 @@ public class JavaSession {
     static Admin admin;
     static long started = System.nanoTime();
 
-    public static void main(String[] args) throws Exception {
-        bootstrap = args[0];
+    public static void main(String[] args) {
+        try {
+            session(args[0]);
+        } catch (Throwable t) {
+            t.printStackTrace();
+            System.exit(1);
+        }
+        // A clean exit even if a client thread lingers.
+        System.exit(0);
+    }
+
+    static void session(String bootstrapServers) throws Exception {
+        bootstrap = bootstrapServers;
         Properties ap = new Properties();
         ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         ap.put(AdminClientConfig.CLIENT_ID_CONFIG, "java-admin");
@@ -66,9 +77,6 @@ public class JavaSession {
             admin.close(Duration.ofSeconds(10));
         }
         out("done");
-        System.out.flush();
-        // A clean exit even if a client thread lingers.
-        System.exit(0);
     }
 
     // ---------------------------------------------------------------------------------------
