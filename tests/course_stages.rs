@@ -507,8 +507,8 @@ fn produce_and_verify(topics: &[(&str, i32)], records_per_batch: usize) {
     // The files are checked the moment the response is in.
     for (name, p, b) in &sent {
         assert_eq!(
-            &read_log(tmp.path(), name, *p),
-            b,
+            read_log(tmp.path(), name, *p),
+            as_stored(b, 0, 0),
             "{name}-{p} on disk right after the response"
         );
     }
@@ -531,7 +531,7 @@ fn produce_and_verify(topics: &[(&str, i32)], records_per_batch: usize) {
         let id = ids[topics.iter().position(|t| t.0 == *name).unwrap()];
         let f = c.fetch_one(id, *p, 0);
         assert_eq!(f.error_code, NONE);
-        assert_eq!(f.records(), &b[..], "fetch #{i} of {name}-{p}");
+        assert_eq!(f.records(), as_stored(b, 0, 0), "fetch #{i} of {name}-{p}");
         assert_eq!(f.high_watermark, records_per_batch as i64);
     }
 }
@@ -555,8 +555,8 @@ fn stage22_single_record_stored() {
     let sent = b.finish();
     let resp = c.produce(&[("raspberry", vec![(0, Some(sent.clone()))])]);
     let on_disk = read_log(tmp.path(), "raspberry", 0);
-    // Stored as sent, but for the partition leader epoch the leader stamps (outside the CRC).
-    assert_eq!(on_disk, stored_as(&sent, 0, 0), "stored byte for byte");
+    // Byte for byte but for the leader epoch, which the CRC does not cover.
+    assert_eq!(on_disk, as_stored(&sent, 0, 0));
     let p = resp.partition("raspberry", 0);
     assert_eq!(
         (p.error_code, p.base_offset, p.log_append_time_ms, p.log_start_offset),
@@ -566,7 +566,7 @@ fn stage22_single_record_stored() {
     assert_eq!(stored.0.records_count, 1);
     // The other partitions are untouched.
     assert!(read_log(tmp.path(), "raspberry", 1).is_empty());
-    assert_eq!(c.fetch_one(ids[0], 0, 0).records(), &on_disk[..]);
+    assert_eq!(c.fetch_one(ids[0], 0, 0).records(), on_disk);
 }
 
 /// Stage 23: several records in one batch take consecutive offsets; the next batch starts after
@@ -580,18 +580,20 @@ fn stage23_batch_of_records() {
     let first = batch(0, &[b"Message 1", b"Message 2", b"Message 3"]);
     let resp = c.produce(&[("apple", vec![(0, Some(first.clone()))])]);
     assert_eq!(resp.partition("apple", 0).base_offset, 0);
+    let first = as_stored(&first, 0, 0);
     assert_eq!(read_log(tmp.path(), "apple", 0), first);
     let second = batch(0, &[b"Message 4", b"Message 5"]);
     let resp = c.produce(&[("apple", vec![(0, Some(second.clone()))])]);
     let p = resp.partition("apple", 0);
     assert_eq!((p.error_code, p.base_offset, p.log_start_offset), (NONE, 3, 0));
-    let expected = [first.clone(), with_base_offset(&second, 3)].concat();
+    let second = as_stored(&second, 3, 0);
+    let expected = [first.clone(), second.clone()].concat();
     assert_eq!(read_log(tmp.path(), "apple", 0), expected);
     let f = c.fetch_one(ids[0], 0, 0);
     assert_eq!(f.records(), &expected[..]);
     assert_eq!(f.high_watermark, 5);
     // Fetching from inside the second batch returns that batch.
-    assert_eq!(c.fetch_one(ids[0], 0, 4).records(), &with_base_offset(&second, 3)[..]);
+    assert_eq!(c.fetch_one(ids[0], 0, 4).records(), second);
 }
 
 /// Stage 23 as the course phrases it: 3 records, last offset delta 2, one answer.
@@ -639,8 +641,8 @@ fn all_stages_on_one_connection() {
         c.produce(&[("foo", vec![(0, Some(b.clone()))]), ("alpha", vec![(1, Some(b.clone()))])]);
     assert_eq!(r.partition("foo", 0).base_offset, 1);
     assert_eq!(r.partition("alpha", 1).base_offset, 0);
-    assert_eq!(read_log(tmp.path(), "foo", 0), [foo.clone(), with_base_offset(&b, 1)].concat());
-    assert_eq!(c.fetch_one(ids[0], 1, 0).records(), &b[..]);
+    assert_eq!(read_log(tmp.path(), "foo", 0), [foo.clone(), as_stored(&b, 1, 0)].concat());
+    assert_eq!(c.fetch_one(ids[0], 1, 0).records(), as_stored(&b, 0, 0));
     assert!(c.fetch_one(ids[1], 0, 0).records().is_empty());
 }
 
@@ -683,7 +685,7 @@ fn tester_style_log_dir_with_zero_offset_deltas() {
     assert_eq!(r.partition("baz", 2).base_offset, 4);
     assert_eq!(r.partition("baz", 1).base_offset, 0);
     assert_eq!(r.partition("bar", 0).base_offset, 0);
-    assert_eq!(read_log(tmp.path(), "bar", 0), b);
-    // baz is at leader epoch 4: its new batch carries it.
-    assert_eq!(read_log(tmp.path(), "baz", 2), [stored.concat(), stored_as(&b, 4, 4)].concat());
+    assert_eq!(read_log(tmp.path(), "bar", 0), as_stored(&b, 0, 0));
+    // Stamped with the leader epoch its PartitionRecord gives.
+    assert_eq!(read_log(tmp.path(), "baz", 2), [stored.concat(), as_stored(&b, 4, 4)].concat());
 }

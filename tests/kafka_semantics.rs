@@ -119,7 +119,7 @@ fn produce_every_version() {
             assert_eq!(p.log_start_offset, 0, "v{version}");
         }
         assert_eq!(resp.throttle_time_ms, 0);
-        expected.extend(with_base_offset(&b, next));
+        expected.extend(as_stored(&b, next, 0));
         next += 2;
     }
     assert_eq!(read_log(tmp.path(), "versions", 0), expected);
@@ -396,7 +396,7 @@ fn produce_mixed_good_and_bad() {
     assert_eq!((g(0), g(9), g(1)), (NONE, UNKNOWN_TOPIC_OR_PARTITION, CORRUPT_MESSAGE));
     assert_eq!(r.partition("bad", 0).error_code, UNKNOWN_TOPIC_OR_PARTITION);
     assert_eq!(r.partition("good", 0).base_offset, 0);
-    assert_eq!(read_log(tmp.path(), "good", 0), b);
+    assert_eq!(read_log(tmp.path(), "good", 0), as_stored(&b, 0, 0));
     assert!(read_log(tmp.path(), "good", 1).is_empty());
 }
 
@@ -435,7 +435,7 @@ fn fetch_long_poll_woken_by_produce() {
     assert_eq!(resp.correlation_id, id);
     let f = decode_fetch_v16(&resp.body);
     // Whether the fetch was parked before the produce or not, Kafka answers with the batch.
-    assert_eq!(f.partition(&ids[0], 0).records(), &b[..]);
+    assert_eq!(f.partition(&ids[0], 0).records(), as_stored(&b, 0, 0));
     assert!(
         started.elapsed() < std::time::Duration::from_secs(15),
         "the append must wake the parked fetch, not its 20 s timeout ({:?})",

@@ -75,7 +75,7 @@ fn byte_at_a_time_frames() {
         let payload = c.recv_frame();
         assert_eq!(i32::from_be_bytes(payload[..4].try_into().unwrap()), i as i32 + 1);
     }
-    assert_eq!(c.fetch_one(ids[0], 0, 0).records(), &b[..]);
+    assert_eq!(c.fetch_one(ids[0], 0, 0).records(), as_stored(&b, 0, 0));
 }
 
 /// 100 requests of all four APIs in a single write are answered in order.
@@ -172,7 +172,7 @@ fn fifty_concurrent_producers_one_partition() {
     assert_eq!(stored.len(), 50);
     for (offset, b) in &results {
         let at = (*offset / 2) as usize;
-        assert_eq!(stored[at], &with_base_offset(b, *offset)[..]);
+        assert_eq!(stored[at], as_stored(b, *offset, 0));
     }
     let mut c = broker.connect();
     let f = c.fetch_one(ids[0], 0, 0);
@@ -213,7 +213,7 @@ fn restart_keeps_offsets() {
     let r = c.produce(&[("durable", vec![(0, Some(c3.clone())), (1, Some(c3.clone()))])]);
     assert_eq!(r.partition("durable", 0).base_offset, 5);
     assert_eq!(r.partition("durable", 1).base_offset, 0);
-    let expected = [a, with_base_offset(&b, 2), with_base_offset(&c3, 5)].concat();
+    let expected = [as_stored(&a, 0, 0), as_stored(&b, 2, 0), as_stored(&c3, 5, 0)].concat();
     assert_eq!(read_log(tmp.path(), "durable", 0), expected);
     let f = c.fetch_one(ids[0], 0, 0);
     assert_eq!(f.records(), &expected[..]);
@@ -238,7 +238,7 @@ fn segments_roll_and_survive_restart() {
             let b = batch(0, &[&v]);
             let r = c.produce(&[("roll", vec![(0, Some(b.clone()))])]);
             assert_eq!(r.partition("roll", 0).base_offset, i);
-            sent.push(with_base_offset(&b, i));
+            sent.push(as_stored(&b, i, 0));
         }
         broker.kill();
     }
@@ -252,7 +252,7 @@ fn segments_roll_and_survive_restart() {
     let mut c = broker.connect();
     let r = c.produce(&[("roll", vec![(0, Some(batch(0, &[b"last"])))])]);
     assert_eq!(r.partition("roll", 0).base_offset, 30);
-    sent.push(with_base_offset(&batch(0, &[b"last"]), 30));
+    sent.push(as_stored(&batch(0, &[b"last"]), 30, 0));
     // Read everything back, batch by batch, from every offset's batch.
     let mut got = Vec::new();
     let mut offset = 0;
@@ -406,7 +406,7 @@ fn corrupted_batch_refused_and_not_stored() {
     assert!(read_log(tmp.path(), "crc", 0).is_empty(), "nothing stored");
     let r = c.produce(&[("crc", vec![(0, Some(good.clone()))])]);
     assert_eq!(r.partition("crc", 0).base_offset, 0);
-    assert_eq!(c.fetch_one(ids[0], 0, 0).records(), &good[..]);
+    assert_eq!(c.fetch_one(ids[0], 0, 0).records(), as_stored(&good, 0, 0));
 }
 
 /// acks=0: no response at all; the next request's answer is the first thing on the wire.
@@ -428,7 +428,7 @@ fn acks_zero_gets_no_response() {
     assert_eq!(i32::from_be_bytes(payload[..4].try_into().unwrap()), 222);
     assert_eq!(payload[4..], expected_api_versions_v4_body()[..]);
     // It was stored all the same.
-    assert_eq!(c.fetch_one(ids[0], 0, 0).records(), &b[..]);
+    assert_eq!(c.fetch_one(ids[0], 0, 0).records(), as_stored(&b, 0, 0));
 }
 
 /// An oversized frame closes only its own connection and logs a warning; so does a negative
@@ -839,7 +839,7 @@ fn a_failed_write_withdraws_its_acknowledgement_and_nothing_else() {
     let stored = split_batches(&on_disk);
     assert_eq!(stored.len(), acked.len());
     for (i, (s, a)) in stored.iter().zip(&acked).enumerate() {
-        assert_eq!(&s[8..], &a[8..], "batch {i}");
+        assert_eq!(s[8..], as_stored(a, 0, 0)[8..], "batch {i}");
         assert_eq!(base_offset_of(s), i as i64);
     }
     // Everyone else is served; the log reads back what was acknowledged.

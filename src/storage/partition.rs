@@ -458,9 +458,12 @@ impl PartitionLog {
     }
 }
 
-/// Finds the first record of the batch at `pos` whose timestamp satisfies `pred`. Compressed
-/// batches are not opened (the broker carries no codecs): their first offset and largest
-/// timestamp stand for the batch.
+/// Finds the first record of the batch at `pos` whose timestamp satisfies `pred`. In a
+/// LogAppendTime batch every record has the batch's largest timestamp. Compressed batches are
+/// not opened (the broker carries no codecs): the first record has the base timestamp (as
+/// producers write it), so when that one matches the answer is exact; otherwise the batch's
+/// first offset (so a consumer seeking there misses nothing) and largest timestamp stand for
+/// the record inside it.
 fn refine(
     file: &File,
     pos: u64,
@@ -468,8 +471,11 @@ fn refine(
     pred: impl Fn(i64) -> bool,
 ) -> io::Result<(i64, i64)> {
     let whole = (h.base_offset, h.max_timestamp);
-    if h.compression() != 0 || h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0 {
+    if h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0 {
         return Ok(whole);
+    }
+    if h.compression() != 0 {
+        return Ok(if pred(h.base_timestamp) { (h.base_offset, h.base_timestamp) } else { whole });
     }
     let mut buf = vec![0; h.total_len()];
     file.read_exact_at(&mut buf, pos)?;
@@ -584,6 +590,43 @@ mod tests {
         assert_eq!(log.offset_for_timestamp(100).unwrap(), Some((0, 100)));
         assert_eq!(log.offset_for_timestamp(301).unwrap(), None);
         assert_eq!(log.max_timestamp().unwrap(), Some((2, 300)));
+    }
+
+    #[test]
+    fn appends_carry_the_leader_epoch() {
+        let d = temp_dir("epoch");
+        let mut log = PartitionLog::open(&d, CFG).unwrap();
+        log.append(&batch(1, 10)).unwrap();
+        log.set_leader_epoch(3);
+        log.append(&batch(1, 10)).unwrap();
+        log.flush().unwrap();
+        let mut out = Vec::new();
+        log.read(0, 1 << 20, &mut out).unwrap();
+        let epochs: Vec<_> =
+            records::batches(&out).map(|b| b.unwrap().0.partition_leader_epoch).collect();
+        assert_eq!(epochs, [0, 3], "producers send -1; the leader's epoch is stored");
+    }
+
+    #[test]
+    fn compressed_batches_answer_by_their_header() {
+        let d = temp_dir("times-compressed");
+        let mut log = PartitionLog::open(&d, CFG).unwrap();
+        log.append(&batch(2, 1)).unwrap(); // timestamps 1
+        let mut b = BatchBuilder::new(0, 100);
+        for _ in 0..3 {
+            b.push(None, Some(b"z"), &[]);
+        }
+        let mut b = b.finish();
+        // Marked gzip with records from 100 to 300: only the header is read, never the body.
+        b[21..23].copy_from_slice(&1i16.to_be_bytes());
+        b[35..43].copy_from_slice(&300i64.to_be_bytes());
+        log.append(&b).unwrap();
+        // The first record carries the base timestamp: an exact answer, as Kafka gives.
+        assert_eq!(log.offset_for_timestamp(50).unwrap(), Some((2, 100)));
+        assert_eq!(log.offset_for_timestamp(100).unwrap(), Some((2, 100)));
+        // Inside the batch: its first offset and largest timestamp stand for the record.
+        assert_eq!(log.offset_for_timestamp(200).unwrap(), Some((2, 300)));
+        assert_eq!(log.offset_for_timestamp(301).unwrap(), None);
     }
 
     #[test]

@@ -213,11 +213,11 @@ pub fn with_base_offset(batch: &[u8], base_offset: i64) -> Vec<u8> {
     b
 }
 
-/// A batch as a leader at `epoch` stores it: base offset assigned and its partition leader
-/// epoch stamped (outside the CRC), as Kafka does.
-pub fn stored_as(batch: &[u8], base_offset: i64, epoch: i32) -> Vec<u8> {
+/// A produced batch as the broker stores it: its base offset assigned and the partition's
+/// leader epoch stamped in, both outside the CRC, as a Kafka leader does.
+pub fn as_stored(batch: &[u8], base_offset: i64, leader_epoch: i32) -> Vec<u8> {
     let mut b = with_base_offset(batch, base_offset);
-    b[12..16].copy_from_slice(&epoch.to_be_bytes());
+    b[12..16].copy_from_slice(&leader_epoch.to_be_bytes());
     b
 }
 

@@ -1,0 +1,341 @@
+//! Apache Kafka's own Java client (kafka-clients 4.4.0, from the jars `common::kafka` fetches
+//! with Maven) running a whole session against the binary: admin calls, producers with every
+//! codec and acks setting, a classic-protocol consumer group that reads everything back,
+//! offset look-ups, and rebalances (eager and cooperative) as a second member joins
+//! (tests/clients/java). The same session runs against a real one-node Kafka too, so the
+//! session itself is known right, and the two transcripts are compared line by line.
+
+mod common;
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::kafka::{self, Kafka, KafkaOptions};
+use common::{Broker, TempDir};
+
+/// Small, so that the first join of each group is quick, and the same on both brokers (the
+/// session prints it back from DescribeConfigs).
+const REBALANCE_DELAY: (&str, &str) = ("group.initial.rebalance.delay.ms", "100");
+/// The session waits at most a minute for any one thing; this bounds the whole JVM.
+const SESSION_TIMEOUT: Duration = Duration::from_secs(300);
+/// kafka-clients and what it needs at run time: the codecs and logging.
+const JARS: [&str; 8] = [
+    "kafka-clients-",
+    "zstd-jni-",
+    "lz4-java-",
+    "snappy-java-",
+    "slf4j-api-",
+    "log4j-slf4j-impl-",
+    "log4j-api-",
+    "log4j-core-",
+];
+
+fn source() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/java/JavaSession.java")
+}
+
+fn javac() -> PathBuf {
+    match std::env::var_os("JAVA_HOME") {
+        Some(h) if Path::new(&h).join("bin/javac").exists() => Path::new(&h).join("bin/javac"),
+        _ => PathBuf::from("javac"),
+    }
+}
+
+/// The class path to run the session with; compiles it (once per run of this binary) into
+/// cargo's test tmp dir.
+fn class_path() -> &'static str {
+    static CP: OnceLock<String> = OnceLock::new();
+    CP.get_or_init(|| {
+        let libs = kafka::kafka_libs();
+        let names: Vec<String> = std::fs::read_dir(&libs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let jars: Vec<PathBuf> = JARS
+            .iter()
+            .map(|prefix| {
+                let name = names
+                    .iter()
+                    .find(|n| n.starts_with(prefix) && n.ends_with(".jar"))
+                    .unwrap_or_else(|| panic!("no {prefix}*.jar in {}", libs.display()));
+                libs.join(name)
+            })
+            .collect();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("clients/java");
+        let classes = dir.join("classes");
+        let _ = std::fs::remove_dir_all(&classes);
+        std::fs::create_dir_all(&classes).unwrap();
+        let jar_path = std::env::join_paths(&jars).unwrap();
+        let out = Command::new(javac())
+            .args(["-nowarn", "-encoding", "UTF-8", "-d"])
+            .arg(&classes)
+            .arg("-cp")
+            .arg(&jar_path)
+            .arg(source())
+            .output()
+            .expect("run javac (a JDK must be installed)");
+        assert!(
+            out.status.success(),
+            "compiling the Java session failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(
+            classes.join("log4j2.properties"),
+            "status = error\n\
+             appender.err.type = Console\n\
+             appender.err.name = err\n\
+             appender.err.target = SYSTEM_ERR\n\
+             appender.err.layout.type = PatternLayout\n\
+             appender.err.layout.pattern = [%d] %p %m (%c)%n\n\
+             rootLogger.level = warn\n\
+             rootLogger.appenderRef.err.ref = err\n",
+        )
+        .unwrap();
+        let mut all = vec![classes];
+        all.extend(jars);
+        std::env::join_paths(all).unwrap().into_string().unwrap()
+    })
+}
+
+/// Runs the session against `addr`; returns its stdout lines, or panics with its output and
+/// `context()` (the broker's log) when it fails or overruns.
+fn run_session(addr: SocketAddr, context: impl Fn() -> String) -> Vec<String> {
+    let cp = class_path();
+    let started = Instant::now();
+    let mut child = Command::new(kafka::java())
+        .args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp])
+        .arg("-Dlog4j2.configurationFile=classpath:log4j2.properties")
+        .arg("JavaSession")
+        .arg(addr.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn java");
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > SESSION_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "Java session failed ({status:?} after {:?}):\nstdout:\n{stdout}\nstderr:\n{stderr}\n\
+         broker:\n{}",
+        started.elapsed(),
+        context()
+    );
+    eprintln!("Java session against {addr} took {:?}:\n{stderr}", started.elapsed());
+    stdout.lines().map(str::to_string).collect()
+}
+
+fn line<'a>(lines: &'a [String], prefix: &str) -> &'a str {
+    lines
+        .iter()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting {prefix:?} in {lines:#?}"))
+}
+
+/// What the session must have read back from any broker that gets Kafka right.
+fn assert_session(lines: &[String]) {
+    let expect = |prefix: &str, whole: &str| assert_eq!(line(lines, prefix), whole);
+    expect("create-again ", "create-again TopicExistsException");
+    expect("topics ", "topics [java-other, java-rebal, java-topic]");
+    expect(
+        "authorized ",
+        "authorized [READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS]",
+    );
+    expect("describe java-topic 2 ", "describe java-topic 2 leader=1 replicas=[1] isr=[1]");
+    expect("describe java-rebal 3 ", "describe java-rebal 3 leader=1 replicas=[1] isr=[1]");
+    expect("describe-missing ", "describe-missing UnknownTopicOrPartitionException");
+    expect("cluster ", "cluster nodes=[1] controller=1 host=127.0.0.1");
+    expect("config topic cleanup.policy", "config topic cleanup.policy=delete DEFAULT_CONFIG");
+    expect(
+        "config broker group.initial",
+        "config broker group.initial.rebalance.delay.ms=100 STATIC_BROKER_CONFIG",
+    );
+    expect(
+        "config broker message.max.bytes",
+        "config broker message.max.bytes=1048588 DEFAULT_CONFIG",
+    );
+    // 15 producers: acks=0 learns no offsets, the others learn where their records went.
+    let produced: Vec<&String> = lines.iter().filter(|l| l.starts_with("produced ")).collect();
+    assert_eq!(produced.len(), 15, "{produced:#?}");
+    expect(
+        "produced none acks=0 ",
+        "produced none acks=0 idempotent=false at 0@-1 1@-1 2@-1 0@-1 1@-1 2@-1",
+    );
+    expect(
+        "produced zstd acks=all ",
+        "produced zstd acks=all idempotent=true at 0@28 1@28 2@28 0@29 1@29 2@29",
+    );
+    expect("end-offsets [", "end-offsets [30, 30, 30]");
+    // Every record, in order, with its key; the session checked values, headers, timestamps.
+    for p in 0..3 {
+        let want: Vec<String> = (0..30).map(|o| format!("{p}@{o}=k{}", p + 3 * o)).collect();
+        expect(&format!("consumed {p} "), &format!("consumed {p} {}", want.join(" ")));
+    }
+    expect("assignment ", "assignment [java-topic-0, java-topic-1, java-topic-2]");
+    expect(
+        "committed ",
+        "committed {java-topic-0=30/epoch:0, java-topic-1=30/epoch:0, java-topic-2=30/epoch:0}",
+    );
+    expect("committed-with-metadata ", "committed-with-metadata 29 Optional.empty java-meta");
+    expect("committed-again ", "committed-again 30 Optional.empty ''");
+    expect("partitions-for ", "partitions-for 3");
+    expect(
+        "consumer-topics ",
+        "consumer-topics [__consumer_offsets:50, java-other:1, java-rebal:4, java-topic:3]",
+    );
+    expect("position after seek ", "position after seek 4");
+    expect("seek 1@4 ", "seek 1@4 -> 1@4=k13");
+    expect("position after seek-to-beginning ", "position after seek-to-beginning 0");
+    expect("seek-to-beginning ", "seek-to-beginning 0 -> 0@0=k0");
+    expect("offsets-for-times 5000 ", "offsets-for-times 5000 -> 1 ts=5000");
+    expect("offsets-for-times 4500 ", "offsets-for-times 4500 -> 1 ts=5000");
+    expect("offsets-for-times 38000 ", "offsets-for-times 38000 -> 12 ts=38000");
+    expect("offsets-for-times 37500 ", "offsets-for-times 37500 -> 12 ts=38000");
+    expect("offsets-for-times 95000 ", "offsets-for-times 95000 -> null");
+    expect(
+        "beginning-offsets ",
+        "beginning-offsets {java-topic-0=0, java-topic-1=0, java-topic-2=0}",
+    );
+    expect("end-offsets {", "end-offsets {java-topic-0=30, java-topic-1=30, java-topic-2=30}");
+    expect(
+        "group java-group state=Stable",
+        "group java-group state=Stable type=Classic assignor=range simple=false \
+         members=[java-consumer:[java-topic-0, java-topic-1, java-topic-2]]",
+    );
+    expect("groups ", "groups [java-group:Stable:Classic:consumer]");
+    expect(
+        "group java-group state=Empty",
+        "group java-group state=Empty type=Classic assignor= simple=false members=[]",
+    );
+    expect(
+        "group-offsets ",
+        "group-offsets {java-topic-0=30/epoch:none, java-topic-1=30/epoch:0, java-topic-2=30/epoch:0}",
+    );
+    expect("group-offsets-altered ", "group-offsets-altered 10 moved");
+    expect(
+        "admin-list-offsets ",
+        "admin-list-offsets [java-topic-0=0@-1/Optional[0], java-topic-1=30@-1/Optional[0], \
+         java-topic-2=1@1700000005000/Optional[0]]",
+    );
+    // The rebalance: range over two members sorted by member id (client id first).
+    expect("rebalance before ", "rebalance before a=[0, 1, 2, 3]");
+    expect("rebalance after ", "rebalance after a=[0, 1] b=[2, 3]");
+    expect(
+        "group java-rebal-group ",
+        "group java-rebal-group state=Stable type=Classic assignor=range simple=false \
+         members=[member-a:[java-rebal-0, java-rebal-1], member-b:[java-rebal-2, java-rebal-3]]",
+    );
+    expect(
+        "rebalance a-events ",
+        "rebalance a-events [assigned [java-rebal-0, java-rebal-1, java-rebal-2, java-rebal-3], \
+         revoked [java-rebal-0, java-rebal-1, java-rebal-2, java-rebal-3], \
+         assigned [java-rebal-0, java-rebal-1]]",
+    );
+    expect("rebalance b-events ", "rebalance b-events [assigned [java-rebal-2, java-rebal-3]]");
+    // member-b starts where member-a committed on revocation: nothing lost, nothing twice.
+    expect(
+        "rebalance consumed ",
+        "rebalance consumed a=30 b=10 b-first=[2@5, 2@6, 2@7, 2@8, 2@9, 3@5, 3@6, 3@7, 3@8, 3@9]",
+    );
+    // Cooperative: coop-1 keeps consuming 0 and 1 throughout and gives up only 2 and 3, which
+    // coop-2 takes from where coop-1 committed them.
+    expect("cooperative after ", "cooperative after 1=[0, 1] 2=[2, 3]");
+    expect(
+        "group java-coop-group ",
+        "group java-coop-group state=Stable type=Classic assignor=cooperative-sticky \
+         simple=false members=[coop-1:[java-rebal-0, java-rebal-1], \
+         coop-2:[java-rebal-2, java-rebal-3]]",
+    );
+    expect(
+        "cooperative 1-events ",
+        "cooperative 1-events [assigned [java-rebal-0, java-rebal-1, java-rebal-2, \
+         java-rebal-3], revoked [java-rebal-2, java-rebal-3]]",
+    );
+    expect("cooperative 2-events ", "cooperative 2-events [assigned [java-rebal-2, java-rebal-3]]");
+    expect(
+        "cooperative consumed ",
+        "cooperative consumed 1=50 2=[2@10, 2@11, 2@12, 2@13, 2@14, 3@10, 3@11, 3@12, 3@13, 3@14]",
+    );
+    expect("after-delete ", "after-delete [java-rebal, java-topic]");
+    assert_eq!(lines.last().map(String::as_str), Some("done"));
+}
+
+/// The session's transcript against minikafka, run once for both tests.
+fn minikafka_transcript() -> &'static [String] {
+    static LINES: OnceLock<Vec<String>> = OnceLock::new();
+    LINES.get_or_init(|| {
+        let tmp = TempDir::new("java");
+        let delay = format!("{}={}", REBALANCE_DELAY.0, REBALANCE_DELAY.1);
+        let broker = Broker::start_with(tmp.path(), &[&delay]);
+        run_session(broker.addr, || broker.logs.lines().join("\n"))
+    })
+}
+
+#[test]
+fn java_client_session() {
+    assert_session(minikafka_transcript());
+}
+
+/// Lines where the transcripts may differ, as (Kafka's, minikafka's). One where both are right:
+/// Kafka 4.1+ formats new clusters with eligible leader replicas on, and with that its
+/// controller records `min.insync.replicas` as a cluster-wide dynamic default; minikafka
+/// formats its directory with `metadata.version` alone, as a cluster without that feature is,
+/// where the same value is the plain default.
+///
+/// And one where minikafka is knowingly approximate: it carries no codecs, so it does not open
+/// a compressed batch to find the record a timestamp falls on inside it; it answers with the
+/// batch's first offset (a consumer seeking there misses nothing) where Kafka names record 41.
+const KNOWN_DIFFERENCES: [(&str, &str); 2] = [
+    (
+        "config topic min.insync.replicas=1 DYNAMIC_DEFAULT_BROKER_CONFIG",
+        "config topic min.insync.replicas=1 DEFAULT_CONFIG",
+    ),
+    ("offsets-for-times 41000 -> 13 ts=41000", "offsets-for-times 41000 -> 12 ts=41000"),
+];
+
+fn line_at(lines: &[String], i: usize) -> &str {
+    lines.get(i).map_or("", String::as_str)
+}
+
+/// The same session against Apache Kafka: it passes the same assertions, and prints exactly
+/// what it printed against minikafka.
+#[test]
+fn java_client_session_against_kafka() {
+    let tmp = TempDir::new("java-kafka");
+    let opts = KafkaOptions::default().set(REBALANCE_DELAY.0, REBALANCE_DELAY.1);
+    let kafka = Kafka::start_fresh(tmp.path(), &opts);
+    let lines = run_session(kafka.addr, || kafka.output_tail());
+    kafka.stop();
+    assert_session(&lines);
+    let ours = minikafka_transcript();
+    let differing: Vec<String> = (0..lines.len().max(ours.len()))
+        .filter(|&i| lines.get(i) != ours.get(i))
+        .filter(|&i| !KNOWN_DIFFERENCES.contains(&(line_at(&lines, i), line_at(ours, i))))
+        .map(|i| format!("kafka:     {:?}\nminikafka: {:?}", lines.get(i), ours.get(i)))
+        .collect();
+    assert!(differing.is_empty(), "the transcripts differ:\n{}", differing.join("\n"));
+}
