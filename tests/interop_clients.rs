@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use common::{Broker, TempDir};
+use common::{line, Broker, TempDir};
 
 const KAFKA_PYTHON: &str = "kafka-python==3.0.12";
 const KAFKAJS: &str = "kafkajs@2.2.4";
@@ -63,13 +63,6 @@ fn run(broker: &Broker, cmd: &mut Command) -> Vec<String> {
         broker.logs.lines().join("\n")
     );
     stdout.lines().map(str::to_string).collect()
-}
-
-fn line<'a>(lines: &'a [String], prefix: &str) -> &'a str {
-    lines
-        .iter()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no line starting {prefix:?} in {lines:#?}"))
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use common::kafka::{Kafka, KafkaOptions};
-use common::{Broker, TempDir};
+use common::{line, Broker, TempDir};
 
 fn module_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/go")
@@ -83,13 +83,6 @@ fn run(program: &str, addr: std::net::SocketAddr, context: impl Fn() -> String) 
         context()
     );
     stdout.lines().map(str::to_string).collect()
-}
-
-fn line<'a>(lines: &'a [String], prefix: &str) -> &'a str {
-    lines
-        .iter()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no line starting {prefix:?} in {lines:#?}"))
 }
 
 fn lines_with<'a>(lines: &'a [String], prefix: &str) -> Vec<&'a str> {

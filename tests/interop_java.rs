@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::kafka::{self, Kafka, KafkaOptions};
-use common::{Broker, TempDir};
+use common::{line, Broker, TempDir};
 
 /// Small, so that the first join of each group is quick, and the same on both brokers (the
 /// session prints it back from DescribeConfigs).
@@ -84,18 +84,7 @@ fn class_path() -> &'static str {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        std::fs::write(
-            classes.join("log4j2.properties"),
-            "status = error\n\
-             appender.err.type = Console\n\
-             appender.err.name = err\n\
-             appender.err.target = SYSTEM_ERR\n\
-             appender.err.layout.type = PatternLayout\n\
-             appender.err.layout.pattern = [%d] %p %m (%c)%n\n\
-             rootLogger.level = warn\n\
-             rootLogger.appenderRef.err.ref = err\n",
-        )
-        .unwrap();
+        std::fs::write(classes.join("log4j2.properties"), kafka::log4j_properties("warn")).unwrap();
         let mut all = vec![classes];
         all.extend(jars);
         std::env::join_paths(all).unwrap().into_string().unwrap()
@@ -147,13 +136,6 @@ fn run_session(addr: SocketAddr, context: impl Fn() -> String) -> Vec<String> {
     );
     eprintln!("Java session against {addr} took {:?}:\n{stderr}", started.elapsed());
     stdout.lines().map(str::to_string).collect()
-}
-
-fn line<'a>(lines: &'a [String], prefix: &str) -> &'a str {
-    lines
-        .iter()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("no line starting {prefix:?} in {lines:#?}"))
 }
 
 /// What the session must have read back from any broker that gets Kafka right.

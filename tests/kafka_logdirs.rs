@@ -490,18 +490,7 @@ const FIRST_START_ON_MINIKAFKA: &[&str] =
 fn info_logging(conf: &Path) -> KafkaOptions {
     fs::create_dir_all(conf).unwrap();
     let path = conf.join("log4j2-info.properties");
-    fs::write(
-        &path,
-        "status = error\n\
-         appender.err.type = Console\n\
-         appender.err.name = err\n\
-         appender.err.target = SYSTEM_ERR\n\
-         appender.err.layout.type = PatternLayout\n\
-         appender.err.layout.pattern = [%d] %p %m (%c)%n\n\
-         rootLogger.level = info\n\
-         rootLogger.appenderRef.err.ref = err\n",
-    )
-    .unwrap();
+    fs::write(&path, common::kafka::log4j_properties("info")).unwrap();
     let mut opts = KafkaOptions::default();
     opts.jvm.push(format!("-Dlog4j2.configurationFile={}", path.display()));
     opts

@@ -115,24 +115,27 @@ pub fn run_class(class: &str, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("run {class}: {e}"))
 }
 
-/// A log4j2 configuration that sends warnings and errors to stderr.
+/// A log4j2 configuration that logs at `level` (and above) to stderr.
+pub fn log4j_properties(level: &str) -> String {
+    format!(
+        "status = error\n\
+         appender.err.type = Console\n\
+         appender.err.name = err\n\
+         appender.err.target = SYSTEM_ERR\n\
+         appender.err.layout.type = PatternLayout\n\
+         appender.err.layout.pattern = [%d] %p %m (%c)%n\n\
+         rootLogger.level = {level}\n\
+         rootLogger.appenderRef.err.ref = err\n"
+    )
+}
+
+/// A log4j2 configuration file that sends warnings and errors to stderr.
 fn log4j_config() -> PathBuf {
     let path = cache_dir().join("log4j2-warn.properties");
     if !path.exists() {
         let _ = fs::create_dir_all(cache_dir());
         let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-        fs::write(
-            &tmp,
-            "status = error\n\
-             appender.err.type = Console\n\
-             appender.err.name = err\n\
-             appender.err.target = SYSTEM_ERR\n\
-             appender.err.layout.type = PatternLayout\n\
-             appender.err.layout.pattern = [%d] %p %m (%c)%n\n\
-             rootLogger.level = warn\n\
-             rootLogger.appenderRef.err.ref = err\n",
-        )
-        .unwrap();
+        fs::write(&tmp, log4j_properties("warn")).unwrap();
         fs::rename(&tmp, &path).unwrap();
     }
     path

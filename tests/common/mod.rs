@@ -1518,6 +1518,14 @@ pub fn write_tester_style_log_dir(dir: &Path, topics: &[(&str, [u8; 16], i32, i3
     fs::write(dir.join("__cluster_metadata-0/00000000000000000000.log"), log).unwrap();
 }
 
+/// The first of a client session's output lines that starts with `prefix`.
+pub fn line<'a>(lines: &'a [String], prefix: &str) -> &'a str {
+    lines
+        .iter()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting {prefix:?} in {lines:#?}"))
+}
+
 /// Polls `cond` every few milliseconds until it holds or `timeout` passes; returns whether it
 /// held. For state the broker reaches on its own (files, timers), never as a fixed sleep.
 pub fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {

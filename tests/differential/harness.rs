@@ -103,52 +103,49 @@ impl Scenario {
         self
     }
 
+    fn push(mut self, api: ApiKey, version: i16, body: Body, answered: bool, judged: bool) -> Self {
+        self.steps.push(Step { api, version, body, no_response: !answered, judged });
+        self
+    }
+
     /// A judged step at `version`.
     pub fn step(
-        mut self,
+        self,
         api: ApiKey,
         version: i16,
         build: impl Fn(&Ctx, i16) -> RequestKind + 'static,
-    ) -> Scenario {
-        let body = Body::Typed(Box::new(build));
-        self.steps.push(Step { api, version, body, no_response: false, judged: true });
-        self
+    ) -> Self {
+        self.push(api, version, Body::Typed(Box::new(build)), true, true)
     }
 
     /// A step whose answer is not compared (set-up), only learnt from.
     pub fn setup(
-        mut self,
+        self,
         api: ApiKey,
         version: i16,
         build: impl Fn(&Ctx, i16) -> RequestKind + 'static,
-    ) -> Scenario {
-        let body = Body::Typed(Box::new(build));
-        self.steps.push(Step { api, version, body, no_response: false, judged: false });
-        self
+    ) -> Self {
+        self.push(api, version, Body::Typed(Box::new(build)), true, false)
     }
 
     /// A judged step with a hand-made body.
     pub fn raw(
-        mut self,
+        self,
         api: ApiKey,
         version: i16,
         body: impl Fn(&Ctx, i16) -> Vec<u8> + 'static,
-    ) -> Scenario {
-        let body = Body::Raw(Box::new(body));
-        self.steps.push(Step { api, version, body, no_response: false, judged: true });
-        self
+    ) -> Self {
+        self.push(api, version, Body::Raw(Box::new(body)), true, true)
     }
 
     /// A step that gets no answer (acks=0).
     pub fn unanswered(
-        mut self,
+        self,
         api: ApiKey,
         version: i16,
         build: impl Fn(&Ctx, i16) -> RequestKind + 'static,
-    ) -> Scenario {
-        let body = Body::Typed(Box::new(build));
-        self.steps.push(Step { api, version, body, no_response: true, judged: false });
-        self
+    ) -> Self {
+        self.push(api, version, Body::Typed(Box::new(build)), false, false)
     }
 }
 

@@ -19,7 +19,7 @@ use bytes::BytesMut;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, CreateTopicsRequest, DescribeGroupsRequest, FindCoordinatorRequest,
-    GroupId, InitProducerIdRequest, ProducerId, ResponseKind, TopicName,
+    GroupId, ResponseKind, TopicName,
 };
 use kafka_protocol::protocol::{Encodable, StrBytes};
 
@@ -123,14 +123,8 @@ fn settle_producer_ids(b: &Brokers) {
     let mut side = Side::new("kafka", b.kafka.addr);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let init = Scenario::new("init").setup(ApiKey::InitProducerId, 4, |_, _| {
-            InitProducerIdRequest::default()
-                .with_transactional_id(None)
-                .with_transaction_timeout_ms(60_000)
-                .with_producer_id(ProducerId(-1))
-                .with_producer_epoch(-1)
-                .into()
-        });
+        let init = Scenario::new("init")
+            .setup(ApiKey::InitProducerId, 4, |_, _| scenarios::init_producer_id());
         let (_, r) = side.run(&init.steps[0]);
         let Some(ResponseKind::InitProducerId(r)) = r else { panic!("InitProducerId") };
         if r.error_code == 0 {

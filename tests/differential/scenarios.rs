@@ -149,6 +149,16 @@ pub fn list_offsets(name: &str, partition: i32, timestamp: i64) -> RequestKind {
         .into()
 }
 
+/// An idempotent (not transactional) producer's first InitProducerId.
+pub fn init_producer_id() -> RequestKind {
+    InitProducerIdRequest::default()
+        .with_transactional_id(None)
+        .with_transaction_timeout_ms(60_000)
+        .with_producer_id(ProducerId(-1))
+        .with_producer_epoch(-1)
+        .into()
+}
+
 fn join(group: &str, member: &str) -> RequestKind {
     JoinGroupRequest::default()
         .with_group_id(GroupId(s(group)))
@@ -477,14 +487,7 @@ fn idempotence_scenarios() -> Vec<Scenario> {
             let [n0, n1, n2, n3, n4, n5] = n;
             Scenario::new(format!("init_producer_id v{v}: sequences, duplicates, gaps, epochs"))
                 .topic(&n0, 1)
-                .step(ApiKey::InitProducerId, v, |_, _| {
-                    InitProducerIdRequest::default()
-                        .with_transactional_id(None)
-                        .with_transaction_timeout_ms(60_000)
-                        .with_producer_id(ProducerId(-1))
-                        .with_producer_epoch(-1)
-                        .into()
-                })
+                .step(ApiKey::InitProducerId, v, |_, _| init_producer_id())
                 .step(ApiKey::Produce, 9, move |c, _| {
                     produce(c, &n1, 0, -1, idempotent_records(c, 3, 0, 0))
                 })
