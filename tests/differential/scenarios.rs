@@ -238,7 +238,7 @@ fn leave(v: i16, group: &str, member: &str) -> RequestKind {
 /// The groups the scenarios use (their coordinators must be ready before they run).
 pub fn group_names() -> Vec<String> {
     let mut g: Vec<String> = versions(ApiKey::JoinGroup).map(|v| format!("grp-{v}")).collect();
-    g.extend(["g1", "g2", "no-such-group"].map(String::from));
+    g.extend(["g1", "g2", "no-such-group", "oc-group", "oc-nobody"].map(String::from));
     g
 }
 
@@ -254,6 +254,36 @@ pub fn all() -> Vec<Scenario> {
     out.extend(idempotence_scenarios());
     out.extend(group_scenarios());
     out.extend(admin_scenarios());
+    out.push(
+        Scenario::new("read_committed: fetch and list offsets, no transactions")
+            .topic("rc", 1)
+            .setup(ApiKey::Produce, 9, |c, _| produce(c, "rc", 0, 1, records(2, "rc")))
+            .step(ApiKey::Fetch, 12, |c, v| {
+                let RequestKind::Fetch(f) = fetch(
+                    c,
+                    v,
+                    "rc",
+                    &[FetchAt { partition: 0, offset: 0, max_bytes: 1 << 20 }],
+                    0,
+                ) else {
+                    unreachable!()
+                };
+                f.with_isolation_level(1).into()
+            })
+            .step(ApiKey::ListOffsets, 7, |_, _| {
+                let RequestKind::ListOffsets(l) = list_offsets("rc", 0, -1) else { unreachable!() };
+                l.with_isolation_level(1).into()
+            }),
+    );
+    out.push(
+        Scenario::new("offsets of unknown topics and of a group without commits")
+            .topic("oc", 1)
+            .step(ApiKey::OffsetCommit, 2, |_, _| commit("oc-group", -1, "", "oc-none", 1))
+            .step(ApiKey::OffsetCommit, 9, |_, _| commit("oc-group", -1, "", "oc", 4))
+            .step(ApiKey::OffsetFetch, 5, |_, v| offset_fetch(v, "oc-group", "oc"))
+            .step(ApiKey::OffsetFetch, 5, |_, v| offset_fetch(v, "oc-nobody", "oc"))
+            .step(ApiKey::OffsetFetch, 9, |_, v| offset_fetch(v, "oc-group", "oc")),
+    );
     out.push(
         Scenario::new("metadata auto-creation: answered at once")
             .step(ApiKey::Metadata, 1, |_, v| metadata(&["auto-v1"], v, true))
