@@ -38,6 +38,15 @@
 //! Quick mode (`--quick`, `MINIKAFKA_BENCH_QUICK=1`, or a run without cargo's `--bench` flag,
 //! as under `cargo test --benches`) runs every scenario briefly.
 //! `MINIKAFKA_BENCH_CLIENT_THREADS` sets the client threads of `produce_64conn` (default 2).
+//!
+//! The `rdkafka_*` scenarios drive a real client instead: librdkafka (`client.rs`) producing
+//! small records with its own batching, each timed from `send` to its delivery report, beside
+//! an interleaved acks=0 run of the same load (the client's and the machine's share of the
+//! latency; `x_p50` / `x_p99` are ratios to it). Each row also says how long the broker and
+//! the client waited for a CPU while producing: on a shared machine that, not the broker, is
+//! what makes their tails (`chrt -f 5 cargo bench ...` runs the bench and its broker ahead of
+//! other processes). `MINIKAFKA_BENCH_RDKAFKA_RATE` sets the records offered per second
+//! (default 600000; 0 for as fast as librdkafka takes them, whose latency is then its queue's).
 
 mod broker;
 mod client;
@@ -847,7 +856,7 @@ fn rdkafka_load(
     }
     let (p50, p99) = row.lat.map_or((f64::INFINITY, f64::INFINITY), |l| (l.p50, l.p99));
     row.note = format!(
-        "{runs} runs of {records} records of {VALUE_LEN} B offered at {:.0}k/s, acks={acks}, \
+        "{runs} run(s) of {records} records of {VALUE_LEN} B offered at {:.0}k/s, acks={acks}, \
          send to delivery report, MB/s of values; consumed {} at {:.0}k rec/s; waiting for a \
          CPU over {:.0} ms of producing: broker {:.0} ms, client {:.0} ms; acks=0 baseline \
          p50 {:.1} ms p99 {:.1} ms max {:.1} ms; runs (ms): {} | baseline runs: {}",
