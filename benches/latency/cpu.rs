@@ -53,3 +53,22 @@ impl Snapshot {
 pub fn load_average() -> Option<f64> {
     std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
 }
+
+/// This process's scheduling policy (inherited by the broker it starts): under `chrt -f` the
+/// bench and the broker are not delayed by other processes, which a shared machine's
+/// latency tails otherwise mostly are (see the rdkafka scenarios).
+pub fn scheduling_policy() -> &'static str {
+    let sched = std::fs::read_to_string("/proc/self/sched").unwrap_or_default();
+    let policy = sched
+        .lines()
+        .find_map(|l| l.strip_prefix("policy"))
+        .and_then(|v| v.trim_start_matches([' ', ':']).trim().parse::<u32>().ok());
+    match policy {
+        Some(0) => "normal",
+        Some(1) => "SCHED_FIFO",
+        Some(2) => "SCHED_RR",
+        Some(3) => "SCHED_BATCH",
+        Some(5) => "SCHED_IDLE",
+        _ => "unknown",
+    }
+}

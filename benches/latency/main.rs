@@ -38,8 +38,18 @@
 //! Quick mode (`--quick`, `MINIKAFKA_BENCH_QUICK=1`, or a run without cargo's `--bench` flag,
 //! as under `cargo test --benches`) runs every scenario briefly.
 //! `MINIKAFKA_BENCH_CLIENT_THREADS` sets the client threads of `produce_64conn` (default 2).
+//!
+//! The `rdkafka_*` scenarios drive a real client instead: librdkafka (`client.rs`) producing
+//! small records with its own batching, each timed from `send` to its delivery report, beside
+//! an interleaved acks=0 run of the same load (the client's and the machine's share of the
+//! latency; `x_p50` / `x_p99` are ratios to it). Each row also says how long the broker and
+//! the client waited for a CPU while producing: on a shared machine that, not the broker, is
+//! what makes their tails (`chrt -f 5 cargo bench ...` runs the bench and its broker ahead of
+//! other processes). `MINIKAFKA_BENCH_RDKAFKA_RATE` sets the records offered per second
+//! (default 600000; 0 for as fast as librdkafka takes them, whose latency is then its queue's).
 
 mod broker;
+mod client;
 mod cpu;
 mod disk;
 mod drive;
@@ -54,6 +64,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use broker::{memory_kib, Broker, CpuUse};
+use client::Consume;
 use drive::{Plan, Run};
 use echo::Echo;
 use echo_loop::EchoLoop;
@@ -80,6 +91,12 @@ const TOPIC_FETCH_ONE: &str = "bench-fetch-one";
 const FETCH_ONE_BATCHES: usize = 10_000;
 const TOPIC_STARTUP: &str = "bench-startup";
 const TOPIC_MEMORY: &str = "bench-memory";
+/// librdkafka's load (see `client.rs`): records per run, and partitions of its topics.
+const RDKAFKA_RECORDS: usize = 200_000;
+const RDKAFKA_PARTITIONS: i32 = 3;
+/// Records offered per second: a steady client a little above the 500k/s target, rather than
+/// one that fills librdkafka's queue, whose latency would then be the queue's length.
+const RDKAFKA_RATE: f64 = 600_000.0;
 
 struct Ctx {
     quick: bool,
@@ -102,6 +119,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("produce_64conn", produce_64conn),
     ("fetch_1mib", fetch_1mib),
     ("fetch_1", fetch_1),
+    ("rdkafka_acks1", rdkafka_acks1),
+    ("rdkafka_acksall", rdkafka_acksall),
+    ("rdkafka_acks1_consume", rdkafka_acks1_consume),
     ("startup_1000p", startup_1000p),
     ("memory", memory),
 ];
@@ -133,10 +153,11 @@ fn main() {
     let mut ctx = Ctx { quick, plan, client_threads, base_rtt: None };
 
     println!(
-        "minikafka bench: {} mode, {} core(s), 1-min load average {}, broker {}",
+        "minikafka bench: {} mode, {} core(s), 1-min load average {}, {} scheduling, broker {}",
         if quick { "quick" } else { "full" },
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         cpu::load_average().map_or("?".into(), |l| format!("{l:.2}")),
+        cpu::scheduling_policy(),
         env!("CARGO_BIN_EXE_minikafka")
     );
     if cfg!(debug_assertions) {
@@ -703,6 +724,164 @@ fn fetch_passes(
     }
     let window = measured_from.map_or(Duration::ZERO, |t| t.elapsed());
     Ok((Run { lat_ns, window, spent: start.elapsed() }, bytes, records, passes))
+}
+
+fn rdkafka_acks1(ctx: &mut Ctx) -> Result<Row, String> {
+    rdkafka_load(ctx, "rdkafka_acks1", "1", Consume::After)
+}
+
+fn rdkafka_acksall(ctx: &mut Ctx) -> Result<Row, String> {
+    rdkafka_load(ctx, "rdkafka_acksall", "all", Consume::After)
+}
+
+fn rdkafka_acks1_consume(ctx: &mut Ctx) -> Result<Row, String> {
+    rdkafka_load(ctx, "rdkafka_acks1_consume", "1", Consume::Meanwhile)
+}
+
+/// What the runs of one side of an rdkafka scenario add up to.
+#[derive(Default)]
+struct Runs {
+    lat_ns: Vec<u64>,
+    produce: Duration,
+    consume: Duration,
+    records: usize,
+    broker_wait: Duration,
+    client_wait: Duration,
+    /// One line per run.
+    notes: Vec<String>,
+}
+
+impl Runs {
+    fn add(&mut self, mut out: client::Outcome, records: usize) -> Result<(), String> {
+        let l = Lat::from_ns(&mut out.lat_ns).ok_or("no delivery")?;
+        let st = out.stages;
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        self.notes.push(format!(
+            "{:.0}k/s p50 {:.1} p99 {:.1} max {:.1} (librdkafka max: rtt {:.1}, queue {:.1}, \
+             outbuf {:.1}; waiting for a CPU: broker {:.0}, client {:.0})",
+            records as f64 / out.produce_window.as_secs_f64() / 1e3,
+            l.p50 / 1e3,
+            l.p99 / 1e3,
+            l.max / 1e3,
+            st.rtt_max_us as f64 / 1e3,
+            st.int_latency_max_us as f64 / 1e3,
+            st.outbuf_max_us as f64 / 1e3,
+            ms(out.broker_wait),
+            ms(out.client_wait),
+        ));
+        self.lat_ns.extend_from_slice(&out.lat_ns);
+        self.produce += out.produce_window;
+        self.consume += out.consume_window;
+        self.records += records;
+        self.broker_wait += out.broker_wait;
+        self.client_wait += out.client_wait;
+        Ok(())
+    }
+
+    fn rec_s(&self) -> f64 {
+        self.records as f64 / self.produce.as_secs_f64()
+    }
+}
+
+/// librdkafka producing 100-byte records to a 3-partition topic with `linger.ms=5` and
+/// `batch.num.messages=10000` at a steady rate, each record timed from `send` to its
+/// delivery report; then the records consumed (or consumed while they are produced).
+/// Several runs, each to a fresh topic of the same broker, interleaved with as many runs of
+/// the same load at acks=0, the baseline: librdkafka reports those records delivered once
+/// their request is written, so they carry all of the client's and the machine's latency
+/// (linger, queues, threads waiting for a CPU) and none of the broker's round trip.
+/// `x_p50` / `x_p99` are ratios to that baseline.
+fn rdkafka_load(
+    ctx: &mut Ctx,
+    name: &'static str,
+    acks: &str,
+    consume: Consume,
+) -> Result<Row, String> {
+    let (runs, records) = if ctx.quick { (1, RDKAFKA_RECORDS / 4) } else { (4, RDKAFKA_RECORDS) };
+    let rate = std::env::var("MINIKAFKA_BENCH_RDKAFKA_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(RDKAFKA_RATE);
+    let topics: Vec<String> = (0..2 * runs).map(|i| format!("bench-rdkafka-{i}")).collect();
+    let specs: Vec<(&str, i32)> = topics.iter().map(|t| (t.as_str(), RDKAFKA_PARTITIONS)).collect();
+    let dir = setup::log_dir("rdkafka", &specs)?;
+    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
+    let bootstrap = format!("127.0.0.1:{}", broker.port);
+    let cpu0 = broker.cpu();
+    let started = Instant::now();
+    let (mut measured, mut baseline) = (Runs::default(), Runs::default());
+    for (i, topic) in topics.iter().enumerate() {
+        // Alternate which side goes first, so neither always follows the other.
+        let is_baseline = (i + i / 2) % 2 == 1;
+        let load = client::Load {
+            bootstrap: &bootstrap,
+            topic,
+            partitions: RDKAFKA_PARTITIONS,
+            records,
+            value_len: VALUE_LEN,
+            acks: if is_baseline { "0" } else { acks },
+            consume: if is_baseline && consume == Consume::After { Consume::No } else { consume },
+            rate,
+        };
+        let out = client::run(&load, broker.pid()).map_err(|e| broker.explain(e))?;
+        if is_baseline { &mut baseline } else { &mut measured }.add(out, records)?;
+    }
+    let spent = started.elapsed();
+    let lat_ns = std::mem::take(&mut measured.lat_ns);
+    let run = Run { lat_ns, window: measured.produce, spent };
+    let cpu = cpu_over(&broker, cpu0, &run);
+    broker.check_alive()?;
+    let mut row = row_of(ctx, name, run, 1, VALUE_LEN)?;
+    // One delivery report per record: req/s would only repeat rec/s.
+    row.req_s = None;
+    row.set_cpu(cpu);
+    let rec_s = measured.rec_s();
+    row.rec_s = Some(rec_s);
+    row.mb_s = Some(rec_s * VALUE_LEN as f64 / MB);
+    let base = Lat::from_ns(&mut baseline.lat_ns);
+    row.ratios_to(base);
+    let consume_s = measured.records as f64 / measured.consume.as_secs_f64();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    row.extra.push(("runs", runs as f64));
+    row.extra.push(("rate", rate));
+    row.extra.push(("consume_rec_s", consume_s));
+    row.extra.push(("broker_cpu_wait_ms", ms(measured.broker_wait)));
+    row.extra.push(("client_cpu_wait_ms", ms(measured.client_wait)));
+    row.extra.push(("produce_window_ms", ms(measured.produce)));
+    if let Some(b) = base {
+        row.extra.push(("baseline_p50_us", b.p50));
+        row.extra.push(("baseline_p99_us", b.p99));
+        row.extra.push(("baseline_max_us", b.max));
+        row.extra.push(("baseline_rec_s", baseline.rec_s()));
+    }
+    let (p50, p99) = row.lat.map_or((f64::INFINITY, f64::INFINITY), |l| (l.p50, l.p99));
+    row.note = format!(
+        "{runs} run(s) of {records} records of {VALUE_LEN} B offered at {:.0}k/s, acks={acks}, \
+         send to delivery report, MB/s of values; consumed {} at {:.0}k rec/s; waiting for a \
+         CPU over {:.0} ms of producing: broker {:.0} ms, client {:.0} ms; acks=0 baseline \
+         p50 {:.1} ms p99 {:.1} ms max {:.1} ms; runs (ms): {} | baseline runs: {}",
+        rate / 1e3,
+        if consume == Consume::Meanwhile { "meanwhile" } else { "after" },
+        consume_s / 1e3,
+        ms(measured.produce),
+        ms(measured.broker_wait),
+        ms(measured.client_wait),
+        base.map_or(f64::NAN, |b| b.p50 / 1e3),
+        base.map_or(f64::NAN, |b| b.p99 / 1e3),
+        base.map_or(f64::NAN, |b| b.max / 1e3),
+        measured.notes.join(", "),
+        baseline.notes.join(", "),
+    );
+    row.target = Target::check(
+        p99 <= 2.0 * p50 && p99 <= 8000.0 && rec_s >= 500_000.0,
+        format!(
+            "p99 {:.1} ms <= 2x p50 {:.1} ms and <= 8 ms, {:.0}k rec/s >= 500k",
+            p99 / 1e3,
+            p50 / 1e3,
+            rec_s / 1e3
+        ),
+    );
+    Ok(row)
 }
 
 /// Start-up to the first answered request with 1,000 partitions on disk (one batch each).
