@@ -38,6 +38,8 @@ const WARM_TOPIC: &str = "bench-warm";
 const WARM_TOPIC_MANY: &str = "bench-warm-many";
 const WARM_CONNECTIONS: usize = 64;
 const FILL_DEPTH: usize = 8;
+const SETTLE_SPAN: Duration = Duration::from_millis(500);
+const SETTLED: f64 = 0.05;
 
 pub struct Startup {
     /// `kafka-storage format`, a JVM of its own, before the broker's start.
@@ -58,7 +60,8 @@ pub struct Apache {
     pub rss_started_kib: u64,
     pub rss_warm_kib: u64,
     pub warm_up: Duration,
-    /// Kafka's CPU while idle after the warm-up, in cores: its draw beside minikafka's rows.
+    /// Kafka's CPU while idle after the warm-up (and settling), in cores: its draw beside
+    /// minikafka's rows.
     pub idle_cpu: Option<f64>,
     topics: HashSet<String>,
     /// Partitions filled so far: (end offset, bytes).
@@ -107,9 +110,9 @@ impl Apache {
         };
         let t = Instant::now();
         apache.warm(warm).map_err(|e| apache.explain(format!("warm-up: {e}")))?;
+        apache.settle(warm);
         apache.warm_up = t.elapsed();
         apache.rss_warm_kib = memory_kib(apache.pid()).map_or(0, |m| m.0);
-        apache.idle_cpu = apache.idle_cpu(warm / 20);
         Ok(apache)
     }
 
@@ -226,11 +229,21 @@ impl Apache {
         Ok(())
     }
 
-    /// Kafka's CPU over `span` with nothing sent to it, in cores.
-    fn idle_cpu(&self, span: Duration) -> Option<f64> {
-        let before = CpuUse::of(self.pid())?;
-        thread::sleep(span);
-        CpuUse::of(self.pid())?.since(&before, span).map(|c| c.0)
+    /// Waits (up to `limit`) until Kafka, sent nothing, has finished what the warm-up left
+    /// it (the JIT's compiles, the collector's work): under `SETTLED` of a core over a
+    /// `SETTLE_SPAN`. Its last reading is its idle draw.
+    fn settle(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let Some(before) = CpuUse::of(self.pid()) else { return };
+            let t = Instant::now();
+            thread::sleep(SETTLE_SPAN);
+            let Some(now) = CpuUse::of(self.pid()) else { return };
+            self.idle_cpu = now.since(&before, t.elapsed()).map(|c| c.0);
+            if self.idle_cpu.is_none_or(|c| c < SETTLED) || Instant::now() > deadline {
+                return;
+            }
+        }
     }
 }
 
