@@ -269,7 +269,11 @@ fn main() {
     ctx.kafka = KafkaState::Off;
 
     println!();
-    println!("results ({:.1} s):", started.elapsed().as_secs_f64());
+    println!(
+        "results ({:.1} s, 1-min load average now {}):",
+        started.elapsed().as_secs_f64(),
+        cpu::load_average().map_or("?".into(), |l| format!("{l:.2}"))
+    );
     println!("{}", report::header());
     for r in &rows {
         println!("{}", report::table_row(r));
