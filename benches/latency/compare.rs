@@ -40,7 +40,8 @@ fn limit(rows: &[Row], scenario: &str, mk: Option<&Row>) -> String {
         ),
         "produce_64conn" => format!("one-thread echo {} req/s", f(extra(mk, "echo_req_s"))),
         "api_versions" | "fetch_1" => {
-            format!("loopback p50 {} us, p99 {} us", f(rtt.map(|l| l.p50)), f(rtt.map(|l| l.p99)))
+            let (p50, p99) = (f(rtt.map(|l| l.p50)), f(rtt.map(|l| l.p99)));
+            format!("loopback_rtt (run's start) p50 {p50} us, p99 {p99} us")
         }
         _ => "-".to_string(),
     }
@@ -110,7 +111,7 @@ pub fn print(rows: &[Row]) {
     let mib = |v: Option<f64>| v.map(|k| k / 1024.0);
     let lines: [(&str, Option<f64>, Option<f64>); 7] = [
         (
-            "start-up to listening / first connection, ms",
+            "start-up to listening/first connection, ms",
             extra(empty, "listen_p50_ms"),
             extra(kstart, "connect_ms"),
         ),
@@ -135,7 +136,7 @@ pub fn print(rows: &[Row]) {
             mib(extra(kload, "rss_load_kib")),
         ),
         (
-            "RSS idle, memory row (Kafka: after the run), MiB",
+            "RSS idle, memory rows (Kafka: at the end), MiB",
             mib(extra(memory, "rss_idle_kib")),
             mib(extra(kmemory, "rss_idle_kib")),
         ),
@@ -146,8 +147,8 @@ pub fn print(rows: &[Row]) {
         ),
     ];
     println!();
-    println!("{:<46} {:>10} {:>10} {:>8}", "", "minikafka", "Kafka", "k/mk");
+    println!("{:<48} {:>10} {:>10} {:>8}", "", "minikafka", "Kafka", "k/mk");
     for (what, a, b) in lines {
-        println!("{what:<46} {} {} {}", cell(a, 10, 1), cell(b, 10, 1), cell(ratio(b, a), 8, 1));
+        println!("{what:<48} {} {} {}", cell(a, 10, 1), cell(b, 10, 1), cell(ratio(b, a), 8, 1));
     }
 }
