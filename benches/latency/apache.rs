@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use crate::broker::{memory_kib, CpuUse, TempDir};
 use crate::drive::{self, Plan};
 use crate::kafka::{Kafka, KafkaOptions, KAFKA_STARTUP_TIMEOUT};
+use crate::report::{Lat, Row};
 use crate::wire::{self, Conn};
 
 /// `kafka-server-start.sh`'s defaults (KAFKA_HEAP_OPTS, KAFKA_JVM_PERFORMANCE_OPTS): a 1 GiB
@@ -227,6 +228,45 @@ impl Apache {
         let mut frame = wire::fetch_v11(WARM_TOPIC, 0, 0, 1);
         drive::closed_loop(&mut conn, &mut frame, part, check_fetch)?;
         Ok(())
+    }
+
+    /// Apache Kafka's start-up on an empty, formatted log directory (the run's one start): spawn
+    /// to the first connection the kernel completed, to the first ApiVersions answered, and to
+    /// Metadata listing the broker; then its warm-up.
+    pub fn startup_row(&self) -> Row {
+        let k = self;
+        let s = &k.startup;
+        let ms = |d: Option<Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1e3);
+        let api_ms = ms(s.api_versions);
+        let mut row = Row::new("kafka:startup");
+        if let Some(d) = s.api_versions {
+            let us = d.as_secs_f64() * 1e6;
+            row.lat = Some(Lat { p50: us, p90: us, p99: us, p999: us, max: us });
+        }
+        row.extra.push(("runs", 1.0));
+        row.extra.push(("format_ms", ms(Some(s.format))));
+        row.extra.push(("connect_ms", ms(s.connect)));
+        row.extra.push(("first_api_versions_ms", api_ms));
+        row.extra.push(("ready_ms", ms(Some(s.ready))));
+        row.extra.push(("rss_started_kib", k.rss_started_kib as f64));
+        row.extra.push(("rss_warm_kib", k.rss_warm_kib as f64));
+        row.extra.push(("warm_up_s", k.warm_up.as_secs_f64()));
+        if let Some(c) = k.idle_cpu {
+            row.extra.push(("idle_cpu", c));
+        }
+        row.note = format!(
+            "spawn to first ApiVersions answer, one start; first connection {:.0} ms, Metadata \
+             lists the broker {:.0} ms (polled every 100 ms), format before it {:.0} ms; RSS \
+             {:.0} MiB started, {:.0} MiB after a {:.0} s warm-up; idle it takes {:.1}% of a core",
+            ms(s.connect),
+            ms(Some(s.ready)),
+            ms(Some(s.format)),
+            k.rss_started_kib as f64 / 1024.0,
+            k.rss_warm_kib as f64 / 1024.0,
+            k.warm_up.as_secs_f64(),
+            k.idle_cpu.unwrap_or(f64::NAN) * 100.0
+        );
+        row
     }
 
     /// Waits (up to `limit`) until Kafka, sent nothing, has finished what the warm-up left

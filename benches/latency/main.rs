@@ -26,14 +26,13 @@
 //! `ratio_mb_s` of the echo's `echo_mb_s`, `ratio_disk` of the append's `disk_mb_s`.
 //! `produce_64conn` likewise interleaves the one-thread echo (`loopback_64conn`'s load) and
 //! gives its requests/s as `ratio_req_s` of the echo's `echo_req_s`.
-//! `cpu%` is the broker's own CPU while it was driven (its one thread's time on a CPU, from
-//! `/proc/<pid>/schedstat`, over the broker's slices, warm-ups included), in percent of one
+//! `cpu%` is the broker's own CPU while it was driven (its threads' time on a CPU, from
+//! `/proc/<pid>/task/*/schedstat`, over the broker's slices, warm-ups included), in percent of one
 //! core, with the kernel's share of it and the CPU time per request in the JSON line
 //! (`broker_cpu`, `sys_share`, `cpu_us_per_req`): near 100% the broker is what limits a
 //! scenario, well below it the client or the machine is.
 //! Each row also says how much CPU other processes took meanwhile (`other_cpu`, in cores);
 //! above 0.25 cores the row is flagged BUSY.
-//!
 //!
 //! Apache Kafka beside it (`apache.rs`): the broker scenarios also run against one real Kafka
 //! (4.4.0, from `tests/common/kafka.rs`: jars fetched by Maven into a cache outside the repo)
@@ -887,43 +886,9 @@ fn startup(ctx: &mut Ctx, partitions: i32) -> Result<Row, String> {
     Ok(row)
 }
 
-/// Apache Kafka's start-up on an empty, formatted log directory (the run's one start): spawn
-/// to the first connection the kernel completed, to the first ApiVersions answered, and to
-/// Metadata listing the broker; then its warm-up.
+/// Apache Kafka's start-up (the run's one start) and warm-up: see [`Apache::startup_row`].
 fn kafka_startup(ctx: &mut Ctx) -> Result<Row, String> {
-    let k = ctx.kafka()?;
-    let s = &k.startup;
-    let ms = |d: Option<Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1e3);
-    let api_ms = ms(s.api_versions);
-    let mut row = Row::new("kafka:startup");
-    if let Some(d) = s.api_versions {
-        let us = d.as_secs_f64() * 1e6;
-        row.lat = Some(Lat { p50: us, p90: us, p99: us, p999: us, max: us });
-    }
-    row.extra.push(("runs", 1.0));
-    row.extra.push(("format_ms", ms(Some(s.format))));
-    row.extra.push(("connect_ms", ms(s.connect)));
-    row.extra.push(("first_api_versions_ms", api_ms));
-    row.extra.push(("ready_ms", ms(Some(s.ready))));
-    row.extra.push(("rss_started_kib", k.rss_started_kib as f64));
-    row.extra.push(("rss_warm_kib", k.rss_warm_kib as f64));
-    row.extra.push(("warm_up_s", k.warm_up.as_secs_f64()));
-    if let Some(c) = k.idle_cpu {
-        row.extra.push(("idle_cpu", c));
-    }
-    row.note = format!(
-        "spawn to first ApiVersions answer, one start; first connection {:.0} ms, Metadata \
-         lists the broker {:.0} ms (polled every 100 ms), format before it {:.0} ms; RSS \
-         {:.0} MiB started, {:.0} MiB after a {:.0} s warm-up; idle it takes {:.1}% of a core",
-        ms(s.connect),
-        ms(Some(s.ready)),
-        ms(Some(s.format)),
-        k.rss_started_kib as f64 / 1024.0,
-        k.rss_warm_kib as f64 / 1024.0,
-        k.warm_up.as_secs_f64(),
-        k.idle_cpu.unwrap_or(f64::NAN) * 100.0
-    );
-    Ok(row)
+    Ok(ctx.kafka()?.startup_row())
 }
 
 /// VmRSS / VmHWM idle, then with 1,000 open connections (each answered one ApiVersions).
