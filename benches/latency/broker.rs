@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
@@ -132,10 +132,6 @@ impl Broker {
         self.child.id()
     }
 
-    pub fn cpu(&self) -> Option<CpuUse> {
-        CpuUse::of(self.pid())
-    }
-
     /// Fails if the broker has exited, with its last stderr lines.
     pub fn check_alive(&mut self) -> Result<(), String> {
         match self.child.try_wait() {
@@ -180,12 +176,12 @@ fn parse_port(line: &str) -> Option<u16> {
     digits.parse().ok().filter(|&p| p != 0)
 }
 
-/// VmRSS and VmHWM of a process, in KiB.
 /// The CPU a process has used so far.
 #[derive(Debug, Clone, Copy)]
 pub struct CpuUse {
-    /// Time on a CPU, from the scheduler (`/proc/<pid>/schedstat`), in nanoseconds: the
-    /// broker has one thread, so this is all of it.
+    /// Time on a CPU of all its threads, from the scheduler (`/proc/<pid>/task/*/schedstat`),
+    /// in nanoseconds: minikafka's one thread, or every thread of Kafka's JVM (one that ended
+    /// meanwhile is missed, but a broker under load keeps its threads).
     pub on_cpu_ns: u64,
     /// User and system time in clock ticks (`/proc/<pid>/stat`), for the kernel's share.
     pub user_ticks: u64,
@@ -194,8 +190,13 @@ pub struct CpuUse {
 
 impl CpuUse {
     pub fn of(pid: u32) -> Option<CpuUse> {
-        let sched = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).ok()?;
-        let on_cpu_ns = sched.split_whitespace().next()?.parse().ok()?;
+        let mut on_cpu_ns = 0u64;
+        for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+            let sched = std::fs::read_to_string(task.ok()?.path().join("schedstat"));
+            // A thread that ended since the listing has no time left to count.
+            let ns = sched.ok().and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok());
+            on_cpu_ns += ns.unwrap_or(0);
+        }
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         // utime and stime are fields 14 and 15, counted after the parenthesised name.
         let f: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
@@ -216,6 +217,7 @@ impl CpuUse {
     }
 }
 
+/// VmRSS and VmHWM of a process, in KiB.
 pub fn memory_kib(pid: u32) -> Result<(u64, u64), String> {
     let path = format!("/proc/{pid}/status");
     let status = std::fs::read_to_string(&path).map_err(|e| format!("read {path}: {e}"))?;
@@ -227,4 +229,35 @@ pub fn memory_kib(pid: u32) -> Result<(u64, u64), String> {
             .ok_or_else(|| format!("no {name} in {path}"))
     };
     Ok((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// The peak VmRSS of a process while a load runs, sampled every few milliseconds from another
+/// thread (VmHWM cannot say: it also holds whatever came before the load).
+pub struct RssPeak {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<u64>,
+}
+
+impl RssPeak {
+    pub fn start(pid: u32) -> RssPeak {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = thread::spawn(move || {
+            let mut peak = 0;
+            loop {
+                peak = peak.max(memory_kib(pid).map_or(0, |m| m.0));
+                if flag.load(Ordering::Acquire) {
+                    return peak;
+                }
+                thread::sleep(Duration::from_millis(5));
+            }
+        });
+        RssPeak { stop, thread }
+    }
+
+    /// The peak in KiB (0 if the process could not be read).
+    pub fn finish(self) -> u64 {
+        self.stop.store(true, Ordering::Release);
+        self.thread.join().unwrap_or(0)
+    }
 }

@@ -23,12 +23,22 @@ fn machine_busy() -> Option<u64> {
 }
 
 fn own() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name start at field 3 (state);
-    // utime, stime, cutime, cstime are fields 14 to 17.
+    ticks("self", 14..=17)
+}
+
+/// Clock ticks a process has spent, all its threads (utime and stime).
+pub fn process_ticks(pid: u32) -> Option<u64> {
+    ticks(&pid.to_string(), 14..=15)
+}
+
+/// The sum of fields `fields` (numbered as in proc(5): utime is 14, cstime 17) of
+/// `/proc/<pid>/stat`.
+fn ticks(pid: &str, fields: std::ops::RangeInclusive<usize>) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name start at field 3 (state).
     let rest = &stat[stat.rfind(')')? + 1..];
     let f: Vec<&str> = rest.split_whitespace().collect();
-    (11..=14).map(|i| f.get(i)?.parse::<u64>().ok()).sum()
+    fields.map(|i| f.get(i - 3)?.parse::<u64>().ok()).sum()
 }
 
 impl Snapshot {
@@ -36,14 +46,17 @@ impl Snapshot {
         Some(Snapshot { at: Instant::now(), machine_busy: machine_busy()?, own: own()? })
     }
 
-    /// CPUs' worth of time (1.0 = one core) used by other processes since `self`.
-    pub fn others_since(&self) -> Option<f64> {
+    /// CPUs' worth of time (1.0 = one core) used by other processes since `self`, less
+    /// `server_ticks`: what a broker that is not this process's child (Kafka's JVM runs
+    /// under a shell) spent meanwhile.
+    pub fn others_since(&self, server_ticks: u64) -> Option<f64> {
         let now = Snapshot::take()?;
         let secs = now.at.duration_since(self.at).as_secs_f64();
         if secs <= 0.0 {
             return None;
         }
-        let others = (now.machine_busy - self.machine_busy).saturating_sub(now.own - self.own);
+        let ours = now.own - self.own + server_ticks;
+        let others = (now.machine_busy - self.machine_busy).saturating_sub(ours);
         // USER_HZ is 100 on every Linux configuration that std runs on.
         Some(others as f64 / 100.0 / secs)
     }

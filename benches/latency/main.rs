@@ -26,17 +26,27 @@
 //! `ratio_mb_s` of the echo's `echo_mb_s`, `ratio_disk` of the append's `disk_mb_s`.
 //! `produce_64conn` likewise interleaves the one-thread echo (`loopback_64conn`'s load) and
 //! gives its requests/s as `ratio_req_s` of the echo's `echo_req_s`.
-//! `cpu%` is the broker's own CPU while it was driven (its one thread's time on a CPU, from
-//! `/proc/<pid>/schedstat`, over the broker's slices, warm-ups included), in percent of one
+//! `cpu%` is the broker's own CPU while it was driven (its threads' time on a CPU, from
+//! `/proc/<pid>/task/*/schedstat`, over the broker's slices, warm-ups included), in percent of one
 //! core, with the kernel's share of it and the CPU time per request in the JSON line
 //! (`broker_cpu`, `sys_share`, `cpu_us_per_req`): near 100% the broker is what limits a
 //! scenario, well below it the client or the machine is.
 //! Each row also says how much CPU other processes took meanwhile (`other_cpu`, in cores);
 //! above 0.25 cores the row is flagged BUSY.
 //!
-//! Usage: `cargo bench --bench latency [-- [--quick] [SCENARIO_SUBSTRING...]]`.
+//! Apache Kafka beside it (`apache.rs`): the broker scenarios also run against one real Kafka
+//! (4.4.0, from `tests/common/kafka.rs`: jars fetched by Maven into a cache outside the repo)
+//! started once per run with `kafka-server-start.sh`'s JVM settings and warmed up, as rows
+//! named `kafka:<scenario>` right after minikafka's, each with its own interleaved baselines;
+//! `kafka:startup` times its start-up (beside `startup_empty`, minikafka's on an empty log
+//! directory) and `kafka:memory` its resident memory. A summary table after the results
+//! gives minikafka, Kafka and the machine's limit side by side. Kafka's `cpu%` is all its
+//! threads', so it can exceed 100.
+//!
+//! Usage: `cargo bench --bench latency [-- [--quick] [--no-kafka] [SCENARIO_SUBSTRING...]]`.
 //! Quick mode (`--quick`, `MINIKAFKA_BENCH_QUICK=1`, or a run without cargo's `--bench` flag,
-//! as under `cargo test --benches`) runs every scenario briefly.
+//! as under `cargo test --benches`) runs every scenario briefly. `--no-kafka` leaves Kafka out;
+//! a run without `--bench` leaves it out unless given `--kafka`.
 //! `MINIKAFKA_BENCH_CLIENT_THREADS` sets the client threads of `produce_64conn` (default 2).
 //!
 //! The `rdkafka_*` scenarios drive a real client instead: librdkafka (`client.rs`) producing
@@ -48,14 +58,19 @@
 //! other processes). `MINIKAFKA_BENCH_RDKAFKA_RATE` sets the records offered per second
 //! (default 600000; 0 for as fast as librdkafka takes them, whose latency is then its queue's).
 
+mod apache;
 mod broker;
 mod client;
+mod compare;
 mod cpu;
 mod disk;
 mod drive;
 mod echo;
 mod echo_loop;
+#[path = "../../tests/common/kafka.rs"]
+mod kafka;
 mod report;
+mod server;
 mod setup;
 mod wire;
 
@@ -63,19 +78,21 @@ use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use broker::{memory_kib, Broker, CpuUse};
+use apache::Apache;
+use broker::{memory_kib, Broker, CpuUse, RssPeak};
 use client::Consume;
 use drive::{Plan, Run};
 use echo::Echo;
 use echo_loop::EchoLoop;
 use report::{Lat, Row, Target, MB};
+use server::{On, Server};
 use wire::Conn;
 
 const VALUE_LEN: usize = 100;
 const BATCH_BYTES: usize = 16 * 1024;
-const PIPELINE_DEPTH: usize = 8;
+pub(crate) const PIPELINE_DEPTH: usize = 8;
 const CONNECTIONS: usize = 64;
-const FETCH_MAX_BYTES: i32 = 1 << 20;
+pub(crate) const FETCH_MAX_BYTES: i32 = 1 << 20;
 const STARTUP_PARTITIONS: i32 = 1000;
 const MEMORY_CONNECTIONS: usize = 1000;
 /// Slices of the broker and of each baseline, in turn, in the scenarios that compare them.
@@ -104,33 +121,77 @@ struct Ctx {
     client_threads: usize,
     /// The bare loopback round trip, the denominator of every latency ratio.
     base_rtt: Option<Lat>,
+    kafka: KafkaState,
+}
+
+enum KafkaState {
+    Off,
+    NotStarted,
+    Running(Box<Apache>),
+    Failed(String),
+}
+
+impl Ctx {
+    /// The run's Kafka, started and warmed up on first use.
+    fn kafka(&mut self) -> Result<&mut Apache, String> {
+        if let KafkaState::NotStarted = self.kafka {
+            let warm = if self.quick { Duration::from_secs(6) } else { Duration::from_secs(30) };
+            self.kafka = match Apache::start(warm) {
+                Ok(a) => KafkaState::Running(Box::new(a)),
+                Err(e) => KafkaState::Failed(e),
+            };
+        }
+        match &mut self.kafka {
+            KafkaState::Running(a) => Ok(a),
+            KafkaState::Failed(e) => Err(format!("Kafka did not start: {e}")),
+            _ => Err("Kafka is off (--no-kafka)".into()),
+        }
+    }
+
+    fn kafka_pid(&self) -> Option<u32> {
+        match &self.kafka {
+            KafkaState::Running(a) => Some(a.pid()),
+            _ => None,
+        }
+    }
 }
 
 type Scenario = fn(&mut Ctx) -> Result<Row, String>;
 
+/// Each `kafka:` scenario runs right after minikafka's, so that the two see the same machine.
 const SCENARIOS: &[(&str, Scenario)] = &[
     ("loopback_rtt", loopback_rtt),
     ("loopback_pipe16k", loopback_pipe16k),
     ("disk_append16k", disk_append16k),
     ("loopback_64conn", loopback_64conn),
-    ("api_versions", api_versions),
-    ("produce_1", produce_1),
-    ("produce_16k_pipe8", produce_16k_pipe8),
-    ("produce_64conn", produce_64conn),
-    ("fetch_1mib", fetch_1mib),
-    ("fetch_1", fetch_1),
+    ("startup_empty", |c| startup(c, 0)),
+    ("kafka:startup", kafka_startup),
+    ("api_versions", |c| api_versions(c, On::Mini)),
+    ("kafka:api_versions", |c| api_versions(c, On::Kafka)),
+    ("produce_1", |c| produce_1(c, On::Mini)),
+    ("kafka:produce_1", |c| produce_1(c, On::Kafka)),
+    ("produce_16k_pipe8", |c| produce_16k_pipe8(c, On::Mini)),
+    ("kafka:produce_16k_pipe8", |c| produce_16k_pipe8(c, On::Kafka)),
+    ("produce_64conn", |c| produce_64conn(c, On::Mini)),
+    ("kafka:produce_64conn", |c| produce_64conn(c, On::Kafka)),
+    ("fetch_1mib", |c| fetch_1mib(c, On::Mini)),
+    ("kafka:fetch_1mib", |c| fetch_1mib(c, On::Kafka)),
+    ("fetch_1", |c| fetch_1(c, On::Mini)),
+    ("kafka:fetch_1", |c| fetch_1(c, On::Kafka)),
     ("rdkafka_acks1", rdkafka_acks1),
     ("rdkafka_acksall", rdkafka_acksall),
     ("rdkafka_acks1_consume", rdkafka_acks1_consume),
-    ("startup_1000p", startup_1000p),
-    ("memory", memory),
+    ("startup_1000p", |c| startup(c, STARTUP_PARTITIONS)),
+    ("memory", |c| memory(c, On::Mini)),
+    ("kafka:memory", |c| memory(c, On::Kafka)),
 ];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let env_quick = std::env::var("MINIKAFKA_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
-    let quick =
-        env_quick || args.iter().any(|a| a == "--quick") || !args.iter().any(|a| a == "--bench");
+    let flag = |f: &str| args.iter().any(|a| a == f);
+    let quick = env_quick || flag("--quick") || !flag("--bench");
+    let with_kafka = !flag("--no-kafka") && (flag("--bench") || flag("--kafka"));
     let filters: Vec<&str> =
         args.iter().filter(|a| !a.starts_with('-')).map(String::as_str).collect();
     let client_threads = std::env::var("MINIKAFKA_BENCH_CLIENT_THREADS")
@@ -150,15 +211,21 @@ fn main() {
             max_requests: 2_000_000,
         }
     };
-    let mut ctx = Ctx { quick, plan, client_threads, base_rtt: None };
+    let kafka = if with_kafka { KafkaState::NotStarted } else { KafkaState::Off };
+    let mut ctx = Ctx { quick, plan, client_threads, base_rtt: None, kafka };
 
     println!(
-        "minikafka bench: {} mode, {} core(s), 1-min load average {}, {} scheduling, broker {}",
+        "minikafka bench: {} mode, {} core(s), 1-min load average {}, {} scheduling, broker {}, {}",
         if quick { "quick" } else { "full" },
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         cpu::load_average().map_or("?".into(), |l| format!("{l:.2}")),
         cpu::scheduling_policy(),
-        env!("CARGO_BIN_EXE_minikafka")
+        env!("CARGO_BIN_EXE_minikafka"),
+        if with_kafka {
+            format!("beside Apache Kafka {} ({})", kafka::KAFKA_VERSION, apache::JVM.join(" "))
+        } else {
+            "without Kafka".to_string()
+        }
     );
     if cfg!(debug_assertions) {
         println!(
@@ -177,8 +244,15 @@ fn main() {
         if !filters.is_empty() && !filters.iter().any(|p| name.contains(p)) {
             continue;
         }
+        let on_kafka = name.starts_with("kafka:");
+        if on_kafka && matches!(ctx.kafka, KafkaState::Off) {
+            continue;
+        }
         let t = Instant::now();
         let cpu = cpu::Snapshot::take();
+        // Kafka is no child of this process: its CPU in its own rows is the server's, not
+        // another process's. (A Kafka started within the row spent all its time in it.)
+        let kafka_ticks0 = ctx.kafka_pid().and_then(|p| Some((p, cpu::process_ticks(p)?)));
         let mut row = match panic::catch_unwind(AssertUnwindSafe(|| f(&mut ctx))) {
             Ok(Ok(row)) => row,
             Ok(Err(e)) => Row::failed(name, e),
@@ -193,15 +267,33 @@ fn main() {
         };
         row.scenario = name;
         row.elapsed = t.elapsed();
-        row.other_cpu = cpu.and_then(|c| c.others_since());
+        let server_ticks = match ctx.kafka_pid().filter(|_| on_kafka) {
+            Some(p) => cpu::process_ticks(p).map_or(0, |now| {
+                let before = kafka_ticks0.filter(|k| k.0 == p).map_or(0, |k| k.1);
+                now.saturating_sub(before)
+            }),
+            None => 0,
+        };
+        row.other_cpu = cpu.and_then(|c| c.others_since(server_ticks));
+        if on_kafka {
+            // The targets are minikafka's.
+            row.target = Target::None;
+        }
         println!("{}", report::table_row(&row));
         println!("{}", report::json_line(&row));
         let _ = std::io::stdout().flush();
         rows.push(row);
     }
 
+    // Stops Kafka (a clean shutdown) before the summary, so that it takes no more time.
+    ctx.kafka = KafkaState::Off;
+
     println!();
-    println!("results ({:.1} s):", started.elapsed().as_secs_f64());
+    println!(
+        "results ({:.1} s, 1-min load average now {}):",
+        started.elapsed().as_secs_f64(),
+        cpu::load_average().map_or("?".into(), |l| format!("{l:.2}"))
+    );
     println!("{}", report::header());
     for r in &rows {
         println!("{}", report::table_row(r));
@@ -221,6 +313,10 @@ fn main() {
         println!("  {line}");
     }
     println!("{met} of {total} targets met");
+    if with_kafka {
+        println!();
+        compare::print(&rows);
+    }
     let busy: Vec<&str> = rows
         .iter()
         .filter(|r| r.other_cpu.is_some_and(|c| c > report::BUSY_CORES))
@@ -276,12 +372,51 @@ fn verify_stored(
 }
 
 /// The broker's CPU use over `run` (share of a core, kernel's share), from a reading before it.
-fn cpu_over(broker: &Broker, before: Option<CpuUse>, run: &Run) -> Option<(f64, f64)> {
-    broker.cpu()?.since(&before?, run.spent)
+fn cpu_over(server: &Server, before: Option<CpuUse>, run: &Run) -> Option<(f64, f64)> {
+    server.cpu()?.since(&before?, run.spent)
 }
 
 fn connect(broker: &mut Broker) -> Result<Conn, String> {
     Conn::connect(broker.port).map_err(|e| broker.explain(format!("connect: {e}")))
+}
+
+/// Partition 0 of a topic filled with copies of a batch up to about a number of bytes.
+type Fill<'a> = (&'a str, &'a [u8], usize);
+
+/// The broker a scenario drives, holding `topics` and, if asked, a partition pre-filled
+/// (returning its end offset and bytes): minikafka started afresh over a log directory
+/// prepared offline, or the run's Kafka with the topics created over the wire and filled by
+/// Produce, once per run.
+fn open(
+    ctx: &mut Ctx,
+    on: On,
+    tag: &str,
+    topics: &[(&str, i32)],
+    fill: Option<Fill<'_>>,
+) -> Result<(Server, (i64, usize)), String> {
+    match on {
+        On::Mini => {
+            let dir = setup::log_dir(tag, topics)?;
+            let mut filled = (0, 0);
+            if let Some((topic, template, bytes)) = fill {
+                let (_, end, written) = setup::prefill(dir.path(), topic, 0, template, bytes)?;
+                filled = (end, written);
+            }
+            let broker = Broker::start(dir.path(), START_DEADLINE)?;
+            Ok((Server::Mini { broker, _dir: dir }, filled))
+        }
+        On::Kafka => {
+            let kafka = ctx.kafka()?;
+            kafka.create_topics(topics).map_err(|e| kafka.explain(e))?;
+            let mut filled = (0, 0);
+            if let Some((topic, template, bytes)) = fill {
+                filled = kafka.fill(topic, template, bytes).map_err(|e| kafka.explain(e))?;
+            }
+            let server =
+                Server::Kafka { port: kafka.port(), pid: kafka.pid(), output: kafka.output() };
+            Ok((server, filled))
+        }
+    }
 }
 
 /// Latency, throughput and loopback ratios of a measured run.
@@ -394,10 +529,9 @@ fn loopback_64conn(ctx: &mut Ctx) -> Result<Row, String> {
 }
 
 /// ApiVersions v3 round trips on one connection: the event loop and codec alone.
-fn api_versions(ctx: &mut Ctx) -> Result<Row, String> {
-    let dir = setup::log_dir("apiversions", &[])?;
-    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
-    let mut conn = connect(&mut broker)?;
+fn api_versions(ctx: &mut Ctx, on: On) -> Result<Row, String> {
+    let (mut broker, _) = open(ctx, on, "apiversions", &[], None)?;
+    let mut conn = broker.connect()?;
     let mut frame = wire::api_versions_v3();
     let cpu0 = broker.cpu();
     let run = drive::closed_loop(&mut conn, &mut frame, ctx.plan, check_api_versions)
@@ -441,10 +575,9 @@ fn interleaved<const N: usize>(ctx: &Ctx, sides: [Side<'_>; N]) -> Result<[Run; 
 
 /// Produce of one 100-byte record per request, acks=1, one connection, one in flight; its
 /// target ratios are to an echo of the same sizes measured in slices interleaved with it.
-fn produce_1(ctx: &mut Ctx) -> Result<Row, String> {
-    let dir = setup::log_dir("produce1", &[(TOPIC_ONE, 1)])?;
-    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
-    let mut conn = connect(&mut broker)?;
+fn produce_1(ctx: &mut Ctx, on: On) -> Result<Row, String> {
+    let (mut broker, _) = open(ctx, on, "produce1", &[(TOPIC_ONE, 1)], None)?;
+    let mut conn = broker.connect()?;
     let echo =
         Echo::start(wire::produce_v7_response_len(TOPIC_ONE)).map_err(|e| format!("echo: {e}"))?;
     let mut echo_conn = Conn::connect(echo.port).map_err(|e| format!("connect to echo: {e}"))?;
@@ -483,10 +616,9 @@ fn produce_1(ctx: &mut Ctx) -> Result<Row, String> {
 /// Produce of ~16 KiB batches, one connection, 8 requests in flight; compared with a pipelined
 /// echo of the same sizes and with the page cache's append of the same batches (what the
 /// broker's writes cost the kernel alone), both measured in slices interleaved with it.
-fn produce_16k_pipe8(ctx: &mut Ctx) -> Result<Row, String> {
-    let dir = setup::log_dir("produce16k", &[(TOPIC_BATCH, 1)])?;
-    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
-    let mut conn = connect(&mut broker)?;
+fn produce_16k_pipe8(ctx: &mut Ctx, on: On) -> Result<Row, String> {
+    let (mut broker, _) = open(ctx, on, "produce16k", &[(TOPIC_BATCH, 1)], None)?;
+    let mut conn = broker.connect()?;
     let echo = Echo::start(wire::produce_v7_response_len(TOPIC_BATCH))
         .map_err(|e| format!("echo: {e}"))?;
     let mut echo_conn = Conn::connect(echo.port).map_err(|e| format!("connect to echo: {e}"))?;
@@ -537,30 +669,34 @@ fn produce_16k_pipe8(ctx: &mut Ctx) -> Result<Row, String> {
 /// Produce from 64 connections, one 100-byte record per request, each with one in flight;
 /// compared with the one-thread mio echo under the same load, measured in slices interleaved
 /// with it.
-fn produce_64conn(ctx: &mut Ctx) -> Result<Row, String> {
-    let dir = setup::log_dir("produce64", &[(TOPIC_MANY, CONNECTIONS as i32)])?;
-    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
+fn produce_64conn(ctx: &mut Ctx, on: On) -> Result<Row, String> {
+    let (mut broker, _) = open(ctx, on, "produce64", &[(TOPIC_MANY, CONNECTIONS as i32)], None)?;
+    let rss_idle = memory_kib(broker.pid())?.0;
     let echo = EchoLoop::start(wire::produce_v7_response_len(TOPIC_MANY))
         .map_err(|e| format!("echo loop: {e}"))?;
     let records = one_record();
     let frames = frames_64conn(&records);
-    let (port, threads) = (broker.port, ctx.client_threads);
+    let (port, threads) = (broker.port(), ctx.client_threads);
     // Each slice connects afresh; connecting is outside the measured window.
     let mut on_broker =
         |plan| drive::many_connections(port, frames.clone(), threads, plan, check_produce);
     let mut on_echo =
         |plan| drive::many_connections(echo.port, frames.clone(), threads, plan, check_echo);
     let cpu0 = broker.cpu();
-    let [run, mut echo_run] =
-        interleaved(ctx, [&mut on_broker, &mut on_echo]).map_err(|e| broker.explain(e))?;
+    let rss = RssPeak::start(broker.pid());
+    let runs = interleaved(ctx, [&mut on_broker, &mut on_echo]);
+    let rss_load = rss.finish();
+    let [run, mut echo_run] = runs.map_err(|e| broker.explain(e))?;
     let cpu = cpu_over(&broker, cpu0, &run);
     broker.check_alive()?;
     // Every connection got at least its measured share of acknowledgements on its partition.
-    let mut conn = connect(&mut broker)?;
+    let mut conn = broker.connect()?;
     let hw = verify_stored(&mut conn, TOPIC_MANY, 0, 1).map_err(|e| broker.explain(e))?;
     let mut row = row_of(ctx, "produce_64conn", run, 1, records.len())?;
     row.set_cpu(cpu);
     row.extra.push(("high_watermark_p0", hw as f64));
+    row.extra.push(("rss_idle_kib", rss_idle as f64));
+    row.extra.push(("rss_load_kib", rss_load as f64));
     let echo_req_s = echo_run.per_sec();
     let echo_p99 = Lat::from_ns(&mut echo_run.lat_ns).map_or(f64::NAN, |l| l.p99);
     let (req_s, p99) = (row.req_s.unwrap_or(0.0), row.lat.map_or(f64::INFINITY, |l| l.p99));
@@ -569,8 +705,11 @@ fn produce_64conn(ctx: &mut Ctx) -> Result<Row, String> {
     row.extra.push(("ratio_req_s", share));
     row.note = format!(
         "{CONNECTIONS} connections to {CONNECTIONS} partitions over {} client threads; \
-         interleaved one-thread echo {echo_req_s:.0} req/s, p99 {echo_p99:.0} us",
-        threads.clamp(1, CONNECTIONS)
+         interleaved one-thread echo {echo_req_s:.0} req/s, p99 {echo_p99:.0} us; RSS {:.1} MiB \
+         before, peak {:.1} MiB under load",
+        threads.clamp(1, CONNECTIONS),
+        rss_idle as f64 / 1024.0,
+        rss_load as f64 / 1024.0
     );
     row.target = Target::check(
         req_s >= 150_000.0 && p99 < 1000.0,
@@ -584,14 +723,13 @@ fn produce_64conn(ctx: &mut Ctx) -> Result<Row, String> {
 }
 
 /// Fetch of a pre-filled partition from start to end, 1 MiB per request, repeated passes.
-fn fetch_1mib(ctx: &mut Ctx) -> Result<Row, String> {
-    let dir = setup::log_dir("fetch", &[(TOPIC_FETCH, 1)])?;
+fn fetch_1mib(ctx: &mut Ctx, on: On) -> Result<Row, String> {
     let (template, _) = batch_16k();
     let fill = if ctx.quick { 16 << 20 } else { 128 << 20 };
-    let (_, end_offset, filled) = setup::prefill(dir.path(), TOPIC_FETCH, 0, &template, fill)?;
-    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
-    let listen_ms = (broker.listening - broker.spawned).as_secs_f64() * 1e3;
-    let mut conn = connect(&mut broker)?;
+    let (mut broker, (end_offset, filled)) =
+        open(ctx, on, "fetch", &[(TOPIC_FETCH, 1)], Some((TOPIC_FETCH, &template, fill)))?;
+    let listen_ms = broker.listen_ms();
+    let mut conn = broker.connect()?;
     let cpu0 = broker.cpu();
     let run = fetch_passes(&mut conn, ctx.plan, end_offset).map_err(|e| broker.explain(e))?;
     let (run, bytes, records, passes) = run;
@@ -604,7 +742,9 @@ fn fetch_1mib(ctx: &mut Ctx) -> Result<Row, String> {
     row.mb_s = Some(mb_s);
     row.extra.push(("passes", passes as f64));
     row.extra.push(("prefill_mb", filled as f64 / MB));
-    row.extra.push(("listen_ms", listen_ms));
+    if let Some(ms) = listen_ms {
+        row.extra.push(("listen_ms", ms));
+    }
     row.note = format!(
         "{passes} passes over {:.0} MB in {} B batches",
         filled as f64 / MB,
@@ -617,13 +757,12 @@ fn fetch_1mib(ctx: &mut Ctx) -> Result<Row, String> {
 /// A consumer's round trip for one small batch: Fetch of one 100-byte record per request
 /// (`partition_max_bytes` 1 takes exactly the first batch), one connection, one in flight,
 /// walking a pre-filled partition. The loop, the codec and the storage lookup of a fetch.
-fn fetch_1(ctx: &mut Ctx) -> Result<Row, String> {
-    let dir = setup::log_dir("fetch1", &[(TOPIC_FETCH_ONE, 1)])?;
+fn fetch_1(ctx: &mut Ctx, on: On) -> Result<Row, String> {
     let one = one_record();
-    let (_, end_offset, _) =
-        setup::prefill(dir.path(), TOPIC_FETCH_ONE, 0, &one, FETCH_ONE_BATCHES * one.len())?;
-    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
-    let mut conn = connect(&mut broker)?;
+    let fill = (TOPIC_FETCH_ONE, &one[..], FETCH_ONE_BATCHES * one.len());
+    let (mut broker, (end_offset, _)) =
+        open(ctx, on, "fetch1", &[(TOPIC_FETCH_ONE, 1)], Some(fill))?;
+    let mut conn = broker.connect()?;
     let mut frame = wire::fetch_v11(TOPIC_FETCH_ONE, 0, 0, 1);
     let offset_at = wire::fetch_v11_offset_at(TOPIC_FETCH_ONE);
     let (mut offset, mut corr) = (0i64, 0i32);
@@ -805,9 +944,10 @@ fn rdkafka_load(
     let topics: Vec<String> = (0..2 * runs).map(|i| format!("bench-rdkafka-{i}")).collect();
     let specs: Vec<(&str, i32)> = topics.iter().map(|t| (t.as_str(), RDKAFKA_PARTITIONS)).collect();
     let dir = setup::log_dir("rdkafka", &specs)?;
-    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
-    let bootstrap = format!("127.0.0.1:{}", broker.port);
-    let cpu0 = broker.cpu();
+    let broker = Broker::start(dir.path(), START_DEADLINE)?;
+    let mut server = Server::Mini { broker, _dir: dir };
+    let bootstrap = format!("127.0.0.1:{}", server.port());
+    let cpu0 = server.cpu();
     let started = Instant::now();
     let (mut measured, mut baseline) = (Runs::default(), Runs::default());
     for (i, topic) in topics.iter().enumerate() {
@@ -823,14 +963,14 @@ fn rdkafka_load(
             consume: if is_baseline && consume == Consume::After { Consume::No } else { consume },
             rate,
         };
-        let out = client::run(&load, broker.pid()).map_err(|e| broker.explain(e))?;
+        let out = client::run(&load, server.pid()).map_err(|e| server.explain(e))?;
         if is_baseline { &mut baseline } else { &mut measured }.add(out, records)?;
     }
     let spent = started.elapsed();
     let lat_ns = std::mem::take(&mut measured.lat_ns);
     let run = Run { lat_ns, window: measured.produce, spent };
-    let cpu = cpu_over(&broker, cpu0, &run);
-    broker.check_alive()?;
+    let cpu = cpu_over(&server, cpu0, &run);
+    server.check_alive()?;
     let mut row = row_of(ctx, name, run, 1, VALUE_LEN)?;
     // One delivery report per record: req/s would only repeat rec/s.
     row.req_s = None;
@@ -884,11 +1024,13 @@ fn rdkafka_load(
     Ok(row)
 }
 
-/// Start-up to the first answered request with 1,000 partitions on disk (one batch each).
-fn startup_1000p(ctx: &mut Ctx) -> Result<Row, String> {
-    let dir = setup::log_dir("startup", &[(TOPIC_STARTUP, STARTUP_PARTITIONS)])?;
+/// Start-up to the first answered request with `partitions` partitions on disk (one batch
+/// each); with none, an empty log directory as Kafka's in `kafka:startup`.
+fn startup(ctx: &mut Ctx, partitions: i32) -> Result<Row, String> {
+    let topics: &[(&str, i32)] = if partitions > 0 { &[(TOPIC_STARTUP, partitions)] } else { &[] };
+    let dir = setup::log_dir("startup", topics)?;
     let one = one_record();
-    for p in 0..STARTUP_PARTITIONS {
+    for p in 0..partitions {
         setup::prefill(dir.path(), TOPIC_STARTUP, p, &one, 1)?;
     }
     let runs = if ctx.quick { 2 } else { 7 };
@@ -907,7 +1049,7 @@ fn startup_1000p(ctx: &mut Ctx) -> Result<Row, String> {
         drop(broker);
     }
     let first_run_ms = first_ns[0] as f64 / 1e6;
-    let mut row = Row::new("startup_1000p");
+    let mut row = Row::new("startup");
     row.lat = Lat::from_ns(&mut first_ns);
     let listen = Lat::from_ns(&mut listen_ns);
     let p50_ms = row.lat.map_or(f64::INFINITY, |l| l.p50 / 1e3);
@@ -918,18 +1060,25 @@ fn startup_1000p(ctx: &mut Ctx) -> Result<Row, String> {
         "spawn to first ApiVersions answer over {runs} starts; to \"listening\" p50 {:.1} ms",
         listen.map_or(f64::NAN, |l| l.p50 / 1e3)
     );
-    row.target = Target::check(p50_ms < 50.0, format!("p50 {p50_ms:.1} ms < 50 ms"));
+    if partitions > 0 {
+        row.target = Target::check(p50_ms < 50.0, format!("p50 {p50_ms:.1} ms < 50 ms"));
+    }
     Ok(row)
 }
 
+/// Apache Kafka's start-up (the run's one start) and warm-up: see [`Apache::startup_row`].
+fn kafka_startup(ctx: &mut Ctx) -> Result<Row, String> {
+    Ok(ctx.kafka()?.startup_row())
+}
+
 /// VmRSS / VmHWM idle, then with 1,000 open connections (each answered one ApiVersions).
-fn memory(_ctx: &mut Ctx) -> Result<Row, String> {
-    let dir = setup::log_dir("memory", &[(TOPIC_MEMORY, 1)])?;
-    let mut broker = Broker::start(dir.path(), START_DEADLINE)?;
+/// Kafka's idle is after its warm-up and the scenarios before this one.
+fn memory(ctx: &mut Ctx, on: On) -> Result<Row, String> {
+    let (mut broker, _) = open(ctx, on, "memory", &[(TOPIC_MEMORY, 1)], None)?;
     let mut frame = wire::api_versions_v3();
     wire::set_correlation_id(&mut frame, 1);
     {
-        let mut conn = connect(&mut broker)?;
+        let mut conn = broker.connect()?;
         let body =
             conn.round_trip(&frame).map_err(|e| broker.explain(format!("ApiVersions: {e}")))?;
         wire::check_api_versions(body, 1)?;
@@ -939,7 +1088,7 @@ fn memory(_ctx: &mut Ctx) -> Result<Row, String> {
     let mut lat_ns = Vec::with_capacity(MEMORY_CONNECTIONS);
     for i in 0..MEMORY_CONNECTIONS {
         let t = Instant::now();
-        let mut conn = connect(&mut broker).map_err(|e| format!("connection {i}: {e}"))?;
+        let mut conn = broker.connect().map_err(|e| format!("connection {i}: {e}"))?;
         let body =
             conn.round_trip(&frame).map_err(|e| broker.explain(format!("connection {i}: {e}")))?;
         wire::check_api_versions(body, 1)?;

@@ -3,7 +3,8 @@
 //!
 //! Requests are encoded once into a complete frame (size prefix included); only the
 //! correlation id is patched per request. Versions used: ApiVersions v3 (flexible request,
-//! response header v0), Produce v7 and Fetch v11 (classic encodings, request header v1).
+//! response header v0), Produce v7 and Fetch v11 (classic encodings, request header v1); to set up Apache Kafka,
+//! CreateTopics v4 and Metadata v1.
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -111,9 +112,20 @@ pub fn produce_v7_response_len(topic: &str) -> usize {
 /// Fetch v11 of one partition from `offset`, `max_bytes` both for the response and the
 /// partition, answering at once if there is any data.
 pub fn fetch_v11(topic: &str, partition: i32, offset: i64, max_bytes: i32) -> Vec<u8> {
+    fetch_v11_waiting(topic, partition, offset, max_bytes, 500)
+}
+
+/// [`fetch_v11`] waiting at most `max_wait_ms` for data.
+pub fn fetch_v11_waiting(
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    max_bytes: i32,
+    max_wait_ms: i32,
+) -> Vec<u8> {
     let mut f = Frame::new(1, 11, false);
     f.i32(-1); // replica_id: a consumer
-    f.i32(500); // max_wait_ms
+    f.i32(max_wait_ms);
     f.i32(1); // min_bytes
     f.i32(max_bytes);
     f.i8(0); // isolation_level: read uncommitted
@@ -152,6 +164,38 @@ pub fn fetch_v11_offset_at(topic: &str) -> usize {
         + 4
         + 4
         + 4
+}
+
+/// CreateTopics v4 (the newest classic encoding) of `topics` (name, partition count) with
+/// replication factor 1 and each topic's `configs`: how the bench creates its topics on Apache
+/// Kafka, whose metadata log it cannot write beforehand as it does minikafka's.
+pub fn create_topics_v4(topics: &[(&str, i32)], configs: &[(&str, &str)]) -> Vec<u8> {
+    let mut f = Frame::new(19, 4, false);
+    f.i32(topics.len() as i32);
+    for &(name, partitions) in topics {
+        f.string(name);
+        f.i32(partitions);
+        f.i16(1); // replication_factor
+        f.i32(0); // assignments: automatic
+        f.i32(configs.len() as i32);
+        for &(k, v) in configs {
+            f.string(k);
+            f.string(v);
+        }
+    }
+    f.i32(30_000); // timeout_ms
+    f.i8(0); // validate_only
+    f.finish()
+}
+
+/// Metadata v1 of `topics`.
+pub fn metadata_v1(topics: &[&str]) -> Vec<u8> {
+    let mut f = Frame::new(3, 1, false);
+    f.i32(topics.len() as i32);
+    for t in topics {
+        f.string(t);
+    }
+    f.finish()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,6 +274,56 @@ pub fn check_produce_v7(body: &[u8], correlation_id: i32) -> Result<i64, String>
         return Err(format!("Produce error code {err}"));
     }
     Ok(base_offset)
+}
+
+/// Checks a CreateTopics v4 response: every topic created, or already there.
+pub fn check_create_topics_v4(body: &[u8], correlation_id: i32) -> Result<(), String> {
+    let mut r = Reader::new(body);
+    check_correlation(&mut r, correlation_id)?;
+    r.i32()?; // throttle_time_ms
+    for _ in 0..r.i32()? {
+        let name = String::from_utf8_lossy(r.string()?).into_owned();
+        let err = r.i16()?;
+        let message = String::from_utf8_lossy(r.string()?).into_owned();
+        // TOPIC_ALREADY_EXISTS (36): a topic is created once per run and reused.
+        if err != 0 && err != 36 {
+            return Err(format!("CreateTopics {name}: error code {err} ({message})"));
+        }
+    }
+    Ok(())
+}
+
+/// Parses a Metadata v1 response: per topic, how many partitions have a leader and no error
+/// (a topic just created on Kafka takes a moment to get them).
+pub fn metadata_v1_led(body: &[u8], correlation_id: i32) -> Result<Vec<(String, i32)>, String> {
+    let mut r = Reader::new(body);
+    check_correlation(&mut r, correlation_id)?;
+    for _ in 0..r.i32()? {
+        r.i32()?; // node_id
+        r.string()?; // host
+        r.i32()?; // port
+        r.string()?; // rack
+    }
+    r.i32()?; // controller_id
+    let mut out = Vec::new();
+    for _ in 0..r.i32()? {
+        let topic_err = r.i16()?;
+        let name = String::from_utf8_lossy(r.string()?).into_owned();
+        r.take(1)?; // is_internal
+        let mut led = 0;
+        for _ in 0..r.i32()? {
+            let err = r.i16()?;
+            r.i32()?; // partition_index
+            let leader = r.i32()?;
+            let replicas = r.i32()?.max(0) as usize;
+            r.take(replicas * 4)?;
+            let isr = r.i32()?.max(0) as usize;
+            r.take(isr * 4)?;
+            led += i32::from(topic_err == 0 && err == 0 && leader >= 0);
+        }
+        out.push((name, led));
+    }
+    Ok(out)
 }
 
 pub struct FetchPartition<'a> {
