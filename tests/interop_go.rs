@@ -165,7 +165,7 @@ fn expected_late() -> Vec<String> {
 
 /// Everything the franz session prints, checked line by line: the same for minikafka and for
 /// Apache Kafka (node 1 in both) but for what the broker's highest DescribeGroups decides.
-fn check_franz(lines: &[String], describe_groups_v6: bool) {
+fn check_franz(lines: &[String]) {
     eprintln!("{}", lines.join("\n"));
     let parts =
         |n: usize| (0..n).map(|p| format!("{p}:L1:R[1]:I[1]")).collect::<Vec<_>>().join(" ");
@@ -252,12 +252,10 @@ fn check_franz(lines: &[String], describe_groups_v6: bool) {
         ["group fz-group state=Empty type=consumer group-type=classic"]
     );
     assert_eq!(line(lines, "groups-by-state "), "groups-by-state stable=[] empty=[fz-group]");
-    // An unknown group is Dead; from DescribeGroups v6 (Kafka 4.4 has it, minikafka stops at
-    // v5) Kafka adds GROUP_ID_NOT_FOUND.
-    let unknown = if describe_groups_v6 { "GROUP_ID_NOT_FOUND" } else { "NONE" };
+    // An unknown group is Dead, and from DescribeGroups v6 GROUP_ID_NOT_FOUND.
     assert_eq!(
         line(lines, "described-unknown "),
-        format!("described-unknown state=Dead members=0 err={unknown}")
+        "described-unknown state=Dead members=0 err=GROUP_ID_NOT_FOUND"
     );
     assert_eq!(line(lines, "lag "), "lag fz-group state=Empty total=0 err=NONE");
     assert_eq!(line(lines, "committed "), "committed 0:34/NONE,1:34/NONE,2:34/NONE");
@@ -274,7 +272,7 @@ fn franz_go_session() {
     let tmp = TempDir::new("franz");
     let broker = broker_for(&tmp);
     let lines = run("franz", broker.addr, || broker.logs.lines().join("\n"));
-    check_franz(&lines, false);
+    check_franz(&lines);
 }
 
 /// The same session against Apache Kafka, so that what `check_franz` expects is Kafka's answer.
@@ -284,6 +282,6 @@ fn franz_go_session_against_kafka() {
     let opts = KafkaOptions::default().set("group.initial.rebalance.delay.ms", "0");
     let kafka = Kafka::start_fresh(tmp.path(), &opts);
     let lines = run("franz", kafka.addr, || kafka.output_tail());
-    check_franz(&lines, true);
+    check_franz(&lines);
     kafka.stop();
 }

@@ -1,5 +1,6 @@
 //! DescribeGroups: state, protocol and members; member metadata and assignments only once
-//! the group is Stable, as Kafka shows them. Unknown groups are described as Dead.
+//! the group is Stable, as Kafka shows them. Unknown groups are described as Dead before v6,
+//! and GROUP_ID_NOT_FOUND from v6.
 
 use super::{Broker, HandlerResult, Reply};
 use crate::groups::GroupState;
@@ -23,7 +24,13 @@ pub fn handle(
         .iter()
         .map(|id| match b.groups.groups.get(*id) {
             None => DescribedGroup {
-                error_code: if id.is_empty() { error::INVALID_GROUP_ID } else { error::NONE },
+                error_code: match () {
+                    _ if id.is_empty() => error::INVALID_GROUP_ID,
+                    _ if version >= 6 => error::GROUP_ID_NOT_FOUND,
+                    _ => error::NONE,
+                },
+                error_message: (version >= 6 && !id.is_empty())
+                    .then(|| format!("Group {id} not found.")),
                 group_id: id,
                 group_state: "Dead",
                 protocol_type: "",
@@ -36,6 +43,7 @@ pub fn handle(
                 let protocol = g.protocol_name.as_deref().unwrap_or("");
                 DescribedGroup {
                     error_code: error::NONE,
+                    error_message: None,
                     group_id: &g.group_id,
                     group_state: g.state.name(),
                     protocol_type: g.protocol_type.as_deref().unwrap_or(""),

@@ -46,7 +46,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     ApiSpec { key: HEARTBEAT, name: "Heartbeat", min: 0, max: 4, flexible_from: 4 },
     ApiSpec { key: LEAVE_GROUP, name: "LeaveGroup", min: 0, max: 5, flexible_from: 4 },
     ApiSpec { key: SYNC_GROUP, name: "SyncGroup", min: 0, max: 5, flexible_from: 4 },
-    ApiSpec { key: DESCRIBE_GROUPS, name: "DescribeGroups", min: 0, max: 5, flexible_from: 5 },
+    ApiSpec { key: DESCRIBE_GROUPS, name: "DescribeGroups", min: 0, max: 6, flexible_from: 5 },
     ApiSpec { key: LIST_GROUPS, name: "ListGroups", min: 0, max: 5, flexible_from: 3 },
     ApiSpec { key: API_VERSIONS, name: "ApiVersions", min: 0, max: 4, flexible_from: 3 },
     ApiSpec { key: CREATE_TOPICS, name: "CreateTopics", min: 2, max: 7, flexible_from: 5 },

@@ -1,13 +1,12 @@
-//! DescribeGroups (key 15), versions 0-5.
+//! DescribeGroups (key 15), versions 0-6.
 //!
 //! - v1 adds `throttle_time_ms` to the response; v2 changes throttling only.
 //! - v3 adds `include_authorized_operations` to the request and `authorized_operations` to
 //!   each group (i32::MIN when not asked for).
 //! - v4 adds `group_instance_id` to each member.
 //! - v5 is the first flexible version.
-//!
-//! (v6, Kafka 4.1, adds a per-group `error_message` and answers unknown groups
-//! GROUP_ID_NOT_FOUND instead of a Dead group; not supported here.)
+//! - v6 (Kafka 4.1) adds a per-group `error_message`, and unknown groups are answered
+//!   GROUP_ID_NOT_FOUND instead of being described as Dead.
 
 use super::codec::{Put, Reader, Result};
 
@@ -44,6 +43,8 @@ pub struct DescribedGroupMember<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DescribedGroup<'a> {
     pub error_code: i16,
+    /// Sent from v6.
+    pub error_message: Option<String>,
     pub group_id: &'a str,
     /// "Empty", "PreparingRebalance", "CompletingRebalance", "Stable" or "Dead"; an unknown
     /// group is described as Dead with no error.
@@ -70,6 +71,9 @@ impl DescribeGroupsResponse<'_> {
         out.put_array_len(Some(self.groups.len()), flexible);
         for g in &self.groups {
             out.put_i16(g.error_code);
+            if version >= 6 {
+                out.put_nullable_string(g.error_message.as_deref(), flexible);
+            }
             out.put_string(g.group_id, flexible);
             out.put_string(g.group_state, flexible);
             out.put_string(g.protocol_type, flexible);
@@ -103,7 +107,7 @@ mod tests {
 
     #[test]
     fn requests_decode_in_every_version() {
-        for version in 0..=5 {
+        for version in 0..=6 {
             let mut m = kp::DescribeGroupsRequest::default();
             m.groups = vec![
                 GroupId(StrBytes::from_static_str("a")),
@@ -138,6 +142,7 @@ mod tests {
             groups: vec![
                 DescribedGroup {
                     error_code: 0,
+                    error_message: None,
                     group_id: "a",
                     group_state: "Stable",
                     protocol_type: "consumer",
@@ -153,7 +158,8 @@ mod tests {
                     authorized_operations: 0x0f,
                 },
                 DescribedGroup {
-                    error_code: 0,
+                    error_code: 69,
+                    error_message: Some("Group bc not found.".into()),
                     group_id: "bc",
                     group_state: "Dead",
                     protocol_type: "",
@@ -163,7 +169,7 @@ mod tests {
                 },
             ],
         };
-        for version in 0..=5 {
+        for version in 0..=6 {
             let mut out = Vec::new();
             resp.encode(version, &mut out);
             let mut s = &out[..];
@@ -191,6 +197,9 @@ mod tests {
             assert_eq!(mem.member_assignment.as_ref(), [3]);
             assert_eq!(m.groups[1].group_state.as_str(), "Dead");
             assert!(m.groups[1].members.is_empty());
+            let message = (version >= 6).then_some("Group bc not found.");
+            assert_eq!(m.groups[1].error_message.as_deref(), message);
+            assert_eq!(m.groups[0].error_message, None);
         }
     }
 }

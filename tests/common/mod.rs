@@ -47,7 +47,7 @@ pub const ADVERTISED: [(i16, i16, i16); 20] = [
     (12, 0, 4), // Heartbeat
     (13, 0, 5), // LeaveGroup
     (14, 0, 5), // SyncGroup
-    (15, 0, 5), // DescribeGroups
+    (15, 0, 6), // DescribeGroups
     (16, 0, 5), // ListGroups
     (API_VERSIONS, 0, 4),
     (19, 2, 7), // CreateTopics
