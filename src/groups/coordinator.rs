@@ -489,11 +489,10 @@ impl Coordinator {
     }
 
     /// Whether `group_id` may be deleted (DeleteGroups), as Kafka's
-    /// `ClassicGroup.validateDeleteGroup` decides: only a known group without members.
+    /// `ClassicGroup.validateDeleteGroup` decides: only a known group without members. An
+    /// empty id is just an unknown group here (Kafka 4.4 answers it GROUP_ID_NOT_FOUND, unlike
+    /// OffsetDelete's INVALID_GROUP_ID).
     pub fn check_delete(&self, group_id: &str) -> i16 {
-        if group_id.is_empty() {
-            return error::INVALID_GROUP_ID;
-        }
         match self.groups.get(group_id) {
             None => error::GROUP_ID_NOT_FOUND,
             Some(g) if g.state != GroupState::Empty || !g.members.is_empty() => {
