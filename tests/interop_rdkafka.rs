@@ -1100,3 +1100,66 @@ fn standalone_consumer_commits_and_fetches_offsets() {
     assert_eq!(committed.find_partition("solo", 0).unwrap().offset(), Offset::Offset(2));
     assert_eq!(committed.find_partition("solo", 1).unwrap().offset(), Offset::Offset(3));
 }
+
+/// librdkafka's AdminClient grows a topic (CreatePartitions) under a subscribed consumer,
+/// which rebalances onto the new partitions after its metadata refresh and reads a record
+/// produced to one; then, the consumer gone, its group is deleted (DeleteGroups) with its
+/// committed offsets, and an unknown group and a topic already that large are refused.
+#[test]
+fn admin_grows_a_subscribed_topic_and_deletes_the_group() {
+    use rdkafka::admin::NewPartitions;
+    let dir = TempDir::new("rdk-grow");
+    common::make_log_dir(dir.path(), &[("growing", 1)]);
+    let broker = group_broker(dir.path());
+    let mut settings = GROUP_SETTINGS.to_vec();
+    settings.push(("topic.metadata.refresh.interval.ms", "300"));
+    let c = consumer(broker.addr, "growers", &settings);
+    c.subscribe(&["growing"]).unwrap();
+    poll_until_assigned(&[&c], GROUP_WAIT, |s| s[0] == BTreeSet::from([0]));
+
+    let a = admin(broker.addr);
+    let grown =
+        block_on(a.create_partitions(&[NewPartitions::new("growing", 3)], &admin_opts()), WAIT)
+            .expect("create_partitions");
+    assert_eq!(grown, vec![Ok("growing".to_string())]);
+    let again =
+        block_on(a.create_partitions(&[NewPartitions::new("growing", 3)], &admin_opts()), WAIT)
+            .expect("create_partitions");
+    assert!(
+        matches!(&again[0], Err((t, e)) if t == "growing" && *e == RDKafkaErrorCode::InvalidPartitions),
+        "{again:?}"
+    );
+    poll_until_assigned(&[&c], GROUP_WAIT, |s| s[0] == BTreeSet::from([0, 1, 2]));
+
+    let recs = vec![Rec {
+        partition: 2,
+        key: Some(b"k".to_vec()),
+        value: b"on the new partition".to_vec(),
+        headers: Vec::new(),
+        ts: TS0,
+    }];
+    producer(broker.addr, &[("acks", "all")]).send_ok("growing", &recs);
+    let got = consume_n(&c, 1, WAIT);
+    assert_same(&got, &recs);
+    c.commit_consumer_state(CommitMode::Sync).expect("commit");
+
+    // A member is still in the group: not deletable yet.
+    let busy = block_on(a.delete_groups(&["growers"], &admin_opts()), WAIT).expect("delete_groups");
+    assert!(
+        matches!(&busy[0], Err((g, e)) if g == "growers" && *e == RDKafkaErrorCode::NonEmptyGroup),
+        "{busy:?}"
+    );
+    drop(c); // closes the consumer, which leaves the group
+    let deleted = block_on(a.delete_groups(&["growers", "nobody"], &admin_opts()), WAIT)
+        .expect("delete_groups");
+    assert_eq!(deleted[0], Ok("growers".to_string()), "{deleted:?}");
+    assert!(
+        matches!(&deleted[1], Err((g, e)) if g == "nobody" && *e == RDKafkaErrorCode::GroupIdNotFound),
+        "{deleted:?}"
+    );
+    // Its committed offsets went with it: a new member of the same name starts from the
+    // beginning and reads the record again.
+    let c = consumer(broker.addr, "growers", &settings);
+    c.subscribe(&["growing"]).unwrap();
+    assert_same(&consume_n(&c, 1, WAIT), &recs);
+}

@@ -50,7 +50,10 @@ pub fn load_committed_offsets(
                         Ok(OffsetsRecord::Group { group, present: true }) => {
                             groups.group_mut(&group);
                         }
-                        Ok(OffsetsRecord::Group { .. }) => {}
+                        Ok(OffsetsRecord::Group { group, present: false }) => {
+                            // DeleteGroups: its offsets' tombstones came first.
+                            groups.remove_group(&group);
+                        }
                         Err(e) => {
                             log::warn!("__consumer_offsets-{}: record skipped: {e}", p.partition_id)
                         }
@@ -122,6 +125,52 @@ impl Broker {
         let g = self.groups.group_mut(group_id);
         for (topic, p, c) in commits {
             g.offsets.insert((topic.to_string(), *p), c.clone());
+        }
+        error::NONE
+    }
+
+    /// Writes tombstones for `keys` (topic, partition) of `group_id`, and for the group itself
+    /// when `group_tombstone`, to its `__consumer_offsets` partition, as Kafka's coordinator
+    /// writes them on OffsetDelete and DeleteGroups, so the deletion survives a restart; then
+    /// forgets those offsets. Nothing needs writing when the topic does not exist yet: then
+    /// nothing about the group was ever written.
+    pub(super) fn write_offset_tombstones(
+        &mut self,
+        group_id: &str,
+        keys: &[(String, i32)],
+        group_tombstone: bool,
+    ) -> i16 {
+        let Some(partitions) = self.meta.topic(offsets::TOPIC).map(|t| t.partitions.len() as i32)
+        else {
+            return error::NONE;
+        };
+        if keys.is_empty() && !group_tombstone {
+            return error::NONE;
+        }
+        let partition = offsets::partition_for(group_id, partitions);
+        let Some(log) = self.logs.find(offsets::TOPIC, partition) else {
+            return error::COORDINATOR_NOT_AVAILABLE;
+        };
+        let mut batch = BatchBuilder::new(0, crate::metadata::log::now_ms());
+        for (topic, p) in keys {
+            batch.push(Some(&offsets::offset_key(group_id, topic, *p)), None, &[]);
+        }
+        if group_tombstone {
+            batch.push(Some(&offsets::group_key(group_id)), None, &[]);
+        }
+        match self.logs.append(log, &batch.finish()) {
+            Ok(Appended::At(_)) => {}
+            Ok(_) => unreachable!("offset batches carry no producer id"),
+            Err(e) => {
+                log::error!("cannot append to __consumer_offsets-{partition}: {e}");
+                return error::KAFKA_STORAGE_ERROR;
+            }
+        }
+        self.turn_acks.push((self.ctx.conn, log));
+        if let Some(g) = self.groups.groups.get_mut(group_id) {
+            for k in keys {
+                g.offsets.remove(k);
+            }
         }
         error::NONE
     }

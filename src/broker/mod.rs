@@ -9,7 +9,9 @@
 #[cfg(test)]
 mod alloc_tests;
 mod api_versions;
+mod create_partitions;
 mod create_topics;
+mod delete_groups;
 mod delete_topics;
 mod describe_cluster;
 mod describe_configs;
@@ -26,6 +28,7 @@ mod list_groups;
 mod list_offsets;
 mod metadata;
 mod offset_commit;
+mod offset_delete;
 mod offset_fetch;
 mod produce;
 mod sync_group;
@@ -229,6 +232,9 @@ impl Broker {
             apis::INIT_PRODUCER_ID => init_producer_id::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_CONFIGS => describe_configs::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_CLUSTER => describe_cluster::handle(self, &mut r, api_version, out),
+            apis::CREATE_PARTITIONS => create_partitions::handle(self, &mut r, api_version, out),
+            apis::DELETE_GROUPS => delete_groups::handle(self, &mut r, api_version, out),
+            apis::OFFSET_DELETE => offset_delete::handle(self, &mut r, api_version, out),
             apis::OFFSET_COMMIT => offset_commit::handle(self, &mut r, api_version, out),
             apis::OFFSET_FETCH => offset_fetch::handle(self, &mut r, api_version, out),
             apis::FIND_COORDINATOR => find_coordinator::handle(self, &mut r, api_version, out),

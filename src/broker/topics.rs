@@ -57,6 +57,45 @@ impl Broker {
         Ok(topic_id)
     }
 
+    /// Grows `name` to `count` partitions: PartitionRecords for the new ones in the metadata
+    /// log (synced), as Kafka's controller writes them, then their directories and logs.
+    /// The caller has checked the count against the topic's.
+    pub fn create_partitions(&mut self, name: &str, count: i32) -> Result<(), (i16, String)> {
+        let Some(t) = self.meta.topic(name) else {
+            return Err((error::UNKNOWN_TOPIC_OR_PARTITION, String::new()));
+        };
+        let (topic_id, current) = (t.topic_id, t.partitions.len() as i32);
+        let node = self.config.node_id;
+        let recs: Vec<_> = (current..count)
+            .map(|p| {
+                kraft::MetadataRecord::Partition(kraft::PartitionRecord {
+                    partition_id: p,
+                    topic_id,
+                    replicas: vec![node],
+                    isr: vec![node],
+                    leader: node,
+                    leader_epoch: 0,
+                    partition_epoch: 0,
+                })
+            })
+            .collect();
+        if let Err(e) = self.meta_log.append(&recs) {
+            log::error!("cannot record new partitions of {name} in the metadata log: {e}");
+            return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
+        }
+        for rec in recs {
+            self.meta.apply(rec);
+        }
+        for p in current..count {
+            if let Err(e) = self.logs.open(name, &topic_id, p, 0) {
+                log::error!("cannot create the log of {name}-{p}: {e}");
+                return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
+            }
+        }
+        log::info!("topic {name} grown from {current} to {count} partitions");
+        Ok(())
+    }
+
     /// Hands out a producer id, recording a new block of them in the metadata log when the
     /// current one is used up.
     pub fn next_producer_id(&mut self) -> Result<i64, i16> {

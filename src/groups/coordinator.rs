@@ -488,6 +488,46 @@ impl Coordinator {
         error::NONE
     }
 
+    /// Whether `group_id` may be deleted (DeleteGroups), as Kafka's
+    /// `ClassicGroup.validateDeleteGroup` decides: only a known group without members. An
+    /// empty id is just an unknown group here (Kafka 4.4 answers it GROUP_ID_NOT_FOUND, unlike
+    /// OffsetDelete's INVALID_GROUP_ID).
+    pub fn check_delete(&self, group_id: &str) -> i16 {
+        match self.groups.get(group_id) {
+            None => error::GROUP_ID_NOT_FOUND,
+            Some(g) if g.state != GroupState::Empty || !g.members.is_empty() => {
+                error::NON_EMPTY_GROUP
+            }
+            Some(_) => error::NONE,
+        }
+    }
+
+    /// Whether offsets of `group_id` may be deleted (OffsetDelete), as Kafka's
+    /// `ClassicGroup.validateOffsetDelete` decides: an active group only if it runs the
+    /// consumer protocol (whose subscriptions are then checked topic by topic).
+    pub fn check_offset_delete(&self, group_id: &str) -> i16 {
+        if group_id.is_empty() {
+            return error::INVALID_GROUP_ID;
+        }
+        match self.groups.get(group_id) {
+            None => error::GROUP_ID_NOT_FOUND,
+            Some(g)
+                if g.state != GroupState::Empty
+                    && g.protocol_type.as_deref() != Some("consumer") =>
+            {
+                error::NON_EMPTY_GROUP
+            }
+            Some(_) => error::NONE,
+        }
+    }
+
+    /// Forgets a group: its members (it has none when this is called), pending joins and
+    /// offsets.
+    pub fn remove_group(&mut self, group_id: &str) -> Option<Group> {
+        self.next_timer = None;
+        self.groups.remove(group_id)
+    }
+
     pub fn group_mut(&mut self, group_id: &str) -> &mut Group {
         self.next_timer = None;
         self.groups.entry(group_id.to_string()).or_insert_with(|| Group::new(group_id))

@@ -138,6 +138,32 @@ impl Group {
             })
     }
 
+    /// The topics the members subscribe to, read from their `consumer` protocol metadata as
+    /// Kafka's `ClassicGroup.computeSubscribedTopics` reads them: `None` when they cannot be
+    /// known (another protocol type, no protocol chosen yet, unreadable metadata), which
+    /// Kafka treats as subscribed to nothing.
+    pub fn subscribed_topics(&self) -> Option<std::collections::BTreeSet<String>> {
+        if self.protocol_type.as_deref() != Some("consumer") {
+            return None;
+        }
+        let mut topics = std::collections::BTreeSet::new();
+        if self.members.is_empty() {
+            return Some(topics);
+        }
+        let protocol = self.protocol_name.as_deref()?;
+        for m in self.members.values() {
+            let mut r = crate::protocol::codec::Reader::new(m.metadata_for(protocol));
+            let version = r.i16().ok()?;
+            if version < 0 {
+                return None;
+            }
+            for t in r.array(false, |r| r.string(false)).ok()? {
+                topics.insert(t.to_string());
+            }
+        }
+        Some(topics)
+    }
+
     fn max_rebalance_timeout(&self) -> Duration {
         self.members.values().map(|m| m.rebalance_timeout).max().unwrap_or_default()
     }

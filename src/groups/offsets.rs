@@ -42,6 +42,14 @@ pub fn offset_key(group: &str, topic: &str, partition: i32) -> Vec<u8> {
     k
 }
 
+/// The key of a group's metadata record (key version 2); its tombstone deletes the group.
+pub fn group_key(group: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(4 + group.len());
+    k.put_i16(2);
+    k.put_string(group, false);
+    k
+}
+
 pub fn offset_value(c: &CommittedOffset) -> Vec<u8> {
     let mut v = Vec::with_capacity(24 + c.metadata.len());
     v.put_i16(3);

@@ -7,7 +7,9 @@ pub mod error;
 pub mod header;
 
 pub mod api_versions;
+pub mod create_partitions;
 pub mod create_topics;
+pub mod delete_groups;
 pub mod delete_topics;
 pub mod describe_cluster;
 pub mod describe_configs;
@@ -24,6 +26,7 @@ pub mod list_offsets;
 pub mod metadata;
 pub mod nested;
 pub mod offset_commit;
+pub mod offset_delete;
 pub mod offset_fetch;
 #[cfg(test)]
 mod oracle;

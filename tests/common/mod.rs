@@ -35,7 +35,7 @@ pub const INVALID_REQUEST: i16 = 42;
 pub const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// What ApiVersions must advertise, in this order: (key, min, max).
-pub const ADVERTISED: [(i16, i16, i16); 20] = [
+pub const ADVERTISED: [(i16, i16, i16); 23] = [
     (PRODUCE, 3, 12),
     (FETCH, 4, 17),
     (2, 1, 10), // ListOffsets
@@ -54,6 +54,9 @@ pub const ADVERTISED: [(i16, i16, i16); 20] = [
     (20, 1, 6), // DeleteTopics
     (22, 0, 5), // InitProducerId
     (32, 1, 4), // DescribeConfigs
+    (37, 0, 3), // CreatePartitions
+    (42, 0, 2), // DeleteGroups
+    (47, 0, 0), // OffsetDelete
     (60, 0, 2), // DescribeCluster
     (DESCRIBE_TOPIC_PARTITIONS, 0, 0),
 ];
@@ -602,6 +605,8 @@ pub fn is_flexible(api_key: i16, version: i16) -> bool {
         20 => 4, // DeleteTopics
         22 => 2, // InitProducerId
         32 => 4, // DescribeConfigs
+        37 => 2, // CreatePartitions
+        42 => 2, // DeleteGroups
         60 | DESCRIBE_TOPIC_PARTITIONS => 0,
         _ => i16::MAX,
     };

@@ -239,6 +239,7 @@ fn leave(v: i16, group: &str, member: &str) -> RequestKind {
 pub fn group_names() -> Vec<String> {
     let mut g: Vec<String> = versions(ApiKey::JoinGroup).map(|v| format!("grp-{v}")).collect();
     g.extend(["g1", "g2", "no-such-group", "oc-group", "oc-nobody"].map(String::from));
+    g.extend(crate::group_admin::group_names());
     g
 }
 
@@ -254,6 +255,7 @@ pub fn all() -> Vec<Scenario> {
     out.extend(idempotence_scenarios());
     out.extend(group_scenarios());
     out.extend(admin_scenarios());
+    out.extend(crate::group_admin::scenarios());
     out.push(
         Scenario::new("read_committed: fetch and list offsets, no transactions")
             .topic("rc", 1)
