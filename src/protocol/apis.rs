@@ -21,6 +21,8 @@ pub const CREATE_TOPICS: i16 = 19;
 pub const DELETE_TOPICS: i16 = 20;
 pub const INIT_PRODUCER_ID: i16 = 22;
 pub const DESCRIBE_CONFIGS: i16 = 32;
+pub const ALTER_CONFIGS: i16 = 33;
+pub const INCREMENTAL_ALTER_CONFIGS: i16 = 44;
 pub const DESCRIBE_CLUSTER: i16 = 60;
 pub const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
 
@@ -53,6 +55,14 @@ pub const SUPPORTED: &[ApiSpec] = &[
     ApiSpec { key: DELETE_TOPICS, name: "DeleteTopics", min: 1, max: 6, flexible_from: 4 },
     ApiSpec { key: INIT_PRODUCER_ID, name: "InitProducerId", min: 0, max: 5, flexible_from: 2 },
     ApiSpec { key: DESCRIBE_CONFIGS, name: "DescribeConfigs", min: 1, max: 4, flexible_from: 4 },
+    ApiSpec { key: ALTER_CONFIGS, name: "AlterConfigs", min: 0, max: 2, flexible_from: 2 },
+    ApiSpec {
+        key: INCREMENTAL_ALTER_CONFIGS,
+        name: "IncrementalAlterConfigs",
+        min: 0,
+        max: 1,
+        flexible_from: 1,
+    },
     ApiSpec { key: DESCRIBE_CLUSTER, name: "DescribeCluster", min: 0, max: 2, flexible_from: 0 },
     ApiSpec {
         key: DESCRIBE_TOPIC_PARTITIONS,

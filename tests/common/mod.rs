@@ -35,7 +35,7 @@ pub const INVALID_REQUEST: i16 = 42;
 pub const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// What ApiVersions must advertise, in this order: (key, min, max).
-pub const ADVERTISED: [(i16, i16, i16); 20] = [
+pub const ADVERTISED: [(i16, i16, i16); 22] = [
     (PRODUCE, 3, 12),
     (FETCH, 4, 17),
     (2, 1, 10), // ListOffsets
@@ -54,6 +54,8 @@ pub const ADVERTISED: [(i16, i16, i16); 20] = [
     (20, 1, 6), // DeleteTopics
     (22, 0, 5), // InitProducerId
     (32, 1, 4), // DescribeConfigs
+    (33, 0, 2), // AlterConfigs
+    (44, 0, 1), // IncrementalAlterConfigs
     (60, 0, 2), // DescribeCluster
     (DESCRIBE_TOPIC_PARTITIONS, 0, 0),
 ];
