@@ -243,6 +243,17 @@ impl Def {
     }
 }
 
+/// The broker key and default DescribeConfigs names as a key's default synonym: none where
+/// Kafka's broker key has no default of its own (it derives from a coarser key such as
+/// `log.roll.hours`, which Kafka does not list).
+pub fn default_synonym(def: &Def) -> Option<(&'static str, &'static str)> {
+    match def.name {
+        _ if def.broker_key.is_empty() => None,
+        "flush.ms" | "retention.ms" | "segment.ms" | "segment.jitter.ms" => None,
+        _ => Some((def.broker_key, def.default)),
+    }
+}
+
 /// Where a topic's value of a key comes from (DescribeConfigs' `config_source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {

@@ -31,7 +31,7 @@ pub fn handle(
             let outcome = match res.resource_type {
                 RESOURCE_TOPIC => alter_topic(b, res, incremental, req.validate_only),
                 RESOURCE_BROKER => refuse_broker(b, res),
-                t => Err((error::INVALID_REQUEST, format!("Unexpected resource type {t}"))),
+                t => Err((error::INVALID_REQUEST, format!("Unknown resource type {t}"))),
             };
             let (error_code, error_message) = match outcome {
                 Ok(()) => (error::NONE, None),
@@ -212,6 +212,6 @@ fn refuse_broker(b: &Broker, res: &AlterConfigsResource<'_>) -> Result<(), Failu
     let keys: Vec<&str> = res.configs.iter().map(|c| c.name).collect();
     Err((
         error::INVALID_REQUEST,
-        format!("Cannot update these configs dynamically: Set({})", keys.join(", ")),
+        format!("Cannot update these configs dynamically: [{}]", keys.join(", ")),
     ))
 }

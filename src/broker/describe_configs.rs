@@ -97,11 +97,11 @@ fn topic_config(
         if let Some(v) = overrides.and_then(|o| o.get(d.name)) {
             synonyms.push((d.name, Some(v.clone()), SOURCE_TOPIC_CONFIG));
         }
-        if !d.broker_key.is_empty() {
-            if let Some(v) = topic_config::broker_value(config, d) {
-                synonyms.push((d.broker_key, Some(v), SOURCE_STATIC_BROKER_CONFIG));
-            }
-            synonyms.push((d.broker_key, Some(d.default.to_string()), SOURCE_DEFAULT_CONFIG));
+        if let Some(v) = topic_config::broker_value(config, d) {
+            synonyms.push((d.broker_key, Some(v), SOURCE_STATIC_BROKER_CONFIG));
+        }
+        if let Some((key, default)) = topic_config::default_synonym(d) {
+            synonyms.push((key, Some(default.to_string()), SOURCE_DEFAULT_CONFIG));
         }
     }
     DescribeConfigsResourceResult {
