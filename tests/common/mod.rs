@@ -604,6 +604,8 @@ pub fn is_flexible(api_key: i16, version: i16) -> bool {
         20 => 4, // DeleteTopics
         22 => 2, // InitProducerId
         32 => 4, // DescribeConfigs
+        33 => 2, // AlterConfigs
+        44 => 1, // IncrementalAlterConfigs
         60 | DESCRIBE_TOPIC_PARTITIONS => 0,
         _ => i16::MAX,
     };

@@ -25,6 +25,11 @@ pub const DELETE: i8 = 1;
 pub const APPEND: i8 = 2;
 pub const SUBTRACT: i8 = 3;
 
+/// (key, operation, value) of IncrementalAlterConfigs.
+type Op = (&'static str, i8, Option<&'static str>);
+/// (key, value) of AlterConfigs.
+type Set = (&'static str, Option<&'static str>);
+
 /// The keys the scenarios change, described after each change.
 const KEYS: [&str; 5] =
     ["cleanup.policy", "segment.bytes", "max.message.bytes", "message.timestamp.type", "flush.ms"];
@@ -150,7 +155,7 @@ pub fn scenarios() -> Vec<Scenario> {
     for v in versions(ApiKey::IncrementalAlterConfigs) {
         let t = format!("cfg-inc-{v}");
         let mut sc = Scenario::new(format!("configs: IncrementalAlterConfigs v{v}")).topic(&t, 1);
-        let steps: Vec<(Vec<(&'static str, i8, Option<&'static str>)>, bool)> = vec![
+        let steps: Vec<(Vec<Op>, bool)> = vec![
             (
                 vec![
                     ("segment.bytes", SET, Some("2097152")),
@@ -173,7 +178,7 @@ pub fn scenarios() -> Vec<Scenario> {
                     describe(&t2, Some(&KEYS), true)
                 });
         }
-        let bad: Vec<(i8, String, Vec<(&'static str, i8, Option<&'static str>)>)> = vec![
+        let bad: Vec<(i8, String, Vec<Op>)> = vec![
             (2, t.clone(), vec![("no.such.config", SET, Some("1"))]),
             (2, t.clone(), vec![("segment.bytes", SET, Some("abc"))]),
             (2, t.clone(), vec![("retention.ms", SET, Some("-5"))]),
@@ -196,7 +201,7 @@ pub fn scenarios() -> Vec<Scenario> {
     for v in versions(ApiKey::AlterConfigs) {
         let t = format!("cfg-alter-{v}");
         let mut sc = Scenario::new(format!("configs: AlterConfigs v{v}")).topic(&t, 1);
-        let steps: Vec<(Vec<(&'static str, Option<&'static str>)>, bool)> = vec![
+        let steps: Vec<(Vec<Set>, bool)> = vec![
             (
                 vec![
                     ("segment.bytes", Some("3145728")),
