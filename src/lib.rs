@@ -11,4 +11,5 @@ pub mod server;
 pub mod storage;
 #[cfg(test)]
 mod testutil;
+pub mod topic_config;
 pub mod uuid;

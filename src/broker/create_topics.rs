@@ -1,7 +1,11 @@
 //! Creates topics through the metadata log, one result per topic. A single node can hold one
 //! replica: replication factor 1 or -1 (the default), and manual assignments must name only
-//! this node. `validate_only` checks everything and creates nothing.
+//! this node. Topic configs are checked as Kafka checks them and kept as ConfigRecords beside
+//! the topic's records. `validate_only` checks everything and creates nothing.
 
+use std::collections::BTreeMap;
+
+use super::alter_configs::validate_topic_configs;
 use super::describe_configs::topic_config_values;
 use super::{Broker, HandlerResult, Reply};
 use crate::metadata::validate_topic_name;
@@ -32,18 +36,26 @@ pub fn handle(
             replication_factor: 1,
             configs: Vec::new(),
         };
-        if let Err((code, msg)) = check(b, t, partitions, &req.topics[..i]) {
-            (result.error_code, result.error_message) = (code, Some(msg));
-            (result.num_partitions, result.replication_factor) = (-1, -1);
-        } else if req.validate_only {
+        let configs = match check(b, t, partitions, &req.topics[..i]).and_then(|()| configs(t)) {
+            Ok(c) => c,
+            Err((code, msg)) => {
+                (result.error_code, result.error_message) = (code, Some(msg));
+                (result.num_partitions, result.replication_factor) = (-1, -1);
+                topics.push(result);
+                continue;
+            }
+        };
+        if req.validate_only {
             // Kafka names the topic it would have created with a fresh id.
             result.topic_id = crate::uuid::random();
-            result.configs = topic_config_values(&b.config);
+            result.configs = topic_config_values(&b.config, Some(&configs));
         } else {
-            match b.create_topic(t.name, partitions) {
+            let pairs: Vec<(&str, &str)> =
+                configs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            match b.create_topic_with_configs(t.name, partitions, &pairs) {
                 Ok(id) => {
                     result.topic_id = id;
-                    result.configs = topic_config_values(&b.config);
+                    result.configs = topic_config_values(&b.config, Some(&configs));
                 }
                 Err((code, msg)) => {
                     (result.error_code, result.error_message) = (code, Some(msg));
@@ -55,6 +67,28 @@ pub fn handle(
     }
     CreateTopicsResponse { throttle_time_ms: 0, topics }.encode(version, out);
     Ok(Reply::Sent)
+}
+
+/// The topic's configs, checked as Kafka's controller checks them.
+fn configs(t: &CreatableTopic<'_>) -> Result<BTreeMap<String, String>, (i16, String)> {
+    let mut out = BTreeMap::new();
+    let mut nulls = Vec::new();
+    for (k, v) in &t.configs {
+        match v {
+            Some(v) => {
+                out.insert(k.to_string(), v.to_string());
+            }
+            None => nulls.push(*k),
+        }
+    }
+    if !nulls.is_empty() {
+        return Err((
+            error::INVALID_CONFIG,
+            format!("Null value not supported for topic configs: {}", nulls.join(",")),
+        ));
+    }
+    validate_topic_configs(&out)?;
+    Ok(out)
 }
 
 fn check(

@@ -1,73 +1,29 @@
-//! Topic and broker configurations, as admin tools ask for them. Topics run on the broker's
-//! settings (no per-topic overrides are kept), so a topic's config is Kafka's default, or the
-//! broker key it derives from when that was set (reported as its synonym). Retention is not
-//! enforced by this broker: it says so with `retention.ms=-1` rather than claiming Kafka's week.
+//! Topic and broker configurations, as admin tools ask for them. A topic's config is its
+//! override (TOPIC_CONFIG), else the broker key it derives from when that was set
+//! (STATIC_BROKER_CONFIG), else Kafka's default; synonyms list them nearest first. Retention
+//! is not enforced by this broker: it says so with `retention.ms=-1` rather than claiming
+//! Kafka's week.
+
+use std::collections::BTreeMap;
 
 use super::{Broker, HandlerResult, Reply};
 use crate::config::{Config, KEYS};
 use crate::protocol::codec::Reader;
 use crate::protocol::describe_configs::*;
 use crate::protocol::error;
+use crate::topic_config::{self, Def, TOPIC_CONFIGS};
 
-/// (topic key, default, broker key it derives from or "" for none, type): every topic config
-/// Apache Kafka 4.4 reports, in its order.
-pub const TOPIC_CONFIGS: &[(&str, &str, &str, i8)] = &[
-    ("cleanup.policy", "delete", "log.cleanup.policy", TYPE_LIST),
-    ("compression.gzip.level", "-1", "compression.gzip.level", TYPE_INT),
-    ("compression.lz4.level", "9", "compression.lz4.level", TYPE_INT),
-    ("compression.type", "producer", "compression.type", TYPE_STRING),
-    ("compression.zstd.level", "3", "compression.zstd.level", TYPE_INT),
-    ("delete.retention.ms", "86400000", "log.cleaner.delete.retention.ms", TYPE_LONG),
-    ("errors.deadletterqueue.group.enable", "false", "", TYPE_BOOLEAN),
-    ("file.delete.delay.ms", "60000", "log.segment.delete.delay.ms", TYPE_LONG),
-    ("flush.messages", "9223372036854775807", "log.flush.interval.messages", TYPE_LONG),
-    ("flush.ms", "9223372036854775807", "log.flush.interval.ms", TYPE_LONG),
-    ("follower.replication.throttled.replicas", "", "", TYPE_LIST),
-    ("index.interval.bytes", "4096", "log.index.interval.bytes", TYPE_INT),
-    ("leader.replication.throttled.replicas", "", "", TYPE_LIST),
-    ("local.retention.bytes", "-2", "log.local.retention.bytes", TYPE_LONG),
-    ("local.retention.ms", "-2", "log.local.retention.ms", TYPE_LONG),
-    (
-        "max.compaction.lag.ms",
-        "9223372036854775807",
-        "log.cleaner.max.compaction.lag.ms",
-        TYPE_LONG,
-    ),
-    ("max.decompressed.message.bytes", "2147483639", "", TYPE_INT),
-    ("max.message.bytes", "1048588", "message.max.bytes", TYPE_INT),
-    ("message.timestamp.after.max.ms", "3600000", "log.message.timestamp.after.max.ms", TYPE_LONG),
-    (
-        "message.timestamp.before.max.ms",
-        "9223372036854775807",
-        "log.message.timestamp.before.max.ms",
-        TYPE_LONG,
-    ),
-    ("message.timestamp.type", "CreateTime", "log.message.timestamp.type", TYPE_STRING),
-    ("min.cleanable.dirty.ratio", "0.5", "log.cleaner.min.cleanable.ratio", TYPE_DOUBLE),
-    ("min.compaction.lag.ms", "0", "log.cleaner.min.compaction.lag.ms", TYPE_LONG),
-    ("min.insync.replicas", "1", "min.insync.replicas", TYPE_INT),
-    ("preallocate", "false", "log.preallocate", TYPE_BOOLEAN),
-    ("remote.copy.lag.bytes", "-1", "", TYPE_LONG),
-    ("remote.copy.lag.ms", "0", "", TYPE_LONG),
-    ("remote.log.copy.disable", "false", "", TYPE_BOOLEAN),
-    ("remote.log.delete.on.disable", "false", "", TYPE_BOOLEAN),
-    ("remote.storage.enable", "false", "", TYPE_BOOLEAN),
-    ("retention.bytes", "-1", "log.retention.bytes", TYPE_LONG),
-    ("retention.ms", "-1", "log.retention.ms", TYPE_LONG),
-    ("segment.bytes", "1073741824", "log.segment.bytes", TYPE_INT),
-    ("segment.index.bytes", "10485760", "log.index.size.max.bytes", TYPE_INT),
-    ("segment.jitter.ms", "0", "log.roll.jitter.ms", TYPE_LONG),
-    ("segment.ms", "604800000", "log.roll.ms", TYPE_LONG),
-    ("unclean.leader.election.enable", "false", "unclean.leader.election.enable", TYPE_BOOLEAN),
-];
-
-/// A topic's configs as CreateTopics (v5+) reports them: (name, value, source).
-pub fn topic_config_values(config: &Config) -> Vec<(&'static str, String, i8)> {
+/// A topic's configs as CreateTopics (v5+) reports them: (name, value, source), every key
+/// with the topic's given `overrides` (none for a fresh topic without configs).
+pub fn topic_config_values(
+    config: &Config,
+    overrides: Option<&BTreeMap<String, String>>,
+) -> Vec<(&'static str, String, i8)> {
     TOPIC_CONFIGS
         .iter()
-        .map(|c| {
-            let r = topic_config(config, *c, false);
-            (r.name, r.value.unwrap_or_default(), r.config_source)
+        .map(|d| {
+            let (value, source) = topic_config::effective(config, overrides, d);
+            (d.name, value, source as i8)
         })
         .collect()
 }
@@ -95,10 +51,11 @@ pub fn handle(
             };
             match res.resource_type {
                 RESOURCE_TOPIC if b.meta.topic(res.resource_name).is_some() => {
+                    let overrides = b.meta.topic_configs(res.resource_name);
                     result.configs = TOPIC_CONFIGS
                         .iter()
-                        .filter(|c| wanted(c.0))
-                        .map(|c| topic_config(&b.config, *c, req.include_synonyms))
+                        .filter(|d| wanted(d.name))
+                        .map(|d| topic_config(&b.config, overrides, d, req.include_synonyms))
                         .collect();
                 }
                 RESOURCE_TOPIC => {
@@ -128,31 +85,33 @@ pub fn handle(
 
 fn topic_config(
     config: &Config,
-    (name, default, broker_key, config_type): (&'static str, &str, &'static str, i8),
+    overrides: Option<&BTreeMap<String, String>>,
+    d: &Def,
     include_synonyms: bool,
 ) -> DescribeConfigsResourceResult {
-    let from_broker = (!broker_key.is_empty() && config.is_given(broker_key))
-        .then(|| config.value(broker_key))
-        .flatten();
-    let (value, source) = match &from_broker {
-        Some(v) => (v.clone(), SOURCE_STATIC_BROKER_CONFIG),
-        None => (default.to_string(), SOURCE_DEFAULT_CONFIG),
-    };
+    let (value, source) = topic_config::effective(config, overrides, d);
+    // Kafka lists where the value could come from, nearest first: the topic's override, the
+    // broker's setting of its synonym key, the default of that key.
     let mut synonyms = Vec::new();
-    if include_synonyms && !broker_key.is_empty() {
-        if let Some(v) = from_broker {
-            synonyms.push((broker_key, Some(v), SOURCE_STATIC_BROKER_CONFIG));
+    if include_synonyms {
+        if let Some(v) = overrides.and_then(|o| o.get(d.name)) {
+            synonyms.push((d.name, Some(v.clone()), SOURCE_TOPIC_CONFIG));
         }
-        synonyms.push((broker_key, Some(default.to_string()), SOURCE_DEFAULT_CONFIG));
+        if let Some(v) = topic_config::broker_value(config, d) {
+            synonyms.push((d.broker_key, Some(v), SOURCE_STATIC_BROKER_CONFIG));
+        }
+        if let Some((key, default)) = topic_config::default_synonym(d) {
+            synonyms.push((key, Some(default.to_string()), SOURCE_DEFAULT_CONFIG));
+        }
     }
     DescribeConfigsResourceResult {
-        name,
+        name: d.name,
         value: Some(value),
         read_only: false,
-        config_source: source,
+        config_source: source as i8,
         is_sensitive: false,
         synonyms,
-        config_type,
+        config_type: d.kind as i8,
     }
 }
 

@@ -8,6 +8,7 @@
 
 #[cfg(test)]
 mod alloc_tests;
+mod alter_configs;
 mod api_versions;
 mod create_partitions;
 mod create_topics;
@@ -142,11 +143,27 @@ impl Broker {
             ));
         }
         let (meta, meta_log) = kraft::load(&config.log_dir)?;
-        let mut logs =
-            LogManager::new(&config.log_dir, LogConfig { segment_bytes: config.log_segment_bytes });
+        let mut logs = LogManager::new(
+            &config.log_dir,
+            LogConfig {
+                segment_bytes: config.log_segment_bytes,
+                max_message_bytes: config.message_max_bytes,
+            },
+        );
         for t in meta.topics() {
             for p in &t.partitions {
                 logs.open(&t.name, &t.topic_id, p.partition_id, p.leader_epoch)?;
+            }
+            if meta.topic_configs(&t.name).is_some() {
+                let tc =
+                    crate::topic_config::TopicConfig::resolve(&config, meta.topic_configs(&t.name));
+                logs.set_topic_config(
+                    &t.name,
+                    LogConfig {
+                        segment_bytes: tc.segment_bytes,
+                        max_message_bytes: tc.max_message_bytes,
+                    },
+                );
             }
         }
         // From here on the logs change: a crash must not pass for the clean shutdown that
@@ -231,6 +248,10 @@ impl Broker {
             apis::DELETE_TOPICS => delete_topics::handle(self, &mut r, api_version, out),
             apis::INIT_PRODUCER_ID => init_producer_id::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_CONFIGS => describe_configs::handle(self, &mut r, api_version, out),
+            apis::ALTER_CONFIGS => alter_configs::handle(self, &mut r, api_version, false, out),
+            apis::INCREMENTAL_ALTER_CONFIGS => {
+                alter_configs::handle(self, &mut r, api_version, true, out)
+            }
             apis::DESCRIBE_CLUSTER => describe_cluster::handle(self, &mut r, api_version, out),
             apis::CREATE_PARTITIONS => create_partitions::handle(self, &mut r, api_version, out),
             apis::DELETE_GROUPS => delete_groups::handle(self, &mut r, api_version, out),

@@ -77,14 +77,17 @@ fn append(
     let Some(records) = records.filter(|r| !r.is_empty()) else {
         return fail(error::INVALID_RECORD, "produce request without records");
     };
-    if records.len() > b.config.message_max_bytes {
-        return fail(error::MESSAGE_TOO_LARGE, "records larger than message.max.bytes");
-    }
+    // The topic's max.message.bytes (else the broker's message.max.bytes), per batch as
+    // Kafka's log checks it.
+    let max_message_bytes = b.logs.get(log).config().max_message_bytes;
     for batch in records::batches(records) {
         match batch {
             Err(e) => {
                 log::warn!("produce to {}: {}", b.logs.get(log).dir().display(), e.reason);
                 return fail(e.code, e.reason);
+            }
+            Ok((_, batch)) if batch.len() > max_message_bytes => {
+                return fail(error::MESSAGE_TOO_LARGE, "batch larger than max.message.bytes");
             }
             Ok((h, _)) if h.compression() > 4 => {
                 return fail(error::UNSUPPORTED_COMPRESSION_TYPE, "unknown compression codec");

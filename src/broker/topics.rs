@@ -1,10 +1,12 @@
 //! Changes to the cluster's metadata made on behalf of requests: topics created and deleted,
-//! producer id blocks taken. Each is recorded (and synced) in the metadata log before the
+//! their config overrides, producer id blocks taken. Each is recorded (and synced) in the metadata log before the
 //! cache and the logs change, as Kafka's controller commits a record before applying it.
 
 use super::Broker;
 use crate::metadata as kraft;
 use crate::protocol::error;
+use crate::storage::LogConfig;
+use crate::topic_config::{Source, TopicConfig};
 use crate::uuid::Uuid;
 
 impl Broker {
@@ -14,8 +16,8 @@ impl Broker {
         self.create_topic_with_configs(name, partitions, &[])
     }
 
-    /// As [`Broker::create_topic`], recording topic configs (ConfigRecords) beside it. They are
-    /// for Kafka, should the log directory move there: this broker does not apply them.
+    /// As [`Broker::create_topic`], recording topic configs (ConfigRecords) in the same batch,
+    /// as Kafka's controller does. They must have been validated.
     pub fn create_topic_with_configs(
         &mut self,
         name: &str,
@@ -53,6 +55,7 @@ impl Broker {
                 return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
             }
         }
+        self.apply_topic_config(name);
         log::info!("created topic {name} with {partitions} partitions");
         Ok(topic_id)
     }
@@ -93,6 +96,59 @@ impl Broker {
             }
         }
         log::info!("topic {name} grown from {current} to {count} partitions");
+        Ok(())
+    }
+
+    /// A topic's effective configuration: its overrides, else the broker's settings, else
+    /// Kafka's defaults (see [`crate::topic_config`]). For a topic that does not exist, the
+    /// broker's settings and defaults.
+    pub fn topic_config(&self, topic: &str) -> TopicConfig {
+        TopicConfig::resolve(&self.config, self.meta.topic_configs(topic))
+    }
+
+    /// The effective value of one topic key, and where it comes from; `None` for a key Kafka
+    /// does not define.
+    pub fn topic_config_value(&self, topic: &str, key: &str) -> Option<(String, Source)> {
+        let def = crate::topic_config::lookup(key)?;
+        Some(crate::topic_config::effective(&self.config, self.meta.topic_configs(topic), def))
+    }
+
+    /// Hands the topic's effective tuning to its partition logs.
+    pub(super) fn apply_topic_config(&mut self, topic: &str) {
+        let t = self.topic_config(topic);
+        let config =
+            LogConfig { segment_bytes: t.segment_bytes, max_message_bytes: t.max_message_bytes };
+        self.logs.set_topic_config(topic, config);
+    }
+
+    /// Records changes to a topic's config overrides (`None` deletes one) as ConfigRecords,
+    /// synced, then applies them. They must have been validated.
+    pub fn set_topic_configs(
+        &mut self,
+        topic: &str,
+        changes: &[(String, Option<String>)],
+    ) -> Result<(), (i16, String)> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let recs: Vec<kraft::MetadataRecord> = changes
+            .iter()
+            .map(|(k, v)| kraft::MetadataRecord::Config {
+                resource_type: kraft::cache::RESOURCE_TOPIC,
+                resource_name: topic.to_string(),
+                name: k.clone(),
+                value: v.clone(),
+            })
+            .collect();
+        if let Err(e) = self.meta_log.append(&recs) {
+            log::error!("cannot record configs of {topic} in the metadata log: {e}");
+            return Err((error::KAFKA_STORAGE_ERROR, e.to_string()));
+        }
+        for rec in recs {
+            self.meta.apply(rec);
+        }
+        self.apply_topic_config(topic);
+        log::info!("configs of topic {topic} changed: {changes:?}");
         Ok(())
     }
 

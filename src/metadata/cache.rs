@@ -5,6 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use super::records::{MetadataRecord, PartitionRecord};
 use crate::protocol::codec::Uuid;
 
+/// ConfigRecord's resource type of a topic.
+pub const RESOURCE_TOPIC: i8 = 2;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionMeta {
     pub partition_id: i32,
@@ -49,6 +52,10 @@ pub struct Cache {
     features: BTreeMap<String, i16>,
     /// The first producer id no block has been handed out for.
     next_producer_id: i64,
+    /// Topic config overrides by topic name, as ConfigRecords left them.
+    topic_configs: BTreeMap<String, BTreeMap<String, String>>,
+    /// Dynamic configs of other resources (broker: 4) by (type, name).
+    other_configs: BTreeMap<(i8, String), BTreeMap<String, String>>,
 }
 
 impl Cache {
@@ -67,6 +74,20 @@ impl Cache {
 
     pub fn feature_level(&self, name: &str) -> Option<i16> {
         self.features.get(name).copied()
+    }
+
+    /// The configs a topic overrides, if any.
+    pub fn topic_configs(&self, name: &str) -> Option<&BTreeMap<String, String>> {
+        self.topic_configs.get(name)
+    }
+
+    /// The dynamic configs recorded for a resource of another type (broker: 4).
+    pub fn resource_configs(
+        &self,
+        resource_type: i8,
+        name: &str,
+    ) -> Option<&BTreeMap<String, String>> {
+        self.other_configs.get(&(resource_type, name.to_string()))
     }
 
     pub fn next_producer_id(&self) -> i64 {
@@ -104,15 +125,40 @@ impl Cache {
             }
             MetadataRecord::RemoveTopic { topic_id } => {
                 if let Some(name) = self.names_by_id.remove(&topic_id) {
+                    // Kafka's controller drops a deleted topic's configs with it.
+                    self.topic_configs.remove(&name);
                     self.topics.remove(&name);
                 }
             }
             MetadataRecord::ProducerIds { next_producer_id, .. } => {
                 self.next_producer_id = self.next_producer_id.max(next_producer_id);
             }
-            MetadataRecord::Config { resource_name, name, .. } => {
-                // Kept in the log for Kafka; this broker runs every topic on its own settings.
-                log::trace!("config {name} of {resource_name} not applied");
+            MetadataRecord::Config { resource_type, resource_name, name, value } => {
+                fn set<K: Ord>(
+                    map: &mut BTreeMap<K, BTreeMap<String, String>>,
+                    key: K,
+                    name: String,
+                    value: Option<String>,
+                ) {
+                    match value {
+                        Some(v) => {
+                            map.entry(key).or_default().insert(name, v);
+                        }
+                        None => {
+                            if let Some(c) = map.get_mut(&key) {
+                                c.remove(&name);
+                                if c.is_empty() {
+                                    map.remove(&key);
+                                }
+                            }
+                        }
+                    }
+                }
+                if resource_type == RESOURCE_TOPIC {
+                    set(&mut self.topic_configs, resource_name, name, value);
+                } else {
+                    set(&mut self.other_configs, (resource_type, resource_name), name, value);
+                }
             }
             MetadataRecord::Other { api_key, version } => {
                 log::trace!("metadata record type {api_key} v{version} skipped");

@@ -21,6 +21,8 @@ pub const CREATE_TOPICS: i16 = 19;
 pub const DELETE_TOPICS: i16 = 20;
 pub const INIT_PRODUCER_ID: i16 = 22;
 pub const DESCRIBE_CONFIGS: i16 = 32;
+pub const ALTER_CONFIGS: i16 = 33;
+pub const INCREMENTAL_ALTER_CONFIGS: i16 = 44;
 pub const CREATE_PARTITIONS: i16 = 37;
 pub const DELETE_GROUPS: i16 = 42;
 pub const OFFSET_DELETE: i16 = 47;
@@ -56,8 +58,16 @@ pub const SUPPORTED: &[ApiSpec] = &[
     ApiSpec { key: DELETE_TOPICS, name: "DeleteTopics", min: 1, max: 6, flexible_from: 4 },
     ApiSpec { key: INIT_PRODUCER_ID, name: "InitProducerId", min: 0, max: 5, flexible_from: 2 },
     ApiSpec { key: DESCRIBE_CONFIGS, name: "DescribeConfigs", min: 1, max: 4, flexible_from: 4 },
+    ApiSpec { key: ALTER_CONFIGS, name: "AlterConfigs", min: 0, max: 2, flexible_from: 2 },
     ApiSpec { key: CREATE_PARTITIONS, name: "CreatePartitions", min: 0, max: 3, flexible_from: 2 },
     ApiSpec { key: DELETE_GROUPS, name: "DeleteGroups", min: 0, max: 2, flexible_from: 2 },
+    ApiSpec {
+        key: INCREMENTAL_ALTER_CONFIGS,
+        name: "IncrementalAlterConfigs",
+        min: 0,
+        max: 1,
+        flexible_from: 1,
+    },
     ApiSpec { key: OFFSET_DELETE, name: "OffsetDelete", min: 0, max: 0, flexible_from: i16::MAX },
     ApiSpec { key: DESCRIBE_CLUSTER, name: "DescribeCluster", min: 0, max: 2, flexible_from: 0 },
     ApiSpec {

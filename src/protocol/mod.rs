@@ -6,6 +6,7 @@ pub mod codec;
 pub mod error;
 pub mod header;
 
+pub mod alter_configs;
 pub mod api_versions;
 pub mod create_partitions;
 pub mod create_topics;

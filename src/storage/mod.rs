@@ -41,11 +41,14 @@ pub struct FileSlice {
     pub len: usize,
 }
 
-/// Tuning shared by every partition log.
-#[derive(Debug, Clone, Copy)]
+/// A partition log's tuning: the broker's settings, or its topic's overrides of them
+/// (`crate::topic_config::TopicConfig`, applied with [`LogManager::set_topic_config`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogConfig {
-    /// `log.segment.bytes`: roll to a new segment past this size.
+    /// `segment.bytes` (`log.segment.bytes`): roll to a new segment past this size.
     pub segment_bytes: u64,
+    /// `max.message.bytes` (`message.max.bytes`): the largest record set a produce may append.
+    pub max_message_bytes: usize,
 }
 
 /// Index of an open partition log inside the manager.
@@ -104,6 +107,15 @@ impl LogManager {
         }
         ids.push(id);
         Ok(id)
+    }
+
+    /// Gives every open partition of `topic` this tuning (its topic's configs changed).
+    pub fn set_topic_config(&mut self, topic: &str, config: LogConfig) {
+        for &id in self.by_topic.get(topic).into_iter().flatten() {
+            if let Some(log) = self.logs[id].as_mut() {
+                log.set_config(config);
+            }
+        }
     }
 
     pub fn find(&self, topic: &str, partition: i32) -> Option<LogId> {

@@ -233,6 +233,16 @@ impl PartitionLog {
         &self.dir
     }
 
+    pub fn config(&self) -> &LogConfig {
+        &self.config
+    }
+
+    /// New tuning, from the next append on (a larger `segment_bytes` lets the active segment
+    /// grow on; a smaller one rolls it at the next append that would pass it).
+    pub fn set_config(&mut self, config: LogConfig) {
+        self.config = config;
+    }
+
     pub fn log_start_offset(&self) -> i64 {
         self.log_start_offset
     }
@@ -507,7 +517,7 @@ mod tests {
         b.finish()
     }
 
-    const CFG: LogConfig = LogConfig { segment_bytes: 1 << 30 };
+    const CFG: LogConfig = LogConfig { segment_bytes: 1 << 30, max_message_bytes: 1 << 20 };
 
     #[test]
     fn append_flush_read_and_reopen() {
@@ -649,7 +659,7 @@ mod tests {
     #[test]
     fn segments_roll_and_reads_span_them() {
         let d = temp_dir("roll");
-        let cfg = LogConfig { segment_bytes: 4000 };
+        let cfg = LogConfig { segment_bytes: 4000, max_message_bytes: 1 << 20 };
         let mut log = PartitionLog::open(&d, cfg).unwrap();
         for _ in 0..10 {
             log.append(&batch(1, 1000)).unwrap();

@@ -35,7 +35,7 @@ pub const INVALID_REQUEST: i16 = 42;
 pub const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// What ApiVersions must advertise, in this order: (key, min, max).
-pub const ADVERTISED: [(i16, i16, i16); 23] = [
+pub const ADVERTISED: [(i16, i16, i16); 25] = [
     (PRODUCE, 3, 12),
     (FETCH, 4, 17),
     (2, 1, 10), // ListOffsets
@@ -54,8 +54,10 @@ pub const ADVERTISED: [(i16, i16, i16); 23] = [
     (20, 1, 6), // DeleteTopics
     (22, 0, 5), // InitProducerId
     (32, 1, 4), // DescribeConfigs
+    (33, 0, 2), // AlterConfigs
     (37, 0, 3), // CreatePartitions
     (42, 0, 2), // DeleteGroups
+    (44, 0, 1), // IncrementalAlterConfigs
     (47, 0, 0), // OffsetDelete
     (60, 0, 2), // DescribeCluster
     (DESCRIBE_TOPIC_PARTITIONS, 0, 0),
@@ -607,6 +609,8 @@ pub fn is_flexible(api_key: i16, version: i16) -> bool {
         32 => 4, // DescribeConfigs
         37 => 2, // CreatePartitions
         42 => 2, // DeleteGroups
+        33 => 2, // AlterConfigs
+        44 => 1, // IncrementalAlterConfigs
         60 | DESCRIBE_TOPIC_PARTITIONS => 0,
         _ => i16::MAX,
     };

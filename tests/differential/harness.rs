@@ -259,6 +259,9 @@ impl Side {
     /// Kafka answers once its controller has committed the change, and its broker's cache
     /// follows a moment later. Without this the next step would race that propagation.
     fn settle(&mut self, req: &RequestKind, resp: &ResponseKind) {
+        if let Some(expected) = config_expectations(req, resp) {
+            return self.settle_configs(expected);
+        }
         let (wanted, gone): (Vec<String>, Vec<String>) = match (req, resp) {
             (RequestKind::CreateTopics(q), ResponseKind::CreateTopics(r)) if !q.validate_only => {
                 let ok = r.topics.iter().filter(|t| t.error_code == 0);
@@ -306,6 +309,55 @@ impl Side {
         }
     }
 
+    /// Waits until DescribeConfigs shows what an (Incremental)AlterConfigs just changed: as
+    /// with topics, Kafka's broker applies its controller's records a moment after the answer.
+    fn settle_configs(&mut self, expected: Vec<(String, Vec<ConfigExpectation>)>) {
+        let mut probe = Side::new(self.name, self.addr);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        for (topic, wants) in expected {
+            loop {
+                let t = topic.clone();
+                let step = Step {
+                    api: ApiKey::DescribeConfigs,
+                    version: 4,
+                    body: Body::Typed(Box::new(move |_, _| {
+                        crate::configs::describe(&t, None, false)
+                    })),
+                    no_response: false,
+                    judged: false,
+                };
+                let (_, r) = probe.run_plain(&step);
+                let Some(ResponseKind::DescribeConfigs(d)) = r else { panic!("config probe") };
+                let configs = &d.results[0].configs;
+                let holds = wants.iter().all(|w| {
+                    let c = configs.iter().find(|c| c.name.as_str() == w.key);
+                    let (value, source) = c.map_or((String::new(), -1), |c| {
+                        (
+                            c.value.as_ref().map(|v| v.to_string()).unwrap_or_default(),
+                            c.config_source,
+                        )
+                    });
+                    let items: Vec<&str> = value.split(',').collect();
+                    match w.op {
+                        0 => source == 1 && value == w.value,
+                        1 => source != 1,
+                        2 => source == 1 && w.value.split(',').all(|i| items.contains(&i)),
+                        _ => w.value.split(',').all(|i| !items.contains(&i)),
+                    }
+                });
+                if holds {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{}: configs never settled",
+                    self.name
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
     /// [`Side::run`] without settling (used by the settling itself).
     fn run_plain(&mut self, step: &Step) -> (Outcome, Option<ResponseKind>) {
         let saved = std::mem::take(&mut self.ctx);
@@ -313,6 +365,68 @@ impl Side {
         self.ctx = saved;
         out
     }
+}
+
+/// One key's state after a successful alteration: op as IncrementalAlterConfigs numbers them.
+pub struct ConfigExpectation {
+    key: String,
+    op: i8,
+    value: String,
+}
+
+/// What DescribeConfigs must show of each topic an alteration changed (None: nothing to wait
+/// for).
+fn config_expectations(
+    req: &RequestKind,
+    resp: &ResponseKind,
+) -> Option<Vec<(String, Vec<ConfigExpectation>)>> {
+    let ok =
+        |errors: Vec<(String, i16)>, name: &str| errors.iter().any(|(n, e)| n == name && *e == 0);
+    let mut out = Vec::new();
+    match (req, resp) {
+        (RequestKind::IncrementalAlterConfigs(q), ResponseKind::IncrementalAlterConfigs(r))
+            if !q.validate_only =>
+        {
+            let errors: Vec<(String, i16)> =
+                r.responses.iter().map(|x| (x.resource_name.to_string(), x.error_code)).collect();
+            for res in q.resources.iter().filter(|res| res.resource_type == 2) {
+                if !ok(errors.clone(), &res.resource_name) {
+                    continue;
+                }
+                let wants = res
+                    .configs
+                    .iter()
+                    .map(|c| ConfigExpectation {
+                        key: c.name.to_string(),
+                        op: c.config_operation,
+                        value: c.value.as_ref().map(|v| v.to_string()).unwrap_or_default(),
+                    })
+                    .collect();
+                out.push((res.resource_name.to_string(), wants));
+            }
+        }
+        (RequestKind::AlterConfigs(q), ResponseKind::AlterConfigs(r)) if !q.validate_only => {
+            let errors: Vec<(String, i16)> =
+                r.responses.iter().map(|x| (x.resource_name.to_string(), x.error_code)).collect();
+            for res in q.resources.iter().filter(|res| res.resource_type == 2) {
+                if !ok(errors.clone(), &res.resource_name) {
+                    continue;
+                }
+                let wants = res
+                    .configs
+                    .iter()
+                    .map(|c| ConfigExpectation {
+                        key: c.name.to_string(),
+                        op: 0,
+                        value: c.value.as_ref().map(|v| v.to_string()).unwrap_or_default(),
+                    })
+                    .collect();
+                out.push((res.resource_name.to_string(), wants));
+            }
+        }
+        _ => return None,
+    }
+    Some(out)
 }
 
 /// Orders lists whose order carries no meaning and differs by implementation: Kafka lists
@@ -345,11 +459,6 @@ fn mask_deviations(resp: &mut ResponseKind) {
             for t in &mut r.topics {
                 for c in t.configs.iter_mut().flatten() {
                     mask(&c.name, &mut c.value, &mut c.config_source);
-                    // Per-topic configs are not kept yet: what Kafka reports as the topic's
-                    // own (TOPIC_CONFIG) is the default here.
-                    if c.config_source == 1 {
-                        c.config_source = 5;
-                    }
                 }
             }
         }

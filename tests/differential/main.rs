@@ -8,6 +8,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod configs;
 mod group_admin;
 mod harness;
 mod scenarios;

@@ -256,6 +256,7 @@ pub fn all() -> Vec<Scenario> {
     out.extend(group_scenarios());
     out.extend(admin_scenarios());
     out.extend(crate::group_admin::scenarios());
+    out.extend(crate::configs::scenarios());
     out.push(
         Scenario::new("read_committed: fetch and list offsets, no transactions")
             .topic("rc", 1)
