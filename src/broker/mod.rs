@@ -10,10 +10,12 @@
 mod alloc_tests;
 mod api_versions;
 mod create_topics;
+mod delete_records;
 mod delete_topics;
 mod describe_cluster;
 mod describe_configs;
 mod describe_groups;
+mod describe_log_dirs;
 mod describe_topic_partitions;
 mod fetch;
 mod find_coordinator;
@@ -27,6 +29,7 @@ mod list_offsets;
 mod metadata;
 mod offset_commit;
 mod offset_fetch;
+mod offset_for_leader_epoch;
 mod produce;
 mod sync_group;
 mod topics;
@@ -44,7 +47,7 @@ use crate::protocol::codec::{DecodeError, Put, Reader};
 use crate::protocol::header::{self, RequestHeader};
 use crate::protocol::output::Output;
 use crate::protocol::{api_versions::ApiVersionsResponse, error};
-use crate::storage::{LogConfig, LogId, LogManager};
+use crate::storage::{LogId, LogManager};
 use group_offsets::load_committed_offsets;
 
 /// What a handler did with a request it decoded.
@@ -140,7 +143,7 @@ impl Broker {
         }
         let (meta, meta_log) = kraft::load(&config.log_dir)?;
         let mut logs =
-            LogManager::new(&config.log_dir, LogConfig { segment_bytes: config.log_segment_bytes });
+            LogManager::new(&config.log_dir, config.log_config(), config.retention_schedule());
         for t in meta.topics() {
             for p in &t.partitions {
                 logs.open(&t.name, &t.topic_id, p.partition_id, p.leader_epoch)?;
@@ -241,6 +244,11 @@ impl Broker {
             apis::LIST_GROUPS => list_groups::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_GROUPS => describe_groups::handle(self, &mut r, api_version, out),
             apis::API_VERSIONS => api_versions::handle(self, &mut r, api_version, out),
+            apis::DELETE_RECORDS => delete_records::handle(self, &mut r, api_version, out),
+            apis::OFFSET_FOR_LEADER_EPOCH => {
+                offset_for_leader_epoch::handle(self, &mut r, api_version, out)
+            }
+            apis::DESCRIBE_LOG_DIRS => describe_log_dirs::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_TOPIC_PARTITIONS => {
                 describe_topic_partitions::handle(self, &mut r, api_version, out)
             }
@@ -316,6 +324,7 @@ impl Broker {
             }
         }
         let now = Instant::now();
+        self.logs.retention_tick(now);
         if self.groups.next_deadline().is_some_and(|d| d <= now) {
             self.groups.tick(now);
         }
@@ -354,11 +363,11 @@ impl Broker {
 
     pub fn next_timeout(&mut self) -> Option<Duration> {
         let now = Instant::now();
-        let next = match (self.waiting.next_deadline(), self.groups.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        next.map(|d| waiting::until(d, now))
+        let next = [self.waiting.next_deadline(), self.groups.next_deadline()]
+            .into_iter()
+            .flatten()
+            .fold(self.logs.next_retention(), Instant::min);
+        Some(waiting::until(next, now))
     }
 
     /// Forgets whatever connection `conn` was waiting for.
