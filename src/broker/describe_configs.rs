@@ -1,7 +1,6 @@
 //! Topic and broker configurations, as admin tools ask for them. Topics run on the broker's
 //! settings (no per-topic overrides are kept), so a topic's config is Kafka's default, or the
-//! broker key it derives from when that was set (reported as its synonym). Retention is not
-//! enforced by this broker: it says so with `retention.ms=-1` rather than claiming Kafka's week.
+//! broker key it derives from when that was set (reported as its synonym).
 
 use super::{Broker, HandlerResult, Reply};
 use crate::config::{Config, KEYS};
@@ -53,7 +52,7 @@ pub const TOPIC_CONFIGS: &[(&str, &str, &str, i8)] = &[
     ("remote.log.delete.on.disable", "false", "", TYPE_BOOLEAN),
     ("remote.storage.enable", "false", "", TYPE_BOOLEAN),
     ("retention.bytes", "-1", "log.retention.bytes", TYPE_LONG),
-    ("retention.ms", "-1", "log.retention.ms", TYPE_LONG),
+    ("retention.ms", "604800000", "log.retention.ms", TYPE_LONG),
     ("segment.bytes", "1073741824", "log.segment.bytes", TYPE_INT),
     ("segment.index.bytes", "10485760", "log.index.size.max.bytes", TYPE_INT),
     ("segment.jitter.ms", "0", "log.roll.jitter.ms", TYPE_LONG),

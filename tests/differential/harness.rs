@@ -334,8 +334,6 @@ fn sort_unordered(resp: &mut ResponseKind) {
 /// sides so that everything else in the same response is still compared.
 fn mask_deviations(resp: &mut ResponseKind) {
     let mask = |name: &str, value: &mut Option<StrBytes>, source: &mut i8| match name {
-        // Retention is not enforced yet: minikafka says -1 rather than claim Kafka's week.
-        "retention.ms" => *value = Some(StrBytes::from_static_str("<deviation>")),
         // Kafka's controller writes a cluster-wide min.insync.replicas at format time.
         "min.insync.replicas" => *source = -1,
         _ => {}
