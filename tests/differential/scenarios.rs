@@ -254,6 +254,7 @@ pub fn all() -> Vec<Scenario> {
     out.extend(idempotence_scenarios());
     out.extend(group_scenarios());
     out.extend(admin_scenarios());
+    out.extend(crate::logs::scenarios());
     out.push(
         Scenario::new("read_committed: fetch and list offsets, no transactions")
             .topic("rc", 1)
