@@ -445,3 +445,149 @@ fn describe_log_dirs_every_version() {
         assert_eq!(parts, [(1, written)], "v{v}");
     }
 }
+
+// ----- librdkafka ------------------------------------------------------------------------------
+
+mod rd {
+    use std::future::Future;
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::config::ClientConfig;
+    use rdkafka::consumer::BaseConsumer;
+
+    pub fn config(addr: SocketAddr) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", addr.to_string())
+            .set("broker.address.family", "v4")
+            .set("reconnect.backoff.ms", "20")
+            .set("retry.backoff.ms", "20");
+        c
+    }
+
+    pub fn admin(addr: SocketAddr) -> AdminClient<DefaultClientContext> {
+        config(addr).create().expect("admin client")
+    }
+
+    pub fn opts() -> AdminOptions {
+        AdminOptions::new()
+            .request_timeout(Some(Duration::from_secs(10)))
+            .operation_timeout(Some(Duration::from_secs(10)))
+    }
+
+    pub fn consumer(addr: SocketAddr, reset: &str) -> BaseConsumer {
+        config(addr)
+            .set("group.id", "retention-reader")
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", reset)
+            .set("fetch.wait.max.ms", "100")
+            .set("fetch.error.backoff.ms", "50")
+            .create()
+            .expect("consumer")
+    }
+
+    /// Runs a future on this thread (librdkafka resolves it from its own thread).
+    pub fn block_on<F: Future>(f: F, timeout: Duration) -> F::Output {
+        struct Unpark(thread::Thread);
+        impl Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Waker::from(Arc::new(Unpark(thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut f = std::pin::pin!(f);
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+            let now = Instant::now();
+            assert!(now < deadline, "admin operation did not complete within {timeout:?}");
+            thread::park_timeout((deadline - now).min(Duration::from_millis(100)));
+        }
+    }
+}
+
+/// librdkafka asked to read from an offset that retention has deleted: the broker's
+/// OFFSET_OUT_OF_RANGE sends it to `auto.offset.reset`, which finds the new start.
+#[test]
+fn librdkafka_resets_to_the_start_retention_moved() {
+    use rdkafka::consumer::Consumer;
+    use rdkafka::message::Message;
+    use rdkafka::{Offset, TopicPartitionList};
+
+    let tmp = TempDir::new("ret-rdkafka");
+    make_log_dir(tmp.path(), &[("reset", 1)]);
+    let broker = Broker::start_with(
+        tmp.path(),
+        &quick(&["log.retention.hours=1", "log.segment.bytes=3000"]),
+    );
+    let mut c = broker.connect();
+    let old = now_ms() - 2 * 24 * 3600 * 1000;
+    for _ in 0..4 {
+        produce(&mut c, "reset", 0, stamped(old, 2, 600));
+    }
+    produce(&mut c, "reset", 0, stamped(now_ms(), 2, 600));
+    assert!(eventually(WAIT, || earliest(&mut c, "reset", 0) == 8));
+
+    let consumer = rd::consumer(broker.addr, "earliest");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset("reset", 0, Offset::Offset(2)).unwrap();
+    consumer.assign(&tpl).unwrap();
+    let mut offsets = Vec::new();
+    let mut errors = Vec::new();
+    assert!(
+        eventually(WAIT, || {
+            match consumer.poll(Duration::from_millis(50)) {
+                Some(Ok(m)) => offsets.push(m.offset()),
+                Some(Err(e)) => errors.push(e.to_string()),
+                None => {}
+            }
+            offsets.len() >= 2
+        }),
+        "consumed {offsets:?}, errors {errors:?}"
+    );
+    assert_eq!(offsets, [8, 9]);
+}
+
+#[test]
+fn librdkafka_delete_records() {
+    use rdkafka::{Offset, TopicPartitionList};
+
+    let tmp = TempDir::new("dr-rdkafka");
+    make_log_dir(tmp.path(), &[("rd-del", 2)]);
+    let broker = Broker::start(tmp.path());
+    let mut c = broker.connect();
+    for p in 0..2 {
+        for i in 0..3 {
+            produce(&mut c, "rd-del", p, batch(i, &[b"a", b"b"]));
+        }
+    }
+    let admin = rd::admin(broker.addr);
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset("rd-del", 0, Offset::Offset(4)).unwrap();
+    tpl.add_partition_offset("rd-del", 1, Offset::End).unwrap();
+    let got = rd::block_on(admin.delete_records(&tpl, &rd::opts()), WAIT).expect("delete_records");
+    let mut lows: Vec<(i32, Offset, bool)> =
+        got.elements().iter().map(|e| (e.partition(), e.offset(), e.error().is_ok())).collect();
+    lows.sort_by_key(|l| l.0);
+    assert_eq!(lows, [(0, Offset::Offset(4), true), (1, Offset::Offset(6), true)]);
+    assert_eq!(earliest(&mut c, "rd-del", 0), 4);
+    assert_eq!(earliest(&mut c, "rd-del", 1), 6);
+    // Past the high watermark: the partition's own error.
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset("rd-del", 0, Offset::Offset(100)).unwrap();
+    let got = rd::block_on(admin.delete_records(&tpl, &rd::opts()), WAIT);
+    let failed = match got {
+        Ok(list) => list.elements().iter().any(|e| e.error().is_err()),
+        Err(_) => true,
+    };
+    assert!(failed, "an offset past the high watermark is refused");
+    assert_eq!(earliest(&mut c, "rd-del", 0), 4);
+}
