@@ -300,4 +300,19 @@ mod tests {
         assert!(Config::from_pairs(&pairs(&[("listeners", "nonsense")])).is_err());
         assert!(Config::from_args(&["--bogus".to_string()]).is_err());
     }
+
+    #[test]
+    fn retention_takes_the_finest_unit_given() {
+        let ms = |p: &[(&str, &str)]| Config::from_pairs(&pairs(p)).unwrap().log_retention_ms;
+        assert_eq!(ms(&[]), 168 * 3_600_000);
+        assert_eq!(ms(&[("log.retention.hours", "2")]), 2 * 3_600_000);
+        assert_eq!(ms(&[("log.retention.hours", "2"), ("log.retention.minutes", "3")]), 180_000);
+        assert_eq!(ms(&[("log.retention.minutes", "3"), ("log.retention.ms", "5")]), 5);
+        assert_eq!(ms(&[("log.retention.ms", "-7")]), -1);
+        let c = Config::from_pairs(&pairs(&[("log.roll.hours", "1")])).unwrap();
+        assert_eq!((c.log_roll_ms, c.log_retention_bytes), (3_600_000, -1));
+        assert_eq!(c.log_config().segment_ms, 3_600_000);
+        assert!(Config::from_pairs(&pairs(&[("log.roll.ms", "0")])).is_err());
+        assert!(Config::from_pairs(&pairs(&[("log.retention.bytes", "x")])).is_err());
+    }
 }

@@ -1021,4 +1021,23 @@ mod tests {
         let bases: Vec<i64> = segment::list(&d).unwrap().iter().map(|s| s.0).collect();
         assert_eq!(bases, [0, 3], "11_001 is more than 1000 past 10_000");
     }
+
+    #[test]
+    fn a_slice_being_sent_outlives_its_deleted_segment() {
+        let d = temp_dir("ret-sendfile");
+        let cfg = LogConfig { segment_bytes: 2500, retention_ms: 1000, ..LogConfig::DEFAULT };
+        let mut log = PartitionLog::open(&d, cfg).unwrap();
+        for _ in 0..4 {
+            log.append(&stamped(1, 1000)).unwrap();
+        }
+        let s = log.slice(0, 1 << 20).unwrap().unwrap();
+        let mut before = vec![0; s.len];
+        s.file.read_exact_at(&mut before, s.position).unwrap();
+        assert_eq!(log.delete_old_segments(now_ms()).unwrap(), 2);
+        assert!(!d.join(segment::file_name(0)).exists());
+        // The response holds the file open: what sendfile reads is still there.
+        let mut after = vec![0; s.len];
+        s.file.read_exact_at(&mut after, s.position).unwrap();
+        assert_eq!(before, after);
+    }
 }
