@@ -591,3 +591,62 @@ fn librdkafka_delete_records() {
     assert!(failed, "an offset past the high watermark is refused");
     assert_eq!(earliest(&mut c, "rd-del", 0), 4);
 }
+
+/// (name, value, source, synonyms as (name, value)).
+type ConfigRow = (String, Option<String>, i8, Vec<(String, Option<String>)>);
+
+/// The topic's retention.ms and segment.ms follow the broker's keys in whichever unit given.
+#[test]
+fn describe_configs_reports_the_retention_in_force() {
+    use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+    use kafka_protocol::messages::DescribeConfigsRequest;
+
+    let tmp = TempDir::new("ret-configs");
+    make_log_dir(tmp.path(), &[("cfg", 1)]);
+    let broker = Broker::start_with(tmp.path(), &["log.retention.minutes=90", "log.roll.hours=2"]);
+    let mut c = broker.connect();
+    let keys = ["retention.ms", "segment.ms", "retention.bytes"];
+    let req = DescribeConfigsRequest::default().with_include_synonyms(true).with_resources(vec![
+        DescribeConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(StrBytes::from_static_str("cfg"))
+            .with_configuration_keys(Some(
+                keys.iter().map(|k| StrBytes::from_static_str(k)).collect(),
+            )),
+        DescribeConfigsResource::default()
+            .with_resource_type(4)
+            .with_resource_name(StrBytes::from_static_str("1"))
+            .with_configuration_keys(Some(vec![
+                StrBytes::from_static_str("log.retention.ms"),
+                StrBytes::from_static_str("log.retention.minutes"),
+            ])),
+    ]);
+    let resp = c.kp_call(4, &req);
+    let topic: Vec<ConfigRow> = resp.results[0]
+        .configs
+        .iter()
+        .map(|e| {
+            let syn = e
+                .synonyms
+                .iter()
+                .map(|s| (s.name.to_string(), s.value.as_ref().map(|v| v.to_string())))
+                .collect();
+            (e.name.to_string(), e.value.as_ref().map(|v| v.to_string()), e.config_source, syn)
+        })
+        .collect();
+    let some = |s: &str| Some(s.to_string());
+    const STATIC_BROKER_CONFIG: i8 = 4;
+    let retention = topic.iter().find(|t| t.0 == "retention.ms").unwrap();
+    assert_eq!((&retention.1, retention.2), (&some("5400000"), STATIC_BROKER_CONFIG));
+    assert_eq!(retention.3[0], ("log.retention.minutes".into(), some("90")), "in its own unit");
+    let segment = topic.iter().find(|t| t.0 == "segment.ms").unwrap();
+    assert_eq!((&segment.1, segment.2), (&some("7200000"), STATIC_BROKER_CONFIG));
+    assert!(topic.iter().any(|t| t.0 == "retention.bytes" && t.1 == some("-1") && t.2 == 5));
+    let broker_cfg: Vec<(String, Option<String>)> = resp.results[1]
+        .configs
+        .iter()
+        .map(|e| (e.name.to_string(), e.value.as_ref().map(|v| v.to_string())))
+        .collect();
+    assert!(broker_cfg.contains(&("log.retention.ms".into(), None)), "{broker_cfg:?}");
+    assert!(broker_cfg.contains(&("log.retention.minutes".into(), some("90"))));
+}

@@ -130,17 +130,34 @@ fn topic_config(
     (name, default, broker_key, config_type): (&'static str, &str, &'static str, i8),
     include_synonyms: bool,
 ) -> DescribeConfigsResourceResult {
-    let from_broker = (!broker_key.is_empty() && config.is_given(broker_key))
-        .then(|| config.value(broker_key))
-        .flatten();
+    // retention.ms and segment.ms derive from whichever unit the broker was given, the finest
+    // winning (log.retention.ms, .minutes, .hours; log.roll.ms, .hours).
+    let (units, derived): (&[&'static str], i64) = match name {
+        "retention.ms" => (
+            &["log.retention.ms", "log.retention.minutes", "log.retention.hours"],
+            config.log_retention_ms,
+        ),
+        "segment.ms" => (&["log.roll.ms", "log.roll.hours"], config.log_roll_ms),
+        _ => (&[], 0),
+    };
+    let (broker_key, from_broker) = match units.iter().find(|k| config.is_given(k)) {
+        Some(&k) => (k, Some(derived.to_string())),
+        None => (
+            broker_key,
+            (!broker_key.is_empty() && config.is_given(broker_key))
+                .then(|| config.value(broker_key))
+                .flatten(),
+        ),
+    };
     let (value, source) = match &from_broker {
         Some(v) => (v.clone(), SOURCE_STATIC_BROKER_CONFIG),
         None => (default.to_string(), SOURCE_DEFAULT_CONFIG),
     };
     let mut synonyms = Vec::new();
     if include_synonyms && !broker_key.is_empty() {
-        if let Some(v) = from_broker {
-            synonyms.push((broker_key, Some(v), SOURCE_STATIC_BROKER_CONFIG));
+        if from_broker.is_some() {
+            // The synonym shows what the broker was given, in its own unit.
+            synonyms.push((broker_key, config.value(broker_key), SOURCE_STATIC_BROKER_CONFIG));
         }
         synonyms.push((broker_key, Some(default.to_string()), SOURCE_DEFAULT_CONFIG));
     }
@@ -162,7 +179,8 @@ fn broker_config(
 ) -> DescribeConfigsResourceResult {
     let source =
         if config.is_given(key) { SOURCE_STATIC_BROKER_CONFIG } else { SOURCE_DEFAULT_CONFIG };
-    let value = config.value(key);
+    // Keys without a default (log.retention.ms, log.roll.ms) are null until given, as in Kafka.
+    let value = config.value(key).filter(|v| !v.is_empty() || config.is_given(key));
     let numeric = value.as_deref().is_some_and(|v| !v.is_empty() && v.parse::<i64>().is_ok());
     DescribeConfigsResourceResult {
         name: key,
