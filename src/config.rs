@@ -19,6 +19,14 @@ pub const KEYS: &[(&str, &str)] = &[
     ("socket.request.max.bytes", "104857600"),
     ("message.max.bytes", "1048588"),
     ("log.segment.bytes", "1073741824"),
+    ("log.roll.ms", ""),
+    ("log.roll.hours", "168"),
+    ("log.retention.ms", ""),
+    ("log.retention.minutes", ""),
+    ("log.retention.hours", "168"),
+    ("log.retention.bytes", "-1"),
+    ("log.retention.check.interval.ms", "300000"),
+    ("log.initial.task.delay.ms", "30000"),
     ("auto.create.topics.enable", "true"),
     ("num.partitions", "1"),
     ("fetch.max.bytes", "57671680"),
@@ -40,6 +48,13 @@ pub struct Config {
     pub socket_request_max_bytes: usize,
     pub message_max_bytes: usize,
     pub log_segment_bytes: u64,
+    /// log.roll.ms, or log.roll.hours in ms.
+    pub log_roll_ms: i64,
+    /// log.retention.ms, or .minutes, or .hours, in ms (Kafka's precedence); -1: forever.
+    pub log_retention_ms: i64,
+    pub log_retention_bytes: i64,
+    pub log_retention_check_interval_ms: u64,
+    pub log_initial_task_delay_ms: u64,
     pub auto_create_topics_enable: bool,
     pub num_partitions: i32,
     /// Caps a Fetch response's `max_bytes`, as Kafka's broker does.
@@ -127,7 +142,33 @@ impl Config {
             }
             Ok(v)
         };
+        // Kafka's precedence: the finest unit given wins; the coarser keys have defaults.
+        let finest = |keys: &[(&str, i64)]| -> Result<i64, String> {
+            for &(k, unit) in keys {
+                if !get(k).is_empty() {
+                    return Ok(num(k)?.saturating_mul(unit));
+                }
+            }
+            Ok(-1)
+        };
+        let log_roll_ms = finest(&[("log.roll.ms", 1), ("log.roll.hours", 3_600_000)])?;
+        if log_roll_ms <= 0 {
+            return Err("log.roll.ms must be positive".into());
+        }
+        let log_retention_ms = finest(&[
+            ("log.retention.ms", 1),
+            ("log.retention.minutes", 60_000),
+            ("log.retention.hours", 3_600_000),
+        ])?;
+        // Any negative retention means "forever", as in Kafka.
+        let log_retention_ms = if log_retention_ms < 0 { -1 } else { log_retention_ms };
         Ok(Config {
+            log_roll_ms,
+            log_retention_ms,
+            log_retention_bytes: num("log.retention.bytes")?,
+            log_retention_check_interval_ms: positive("log.retention.check.interval.ms")? as u64,
+            log_initial_task_delay_ms: u64::try_from(num("log.initial.task.delay.ms")?)
+                .map_err(|_| "log.initial.task.delay.ms must not be negative")?,
             listener,
             advertised_host,
             advertised_port,
@@ -179,6 +220,28 @@ impl Config {
         }
         pairs.extend(overrides);
         Config::from_pairs(&pairs)
+    }
+}
+
+impl Config {
+    /// The rules a partition log is kept by, from the broker's `log.*` defaults; a topic's
+    /// own configs override fields of it.
+    pub fn log_config(&self) -> crate::storage::LogConfig {
+        crate::storage::LogConfig {
+            segment_bytes: self.log_segment_bytes,
+            max_message_bytes: self.message_max_bytes,
+            segment_ms: self.log_roll_ms,
+            retention_ms: self.log_retention_ms,
+            retention_bytes: self.log_retention_bytes,
+            delete: true,
+        }
+    }
+
+    pub fn retention_schedule(&self) -> crate::storage::RetentionSchedule {
+        crate::storage::RetentionSchedule {
+            initial_delay: std::time::Duration::from_millis(self.log_initial_task_delay_ms),
+            interval: std::time::Duration::from_millis(self.log_retention_check_interval_ms),
+        }
     }
 }
 
@@ -237,5 +300,20 @@ mod tests {
         assert!(Config::from_pairs(&pairs(&[("node.id", "x")])).is_err());
         assert!(Config::from_pairs(&pairs(&[("listeners", "nonsense")])).is_err());
         assert!(Config::from_args(&["--bogus".to_string()]).is_err());
+    }
+
+    #[test]
+    fn retention_takes_the_finest_unit_given() {
+        let ms = |p: &[(&str, &str)]| Config::from_pairs(&pairs(p)).unwrap().log_retention_ms;
+        assert_eq!(ms(&[]), 168 * 3_600_000);
+        assert_eq!(ms(&[("log.retention.hours", "2")]), 2 * 3_600_000);
+        assert_eq!(ms(&[("log.retention.hours", "2"), ("log.retention.minutes", "3")]), 180_000);
+        assert_eq!(ms(&[("log.retention.minutes", "3"), ("log.retention.ms", "5")]), 5);
+        assert_eq!(ms(&[("log.retention.ms", "-7")]), -1);
+        let c = Config::from_pairs(&pairs(&[("log.roll.hours", "1")])).unwrap();
+        assert_eq!((c.log_roll_ms, c.log_retention_bytes), (3_600_000, -1));
+        assert_eq!(c.log_config().segment_ms, 3_600_000);
+        assert!(Config::from_pairs(&pairs(&[("log.roll.ms", "0")])).is_err());
+        assert!(Config::from_pairs(&pairs(&[("log.retention.bytes", "x")])).is_err());
     }
 }

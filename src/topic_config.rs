@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::Config;
+use crate::storage::LogConfig;
 
 /// `config_type` of DescribeConfigs v3+ (Kafka's `ConfigType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +135,7 @@ pub const TOPIC_CONFIGS: &[Def] = &[
     def("remote.storage.enable", "false", "", K::Boolean, Any),
     def("retention.bytes", "-1", "log.retention.bytes", K::Long, Any),
     // Retention is not enforced by this broker yet: it says so rather than claim Kafka's week.
-    def("retention.ms", "-1", "log.retention.ms", K::Long, AtLeast(-1)),
+    def("retention.ms", "604800000", "log.retention.ms", K::Long, AtLeast(-1)),
     def("segment.bytes", "1073741824", "log.segment.bytes", K::Int, AtLeast(1024 * 1024)),
     def("segment.index.bytes", "10485760", "log.index.size.max.bytes", K::Int, AtLeast(4)),
     def("segment.jitter.ms", "0", "log.roll.jitter.ms", K::Long, AtLeast(0)),
@@ -279,10 +280,35 @@ pub fn effective(
 
 /// The broker's own setting of `def`'s synonym key, when `server.properties` gives one.
 pub fn broker_value(config: &Config, def: &Def) -> Option<String> {
+    // retention.ms and segment.ms derive from whichever unit the broker was given, the finest
+    // winning (log.retention.ms, .minutes, .hours; log.roll.ms, .hours), in milliseconds.
+    let (units, derived): (&[&str], i64) = match def.name {
+        "retention.ms" => (
+            &["log.retention.ms", "log.retention.minutes", "log.retention.hours"],
+            config.log_retention_ms,
+        ),
+        "segment.ms" => (&["log.roll.ms", "log.roll.hours"], config.log_roll_ms),
+        _ => (&[], 0),
+    };
+    if units.iter().any(|k| config.is_given(k)) {
+        return Some(derived.to_string());
+    }
     if def.broker_key.is_empty() || !config.is_given(def.broker_key) {
         return None;
     }
     crate::properties::get(&config.given, def.broker_key).map(str::to_string)
+}
+
+/// The broker key a topic key takes its value from, as the broker was given it (in its own
+/// unit: `log.retention.minutes=90` stays 90), for DescribeConfigs' synonyms.
+pub fn broker_synonym(config: &Config, def: &Def) -> Option<(&'static str, String)> {
+    let units: &[&'static str] = match def.name {
+        "retention.ms" => &["log.retention.ms", "log.retention.minutes", "log.retention.hours"],
+        "segment.ms" => &["log.roll.ms", "log.roll.hours"],
+        _ => std::slice::from_ref(&def.broker_key),
+    };
+    let key = units.iter().find(|k| !k.is_empty() && config.is_given(k))?;
+    crate::properties::get(&config.given, key).map(|v| (*key, v.to_string()))
 }
 
 /// A topic's effective configuration, parsed, for the log layer. Values that fail to parse
@@ -335,6 +361,32 @@ impl TopicConfig {
             log_append_time: get("message.timestamp.type").trim() == "LogAppendTime",
             file_delete_delay_ms: long("file.delete.delay.ms"),
         }
+    }
+}
+
+/// The rules a topic's partition logs are kept by: the broker's `log.*` settings
+/// ([`Config::log_config`], which reads retention and roll times in whichever unit was given),
+/// with the topic's own overrides on top.
+pub fn log_config(config: &Config, overrides: Option<&BTreeMap<String, String>>) -> LogConfig {
+    let base = config.log_config();
+    let Some(over) = overrides.filter(|o| !o.is_empty()) else { return base };
+    let t = TopicConfig::resolve(config, Some(over));
+    let given = |k: &str| over.contains_key(k);
+    LogConfig {
+        segment_bytes: if given("segment.bytes") { t.segment_bytes } else { base.segment_bytes },
+        max_message_bytes: if given("max.message.bytes") {
+            t.max_message_bytes
+        } else {
+            base.max_message_bytes
+        },
+        segment_ms: if given("segment.ms") { t.segment_ms } else { base.segment_ms },
+        retention_ms: if given("retention.ms") { t.retention_ms } else { base.retention_ms },
+        retention_bytes: if given("retention.bytes") {
+            t.retention_bytes
+        } else {
+            base.retention_bytes
+        },
+        delete: if given("cleanup.policy") { t.cleanup_delete } else { base.delete },
     }
 }
 

@@ -1585,7 +1585,7 @@ fn describe_configs_every_version() {
         let ty = |t: i8| if v >= 3 { t } else { 0 };
         for (name, value, cty) in [
             ("cleanup.policy", "delete", TYPE_LIST),
-            ("retention.ms", "-1", TYPE_LONG),
+            ("retention.ms", "604800000", TYPE_LONG),
             ("segment.bytes", "1073741824", TYPE_INT),
             ("max.message.bytes", "1048588", TYPE_INT),
         ] {

@@ -20,6 +20,9 @@ use common::{line, Broker, TempDir};
 /// Small, so that the first join of each group is quick, and the same on both brokers (the
 /// session prints it back from DescribeConfigs).
 const REBALANCE_DELAY: (&str, &str) = ("group.initial.rebalance.delay.ms", "100");
+/// The session's records carry 2023 timestamps: retention's first check is put off past the
+/// session on both brokers, so that neither deletes them halfway.
+const NO_RETENTION_CHECK: (&str, &str) = ("log.initial.task.delay.ms", "3600000");
 /// The session waits at most a minute for any one thing; this bounds the whole JVM.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(300);
 /// kafka-clients and what it needs at run time: the codecs and logging.
@@ -152,6 +155,7 @@ fn assert_session(lines: &[String]) {
     expect("describe-missing ", "describe-missing UnknownTopicOrPartitionException");
     expect("cluster ", "cluster nodes=[1] controller=1 host=127.0.0.1");
     expect("config topic cleanup.policy", "config topic cleanup.policy=delete DEFAULT_CONFIG");
+    expect("config topic retention.ms", "config topic retention.ms=604800000 DEFAULT_CONFIG");
     expect(
         "config broker group.initial",
         "config broker group.initial.rebalance.delay.ms=100 STATIC_BROKER_CONFIG",
@@ -223,6 +227,12 @@ fn assert_session(lines: &[String]) {
         "admin-list-offsets [java-topic-0=0@-1/Optional[0], java-topic-1=30@-1/Optional[0], \
          java-topic-2=1@1700000005000/Optional[0]]",
     );
+    expect("delete-records ", "delete-records low-watermark=2 earliest=2");
+    expect(
+        "log-dirs ",
+        "log-dirs 1 error=null java-topic [0:true/lag=0/future=false, 1:true/lag=0/future=false, \
+         2:true/lag=0/future=false] volume=true/true",
+    );
     // The rebalance: range over two members sorted by member id (client id first).
     expect("rebalance before ", "rebalance before a=[0, 1, 2, 3]");
     expect("rebalance after ", "rebalance after a=[0, 1] b=[2, 3]");
@@ -272,7 +282,8 @@ fn minikafka_transcript() -> &'static [String] {
     LINES.get_or_init(|| {
         let tmp = TempDir::new("java");
         let delay = format!("{}={}", REBALANCE_DELAY.0, REBALANCE_DELAY.1);
-        let broker = Broker::start_with(tmp.path(), &[&delay]);
+        let check = format!("{}={}", NO_RETENTION_CHECK.0, NO_RETENTION_CHECK.1);
+        let broker = Broker::start_with(tmp.path(), &[&delay, &check]);
         run_session(broker.addr, || broker.logs.lines().join("\n"))
     })
 }
@@ -308,7 +319,9 @@ fn line_at(lines: &[String], i: usize) -> &str {
 #[test]
 fn java_client_session_against_kafka() {
     let tmp = TempDir::new("java-kafka");
-    let opts = KafkaOptions::default().set(REBALANCE_DELAY.0, REBALANCE_DELAY.1);
+    let opts = KafkaOptions::default()
+        .set(REBALANCE_DELAY.0, REBALANCE_DELAY.1)
+        .set(NO_RETENTION_CHECK.0, NO_RETENTION_CHECK.1);
     let kafka = Kafka::start_fresh(tmp.path(), &opts);
     let lines = run_session(kafka.addr, || kafka.output_tail());
     kafka.stop();

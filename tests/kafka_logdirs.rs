@@ -346,9 +346,22 @@ const CODECS: [&str; 5] = ["none", "gzip", "snappy", "lz4", "zstd"];
 fn a_directory_minikafka_wrote_opens_in_kafka() {
     let tmp = TempDir::new("to-kafka");
     let dir = tmp.join("logs");
-    let broker = Broker::start_with(&dir, &["log.segment.bytes=12000"]);
+    // Retention checks often, by the log start offset alone: the records carry 2023
+    // timestamps, which time retention would delete.
+    let broker = Broker::start_with(
+        &dir,
+        &[
+            "log.segment.bytes=12000",
+            "log.retention.ms=-1",
+            "log.initial.task.delay.ms=0",
+            "log.retention.check.interval.ms=100",
+        ],
+    );
     let addr = broker.addr;
-    create_topics(addr, &[("codecs", 5, &[]), ("idem", 2, &[]), ("gone", 1, &[])]);
+    create_topics(
+        addr,
+        &[("codecs", 5, &[]), ("idem", 2, &[]), ("gone", 1, &[]), ("trimmed", 1, &[])],
+    );
     let mut want: BTreeMap<(String, i32), Vec<Rec>> = BTreeMap::new();
     // One partition per codec, so each partition's batches all carry that codec.
     for (p, codec) in CODECS.iter().enumerate() {
@@ -365,6 +378,18 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
     }
     drop(idem);
     send_all(&producer(addr, &[]), "gone", 0, &recs("gone", 20));
+    // DeleteRecords moves the start; the next check deletes the segments wholly below it.
+    let trimmed = recs("trimmed", 300);
+    send_all(&producer(addr, &[]), "trimmed", 0, &trimmed);
+    let mut below = TopicPartitionList::new();
+    below.add_partition_offset("trimmed", 0, Offset::Offset(150)).unwrap();
+    block_on(admin(addr).delete_records(&below, &admin_opts())).expect("DeleteRecords");
+    let first_segment = || with_ext(&dir.join("trimmed-0"), "log")[0].clone();
+    assert!(
+        common::eventually(WAIT, || first_segment()
+            != dir.join("trimmed-0").join("00000000000000000000.log")),
+        "segments below the start deleted"
+    );
     commit(addr, "g1", &[("codecs", 0, 100), ("codecs", 4, 299), ("idem", 1, 7)]);
     commit(addr, "g2", &[("idem", 0, 200)]);
     delete_topic(addr, "gone");
@@ -433,6 +458,12 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
         [Offset::Offset(100), Offset::Offset(299), Offset::Offset(7), Offset::Invalid]
     );
     assert_eq!(committed(kaddr, "g2", &[("idem", 0)]), [Offset::Offset(200)]);
+    // Kafka takes the log start offset minikafka checkpointed, inside its first segment.
+    let c: BaseConsumer = base_config(kaddr).create().unwrap();
+    assert_eq!(c.fetch_watermarks("trimmed", 0, WAIT).unwrap(), (150, 300));
+    let got = consume(kaddr, "trimmed", 0, 1, "read_uncommitted");
+    assert_eq!(got[0].0, 150, "reads start at the log start offset");
+    assert_eq!(got[0].1, trimmed[150]);
     kafka.stop();
     let complaints = complaints(&conf, FIRST_START_ON_MINIKAFKA);
     assert!(

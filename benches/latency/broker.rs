@@ -62,6 +62,9 @@ impl Broker {
             .arg("listeners=PLAINTEXT://127.0.0.1:0")
             .arg("--override")
             .arg(format!("log.dirs={}", log_dir.display()))
+            // As for Kafka (apache.rs): the bench's batches carry a fixed 2023 timestamp.
+            .arg("--override")
+            .arg("log.retention.ms=-1")
             .env("RUST_LOG", "info")
             .env("RUST_LOG_STYLE", "never")
             .stdin(Stdio::null())

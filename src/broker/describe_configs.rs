@@ -1,8 +1,6 @@
 //! Topic and broker configurations, as admin tools ask for them. A topic's config is its
 //! override (TOPIC_CONFIG), else the broker key it derives from when that was set
-//! (STATIC_BROKER_CONFIG), else Kafka's default; synonyms list them nearest first. Retention
-//! is not enforced by this broker: it says so with `retention.ms=-1` rather than claiming
-//! Kafka's week.
+//! (STATIC_BROKER_CONFIG), else Kafka's default; synonyms list them nearest first.
 
 use std::collections::BTreeMap;
 
@@ -97,8 +95,8 @@ fn topic_config(
         if let Some(v) = overrides.and_then(|o| o.get(d.name)) {
             synonyms.push((d.name, Some(v.clone()), SOURCE_TOPIC_CONFIG));
         }
-        if let Some(v) = topic_config::broker_value(config, d) {
-            synonyms.push((d.broker_key, Some(v), SOURCE_STATIC_BROKER_CONFIG));
+        if let Some((key, v)) = topic_config::broker_synonym(config, d) {
+            synonyms.push((key, Some(v), SOURCE_STATIC_BROKER_CONFIG));
         }
         if let Some((key, default)) = topic_config::default_synonym(d) {
             synonyms.push((key, Some(default.to_string()), SOURCE_DEFAULT_CONFIG));
@@ -122,7 +120,8 @@ fn broker_config(
 ) -> DescribeConfigsResourceResult {
     let source =
         if config.is_given(key) { SOURCE_STATIC_BROKER_CONFIG } else { SOURCE_DEFAULT_CONFIG };
-    let value = config.value(key);
+    // Keys without a default (log.retention.ms, log.roll.ms) are null until given, as in Kafka.
+    let value = config.value(key).filter(|v| !v.is_empty() || config.is_given(key));
     let numeric = value.as_deref().is_some_and(|v| !v.is_empty() && v.parse::<i64>().is_ok());
     DescribeConfigsResourceResult {
         name: key,

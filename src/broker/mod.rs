@@ -13,10 +13,12 @@ mod api_versions;
 mod create_partitions;
 mod create_topics;
 mod delete_groups;
+mod delete_records;
 mod delete_topics;
 mod describe_cluster;
 mod describe_configs;
 mod describe_groups;
+mod describe_log_dirs;
 mod describe_topic_partitions;
 mod fetch;
 mod find_coordinator;
@@ -31,6 +33,7 @@ mod metadata;
 mod offset_commit;
 mod offset_delete;
 mod offset_fetch;
+mod offset_for_leader_epoch;
 mod produce;
 mod sync_group;
 mod topics;
@@ -48,7 +51,7 @@ use crate::protocol::codec::{DecodeError, Put, Reader};
 use crate::protocol::header::{self, RequestHeader};
 use crate::protocol::output::Output;
 use crate::protocol::{api_versions::ApiVersionsResponse, error};
-use crate::storage::{LogConfig, LogId, LogManager};
+use crate::storage::{LogId, LogManager};
 use group_offsets::load_committed_offsets;
 
 /// What a handler did with a request it decoded.
@@ -143,27 +146,15 @@ impl Broker {
             ));
         }
         let (meta, meta_log) = kraft::load(&config.log_dir)?;
-        let mut logs = LogManager::new(
-            &config.log_dir,
-            LogConfig {
-                segment_bytes: config.log_segment_bytes,
-                max_message_bytes: config.message_max_bytes,
-            },
-        );
+        let mut logs =
+            LogManager::new(&config.log_dir, config.log_config(), config.retention_schedule());
         for t in meta.topics() {
             for p in &t.partitions {
                 logs.open(&t.name, &t.topic_id, p.partition_id, p.leader_epoch)?;
             }
-            if meta.topic_configs(&t.name).is_some() {
-                let tc =
-                    crate::topic_config::TopicConfig::resolve(&config, meta.topic_configs(&t.name));
-                logs.set_topic_config(
-                    &t.name,
-                    LogConfig {
-                        segment_bytes: tc.segment_bytes,
-                        max_message_bytes: tc.max_message_bytes,
-                    },
-                );
+            if let Some(over) = meta.topic_configs(&t.name) {
+                let cfg = crate::topic_config::log_config(&config, Some(over));
+                logs.set_topic_config(&t.name, cfg);
             }
         }
         // From here on the logs change: a crash must not pass for the clean shutdown that
@@ -268,6 +259,11 @@ impl Broker {
             apis::LIST_GROUPS => list_groups::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_GROUPS => describe_groups::handle(self, &mut r, api_version, out),
             apis::API_VERSIONS => api_versions::handle(self, &mut r, api_version, out),
+            apis::DELETE_RECORDS => delete_records::handle(self, &mut r, api_version, out),
+            apis::OFFSET_FOR_LEADER_EPOCH => {
+                offset_for_leader_epoch::handle(self, &mut r, api_version, out)
+            }
+            apis::DESCRIBE_LOG_DIRS => describe_log_dirs::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_TOPIC_PARTITIONS => {
                 describe_topic_partitions::handle(self, &mut r, api_version, out)
             }
@@ -343,6 +339,7 @@ impl Broker {
             }
         }
         let now = Instant::now();
+        self.logs.retention_tick(now);
         if self.groups.next_deadline().is_some_and(|d| d <= now) {
             self.groups.tick(now);
         }
@@ -381,11 +378,11 @@ impl Broker {
 
     pub fn next_timeout(&mut self) -> Option<Duration> {
         let now = Instant::now();
-        let next = match (self.waiting.next_deadline(), self.groups.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        next.map(|d| waiting::until(d, now))
+        let next = [self.waiting.next_deadline(), self.groups.next_deadline()]
+            .into_iter()
+            .flatten()
+            .fold(self.logs.next_retention(), Instant::min);
+        Some(waiting::until(next, now))
     }
 
     /// Forgets whatever connection `conn` was waiting for.

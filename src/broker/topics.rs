@@ -5,7 +5,6 @@
 use super::Broker;
 use crate::metadata as kraft;
 use crate::protocol::error;
-use crate::storage::LogConfig;
 use crate::topic_config::{Source, TopicConfig};
 use crate::uuid::Uuid;
 
@@ -115,9 +114,7 @@ impl Broker {
 
     /// Hands the topic's effective tuning to its partition logs.
     pub(super) fn apply_topic_config(&mut self, topic: &str) {
-        let t = self.topic_config(topic);
-        let config =
-            LogConfig { segment_bytes: t.segment_bytes, max_message_bytes: t.max_message_bytes };
+        let config = crate::topic_config::log_config(&self.config, self.meta.topic_configs(topic));
         self.logs.set_topic_config(topic, config);
     }
 

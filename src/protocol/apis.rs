@@ -19,13 +19,16 @@ pub const LIST_GROUPS: i16 = 16;
 pub const API_VERSIONS: i16 = 18;
 pub const CREATE_TOPICS: i16 = 19;
 pub const DELETE_TOPICS: i16 = 20;
+pub const DELETE_RECORDS: i16 = 21;
 pub const INIT_PRODUCER_ID: i16 = 22;
+pub const OFFSET_FOR_LEADER_EPOCH: i16 = 23;
 pub const DESCRIBE_CONFIGS: i16 = 32;
 pub const ALTER_CONFIGS: i16 = 33;
 pub const INCREMENTAL_ALTER_CONFIGS: i16 = 44;
 pub const CREATE_PARTITIONS: i16 = 37;
 pub const DELETE_GROUPS: i16 = 42;
 pub const OFFSET_DELETE: i16 = 47;
+pub const DESCRIBE_LOG_DIRS: i16 = 35;
 pub const DESCRIBE_CLUSTER: i16 = 60;
 pub const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
 
@@ -56,9 +59,18 @@ pub const SUPPORTED: &[ApiSpec] = &[
     ApiSpec { key: API_VERSIONS, name: "ApiVersions", min: 0, max: 4, flexible_from: 3 },
     ApiSpec { key: CREATE_TOPICS, name: "CreateTopics", min: 2, max: 7, flexible_from: 5 },
     ApiSpec { key: DELETE_TOPICS, name: "DeleteTopics", min: 1, max: 6, flexible_from: 4 },
+    ApiSpec { key: DELETE_RECORDS, name: "DeleteRecords", min: 0, max: 2, flexible_from: 2 },
     ApiSpec { key: INIT_PRODUCER_ID, name: "InitProducerId", min: 0, max: 5, flexible_from: 2 },
+    ApiSpec {
+        key: OFFSET_FOR_LEADER_EPOCH,
+        name: "OffsetForLeaderEpoch",
+        min: 2,
+        max: 4,
+        flexible_from: 4,
+    },
     ApiSpec { key: DESCRIBE_CONFIGS, name: "DescribeConfigs", min: 1, max: 4, flexible_from: 4 },
     ApiSpec { key: ALTER_CONFIGS, name: "AlterConfigs", min: 0, max: 2, flexible_from: 2 },
+    ApiSpec { key: DESCRIBE_LOG_DIRS, name: "DescribeLogDirs", min: 1, max: 4, flexible_from: 2 },
     ApiSpec { key: CREATE_PARTITIONS, name: "CreatePartitions", min: 0, max: 3, flexible_from: 2 },
     ApiSpec { key: DELETE_GROUPS, name: "DeleteGroups", min: 0, max: 2, flexible_from: 2 },
     ApiSpec {

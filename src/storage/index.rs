@@ -65,6 +65,26 @@ pub fn read_aborted(dir: &Path) -> io::Result<Vec<AbortedTxn>> {
     Ok(out)
 }
 
+pub fn txn_index_name(base_offset: i64) -> String {
+    format!("{base_offset:020}.txnindex")
+}
+
+/// The timestamp of the last entry of a segment's time index: the segment's largest
+/// timestamp once it is closed. -1 if there is none.
+pub fn last_time_entry(dir: &Path, base_offset: i64) -> i64 {
+    let Ok(f) = File::open(dir.join(time_index_name(base_offset))) else { return -1 };
+    let len = f.metadata().map_or(0, |m| m.len());
+    // Kafka preallocates an open index; a closed one is trimmed to whole entries.
+    if len < 12 || len % 12 != 0 {
+        return -1;
+    }
+    let mut e = [0u8; 8];
+    match f.read_exact_at(&mut e, len - 12) {
+        Ok(()) => i64::from_be_bytes(e),
+        Err(_) => -1,
+    }
+}
+
 /// Removes both index files of a segment, if there are any.
 pub fn remove(dir: &Path, base_offset: i64) {
     let _ = std::fs::remove_file(dir.join(offset_index_name(base_offset)));

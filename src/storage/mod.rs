@@ -12,6 +12,7 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 pub use partition::{Appended, PartitionLog};
 
@@ -41,15 +42,57 @@ pub struct FileSlice {
     pub len: usize,
 }
 
-/// A partition log's tuning: the broker's settings, or its topic's overrides of them
-/// (`crate::topic_config::TopicConfig`, applied with [`LogManager::set_topic_config`]).
+/// The rules one partition log is kept by: its topic's effective `segment.bytes`,
+/// `segment.ms`, `retention.ms`, `retention.bytes` and `cleanup.policy`. The broker fills it
+/// from its `log.*` defaults ([`crate::config::Config::log_config`]); a topic's own configs
+/// override those fields, set through [`LogManager::set_config`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogConfig {
-    /// `segment.bytes` (`log.segment.bytes`): roll to a new segment past this size.
+    /// segment.bytes: roll to a new segment past this size.
     pub segment_bytes: u64,
-    /// `max.message.bytes` (`message.max.bytes`): the largest record set a produce may append.
+    /// max.message.bytes (`message.max.bytes`): the largest record batch a produce may append.
     pub max_message_bytes: usize,
+    /// segment.ms: roll when the active segment's first batch is older than this.
+    pub segment_ms: i64,
+    /// retention.ms: delete segments whose largest timestamp is older; -1 keeps them.
+    pub retention_ms: i64,
+    /// retention.bytes: delete the oldest segments while the log is bigger; -1: no limit.
+    pub retention_bytes: i64,
+    /// cleanup.policy includes `delete` (retention applies); compacted logs keep everything
+    /// (no cleaner here) but for what DeleteRecords moves the log start offset past.
+    pub delete: bool,
 }
+
+impl LogConfig {
+    /// Kafka's defaults.
+    pub const DEFAULT: LogConfig = LogConfig {
+        segment_bytes: 1 << 30,
+        max_message_bytes: 1_048_588,
+        segment_ms: 7 * 24 * 3600 * 1000,
+        retention_ms: 7 * 24 * 3600 * 1000,
+        retention_bytes: -1,
+        delete: true,
+    };
+}
+
+/// Wall-clock milliseconds, the clock record timestamps and retention.ms are measured by.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// When retention runs: Kafka's `log.initial.task.delay.ms` after start-up, then every
+/// `log.retention.check.interval.ms`.
+#[derive(Debug, Clone, Copy)]
+pub struct RetentionSchedule {
+    pub initial_delay: Duration,
+    pub interval: Duration,
+}
+
+/// Logs checked per slice of a retention pass: a pass over many partitions is spread over
+/// turns of the loop, so requests are answered between slices.
+const RETENTION_SLICE: usize = 32;
 
 /// Index of an open partition log inside the manager.
 pub type LogId = usize;
@@ -65,11 +108,21 @@ pub struct LogManager {
     pending_bytes: usize,
     /// Kafka's `log-start-offset-checkpoint` as found at start-up.
     start_offsets: HashMap<(String, i32), i64>,
+    schedule: RetentionSchedule,
+    next_retention: Instant,
+    /// The next log a retention pass under way checks.
+    sweep: Option<LogId>,
+    /// A log start offset moved since the checkpoint was last written.
+    start_moved: bool,
 }
 
 impl LogManager {
-    pub fn new(log_dir: &Path, config: LogConfig) -> Self {
+    pub fn new(log_dir: &Path, config: LogConfig, schedule: RetentionSchedule) -> Self {
         LogManager {
+            schedule,
+            next_retention: Instant::now() + schedule.initial_delay,
+            sweep: None,
+            start_moved: false,
             log_dir: log_dir.to_path_buf(),
             config,
             logs: Vec::new(),
@@ -91,7 +144,13 @@ impl LogManager {
     ) -> io::Result<LogId> {
         let dir = self.log_dir.join(partition_dir_name(topic, partition));
         create_partition_dir(&dir, topic_id)?;
-        let mut log = PartitionLog::open(&dir, self.config)?;
+        let mut config = self.config;
+        if topic == crate::groups::offsets::TOPIC {
+            // cleanup.policy=compact, as Kafka creates it: committed offsets are not retained
+            // by time.
+            config.delete = false;
+        }
+        let mut log = PartitionLog::open(&dir, config)?;
         log.set_leader_epoch(leader_epoch);
         if let Some(&start) = self.start_offsets.get(&(topic.to_string(), partition)) {
             log.set_log_start_offset(start);
@@ -159,6 +218,98 @@ impl LogManager {
                 }
             }
         }
+    }
+
+    /// Replaces the rules of log `id`, from its topic's configs.
+    pub fn set_config(&mut self, id: LogId, config: LogConfig) {
+        self.get_mut(id).set_config(config);
+    }
+
+    /// Moves the log start offset of `id` up for DeleteRecords (see
+    /// [`PartitionLog::delete_records`]), and writes the checkpoint when it moved.
+    pub fn delete_records(&mut self, id: LogId, offset: i64) -> Result<i64, i16> {
+        let log = self.get_mut(id);
+        let before = log.log_start_offset();
+        let low = log.delete_records(offset)?;
+        if low != before {
+            self.start_moved = true;
+            self.write_start_offsets();
+        }
+        Ok(low)
+    }
+
+    /// When the loop must wake for retention: now while a pass is under way.
+    pub fn next_retention(&self) -> Instant {
+        if self.sweep.is_some() {
+            Instant::now()
+        } else {
+            self.next_retention
+        }
+    }
+
+    /// Runs one bounded slice of retention when it is due: a pass starts every
+    /// `log.retention.check.interval.ms` and checks [`RETENTION_SLICE`] logs per call. At the
+    /// end of a pass that moved a log start offset, the checkpoint is written.
+    pub fn retention_tick(&mut self, now: Instant) {
+        let mut at = match self.sweep {
+            Some(at) => at,
+            None if now >= self.next_retention => {
+                self.next_retention = now + self.schedule.interval;
+                0
+            }
+            None => return,
+        };
+        let end = (at + RETENTION_SLICE).min(self.logs.len());
+        let wall = now_ms();
+        while at < end {
+            if let Some(log) = self.logs[at].as_mut() {
+                let before = log.log_start_offset();
+                if let Err(e) = log.delete_old_segments(wall) {
+                    log::error!("{}: retention failed: {e}", log.dir().display());
+                }
+                self.start_moved |= log.log_start_offset() != before;
+            }
+            at += 1;
+        }
+        if at < self.logs.len() {
+            self.sweep = Some(at);
+            return;
+        }
+        self.sweep = None;
+        if self.start_moved {
+            self.write_start_offsets();
+        }
+    }
+
+    /// Kafka's `log-start-offset-checkpoint`, kept current as starts move so a crash does
+    /// not bring deleted records back into range.
+    fn write_start_offsets(&mut self) {
+        let mut starts: Vec<(&str, i32, i64)> = Vec::new();
+        for (topic, ids) in &self.by_topic {
+            for (p, &id) in ids.iter().enumerate() {
+                if let Some(log) = self.logs[id].as_ref() {
+                    starts.push((topic, p as i32, log.log_start_offset()));
+                }
+            }
+        }
+        let path = self.log_dir.join(checkpoint::LOG_START_OFFSET);
+        match checkpoint::write_offsets(&path, &starts) {
+            Ok(()) => self.start_moved = false,
+            Err(e) => log::error!("{}: {e}", path.display()),
+        }
+    }
+
+    /// Every open log with its topic and partition.
+    pub fn all(&self) -> impl Iterator<Item = (&str, i32, &PartitionLog)> {
+        self.by_topic.iter().flat_map(move |(t, ids)| {
+            ids.iter().enumerate().filter_map(move |(p, &id)| {
+                self.logs[id].as_ref().map(|l| (t.as_str(), p as i32, l))
+            })
+        })
+    }
+
+    pub fn log_dir(&self) -> &Path {
+        &self.log_dir
     }
 
     pub fn pending_bytes(&self) -> usize {

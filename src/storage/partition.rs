@@ -11,7 +11,7 @@ use super::checkpoint;
 use super::index::{self, AbortedTxn, SegmentIndex};
 use super::producers::{Check, Producers};
 use super::segment;
-use super::{FileSlice, LogConfig};
+use super::{now_ms, FileSlice, LogConfig};
 use crate::records::{self, BatchHeader};
 
 /// An index entry every this many bytes of log, as Kafka's `index.interval.bytes` default.
@@ -38,6 +38,14 @@ struct Segment {
     last_indexed: Option<u64>,
     /// Kafka's index files, kept for the active segment only (closed ones are complete).
     files: Option<SegmentIndex>,
+    /// The largest record timestamp in the segment, -1 while none is known (retention.ms
+    /// then goes by the file's modification time, as Kafka's `LogSegment.largestTimestamp`).
+    max_timestamp: i64,
+    /// The first batch's largest timestamp, which segment.ms measures from (-1: none).
+    first_batch_timestamp: i64,
+    /// Wall-clock ms when this segment was opened or made: segment.ms measures from it when
+    /// the first batch carries no timestamp, as Kafka's `LogSegment.created`.
+    created_ms: i64,
 }
 
 impl Segment {
@@ -124,6 +132,11 @@ impl PartitionLog {
                 index: None,
                 last_indexed: None,
                 files: None,
+                // Closed segments: the last entry of their time index, which Kafka (and this
+                // broker, on roll) writes when a segment closes.
+                max_timestamp: index::last_time_entry(dir, *base_offset),
+                first_batch_timestamp: -1,
+                created_ms: now_ms(),
             });
         }
         let active = segments.last_mut().expect("at least one segment");
@@ -134,7 +147,10 @@ impl PartitionLog {
         // Producer state is rebuilt from the active segment (Kafka would use its snapshots).
         let mut producers = Producers::default();
         let mut open_txns: Vec<(i64, i64)> = Vec::new();
+        let (mut max_ts, mut first_ts) = (-1i64, None);
         let valid = segment::scan(&active.file, 0, active.size, RECOVERY_CHUNK, |pos, h| {
+            max_ts = max_ts.max(h.max_timestamp);
+            first_ts.get_or_insert(h.max_timestamp);
             producers.record(h, h.base_offset);
             if h.is_transactional() {
                 // A control batch (commit or abort marker) ends its producer's transaction.
@@ -162,6 +178,8 @@ impl PartitionLog {
         }
         active.index = Some(entries);
         active.last_indexed = last_indexed;
+        active.max_timestamp = max_ts;
+        active.first_batch_timestamp = first_ts.unwrap_or(-1);
         if active.size > 0 {
             // Whatever index files the segment had may not match what was cut or appended
             // since they were written: they are made again from the scan.
@@ -270,7 +288,10 @@ impl PartitionLog {
             Check::Reject(code, why) => return Ok(Appended::Rejected(code, why)),
         }
         let active_size = self.active().size + self.pending.len() as u64;
-        if active_size > 0 && active_size + batch.len() as u64 > self.config.segment_bytes {
+        if active_size > 0
+            && (active_size + batch.len() as u64 > self.config.segment_bytes
+                || self.time_to_roll(h.max_timestamp))
+        {
             self.roll()?;
         }
         let base = self.log_end_offset;
@@ -287,6 +308,10 @@ impl PartitionLog {
         let last = base + i64::from(h.last_offset_delta);
         let seg = self.active();
         seg.note_batch(base, position);
+        seg.max_timestamp = seg.max_timestamp.max(h.max_timestamp);
+        if position == 0 {
+            seg.first_batch_timestamp = h.max_timestamp;
+        }
         if let Some(files) = seg.files.as_mut() {
             files.note(position, last, h.max_timestamp, batch.len());
         }
@@ -314,8 +339,25 @@ impl PartitionLog {
             index: Some(Vec::new()),
             last_indexed: None,
             files: Some(SegmentIndex::new(base)),
+            max_timestamp: -1,
+            first_batch_timestamp: -1,
+            created_ms: now_ms(),
         });
         Ok(())
+    }
+
+    /// Kafka's segment.ms rule (`LogSegment.shouldRoll`): the active segment rolls when the
+    /// incoming batch's timestamp is more than segment.ms past its first batch's, or, when
+    /// that one has no timestamp, when the segment was made more than segment.ms ago.
+    fn time_to_roll(&mut self, batch_max_timestamp: i64) -> bool {
+        let roll_ms = self.config.segment_ms;
+        let seg = self.active();
+        let waited = if seg.first_batch_timestamp >= 0 {
+            batch_max_timestamp - seg.first_batch_timestamp
+        } else {
+            now_ms() - seg.created_ms
+        };
+        waited > roll_ms
     }
 
     /// Writes buffered appends. On failure the file is cut back to what was there before and
@@ -434,18 +476,190 @@ impl PartitionLog {
     }
 }
 
+/// Why segments were deleted, for the log line (Kafka's `SegmentDeletionReason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Breach {
+    RetentionMs,
+    RetentionBytes,
+    LogStartOffset,
+}
+
+impl PartitionLog {
+    /// Bytes of all segments on disk, as Kafka's `UnifiedLog.size` (DescribeLogDirs,
+    /// retention.bytes).
+    pub fn size(&self) -> u64 {
+        self.segments.iter().map(|s| s.size).sum()
+    }
+
+    /// Kafka's `UnifiedLog.deleteOldSegments` at wall-clock `now_ms`: under a delete policy,
+    /// the oldest segments past retention.ms (by their largest timestamp), then those that
+    /// keep the log over retention.bytes; under any policy, those wholly below the log start
+    /// offset. Whole segments only, oldest first, never beyond the high watermark. When every
+    /// segment goes, Kafka rolls a new empty one first, and so does this. Returns how many
+    /// were deleted; the files are removed at once (Kafka renames them `.deleted` and removes
+    /// them file.delete.delay.ms later): responses still sending from them keep them open.
+    pub fn delete_old_segments(&mut self, now_ms: i64) -> io::Result<usize> {
+        self.flush()?;
+        let mut deleted = 0;
+        if self.config.delete {
+            if self.config.retention_ms >= 0 {
+                let retention_ms = self.config.retention_ms;
+                let n = self.deletable(|seg, _| now_ms - largest_timestamp(seg) > retention_ms);
+                deleted += self.delete_first(n, Breach::RetentionMs)?;
+            }
+            let size = self.size() as i64;
+            if self.config.retention_bytes >= 0 && size >= self.config.retention_bytes {
+                let mut diff = size - self.config.retention_bytes;
+                let n = self.deletable(|seg, _| {
+                    let take = diff - seg.size as i64 >= 0;
+                    if take {
+                        diff -= seg.size as i64;
+                    }
+                    take
+                });
+                deleted += self.delete_first(n, Breach::RetentionBytes)?;
+            }
+        }
+        let start = self.log_start_offset;
+        let n = self.deletable(|_, next| next.is_some_and(|n| n.base_offset <= start));
+        deleted += self.delete_first(n, Breach::LogStartOffset)?;
+        Ok(deleted)
+    }
+
+    /// How many segments from the first on satisfy `pred(segment, next)` and lie wholly
+    /// below the high watermark, the active one only if it is not empty
+    /// (`LocalLog.deletableSegments`).
+    fn deletable(&self, mut pred: impl FnMut(&Segment, Option<&Segment>) -> bool) -> usize {
+        let mut n = 0;
+        for (i, seg) in self.segments.iter().enumerate() {
+            let next = self.segments.get(i + 1);
+            let upper = next.map_or(self.log_end_offset, |s| s.base_offset);
+            let last_and_empty = next.is_none() && seg.size == 0;
+            if upper > self.flushed_end_offset || last_and_empty || !pred(seg, next) {
+                break;
+            }
+            n += 1;
+        }
+        n
+    }
+
+    fn delete_first(&mut self, n: usize, why: Breach) -> io::Result<usize> {
+        if n == 0 {
+            return Ok(0);
+        }
+        if n == self.segments.len() {
+            self.roll()?;
+        }
+        for seg in self.segments.drain(..n) {
+            let path = self.dir.join(segment::file_name(seg.base_offset));
+            log::info!(
+                "{}: deleting segment {} ({} bytes, largest timestamp {}): {why:?} breached",
+                self.dir.display(),
+                seg.base_offset,
+                seg.size,
+                seg.max_timestamp
+            );
+            if let Err(e) = std::fs::remove_file(&path) {
+                log::warn!("{}: {e}", path.display());
+            }
+            index::remove(&self.dir, seg.base_offset);
+            let _ = std::fs::remove_file(self.dir.join(index::txn_index_name(seg.base_offset)));
+        }
+        let first = self.segments[0].base_offset;
+        self.raise_log_start_offset(first);
+        Ok(n)
+    }
+
+    /// Kafka's `maybeIncrementLogStartOffset`: a higher start, and the leader epoch cache cut
+    /// from the start (the last epoch begun at or below it now starts at it).
+    fn raise_log_start_offset(&mut self, offset: i64) -> bool {
+        if offset <= self.log_start_offset {
+            return false;
+        }
+        self.log_start_offset = offset;
+        let cut = self.epochs.partition_point(|&(_, start)| start <= offset);
+        if cut > 0 {
+            let epoch = self.epochs[cut - 1].0;
+            self.epochs.drain(..cut);
+            self.epochs.insert(0, (epoch, offset));
+        }
+        self.aborted.retain(|t| t.last_offset >= offset);
+        true
+    }
+
+    /// DeleteRecords: moves the log start offset up to `offset` (-1: the high watermark). The
+    /// segments wholly below it go at the next retention check, as in Kafka. Returns the new
+    /// low watermark, or OFFSET_OUT_OF_RANGE for an offset past the high watermark.
+    pub fn delete_records(&mut self, offset: i64) -> Result<i64, i16> {
+        let high_watermark = self.log_end_offset;
+        let offset = if offset == -1 { high_watermark } else { offset };
+        if offset < 0 || offset > high_watermark {
+            return Err(crate::protocol::error::OFFSET_OUT_OF_RANGE);
+        }
+        self.raise_log_start_offset(offset);
+        Ok(self.log_start_offset)
+    }
+
+    /// The leader epoch cache's answer for `epoch` (`LeaderEpochFileCache.endOffsetFor`):
+    /// (epoch, end offset), or (-1, -1) when unknown. The current epoch counts as begun at
+    /// the log end offset even before anything is written in it, as Kafka's leader records
+    /// it on election.
+    pub fn end_offset_for_epoch(&self, epoch: i32) -> (i32, i64) {
+        const UNDEFINED: (i32, i64) = (-1, -1);
+        let latest =
+            self.epochs.last().map_or(self.leader_epoch, |&(e, _)| e.max(self.leader_epoch));
+        if epoch < 0 {
+            return UNDEFINED;
+        }
+        if epoch == latest {
+            return (epoch, self.log_end_offset);
+        }
+        let mut epochs = self.epochs.clone();
+        if epochs.last().is_none_or(|&(e, _)| e < self.leader_epoch) {
+            epochs.push((self.leader_epoch, self.log_end_offset));
+        }
+        let Some(higher) = epochs.iter().find(|&&(e, _)| e > epoch) else { return UNDEFINED };
+        match epochs.iter().rev().find(|&&(e, _)| e <= epoch) {
+            Some(&(floor, _)) => (floor, higher.1),
+            None => (epoch, higher.1),
+        }
+    }
+
+    /// The leader epoch the partition is led in.
+    pub fn leader_epoch(&self) -> i32 {
+        self.leader_epoch
+    }
+}
+
+/// Kafka's `LogSegment.largestTimestamp`: the largest record timestamp, or the file's last
+/// modification time when no record carries one.
+fn largest_timestamp(seg: &Segment) -> i64 {
+    if seg.max_timestamp >= 0 {
+        return seg.max_timestamp;
+    }
+    seg.file
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(seg.created_ms, |d| d.as_millis() as i64)
+}
+
 impl PartitionLog {
     /// The first record whose timestamp is at least `ts`: (offset, timestamp).
     pub fn offset_for_timestamp(&mut self, ts: i64) -> io::Result<Option<(i64, i64)>> {
         self.flush()?;
+        // Records below the log start offset are gone, even while their segment is not.
+        let start = self.log_start_offset;
         for seg in &self.segments {
             let mut found = None;
             segment::scan(&seg.file, 0, seg.size, RECOVERY_CHUNK, |pos, h| {
-                found = (h.max_timestamp >= ts).then_some((pos, *h));
+                found = (h.max_timestamp >= ts && h.last_offset() >= start).then_some((pos, *h));
                 found.is_none()
             })?;
             if let Some((pos, h)) = found {
-                return refine(&seg.file, pos, &h, |t| t >= ts).map(Some);
+                let (offset, t) = refine(&seg.file, pos, &h, |o, t| t >= ts && o >= start)?;
+                return Ok(Some((offset.max(start), t)));
             }
         }
         Ok(None)
@@ -464,7 +678,7 @@ impl PartitionLog {
             })?;
         }
         let Some((i, pos, h)) = best else { return Ok(None) };
-        refine(&self.segments[i].file, pos, &h, |t| t >= h.max_timestamp).map(Some)
+        refine(&self.segments[i].file, pos, &h, |_, t| t >= h.max_timestamp).map(Some)
     }
 }
 
@@ -478,22 +692,27 @@ fn refine(
     file: &File,
     pos: u64,
     h: &BatchHeader,
-    pred: impl Fn(i64) -> bool,
+    pred: impl Fn(i64, i64) -> bool,
 ) -> io::Result<(i64, i64)> {
     let whole = (h.base_offset, h.max_timestamp);
     if h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0 {
         return Ok(whole);
     }
     if h.compression() != 0 {
-        return Ok(if pred(h.base_timestamp) { (h.base_offset, h.base_timestamp) } else { whole });
+        return Ok(if pred(h.base_offset, h.base_timestamp) {
+            (h.base_offset, h.base_timestamp)
+        } else {
+            whole
+        });
     }
     let mut buf = vec![0; h.total_len()];
     file.read_exact_at(&mut buf, pos)?;
     let Ok(recs) = records::Records::new(&buf) else { return Ok(whole) };
     for rec in recs.flatten() {
         let ts = h.base_timestamp + rec.timestamp_delta;
-        if pred(ts) {
-            return Ok((h.base_offset + i64::from(rec.offset_delta), ts));
+        let offset = h.base_offset + i64::from(rec.offset_delta);
+        if pred(offset, ts) {
+            return Ok((offset, ts));
         }
     }
     Ok(whole)
@@ -517,7 +736,7 @@ mod tests {
         b.finish()
     }
 
-    const CFG: LogConfig = LogConfig { segment_bytes: 1 << 30, max_message_bytes: 1 << 20 };
+    const CFG: LogConfig = LogConfig::DEFAULT;
 
     #[test]
     fn append_flush_read_and_reopen() {
@@ -659,7 +878,7 @@ mod tests {
     #[test]
     fn segments_roll_and_reads_span_them() {
         let d = temp_dir("roll");
-        let cfg = LogConfig { segment_bytes: 4000, max_message_bytes: 1 << 20 };
+        let cfg = LogConfig { segment_bytes: 4000, ..LogConfig::DEFAULT };
         let mut log = PartitionLog::open(&d, cfg).unwrap();
         for _ in 0..10 {
             log.append(&batch(1, 1000)).unwrap();
@@ -674,5 +893,152 @@ mod tests {
         drop(log);
         let log = PartitionLog::open(&d, cfg).unwrap();
         assert_eq!(log.log_end_offset(), 10);
+    }
+
+    fn stamped(ts: i64, payload: usize) -> Vec<u8> {
+        let mut b = BatchBuilder::new(0, ts);
+        b.push(None, Some(&vec![b'x'; payload]), &[]);
+        b.finish()
+    }
+
+    #[test]
+    fn retention_ms_deletes_old_segments_and_rolls_when_all_go() {
+        let d = temp_dir("ret-ms");
+        let cfg = LogConfig { segment_bytes: 2500, retention_ms: 10_000, ..LogConfig::DEFAULT };
+        let mut log = PartitionLog::open(&d, cfg).unwrap();
+        let now = now_ms();
+        // Two old segments, then a young one.
+        for ts in [now - 60_000, now - 60_000, now - 50_000, now - 50_000, now, now] {
+            log.append(&stamped(ts, 1000)).unwrap();
+        }
+        log.flush().unwrap();
+        assert_eq!(segment::list(&d).unwrap().len(), 3);
+        assert_eq!(log.delete_old_segments(now).unwrap(), 2);
+        assert_eq!(log.log_start_offset(), 4);
+        assert_eq!(segment::list(&d).unwrap().iter().map(|s| s.0).collect::<Vec<_>>(), [4]);
+        assert!(!d.join(index::time_index_name(0)).exists());
+        // Later, the young one is old too: a new empty segment takes over, as in Kafka.
+        assert_eq!(log.delete_old_segments(now + 20_000).unwrap(), 1);
+        assert_eq!((log.log_start_offset(), log.log_end_offset()), (6, 6));
+        assert_eq!(segment::list(&d).unwrap().iter().map(|s| s.0).collect::<Vec<_>>(), [6]);
+        assert!(log.slice(5, 100).unwrap().is_none());
+        log.append(&stamped(now, 10)).unwrap();
+        assert!(log.slice(6, 100).unwrap().is_some());
+        // Reopened, closed segments know their largest timestamp from their time index.
+        drop(log);
+        let log = PartitionLog::open(&d, cfg).unwrap();
+        assert_eq!(log.log_end_offset(), 7);
+    }
+
+    #[test]
+    fn closed_segments_reopen_with_their_largest_timestamp() {
+        let d = temp_dir("ret-reopen");
+        let cfg = LogConfig { segment_bytes: 2500, retention_ms: 10_000, ..LogConfig::DEFAULT };
+        let mut log = PartitionLog::open(&d, cfg).unwrap();
+        let now = now_ms();
+        for ts in [now - 60_000, now - 60_000, now, now] {
+            log.append(&stamped(ts, 1000)).unwrap();
+        }
+        log.close().unwrap();
+        drop(log);
+        let mut log = PartitionLog::open(&d, cfg).unwrap();
+        assert_eq!(log.delete_old_segments(now).unwrap(), 1);
+        assert_eq!(log.log_start_offset(), 2);
+    }
+
+    #[test]
+    fn retention_bytes_keeps_the_newest_segments_within_the_limit() {
+        let d = temp_dir("ret-bytes");
+        let cfg = LogConfig { segment_bytes: 2500, retention_bytes: 3000, ..LogConfig::DEFAULT };
+        let mut log = PartitionLog::open(&d, cfg).unwrap();
+        for _ in 0..8 {
+            log.append(&stamped(now_ms(), 1000)).unwrap();
+        }
+        log.flush().unwrap();
+        let seg = log.segments[0].size;
+        assert_eq!(log.size(), 4 * seg);
+        // 4 segments of two batches: deleting the first two leaves 2 * seg <= 3000 + seg.
+        assert_eq!(log.delete_old_segments(now_ms()).unwrap(), 2);
+        assert_eq!(log.log_start_offset(), 4);
+        assert_eq!(log.size(), 2 * seg);
+    }
+
+    #[test]
+    fn delete_records_moves_the_start_and_its_segments_go_at_the_next_check() {
+        let d = temp_dir("ret-delete-records");
+        let cfg = LogConfig { segment_bytes: 2500, retention_ms: -1, ..LogConfig::DEFAULT };
+        let mut log = PartitionLog::open(&d, cfg).unwrap();
+        for _ in 0..3 {
+            log.append(&stamped(1, 1000)).unwrap();
+        }
+        log.set_leader_epoch(2);
+        for _ in 0..3 {
+            log.append(&stamped(1, 1000)).unwrap();
+        }
+        assert_eq!(log.delete_records(7), Err(crate::protocol::error::OFFSET_OUT_OF_RANGE));
+        assert_eq!(log.delete_records(3), Ok(3));
+        assert_eq!(log.delete_records(1), Ok(3), "never backwards");
+        assert_eq!(log.epochs, [(2, 3)]);
+        assert_eq!(log.end_offset_for_epoch(0), (0, 3), "older than any known: the next start");
+        assert_eq!(log.end_offset_for_epoch(2), (2, 6));
+        assert_eq!(log.end_offset_for_epoch(3), (-1, -1));
+        assert!(log.slice(2, 100).unwrap().is_none());
+        assert_eq!(log.offset_for_timestamp(0).unwrap(), Some((3, 1)));
+        // Segments [0, 2) and [2, 4): only the first is wholly below 3.
+        assert_eq!(log.delete_old_segments(now_ms()).unwrap(), 1);
+        assert_eq!(segment::list(&d).unwrap()[0].0, 2);
+        assert_eq!(log.log_start_offset(), 3);
+        assert_eq!(log.delete_records(-1), Ok(6));
+    }
+
+    #[test]
+    fn epochs_answer_as_kafkas_leader_epoch_cache() {
+        let d = temp_dir("epochs");
+        let mut log = PartitionLog::open(&d, CFG).unwrap();
+        // Nothing written yet: the current epoch starts at the end.
+        assert_eq!(log.end_offset_for_epoch(0), (0, 0));
+        log.append(&batch(2, 1)).unwrap();
+        log.set_leader_epoch(3);
+        log.append(&batch(1, 1)).unwrap();
+        log.set_leader_epoch(5);
+        assert_eq!(log.end_offset_for_epoch(0), (0, 2));
+        assert_eq!(log.end_offset_for_epoch(1), (0, 2), "the epoch below it, to the next start");
+        assert_eq!(log.end_offset_for_epoch(3), (3, 3));
+        assert_eq!(log.end_offset_for_epoch(4), (3, 3));
+        assert_eq!(log.end_offset_for_epoch(5), (5, 3));
+        assert_eq!(log.end_offset_for_epoch(6), (-1, -1));
+        assert_eq!(log.end_offset_for_epoch(-1), (-1, -1));
+    }
+
+    #[test]
+    fn segment_ms_rolls_by_the_first_batch_timestamp() {
+        let d = temp_dir("roll-ms");
+        let cfg = LogConfig { segment_ms: 1000, ..LogConfig::DEFAULT };
+        let mut log = PartitionLog::open(&d, cfg).unwrap();
+        for ts in [10_000, 10_500, 11_000, 11_001, 11_500] {
+            log.append(&stamped(ts, 10)).unwrap();
+        }
+        log.flush().unwrap();
+        let bases: Vec<i64> = segment::list(&d).unwrap().iter().map(|s| s.0).collect();
+        assert_eq!(bases, [0, 3], "11_001 is more than 1000 past 10_000");
+    }
+
+    #[test]
+    fn a_slice_being_sent_outlives_its_deleted_segment() {
+        let d = temp_dir("ret-sendfile");
+        let cfg = LogConfig { segment_bytes: 2500, retention_ms: 1000, ..LogConfig::DEFAULT };
+        let mut log = PartitionLog::open(&d, cfg).unwrap();
+        for _ in 0..4 {
+            log.append(&stamped(1, 1000)).unwrap();
+        }
+        let s = log.slice(0, 1 << 20).unwrap().unwrap();
+        let mut before = vec![0; s.len];
+        s.file.read_exact_at(&mut before, s.position).unwrap();
+        assert_eq!(log.delete_old_segments(now_ms()).unwrap(), 2);
+        assert!(!d.join(segment::file_name(0)).exists());
+        // The response holds the file open: what sendfile reads is still there.
+        let mut after = vec![0; s.len];
+        s.file.read_exact_at(&mut after, s.position).unwrap();
+        assert_eq!(before, after);
     }
 }

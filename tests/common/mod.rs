@@ -35,7 +35,7 @@ pub const INVALID_REQUEST: i16 = 42;
 pub const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// What ApiVersions must advertise, in this order: (key, min, max).
-pub const ADVERTISED: [(i16, i16, i16); 25] = [
+pub const ADVERTISED: [(i16, i16, i16); 28] = [
     (PRODUCE, 3, 12),
     (FETCH, 4, 17),
     (2, 1, 10), // ListOffsets
@@ -52,9 +52,12 @@ pub const ADVERTISED: [(i16, i16, i16); 25] = [
     (API_VERSIONS, 0, 4),
     (19, 2, 7), // CreateTopics
     (20, 1, 6), // DeleteTopics
+    (21, 0, 2), // DeleteRecords
     (22, 0, 5), // InitProducerId
+    (23, 2, 4), // OffsetForLeaderEpoch
     (32, 1, 4), // DescribeConfigs
     (33, 0, 2), // AlterConfigs
+    (35, 1, 4), // DescribeLogDirs
     (37, 0, 3), // CreatePartitions
     (42, 0, 2), // DeleteGroups
     (44, 0, 1), // IncrementalAlterConfigs
@@ -605,12 +608,15 @@ pub fn is_flexible(api_key: i16, version: i16) -> bool {
         API_VERSIONS => 3,
         19 => 5, // CreateTopics
         20 => 4, // DeleteTopics
+        21 => 2, // DeleteRecords
         22 => 2, // InitProducerId
+        23 => 4, // OffsetForLeaderEpoch
         32 => 4, // DescribeConfigs
         37 => 2, // CreatePartitions
         42 => 2, // DeleteGroups
         33 => 2, // AlterConfigs
         44 => 1, // IncrementalAlterConfigs
+        35 => 2, // DescribeLogDirs
         60 | DESCRIBE_TOPIC_PARTITIONS => 0,
         _ => i16::MAX,
     };

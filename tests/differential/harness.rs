@@ -435,6 +435,22 @@ fn sort_unordered(resp: &mut ResponseKind) {
     match resp {
         ResponseKind::DescribeGroups(r) => r.groups.sort_by(|a, b| a.group_id.cmp(&b.group_id)),
         ResponseKind::ListGroups(r) => r.groups.sort_by(|a, b| a.group_id.cmp(&b.group_id)),
+        // Kafka merges the partitions' results in hash maps: their order is arbitrary.
+        ResponseKind::DeleteRecords(r) => {
+            r.topics.sort_by(|a, b| a.name.cmp(&b.name));
+            for t in &mut r.topics {
+                t.partitions.sort_by_key(|p| p.partition_index);
+            }
+        }
+        // Kafka groups a directory's partitions by topic in a hash map.
+        ResponseKind::DescribeLogDirs(r) => {
+            for d in &mut r.results {
+                d.topics.sort_by(|a, b| a.name.cmp(&b.name));
+                for t in &mut d.topics {
+                    t.partitions.sort_by_key(|p| p.partition_index);
+                }
+            }
+        }
         ResponseKind::DescribeConfigs(r) => {
             for res in &mut r.results {
                 res.configs.sort_by(|a, b| a.name.cmp(&b.name));
@@ -447,25 +463,24 @@ fn sort_unordered(resp: &mut ResponseKind) {
 /// The deliberate deviations (README, "Where minikafka and Kafka differ"), masked on both
 /// sides so that everything else in the same response is still compared.
 fn mask_deviations(resp: &mut ResponseKind) {
-    let mask = |name: &str, value: &mut Option<StrBytes>, source: &mut i8| match name {
-        // Retention is not enforced yet: minikafka says -1 rather than claim Kafka's week.
-        "retention.ms" => *value = Some(StrBytes::from_static_str("<deviation>")),
+    let mask = |name: &str, source: &mut i8| {
         // Kafka's controller writes a cluster-wide min.insync.replicas at format time.
-        "min.insync.replicas" => *source = -1,
-        _ => {}
+        if name == "min.insync.replicas" {
+            *source = -1;
+        }
     };
     match resp {
         ResponseKind::CreateTopics(r) => {
             for t in &mut r.topics {
                 for c in t.configs.iter_mut().flatten() {
-                    mask(&c.name, &mut c.value, &mut c.config_source);
+                    mask(&c.name, &mut c.config_source);
                 }
             }
         }
         ResponseKind::DescribeConfigs(r) => {
             for res in &mut r.results {
                 for c in &mut res.configs {
-                    mask(&c.name, &mut c.value, &mut c.config_source);
+                    mask(&c.name, &mut c.config_source);
                 }
             }
         }
@@ -497,7 +512,7 @@ fn normalise_records(resp: &mut ResponseKind) {
 }
 
 /// Fields whose values must differ between two brokers, and what stands in for them.
-const ERASED: [(&str, &str); 7] = [
+const ERASED: [(&str, &str); 10] = [
     ("throttle_time_ms", "0"),
     ("cluster_id", "<cluster>"),
     ("host", "<host>"),
@@ -505,6 +520,10 @@ const ERASED: [(&str, &str); 7] = [
     ("producer_id", "<producer-id>"),
     ("session_id", "<session>"),
     ("directory_id", "<dir>"),
+    // DescribeLogDirs: each broker's own directory, and its volume's sizes at that moment.
+    ("log_dir", "<log-dir>"),
+    ("total_bytes", "<bytes>"),
+    ("usable_bytes", "<bytes>"),
 ];
 
 /// Replaces what must differ: the fields above (also when their value is wrapped over lines,

@@ -257,6 +257,7 @@ pub fn all() -> Vec<Scenario> {
     out.extend(admin_scenarios());
     out.extend(crate::group_admin::scenarios());
     out.extend(crate::configs::scenarios());
+    out.extend(crate::logs::scenarios());
     out.push(
         Scenario::new("read_committed: fetch and list offsets, no transactions")
             .topic("rc", 1)

@@ -68,6 +68,8 @@ public class JavaSession {
             phase("produce");
             consumeGroup();
             phase("consume");
+            logAdmin();
+            phase("log-admin");
             rebalance();
             cooperativeRebalance();
             phase("rebalance");
@@ -128,10 +130,9 @@ public class JavaSession {
         ConfigResource brokerRes = new ConfigResource(ConfigResource.Type.BROKER, "1");
         Map<ConfigResource, Config> configs =
                 admin.describeConfigs(List.of(topicRes, brokerRes)).all().get();
-        // The keys whose values and sources both brokers should agree on (minikafka says
-        // retention.ms=-1 on purpose: it does not enforce retention).
+        // The keys whose values and sources both brokers should agree on.
         for (String key : List.of("cleanup.policy", "compression.type", "max.message.bytes",
-                "message.timestamp.type", "min.insync.replicas", "segment.bytes")) {
+                "message.timestamp.type", "min.insync.replicas", "retention.ms", "segment.bytes")) {
             ConfigEntry e = configs.get(topicRes).get(key);
             check(e != null, "topic config " + key);
             out("config topic " + key + "=" + e.value() + " " + e.source());
@@ -142,8 +143,30 @@ public class JavaSession {
             check(e != null, "broker config " + key);
             out("config broker " + key + "=" + e.value() + " " + e.source());
         }
-        ConfigEntry retention = configs.get(topicRes).get("retention.ms");
-        check(retention != null, "topic config retention.ms");
+    }
+
+    /** DeleteRecords and DescribeLogDirs, after the group has read everything. */
+    static void logAdmin() throws Exception {
+        TopicPartition p0 = new TopicPartition(TOPIC, 0);
+        var deleted = admin.deleteRecords(Map.of(p0, RecordsToDelete.beforeOffset(2)))
+                .lowWatermarks().get(p0).get();
+        var earliest = admin.listOffsets(Map.of(p0, OffsetSpec.earliest())).all().get().get(p0);
+        out("delete-records low-watermark=" + deleted.lowWatermark() + " earliest="
+                + earliest.offset());
+        var dirs = admin.describeLogDirs(List.of(1)).allDescriptions().get().get(1);
+        check(dirs.size() == 1, "one log dir");
+        LogDirDescription dir = dirs.values().iterator().next();
+        List<String> parts = new ArrayList<>();
+        for (var e : dir.replicaInfos().entrySet()) {
+            if (!e.getKey().topic().equals(TOPIC)) continue;
+            // Sizes depend on how the producers batched: only that there are bytes is compared.
+            parts.add(e.getKey().partition() + ":" + (e.getValue().size() > 0) + "/lag="
+                    + e.getValue().offsetLag() + "/future=" + e.getValue().isFuture());
+        }
+        Collections.sort(parts);
+        out("log-dirs " + dirs.size() + " error=" + dir.error() + " " + TOPIC + " " + parts
+                + " volume=" + (dir.totalBytes().orElse(-1) > 0) + "/"
+                + (dir.usableBytes().orElse(-1) > 0));
     }
 
     static List<String> listTopics() {
