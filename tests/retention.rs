@@ -650,3 +650,62 @@ fn describe_configs_reports_the_retention_in_force() {
     assert!(broker_cfg.contains(&("log.retention.ms".into(), None)), "{broker_cfg:?}");
     assert!(broker_cfg.contains(&("log.retention.minutes".into(), some("90"))));
 }
+
+/// A topic's own retention.ms (set with IncrementalAlterConfigs, a ConfigRecord) is what its
+/// logs are kept by, over the broker's default; a topic without one keeps the default. And the
+/// override survives a restart.
+#[test]
+fn a_topics_own_retention_ms_wins_over_the_brokers() {
+    use kafka_protocol::messages::incremental_alter_configs_request as iac;
+    use kafka_protocol::messages::IncrementalAlterConfigsRequest;
+
+    let tmp = TempDir::new("ret-topic");
+    make_log_dir(tmp.path(), &[("short", 1), ("long", 1), ("later", 1)]);
+    let overrides = quick(&["log.retention.hours=168", "log.segment.bytes=3000"]);
+    let broker = Broker::start_with(tmp.path(), &overrides);
+    let mut c = broker.connect();
+    let one_hour = |topic: &'static str| {
+        iac::AlterConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(StrBytes::from_static_str(topic))
+            .with_configs(vec![iac::AlterableConfig::default()
+                .with_name(StrBytes::from_static_str("retention.ms"))
+                .with_config_operation(0)
+                .with_value(Some(StrBytes::from_static_str("3600000")))])
+    };
+    let req = IncrementalAlterConfigsRequest::default()
+        .with_resources(vec![one_hour("short"), one_hour("later")]);
+    let resp = c.kp_call(1, &req);
+    assert!(resp.responses.iter().all(|r| r.error_code == NONE), "{resp:?}");
+    // Two hours old: past the topic's hour, within the broker's week.
+    let old = now_ms() - 2 * 3600 * 1000;
+    for topic in ["short", "long"] {
+        for _ in 0..4 {
+            produce(&mut c, topic, 0, stamped(old, 2, 600));
+        }
+        produce(&mut c, topic, 0, stamped(now_ms(), 2, 600));
+    }
+    assert!(
+        eventually(WAIT, || segments(tmp.path(), "short", 0) == [8]),
+        "short's old segments deleted: {:?}",
+        segments(tmp.path(), "short", 0)
+    );
+    assert_eq!(earliest(&mut c, "short", 0), 8);
+    assert_eq!(segments(tmp.path(), "long", 0).len(), 3, "long keeps its segments");
+    assert_eq!(earliest(&mut c, "long", 0), 0);
+    drop(c);
+    drop(broker);
+    // After a restart the override is replayed from the metadata log and still applies.
+    let broker = Broker::start_with(tmp.path(), &overrides);
+    let mut c = broker.connect();
+    for _ in 0..4 {
+        produce(&mut c, "later", 0, stamped(old, 2, 600));
+    }
+    produce(&mut c, "later", 0, stamped(now_ms(), 2, 600));
+    assert!(
+        eventually(WAIT, || segments(tmp.path(), "later", 0) == [8]),
+        "old segments written after the restart deleted: {:?}",
+        segments(tmp.path(), "later", 0)
+    );
+    assert_eq!(earliest(&mut c, "long", 0), 0);
+}
