@@ -9,16 +9,13 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Broker, TempDir};
+use common::{block_on, Broker, TempDir};
 use rdkafka::admin::{
     AdminClient, AdminOptions, AlterConfig, ConfigSource, NewTopic, OwnedResourceSpecifier,
     ResourceSpecifier, TopicReplication,
@@ -134,29 +131,6 @@ fn broker_tail(b: &Broker) -> String {
     let lines = b.logs.lines();
     let from = lines.len().saturating_sub(25);
     lines[from..].join("\n")
-}
-
-/// Runs a future to completion on this thread (the admin client resolves its futures from its
-/// own polling thread), panicking after `timeout`.
-fn block_on<F: Future>(f: F, timeout: Duration) -> F::Output {
-    struct Unpark(thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = std::pin::pin!(f);
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        let now = Instant::now();
-        assert!(now < deadline, "admin operation did not complete within {timeout:?}");
-        thread::park_timeout((deadline - now).min(Duration::from_millis(100)));
-    }
 }
 
 fn base_config(addr: SocketAddr) -> ClientConfig {

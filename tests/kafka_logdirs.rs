@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::kafka::{run_class, Kafka, KafkaOptions};
-use common::{Broker, TempDir};
+use common::{block_on, Broker, TempDir};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
@@ -149,28 +149,6 @@ fn admin_opts() -> AdminOptions {
         .operation_timeout(Some(Duration::from_secs(20)))
 }
 
-/// Runs a future to completion on this thread (the admin client resolves it from its own).
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    use std::task::{Context, Poll, Wake, Waker};
-    struct Unpark(thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = std::pin::pin!(f);
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "admin operation did not complete within {WAIT:?}");
-        thread::park_timeout(Duration::from_millis(100));
-    }
-}
-
 /// A topic to create: name, partitions, configs.
 type TopicSpec<'a> = (&'a str, i32, &'a [(&'a str, &'a str)]);
 
@@ -185,13 +163,15 @@ fn create_topics(addr: SocketAddr, topics: &[TopicSpec<'_>]) {
             t
         })
         .collect();
-    for r in block_on(admin(addr).create_topics(&new, &admin_opts())).expect("CreateTopics") {
+    for r in block_on(admin(addr).create_topics(&new, &admin_opts()), WAIT).expect("CreateTopics") {
         r.unwrap_or_else(|(t, e)| panic!("create {t}: {e}"));
     }
 }
 
 fn delete_topic(addr: SocketAddr, topic: &str) {
-    for r in block_on(admin(addr).delete_topics(&[topic], &admin_opts())).expect("DeleteTopics") {
+    for r in
+        block_on(admin(addr).delete_topics(&[topic], &admin_opts()), WAIT).expect("DeleteTopics")
+    {
         r.unwrap_or_else(|(t, e)| panic!("delete {t}: {e}"));
     }
 }
@@ -383,7 +363,7 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
     send_all(&producer(addr, &[]), "trimmed", 0, &trimmed);
     let mut below = TopicPartitionList::new();
     below.add_partition_offset("trimmed", 0, Offset::Offset(150)).unwrap();
-    block_on(admin(addr).delete_records(&below, &admin_opts())).expect("DeleteRecords");
+    block_on(admin(addr).delete_records(&below, &admin_opts()), WAIT).expect("DeleteRecords");
     let first_segment = || with_ext(&dir.join("trimmed-0"), "log")[0].clone();
     assert!(
         common::eventually(WAIT, || first_segment()

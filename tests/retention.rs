@@ -449,12 +449,8 @@ fn describe_log_dirs_every_version() {
 // ----- librdkafka ------------------------------------------------------------------------------
 
 mod rd {
-    use std::future::Future;
     use std::net::SocketAddr;
-    use std::sync::Arc;
-    use std::task::{Context, Poll, Wake, Waker};
-    use std::thread;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use rdkafka::admin::{AdminClient, AdminOptions};
     use rdkafka::client::DefaultClientContext;
@@ -489,28 +485,6 @@ mod rd {
             .set("fetch.error.backoff.ms", "50")
             .create()
             .expect("consumer")
-    }
-
-    /// Runs a future on this thread (librdkafka resolves it from its own thread).
-    pub fn block_on<F: Future>(f: F, timeout: Duration) -> F::Output {
-        struct Unpark(thread::Thread);
-        impl Wake for Unpark {
-            fn wake(self: Arc<Self>) {
-                self.0.unpark();
-            }
-        }
-        let waker = Waker::from(Arc::new(Unpark(thread::current())));
-        let mut cx = Context::from_waker(&waker);
-        let mut f = std::pin::pin!(f);
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-            let now = Instant::now();
-            assert!(now < deadline, "admin operation did not complete within {timeout:?}");
-            thread::park_timeout((deadline - now).min(Duration::from_millis(100)));
-        }
     }
 }
 
@@ -573,7 +547,7 @@ fn librdkafka_delete_records() {
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset("rd-del", 0, Offset::Offset(4)).unwrap();
     tpl.add_partition_offset("rd-del", 1, Offset::End).unwrap();
-    let got = rd::block_on(admin.delete_records(&tpl, &rd::opts()), WAIT).expect("delete_records");
+    let got = block_on(admin.delete_records(&tpl, &rd::opts()), WAIT).expect("delete_records");
     let mut lows: Vec<(i32, Offset, bool)> =
         got.elements().iter().map(|e| (e.partition(), e.offset(), e.error().is_ok())).collect();
     lows.sort_by_key(|l| l.0);
@@ -583,7 +557,7 @@ fn librdkafka_delete_records() {
     // Past the high watermark: the partition's own error.
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset("rd-del", 0, Offset::Offset(100)).unwrap();
-    let got = rd::block_on(admin.delete_records(&tpl, &rd::opts()), WAIT);
+    let got = block_on(admin.delete_records(&tpl, &rd::opts()), WAIT);
     let failed = match got {
         Ok(list) => list.elements().iter().any(|e| e.error().is_err()),
         Err(_) => true,

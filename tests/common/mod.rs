@@ -1555,3 +1555,27 @@ pub fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// Runs a future to completion on this thread (librdkafka's admin client resolves its futures
+/// from its own polling thread), panicking after `timeout`.
+pub fn block_on<F: std::future::Future>(f: F, timeout: Duration) -> F::Output {
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        let now = Instant::now();
+        assert!(now < deadline, "operation did not complete within {timeout:?}");
+        std::thread::park_timeout((deadline - now).min(Duration::from_millis(100)));
+    }
+}
