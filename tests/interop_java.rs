@@ -1,8 +1,10 @@
 //! Apache Kafka's own Java client (kafka-clients 4.4.0, from the jars `common::kafka` fetches
 //! with Maven) running a whole session against the binary: admin calls, producers with every
 //! codec and acks setting, a classic-protocol consumer group that reads everything back,
-//! offset look-ups, and rebalances (eager and cooperative) as a second member joins
-//! (tests/clients/java). The same session runs against a real one-node Kafka too, so the
+//! offset look-ups, and rebalances (eager and cooperative) as a second member joins; then the
+//! admin's topic configs (create with configs, incremental alter, describe with synonyms),
+//! createPartitions, deleteConsumerGroups, deleteConsumerGroupOffsets, deleteRecords and
+//! describeLogDirs (tests/clients/java). The same session runs against a real one-node Kafka too, so the
 //! session itself is known right, and the two transcripts are compared line by line.
 
 mod common;
@@ -222,6 +224,26 @@ fn assert_session(lines: &[String]) {
         "group-offsets {java-topic-0=30/epoch:none, java-topic-1=30/epoch:0, java-topic-2=30/epoch:0}",
     );
     expect("group-offsets-altered ", "group-offsets-altered 10 moved");
+    // DeleteGroups and OffsetDelete: refused while the group has a member subscribed, then
+    // done once it is empty.
+    expect(
+        "delete-active-group ",
+        "delete-active-group GroupNotEmptyException: The group is not empty.",
+    );
+    expect(
+        "delete-subscribed-offsets ",
+        "delete-subscribed-offsets GroupSubscribedToTopicException: Deleting offsets of a topic \
+         is forbidden while the consumer group is actively subscribed to it.",
+    );
+    expect(
+        "offsets-deleted ",
+        "offsets-deleted {java-topic-0=30/epoch:none, java-topic-2=30/epoch:0}",
+    );
+    expect("group-deleted ", "group-deleted offsets={}");
+    expect(
+        "delete-group-again ",
+        "delete-group-again GroupIdNotFoundException: The group id does not exist.",
+    );
     expect(
         "admin-list-offsets ",
         "admin-list-offsets [java-topic-0=0@-1/Optional[0], java-topic-1=30@-1/Optional[0], \
@@ -233,6 +255,43 @@ fn assert_session(lines: &[String]) {
         "log-dirs 1 error=null java-topic [0:true/lag=0/future=false, 1:true/lag=0/future=false, \
          2:true/lag=0/future=false] volume=true/true",
     );
+    // Topic configs: given to CreateTopics (and answered by it), then SET, DELETE and APPEND by
+    // IncrementalAlterConfigs, read back with their sources and synonyms.
+    for key in ["cleanup.policy=compact", "retention.ms=86400000", "segment.bytes=1048576"] {
+        expect(
+            &format!("created-config {key}"),
+            &format!("created-config {key} DYNAMIC_TOPIC_CONFIG"),
+        );
+    }
+    expect(
+        "altered-config cleanup.policy",
+        "altered-config cleanup.policy=compact,delete DYNAMIC_TOPIC_CONFIG \
+         synonyms=[cleanup.policy=compact,delete:DYNAMIC_TOPIC_CONFIG, \
+         log.cleanup.policy=delete:DEFAULT_CONFIG]",
+    );
+    expect(
+        "altered-config retention.ms",
+        "altered-config retention.ms=3600000 DYNAMIC_TOPIC_CONFIG \
+         synonyms=[retention.ms=3600000:DYNAMIC_TOPIC_CONFIG]",
+    );
+    expect(
+        "altered-config segment.bytes",
+        "altered-config segment.bytes=1073741824 DEFAULT_CONFIG \
+         synonyms=[log.segment.bytes=1073741824:DEFAULT_CONFIG]",
+    );
+    expect(
+        "invalid-config ",
+        "invalid-config InvalidConfigurationException: Invalid value soon for configuration \
+         retention.ms: Not a number of type LONG",
+    );
+    // CreatePartitions: grown, not shrunk, and the new partition takes records.
+    expect("grown java-grow ", "grown java-grow to 3");
+    expect(
+        "shrink ",
+        "shrink InvalidPartitionsException: The topic java-grow currently has 3 partition(s); \
+         2 would not be an increase.",
+    );
+    expect("grown produced ", "grown produced 2@0 consumed 2@0=g:new partition");
     // The rebalance: range over two members sorted by member id (client id first).
     expect("rebalance before ", "rebalance before a=[0, 1, 2, 3]");
     expect("rebalance after ", "rebalance after a=[0, 1] b=[2, 3]");

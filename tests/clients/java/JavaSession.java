@@ -1,10 +1,11 @@
 // A whole session of Apache Kafka's own Java client (kafka-clients) against one broker, given
 // as the only argument: admin, idempotent and plain producers with every codec and acks
 // setting, a classic-protocol consumer group that reads everything back, offset look-ups, and
-// rebalances (eager, then cooperative) when a second member joins. It checks what it reads
-// back itself (a mismatch throws, so the JVM exits non-zero) and prints result lines that do
-// not depend on the broker's ids, so two brokers can be compared line by line. Timings go to
-// stderr.
+// rebalances (eager, then cooperative) when a second member joins, and the admin calls around
+// them (topic configs, createPartitions, group and offset deletion, deleteRecords, log dirs).
+// It checks what it reads back itself (a mismatch throws, so the JVM exits non-zero) and
+// prints result lines that do not depend on the broker's ids, so two brokers can be compared
+// line by line. Timings go to stderr.
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -32,6 +33,8 @@ public class JavaSession {
     static final String GROUP = "java-group";
     static final String REBAL_GROUP = "java-rebal-group";
     static final String COOP_GROUP = "java-coop-group";
+    static final String CONF = "java-conf";
+    static final String GROW = "java-grow";
     static final String[] CODECS = {"none", "gzip", "snappy", "lz4", "zstd"};
     static final String[] ACKS = {"0", "1", "all"};
     static final int PARTITIONS = 3;
@@ -68,8 +71,12 @@ public class JavaSession {
             phase("produce");
             consumeGroup();
             phase("consume");
+            groupAdmin();
             logAdmin();
-            phase("log-admin");
+            phase("group-and-log-admin");
+            configAdmin();
+            growTopic();
+            phase("config-admin");
             rebalance();
             cooperativeRebalance();
             phase("rebalance");
@@ -145,6 +152,108 @@ public class JavaSession {
         }
     }
 
+    /** OffsetDelete and DeleteGroups on the group consumeGroup left empty. */
+    static void groupAdmin() throws Exception {
+        admin.deleteConsumerGroupOffsets(GROUP, Set.of(new TopicPartition(TOPIC, 1))).all().get();
+        out("offsets-deleted " + offsets(admin.listConsumerGroupOffsets(GROUP)
+                .partitionsToOffsetAndMetadata().get()));
+        admin.deleteConsumerGroups(List.of(GROUP)).all().get();
+        out("group-deleted offsets=" + offsets(admin.listConsumerGroupOffsets(GROUP)
+                .partitionsToOffsetAndMetadata().get()));
+        out("delete-group-again " + failure(admin.deleteConsumerGroups(List.of(GROUP)).all()));
+    }
+
+    /** Topic configs: created with the topic, altered incrementally, read back with synonyms. */
+    static void configAdmin() throws Exception {
+        CreateTopicsResult created = admin.createTopics(List.of(new NewTopic(CONF, 1, (short) 1)
+                .configs(Map.of("cleanup.policy", "compact", "retention.ms", "86400000",
+                        "segment.bytes", "1048576"))));
+        created.all().get();
+        // CreateTopics v5+ answers with the new topic's configs.
+        Config answered = created.config(CONF).get();
+        for (String key : List.of("cleanup.policy", "retention.ms", "segment.bytes")) {
+            out("created-config " + entry(answered.get(key), false));
+        }
+        ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, CONF);
+        admin.incrementalAlterConfigs(Map.of(res, List.of(
+                new AlterConfigOp(new ConfigEntry("retention.ms", "3600000"), AlterConfigOp.OpType.SET),
+                new AlterConfigOp(new ConfigEntry("segment.bytes", ""), AlterConfigOp.OpType.DELETE),
+                new AlterConfigOp(new ConfigEntry("cleanup.policy", "delete"),
+                        AlterConfigOp.OpType.APPEND)))).all().get();
+        // Kafka's broker applies what its controller committed a moment later.
+        waitFor("altered configs", () -> topicConfig(res).get("retention.ms").value().equals("3600000"));
+        Config altered = topicConfig(res);
+        for (String key : List.of("cleanup.policy", "retention.ms", "segment.bytes")) {
+            out("altered-config " + entry(altered.get(key), true));
+        }
+        out("invalid-config " + failure(admin.incrementalAlterConfigs(Map.of(res, List.of(
+                new AlterConfigOp(new ConfigEntry("retention.ms", "soon"),
+                        AlterConfigOp.OpType.SET)))).all()));
+    }
+
+    static Config topicConfig(ConfigResource res) {
+        try {
+            return admin.describeConfigs(List.of(res), new DescribeConfigsOptions()
+                    .includeSynonyms(true)).all().get().get(res);
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    static String entry(ConfigEntry e, boolean synonyms) {
+        String s = e.name() + "=" + e.value() + " " + e.source();
+        if (!synonyms) return s;
+        List<String> syn = new ArrayList<>();
+        for (ConfigEntry.ConfigSynonym y : e.synonyms()) {
+            syn.add(y.name() + "=" + y.value() + ":" + y.source());
+        }
+        return s + " synonyms=" + syn;
+    }
+
+    /** CreatePartitions: grow a topic, fail to shrink it, and use a new partition. */
+    static void growTopic() throws Exception {
+        admin.createTopics(List.of(new NewTopic(GROW, 1, (short) 1))).all().get();
+        admin.createPartitions(Map.of(GROW, NewPartitions.increaseTo(3))).all().get();
+        waitFor("three partitions", () -> {
+            try {
+                return admin.describeTopics(List.of(GROW)).allTopicNames().get().get(GROW)
+                        .partitions().size() == 3;
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        out("grown " + GROW + " to 3");
+        out("shrink " + failure(admin.createPartitions(Map.of(GROW, NewPartitions.increaseTo(2))).all()));
+        TopicPartition p2 = new TopicPartition(GROW, 2);
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "java-producer-grow");
+        RecordMetadata m;
+        try (KafkaProducer<String, String> producer =
+                new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+            m = producer.send(new ProducerRecord<>(GROW, 2, "g", "new partition")).get();
+        }
+        try (KafkaConsumer<String, String> c = consumer("java-grow-reader", "java-grow-reader")) {
+            c.assign(List.of(p2));
+            c.seekToBeginning(List.of(p2));
+            ConsumerRecord<String, String> r = firstRecord(c, p2);
+            out("grown produced " + m.partition() + "@" + m.offset() + " consumed "
+                    + r.partition() + "@" + r.offset() + "=" + r.key() + ":" + r.value());
+        }
+    }
+
+    /** The exception a call failed with, and its message. */
+    static String failure(KafkaFuture<?> f) {
+        try {
+            f.get();
+            throw new AssertionError("succeeded, expected to fail");
+        } catch (java.util.concurrent.ExecutionException e) {
+            return e.getCause().getClass().getSimpleName() + ": " + e.getCause().getMessage();
+        } catch (InterruptedException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
     /** DeleteRecords and DescribeLogDirs, after the group has read everything. */
     static void logAdmin() throws Exception {
         TopicPartition p0 = new TopicPartition(TOPIC, 0);
@@ -178,8 +287,9 @@ public class JavaSession {
     }
 
     static void deleteTopic() throws Exception {
-        admin.deleteTopics(List.of(OTHER)).all().get(30, TimeUnit.SECONDS);
-        waitFor("deleted topic gone", () -> !listTopics().contains(OTHER));
+        admin.deleteTopics(List.of(OTHER, CONF, GROW)).all().get(30, TimeUnit.SECONDS);
+        waitFor("deleted topics gone", () -> !listTopics().contains(OTHER)
+                && !listTopics().contains(CONF) && !listTopics().contains(GROW));
         out("after-delete " + listTopics());
     }
 
@@ -379,6 +489,10 @@ public class JavaSession {
             // The admin's view of the group while its member is still in it.
             describeGroup(GROUP);
             out("groups " + listGroups());
+            // A group with a member may be neither deleted nor lose its subscribed offsets.
+            out("delete-active-group " + failure(admin.deleteConsumerGroups(List.of(GROUP)).all()));
+            out("delete-subscribed-offsets " + failure(
+                    admin.deleteConsumerGroupOffsets(GROUP, Set.of(p0)).all()));
         }
         waitFor("group empty", () -> describe(GROUP).groupState() == GroupState.EMPTY);
         describeGroup(GROUP);
