@@ -218,6 +218,18 @@ mod tests {
     }
 
     #[test]
+    fn stamping_sets_the_type_and_max_timestamp_and_keeps_the_crc_valid() {
+        let mut b = sample();
+        let before = check_batch(&b).unwrap();
+        stamp_log_append_time(&mut b, 1_800_000_000_000);
+        let h = check_batch(&b).expect("the CRC is computed again");
+        assert_eq!(h.attributes, before.attributes | ATTR_TIMESTAMP_LOG_APPEND);
+        assert_eq!(h.max_timestamp, 1_800_000_000_000);
+        assert_eq!(h.base_timestamp, before.base_timestamp);
+        assert_eq!(b[HEADER_LEN..], sample()[HEADER_LEN..], "records untouched");
+    }
+
+    #[test]
     fn built_batch_checks_and_iterates() {
         let batch = sample();
         let h = check_batch(&batch).unwrap();
