@@ -79,11 +79,21 @@ fn list_offset(c: &mut Client, topic: &str, timestamp: i64) -> (i64, i64) {
     (p.offset, p.timestamp)
 }
 
-/// Every stored batch, each checked (CRC included) by the crate's own reader.
+/// Every stored batch, each checked (CRC included) by the crate's own reader. A fetch reads
+/// one segment, and a batch stamped years after the one before it rolls a new one (segment.ms
+/// measures by timestamps): so fetch on from each answer's end.
 fn stored(c: &mut Client, id: [u8; 16]) -> Vec<BatchHeader> {
-    let f = c.fetch_one(id, 0, 0);
-    assert_eq!(f.error_code, NONE);
-    records::batches(f.records()).map(|b| b.expect("a valid batch").0).collect()
+    let mut out: Vec<BatchHeader> = Vec::new();
+    loop {
+        let from = out.last().map_or(0, |h| h.last_offset() + 1);
+        let f = c.fetch_one(id, 0, from);
+        assert_eq!(f.error_code, NONE);
+        let before = out.len();
+        out.extend(records::batches(f.records()).map(|b| b.expect("a valid batch").0));
+        if out.len() == before {
+            return out;
+        }
+    }
 }
 
 /// Produces with every version to a LogAppendTime topic: each batch is stamped with the time
@@ -218,4 +228,49 @@ fn create_time_out_of_range_is_invalid_timestamp() {
     assert_eq!(p.error_code, INVALID_TIMESTAMP);
     let msg = p.record_errors[0].batch_index_error_message.as_ref().unwrap().as_str();
     assert!(msg.ends_with("Producer should not set timestamp type to LogAppendTime."), "{msg}");
+}
+
+/// IncrementalAlterConfigs switches a topic to LogAppendTime (and back) for the next
+/// produce; the switch survives a restart.
+#[test]
+fn altering_the_timestamp_type_applies_to_the_next_produce() {
+    use kafka_protocol::messages::incremental_alter_configs_request as iac;
+    use kafka_protocol::messages::IncrementalAlterConfigsRequest;
+
+    let alter = |c: &mut Client, value: &'static str| {
+        let req = IncrementalAlterConfigsRequest::default().with_resources(vec![
+            iac::AlterConfigsResource::default()
+                .with_resource_type(2)
+                .with_resource_name(StrBytes::from_static_str("sw"))
+                .with_configs(vec![iac::AlterableConfig::default()
+                    .with_name(StrBytes::from_static_str("message.timestamp.type"))
+                    .with_config_operation(0)
+                    .with_value(Some(StrBytes::from_static_str(value)))]),
+        ]);
+        let resp = c.kp_call(1, &req);
+        assert_eq!(resp.responses[0].error_code, NONE, "{resp:?}");
+    };
+    let append_time = |c: &mut Client| {
+        let resp = produce(c, 12, "sw", at(1_000, 1));
+        let p = &resp.responses[0].partition_responses[0];
+        assert_eq!(p.error_code, NONE);
+        p.log_append_time_ms
+    };
+    let tmp = TempDir::new("ts-alter");
+    let broker = Broker::start(tmp.path());
+    let mut c = broker.connect();
+    let id = create(&mut c, "sw", &[]);
+    assert_eq!(append_time(&mut c), -1);
+    alter(&mut c, "LogAppendTime");
+    assert!(append_time(&mut c) > 1_000);
+    drop(c);
+    broker.stop();
+    let broker = Broker::start(tmp.path());
+    let mut c = broker.connect();
+    assert!(append_time(&mut c) > 1_000, "still LogAppendTime after a restart");
+    alter(&mut c, "CreateTime");
+    assert_eq!(append_time(&mut c), -1);
+    let types: Vec<bool> =
+        stored(&mut c, id).iter().map(|h| h.attributes & LOG_APPEND_TIME_BIT != 0).collect();
+    assert_eq!(types, [false, true, true, false]);
 }
