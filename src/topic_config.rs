@@ -331,6 +331,10 @@ pub struct TopicConfig {
     pub max_message_bytes: usize,
     /// `message.timestamp.type` is `LogAppendTime`.
     pub log_append_time: bool,
+    /// `message.timestamp.before.max.ms`.
+    pub timestamp_before_max_ms: i64,
+    /// `message.timestamp.after.max.ms`.
+    pub timestamp_after_max_ms: i64,
     /// `file.delete.delay.ms`: how long a deleted segment's files are kept.
     pub file_delete_delay_ms: i64,
 }
@@ -359,6 +363,8 @@ impl TopicConfig {
             segment_ms: long("segment.ms"),
             max_message_bytes: long("max.message.bytes").max(0) as usize,
             log_append_time: get("message.timestamp.type").trim() == "LogAppendTime",
+            timestamp_before_max_ms: long("message.timestamp.before.max.ms"),
+            timestamp_after_max_ms: long("message.timestamp.after.max.ms"),
             file_delete_delay_ms: long("file.delete.delay.ms"),
         }
     }
@@ -387,6 +393,9 @@ pub fn log_config(config: &Config, overrides: Option<&BTreeMap<String, String>>)
             base.retention_bytes
         },
         delete: if given("cleanup.policy") { t.cleanup_delete } else { base.delete },
+        log_append_time: t.log_append_time,
+        timestamp_before_max_ms: t.timestamp_before_max_ms,
+        timestamp_after_max_ms: t.timestamp_after_max_ms,
     }
 }
 

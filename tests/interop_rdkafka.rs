@@ -1185,3 +1185,46 @@ fn admin_grows_a_subscribed_topic_and_deletes_the_group() {
     c.subscribe(&["growing"]).unwrap();
     assert_same(&consume_n(&c, 1, WAIT), &recs);
 }
+
+/// A LogAppendTime topic: librdkafka's records, compressed or not, come back with the time
+/// the broker appended them, marked as such.
+#[test]
+fn log_append_time_topic_gives_consumers_the_append_time() {
+    let dir = TempDir::new("rdk-lat");
+    let broker = Broker::start(dir.path());
+    let admin = admin(broker.addr);
+    let new = NewTopic::new("lat", 1, TopicReplication::Fixed(1))
+        .set("message.timestamp.type", "LogAppendTime");
+    let created = block_on(admin.create_topics(&[new], &admin_opts()), WAIT).expect("CreateTopics");
+    assert_eq!(created, vec![Ok("lat".to_string())], "{}", broker_tail(&broker));
+    let now = || {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+            as i64
+    };
+    let before = now();
+    for (round, codec) in ["none", "lz4"].into_iter().enumerate() {
+        let prod = producer(broker.addr, &[("compression.codec", codec)]);
+        let recs = recs(codec, round * 10..round * 10 + 10, 1);
+        prod.send_ok("lat", &recs);
+    }
+    let after = now();
+    let c = consumer(broker.addr, "rdk-lat", &[]);
+    assign_from_beginning(&c, "lat", 1);
+    let deadline = Instant::now() + WAIT;
+    let mut seen = 0;
+    while seen < 20 {
+        assert!(Instant::now() < deadline, "consumed only {seen} of 20");
+        let Some(m) = c.poll(Duration::from_millis(100)) else { continue };
+        let m = m.expect("a record");
+        match m.timestamp() {
+            Timestamp::LogAppendTime(t) => {
+                assert!((before..=after).contains(&t), "{t} not in [{before}, {after}]")
+            }
+            other => panic!("record at {} has timestamp {other:?}", m.offset()),
+        }
+        seen += 1;
+    }
+    for b in stored_batches(dir.path(), "lat", 0) {
+        assert_ne!(b.attributes & 0x08, 0, "{b:?}");
+    }
+}

@@ -113,6 +113,8 @@ pub struct Broker {
     pub logs: LogManager,
     /// The partition responses of the produce being answered, kept for their capacity.
     produce_responses: Vec<crate::protocol::produce::PartitionProduceResponse>,
+    /// A batch being stamped with its log append time, kept for its capacity.
+    produce_scratch: Vec<u8>,
     fetch_scratch: fetch::Scratch,
     /// (connection, log) for every append acknowledged this turn.
     turn_acks: Vec<(usize, LogId)>,
@@ -174,6 +176,7 @@ impl Broker {
             meta_log,
             logs,
             produce_responses: Vec::new(),
+            produce_scratch: Vec::new(),
             fetch_scratch: fetch::Scratch::default(),
             turn_acks: Vec::new(),
             waiting: waiting::Waiting::default(),

@@ -6,8 +6,8 @@ use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::nested::Step;
 use crate::protocol::produce::*;
-use crate::records;
-use crate::storage::{Appended, LogId};
+use crate::records::{self, BatchHeader};
+use crate::storage::{self, Appended, LogConfig, LogId};
 
 pub fn handle(
     b: &mut Broker,
@@ -79,7 +79,9 @@ fn append(
     };
     // The topic's max.message.bytes (else the broker's message.max.bytes), per batch as
     // Kafka's log checks it.
-    let max_message_bytes = b.logs.get(log).config().max_message_bytes;
+    let config = *b.logs.get(log).config();
+    let max_message_bytes = config.max_message_bytes;
+    let now = storage::now_ms();
     for batch in records::batches(records) {
         match batch {
             Err(e) => {
@@ -95,13 +97,36 @@ fn append(
             Ok((h, _)) if h.is_control() => {
                 return fail(error::INVALID_RECORD, "clients may not write control batches");
             }
-            Ok(_) => {}
+            Ok((h, batch)) => {
+                let record_errors = check_timestamps(&config, &h, batch, now);
+                if !record_errors.is_empty() {
+                    let mut resp = PartitionProduceResponse::error(
+                        index,
+                        error::INVALID_TIMESTAMP,
+                        Some("One or more records have been rejected due to invalid timestamp"),
+                    );
+                    resp.record_errors = record_errors;
+                    // Kafka names the log start offset with a refused record.
+                    resp.log_start_offset = b.logs.get(log).log_start_offset();
+                    return resp;
+                }
+            }
         }
     }
     let mut base_offset = None;
-    let mut log_append_time_ms = -1;
+    let mut log_append_time_ms = if config.log_append_time { now } else { -1 };
+    let mut scratch = std::mem::take(&mut b.produce_scratch);
     for batch in records::checked_batches(records) {
-        match b.logs.append(log, batch) {
+        let batch = if config.log_append_time {
+            scratch.clear();
+            scratch.extend_from_slice(batch);
+            records::stamp_log_append_time(&mut scratch, now);
+            &scratch[..]
+        } else {
+            batch
+        };
+        let appended = b.logs.append(log, batch);
+        match appended {
             Ok(Appended::At(o)) => {
                 base_offset.get_or_insert(o);
             }
@@ -111,6 +136,7 @@ fn append(
                 log_append_time_ms = max_timestamp;
             }
             Ok(Appended::Rejected(code, why)) => {
+                b.produce_scratch = scratch;
                 log::debug!("produce to {}: {why}", b.logs.get(log).dir().display());
                 // A producer-state refusal comes from the log itself, which Kafka then names
                 // by its start offset.
@@ -119,11 +145,13 @@ fn append(
                 return resp;
             }
             Err(e) => {
+                b.produce_scratch = scratch;
                 log::error!("produce to {}: {e}", b.logs.get(log).dir().display());
                 return fail(error::KAFKA_STORAGE_ERROR, "the log could not be written");
             }
         }
     }
+    b.produce_scratch = scratch;
     b.turn_acks.push((conn, log));
     PartitionProduceResponse {
         index,
@@ -132,5 +160,86 @@ fn append(
         log_append_time_ms,
         log_start_offset: b.logs.get(log).log_start_offset(),
         error_message: None,
+        record_errors: Vec::new(),
     }
+}
+
+/// Kafka's `LogValidator.validateTimestamp` over one batch: with CreateTime, every record's
+/// timestamp must lie within message.timestamp.before.max.ms behind and .after.max.ms ahead of
+/// the broker's clock; a producer may not claim LogAppendTime itself. Returns Kafka's record
+/// errors, empty when the batch passes.
+///
+/// Compressed batches are not opened (the broker carries no codecs): their first record's
+/// timestamp (the base timestamp, as producers write it) and the largest stand for the rest.
+fn check_timestamps(
+    config: &LogConfig,
+    h: &BatchHeader,
+    batch: &[u8],
+    now: i64,
+) -> Vec<(i32, String)> {
+    let claims_append_time = h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0;
+    let (before, after) = (config.timestamp_before_max_ms, config.timestamp_after_max_ms);
+    // Java's long arithmetic, which wraps.
+    let out_of_range = |ts: i64| {
+        let diff = now.wrapping_sub(ts);
+        diff > before || diff.wrapping_neg() > after
+    };
+    // The common cases decided from the header alone, so a produce allocates nothing: the
+    // broker's own clock, or no lower bound and the largest timestamp not too far ahead.
+    if !claims_append_time
+        && (config.log_append_time || before == i64::MAX && !out_of_range(h.max_timestamp))
+    {
+        return Vec::new();
+    }
+    // What a record's timestamp is to Kafka: in a batch marked LogAppendTime, the batch's max.
+    let record_ts = |delta: i64| {
+        if claims_append_time {
+            h.max_timestamp
+        } else {
+            h.base_timestamp.wrapping_add(delta)
+        }
+    };
+    let check = |index: i32, offset: i64, ts: i64, key: usize, value: usize| {
+        if !config.log_append_time && ts != -1 {
+            out_of_range(ts).then(|| {
+                (
+                    index,
+                    format!(
+                        "Timestamp {ts} of message with offset {offset} is out of range. The \
+                         timestamp should be within [{}, {}]",
+                        now.wrapping_sub(before),
+                        now.wrapping_add(after)
+                    ),
+                )
+            })
+        } else if claims_append_time {
+            Some((
+                index,
+                format!(
+                    "Invalid timestamp type in message DefaultRecord(offset={offset}, \
+                     timestamp={ts}, key={key} bytes, value={value} bytes). Producer should not \
+                     set timestamp type to LogAppendTime."
+                ),
+            ))
+        } else {
+            None
+        }
+    };
+    let mut errors = Vec::new();
+    if h.compression() != 0 {
+        let last = h.records_count.max(1) - 1;
+        errors.extend(check(0, h.base_offset, record_ts(0), 0, 0));
+        if last > 0 && errors.is_empty() {
+            let delta = h.max_timestamp.wrapping_sub(h.base_timestamp);
+            errors.extend(check(last, h.base_offset + i64::from(last), record_ts(delta), 0, 0));
+        }
+        return errors;
+    }
+    for (index, rec) in records::Records::of_checked(batch, h).enumerate() {
+        let Ok(rec) = rec else { break };
+        let offset = h.base_offset + i64::from(rec.offset_delta);
+        let (key, value) = (rec.key.map_or(0, <[u8]>::len), rec.value.map_or(0, <[u8]>::len));
+        errors.extend(check(index as i32, offset, record_ts(rec.timestamp_delta), key, value));
+    }
+    errors
 }

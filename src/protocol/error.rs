@@ -3,6 +3,7 @@
 pub const NONE: i16 = 0;
 pub const OFFSET_OUT_OF_RANGE: i16 = 1;
 pub const CORRUPT_MESSAGE: i16 = 2;
+pub const INVALID_TIMESTAMP: i16 = 32;
 pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
 pub const INVALID_FETCH_SIZE: i16 = 4;
 pub const MESSAGE_TOO_LARGE: i16 = 10;

@@ -86,6 +86,8 @@ pub struct PartitionProduceResponse {
     pub log_append_time_ms: i64,
     pub log_start_offset: i64,
     pub error_message: Option<&'static str>,
+    /// v8+: (batch_index, message) of each record refused, as Kafka's `RecordError`s.
+    pub record_errors: Vec<(i32, String)>,
 }
 
 impl PartitionProduceResponse {
@@ -98,6 +100,7 @@ impl PartitionProduceResponse {
             log_append_time_ms: -1,
             log_start_offset: -1,
             error_message,
+            record_errors: Vec::new(),
         }
     }
 }
@@ -140,7 +143,12 @@ impl PartitionProduceResponse {
             out.put_i64(self.log_start_offset);
         }
         if version >= 8 {
-            out.put_array_len(Some(0), flexible); // record_errors
+            out.put_array_len(Some(self.record_errors.len()), flexible);
+            for (batch_index, message) in &self.record_errors {
+                out.put_i32(*batch_index);
+                out.put_nullable_string(Some(message), flexible);
+                out.put_empty_tags(flexible);
+            }
             out.put_nullable_string(self.error_message, flexible);
         }
         out.put_empty_tags(flexible);
@@ -222,12 +230,11 @@ mod tests {
                 log_append_time_ms: -1,
                 log_start_offset: 7,
                 error_message: None,
+                record_errors: Vec::new(),
             };
-            let responses = [
-                ok.clone(),
-                PartitionProduceResponse::error(3, 2, Some("corrupt")),
-                PartitionProduceResponse { index: 1, ..ok },
-            ];
+            let mut refused = PartitionProduceResponse::error(3, 2, Some("corrupt"));
+            refused.record_errors = vec![(0, "early".into()), (2, "late".into())];
+            let responses = [ok.clone(), refused, PartitionProduceResponse { index: 1, ..ok }];
             let resp = ProduceResponse {
                 request: &req,
                 partition_responses: &responses,
@@ -245,6 +252,14 @@ mod tests {
             assert_eq!((a[1].index, a[1].error_code, a[1].base_offset), (3, 2, -1));
             let message = a[1].error_message.as_ref().map(|m| m.as_str());
             assert_eq!(message, if version >= 8 { Some("corrupt") } else { None });
+            let errors: Vec<_> = a[1]
+                .record_errors
+                .iter()
+                .map(|e| (e.batch_index, e.batch_index_error_message.as_ref().unwrap().as_str()))
+                .collect();
+            let want: &[(i32, &str)] =
+                if version >= 8 { &[(0, "early"), (2, "late")] } else { &[] };
+            assert_eq!(errors, want, "v{version}");
             assert!(m.responses[1].partition_responses.is_empty());
             assert_eq!(m.responses[2].partition_responses[0].index, 1);
         }

@@ -116,6 +116,18 @@ pub fn set_partition_leader_epoch(batch: &mut [u8], epoch: i32) {
     batch[12..16].copy_from_slice(&epoch.to_be_bytes());
 }
 
+/// Stamps a batch with its log append time, as Kafka's `setMaxTimestamp(LOG_APPEND_TIME,
+/// now)`: the timestamp type bit and the max timestamp change (record timestamps and the base
+/// timestamp stay; readers take every record's timestamp from the max), then the CRC is
+/// computed again. A compressed batch's payload is untouched.
+pub fn stamp_log_append_time(batch: &mut [u8], now_ms: i64) {
+    let attributes = i16::from_be_bytes(be(batch, ATTRIBUTES_AT)) | ATTR_TIMESTAMP_LOG_APPEND;
+    batch[ATTRIBUTES_AT..ATTRIBUTES_AT + 2].copy_from_slice(&attributes.to_be_bytes());
+    batch[35..43].copy_from_slice(&now_ms.to_be_bytes());
+    let crc = crc32c::crc32c(&batch[ATTRIBUTES_AT..]);
+    batch[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+}
+
 /// Why a batch was refused, as a Kafka error code and a reason for the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchError {
@@ -203,6 +215,18 @@ mod tests {
         b.push(Some(b"k"), Some(b"v1"), &[]);
         b.push(None, Some(b"v2"), &[]);
         b.finish()
+    }
+
+    #[test]
+    fn stamping_sets_the_type_and_max_timestamp_and_keeps_the_crc_valid() {
+        let mut b = sample();
+        let before = check_batch(&b).unwrap();
+        stamp_log_append_time(&mut b, 1_800_000_000_000);
+        let h = check_batch(&b).expect("the CRC is computed again");
+        assert_eq!(h.attributes, before.attributes | ATTR_TIMESTAMP_LOG_APPEND);
+        assert_eq!(h.max_timestamp, 1_800_000_000_000);
+        assert_eq!(h.base_timestamp, before.base_timestamp);
+        assert_eq!(b[HEADER_LEN..], sample()[HEADER_LEN..], "records untouched");
     }
 
     #[test]

@@ -32,6 +32,12 @@ impl<'a> Records<'a> {
         Ok(Records { r: Reader::new(&batch[HEADER_LEN..h.total_len()]), left: h.records_count })
     }
 
+    /// The records of a batch already checked, whose header is `h`.
+    pub fn of_checked(batch: &'a [u8], h: &super::BatchHeader) -> Self {
+        let end = h.total_len().min(batch.len());
+        Records { r: Reader::new(&batch[HEADER_LEN.min(end)..end]), left: h.records_count }
+    }
+
     fn record(&mut self) -> Result<Record<'a>> {
         let len = self.r.varint()?;
         let body = self.r.take(usize::try_from(len).map_err(|_| neg())?)?;

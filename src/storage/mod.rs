@@ -61,6 +61,13 @@ pub struct LogConfig {
     /// cleanup.policy includes `delete` (retention applies); compacted logs keep everything
     /// (no cleaner here) but for what DeleteRecords moves the log start offset past.
     pub delete: bool,
+    /// message.timestamp.type is LogAppendTime: appended batches are stamped with the
+    /// broker's clock.
+    pub log_append_time: bool,
+    /// message.timestamp.before.max.ms / .after.max.ms: with CreateTime, how far a record's
+    /// timestamp may lie behind / ahead of the broker's clock.
+    pub timestamp_before_max_ms: i64,
+    pub timestamp_after_max_ms: i64,
 }
 
 impl LogConfig {
@@ -72,6 +79,9 @@ impl LogConfig {
         retention_ms: 7 * 24 * 3600 * 1000,
         retention_bytes: -1,
         delete: true,
+        log_append_time: false,
+        timestamp_before_max_ms: i64::MAX,
+        timestamp_after_max_ms: 3_600_000,
     };
 }
 

@@ -13,6 +13,7 @@ mod group_admin;
 mod harness;
 mod logs;
 mod scenarios;
+mod timestamps;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
