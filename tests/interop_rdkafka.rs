@@ -15,13 +15,12 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{block_on, Broker, TempDir};
+use common::{block_on, rdkafka_config, Broker, TempDir};
 use rdkafka::admin::{
     AdminClient, AdminOptions, AlterConfig, ConfigSource, NewTopic, OwnedResourceSpecifier,
     ResourceSpecifier, TopicReplication,
 };
 use rdkafka::client::{ClientContext, DefaultClientContext};
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, DeliveryResult, Header, Headers, Message, OwnedHeaders};
@@ -133,19 +132,8 @@ fn broker_tail(b: &Broker) -> String {
     lines[from..].join("\n")
 }
 
-fn base_config(addr: SocketAddr) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", addr.to_string())
-        .set("broker.address.family", "v4")
-        .set("socket.timeout.ms", "10000")
-        .set("reconnect.backoff.ms", "20")
-        .set("reconnect.backoff.max.ms", "200")
-        .set("retry.backoff.ms", "20");
-    c
-}
-
 fn admin(addr: SocketAddr) -> AdminClient<DefaultClientContext> {
-    base_config(addr).create().expect("create admin client")
+    rdkafka_config(addr).create().expect("create admin client")
 }
 
 fn admin_opts() -> AdminOptions {
@@ -198,7 +186,7 @@ struct Prod {
 }
 
 fn producer(addr: SocketAddr, settings: &[(&str, &str)]) -> Prod {
-    let mut c = base_config(addr);
+    let mut c = rdkafka_config(addr);
     c.set("linger.ms", "5").set("message.timeout.ms", "15000");
     for (k, v) in settings {
         c.set(*k, *v);
@@ -269,7 +257,7 @@ impl Prod {
 // ---------------------------------------------------------------------------------------------
 
 fn consumer(addr: SocketAddr, group: &str, settings: &[(&str, &str)]) -> BaseConsumer {
-    let mut c = base_config(addr);
+    let mut c = rdkafka_config(addr);
     c.set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")

@@ -15,10 +15,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::kafka::{run_class, Kafka, KafkaOptions};
-use common::{block_on, Broker, TempDir};
+use common::{block_on, rdkafka_config, Broker, TempDir};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -80,19 +79,8 @@ fn recs(tag: &str, n: usize) -> Vec<Rec> {
         .collect()
 }
 
-fn base_config(addr: SocketAddr) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", addr.to_string())
-        .set("broker.address.family", "v4")
-        .set("socket.timeout.ms", "10000")
-        .set("reconnect.backoff.ms", "20")
-        .set("reconnect.backoff.max.ms", "200")
-        .set("retry.backoff.ms", "20");
-    c
-}
-
 fn producer(addr: SocketAddr, settings: &[(&str, &str)]) -> BaseProducer {
-    let mut c = base_config(addr);
+    let mut c = rdkafka_config(addr);
     // Idempotent: a batch retried under load (or while a new topic's leader gets ready) is
     // neither written twice nor put behind the next one, so the logs hold exactly what was sent.
     c.set("linger.ms", "5")
@@ -140,7 +128,7 @@ fn send_all(p: &BaseProducer, topic: &str, partition: i32, recs: &[Rec]) {
 }
 
 fn admin(addr: SocketAddr) -> AdminClient<DefaultClientContext> {
-    base_config(addr).create().expect("create admin client")
+    rdkafka_config(addr).create().expect("create admin client")
 }
 
 fn admin_opts() -> AdminOptions {
@@ -178,7 +166,7 @@ fn delete_topic(addr: SocketAddr, topic: &str) {
 
 /// Topic names the broker lists in its metadata.
 fn topic_names(addr: SocketAddr) -> Vec<String> {
-    let c: BaseConsumer = base_config(addr).create().unwrap();
+    let c: BaseConsumer = rdkafka_config(addr).create().unwrap();
     let md = c.fetch_metadata(None, WAIT).expect("metadata");
     let mut v: Vec<String> = md.topics().iter().map(|t| t.name().to_string()).collect();
     v.sort();
@@ -190,7 +178,7 @@ type Got = (i64, Rec);
 
 /// Reads `topic`/`partition` from the beginning until `n` records came, in `isolation`.
 fn consume(addr: SocketAddr, topic: &str, partition: i32, n: usize, isolation: &str) -> Vec<Got> {
-    let c: BaseConsumer = base_config(addr)
+    let c: BaseConsumer = rdkafka_config(addr)
         .set("group.id", "reader")
         .set("enable.auto.commit", "false")
         .set("isolation.level", isolation)
@@ -247,7 +235,7 @@ fn assert_reads(addr: SocketAddr, topic: &str, partition: i32, want: &[Rec]) {
 
 /// Commits `offsets` for `group` from a consumer without members (a standalone commit).
 fn commit(addr: SocketAddr, group: &str, offsets: &[(&str, i32, i64)]) {
-    let c: BaseConsumer = base_config(addr).set("group.id", group).create().unwrap();
+    let c: BaseConsumer = rdkafka_config(addr).set("group.id", group).create().unwrap();
     let mut tpl = TopicPartitionList::new();
     for (t, p, o) in offsets {
         tpl.add_partition_offset(t, *p, Offset::Offset(*o)).unwrap();
@@ -262,7 +250,7 @@ fn commit(addr: SocketAddr, group: &str, offsets: &[(&str, i32, i64)]) {
 
 /// The committed offsets of `group` for `partitions`, through OffsetFetch.
 fn committed(addr: SocketAddr, group: &str, partitions: &[(&str, i32)]) -> Vec<Offset> {
-    let c: BaseConsumer = base_config(addr).set("group.id", group).create().unwrap();
+    let c: BaseConsumer = rdkafka_config(addr).set("group.id", group).create().unwrap();
     let mut tpl = TopicPartitionList::new();
     for (t, p) in partitions {
         tpl.add_partition(t, *p);
@@ -439,7 +427,7 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
     );
     assert_eq!(committed(kaddr, "g2", &[("idem", 0)]), [Offset::Offset(200)]);
     // Kafka takes the log start offset minikafka checkpointed, inside its first segment.
-    let c: BaseConsumer = base_config(kaddr).create().unwrap();
+    let c: BaseConsumer = rdkafka_config(kaddr).create().unwrap();
     assert_eq!(c.fetch_watermarks("trimmed", 0, WAIT).unwrap(), (150, 300));
     let got = consume(kaddr, "trimmed", 0, 1, "read_uncommitted");
     assert_eq!(got[0].0, 150, "reads start at the log start offset");
@@ -690,10 +678,10 @@ fn a_directory_kafka_wrote_opens_in_minikafka() {
 
 /// Every record of `topic`/`partition` up to its high watermark.
 fn consume_to_end(addr: SocketAddr, topic: &str, partition: i32) -> Vec<Got> {
-    let c: BaseConsumer = base_config(addr).set("group.id", "reader").create().unwrap();
+    let c: BaseConsumer = rdkafka_config(addr).set("group.id", "reader").create().unwrap();
     let (_, high) = c.fetch_watermarks(topic, partition, WAIT).expect("watermarks");
     let mut got = Vec::new();
-    let c: BaseConsumer = base_config(addr)
+    let c: BaseConsumer = rdkafka_config(addr)
         .set("group.id", "reader")
         .set("enable.auto.commit", "false")
         .set("fetch.wait.max.ms", "100")

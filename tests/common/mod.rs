@@ -1579,3 +1579,16 @@ pub fn block_on<F: std::future::Future>(f: F, timeout: Duration) -> F::Output {
         std::thread::park_timeout((deadline - now).min(Duration::from_millis(100)));
     }
 }
+
+/// librdkafka's settings for a test client of the broker at `addr`: IPv4 loopback, quick
+/// reconnects and retries, a bounded socket timeout.
+pub fn rdkafka_config(addr: SocketAddr) -> rdkafka::ClientConfig {
+    let mut c = rdkafka::ClientConfig::new();
+    c.set("bootstrap.servers", addr.to_string())
+        .set("broker.address.family", "v4")
+        .set("socket.timeout.ms", "10000")
+        .set("reconnect.backoff.ms", "20")
+        .set("reconnect.backoff.max.ms", "200")
+        .set("retry.backoff.ms", "20");
+    c
+}
