@@ -3,9 +3,13 @@
 
 pub mod checkpoint;
 pub mod index;
+#[cfg(test)]
+mod log_tests;
 mod partition;
 mod producers;
+mod retention;
 pub mod segment;
+mod timestamps;
 
 use std::collections::HashMap;
 use std::fs::{self, File};

@@ -1,0 +1,324 @@
+//! Tests of one partition log: appends, reads, recovery, rolling, retention, timestamps.
+
+use super::partition::*;
+use super::*;
+use std::fs::OpenOptions;
+use std::os::unix::fs::FileExt;
+
+use crate::records::{self, BatchBuilder};
+
+fn temp_dir(name: &str) -> crate::testutil::TempDir {
+    crate::testutil::TempDir::new(&format!("part-{name}"))
+}
+
+fn batch(n: usize, payload: usize) -> Vec<u8> {
+    let mut b = BatchBuilder::new(0, 1);
+    let v = vec![b'x'; payload];
+    for _ in 0..n {
+        b.push(None, Some(&v), &[]);
+    }
+    b.finish()
+}
+
+const CFG: LogConfig = LogConfig::DEFAULT;
+
+#[test]
+fn append_flush_read_and_reopen() {
+    let d = temp_dir("basic");
+    let mut log = PartitionLog::open(&d, CFG).unwrap();
+    assert_eq!(log.append(&batch(3, 10)).unwrap(), Appended::At(0));
+    assert_eq!(log.append(&batch(1, 10)).unwrap(), Appended::At(3));
+    log.flush().unwrap();
+    let mut out = Vec::new();
+    log.read(3, 1 << 20, &mut out).unwrap();
+    let hs: Vec<_> = records::batches(&out).map(|b| b.unwrap().0.base_offset).collect();
+    assert_eq!(hs, [3]);
+    out.clear();
+    log.read(1, 1 << 20, &mut out).unwrap();
+    assert_eq!(records::batches(&out).count(), 2);
+    drop(log);
+    let log = PartitionLog::open(&d, CFG).unwrap();
+    assert_eq!(log.log_end_offset(), 4);
+}
+
+#[test]
+fn reads_are_bounded_but_return_one_whole_batch() {
+    let d = temp_dir("bounded");
+    let mut log = PartitionLog::open(&d, CFG).unwrap();
+    for _ in 0..100 {
+        log.append(&batch(1, 1000)).unwrap();
+    }
+    let mut out = Vec::new();
+    log.read(50, 5000, &mut out).unwrap();
+    let offs: Vec<_> = records::batches(&out).map(|b| b.unwrap().0.base_offset).collect();
+    assert_eq!(offs, [50, 51, 52, 53]);
+    out.clear();
+    log.read(99, 10, &mut out).unwrap();
+    assert_eq!(records::batches(&out).map(|b| b.unwrap().0.base_offset).collect::<Vec<_>>(), [99]);
+}
+
+#[test]
+fn slices_end_at_the_last_whole_batch_within_the_limit() {
+    let d = temp_dir("slices");
+    let mut log = PartitionLog::open(&d, CFG).unwrap();
+    // Batches of varied sizes, so that index entries (every 4 KiB) fall between them.
+    // ends[i] is where batch i starts (and batch i - 1 ends).
+    let (mut ends, mut offsets) = (vec![0u64], Vec::new());
+    for i in 0..60 {
+        let b = batch(1 + i % 3, 50 + 97 * (i % 7));
+        ends.push(ends.last().unwrap() + b.len() as u64);
+        let Appended::At(o) = log.append(&b).unwrap() else { panic!("appended") };
+        offsets.push(o);
+    }
+    for first in [0, 17, 59] {
+        // Any offset inside the batch finds it.
+        let offset = offsets[first] + (first % 3) as i64;
+        for max in [0, 1, 100, 4095, 4096, 5000, 9000, 20_000, 1 << 20] {
+            let s = log.slice(offset, max).unwrap().unwrap();
+            assert_eq!(s.position, ends[first]);
+            let end = s.position + s.len as u64;
+            let last = ends.iter().position(|&e| e == end).expect("ends on a batch boundary");
+            assert!(last > first, "at least one batch");
+            assert!(s.len <= max || last == first + 1, "{} bytes for max {max}", s.len);
+            let next = ends.get(last + 1);
+            assert!(next.is_none_or(|n| n - s.position > max as u64), "the next batch fits");
+        }
+    }
+}
+
+#[test]
+fn timestamps_find_offsets() {
+    let d = temp_dir("times");
+    let mut log = PartitionLog::open(&d, CFG).unwrap();
+    for t in [100, 300, 200] {
+        let mut b = BatchBuilder::new(0, t);
+        b.push(None, Some(b"a"), &[]);
+        b.push(None, Some(b"b"), &[]);
+        log.append(&b.finish()).unwrap();
+    }
+    assert_eq!(log.offset_for_timestamp(150).unwrap(), Some((2, 300)));
+    assert_eq!(log.offset_for_timestamp(100).unwrap(), Some((0, 100)));
+    assert_eq!(log.offset_for_timestamp(301).unwrap(), None);
+    assert_eq!(log.max_timestamp().unwrap(), Some((2, 300)));
+}
+
+#[test]
+fn appends_carry_the_leader_epoch() {
+    let d = temp_dir("epoch");
+    let mut log = PartitionLog::open(&d, CFG).unwrap();
+    log.append(&batch(1, 10)).unwrap();
+    log.set_leader_epoch(3);
+    log.append(&batch(1, 10)).unwrap();
+    log.flush().unwrap();
+    let mut out = Vec::new();
+    log.read(0, 1 << 20, &mut out).unwrap();
+    let epochs: Vec<_> =
+        records::batches(&out).map(|b| b.unwrap().0.partition_leader_epoch).collect();
+    assert_eq!(epochs, [0, 3], "producers send -1; the leader's epoch is stored");
+}
+
+#[test]
+fn compressed_batches_answer_by_their_header() {
+    let d = temp_dir("times-compressed");
+    let mut log = PartitionLog::open(&d, CFG).unwrap();
+    log.append(&batch(2, 1)).unwrap(); // timestamps 1
+    let mut b = BatchBuilder::new(0, 100);
+    for _ in 0..3 {
+        b.push(None, Some(b"z"), &[]);
+    }
+    let mut b = b.finish();
+    // Marked gzip with records from 100 to 300: only the header is read, never the body.
+    b[21..23].copy_from_slice(&1i16.to_be_bytes());
+    b[35..43].copy_from_slice(&300i64.to_be_bytes());
+    log.append(&b).unwrap();
+    // The first record carries the base timestamp: an exact answer, as Kafka gives.
+    assert_eq!(log.offset_for_timestamp(50).unwrap(), Some((2, 100)));
+    assert_eq!(log.offset_for_timestamp(100).unwrap(), Some((2, 100)));
+    // Inside the batch: its first offset and largest timestamp stand for the record.
+    assert_eq!(log.offset_for_timestamp(200).unwrap(), Some((2, 300)));
+    assert_eq!(log.offset_for_timestamp(301).unwrap(), None);
+}
+
+#[test]
+fn torn_tail_is_truncated_on_open() {
+    let d = temp_dir("torn");
+    let mut log = PartitionLog::open(&d, CFG).unwrap();
+    log.append(&batch(2, 10)).unwrap();
+    log.flush().unwrap();
+    drop(log);
+    let path = d.join(segment::file_name(0));
+    let good = std::fs::metadata(&path).unwrap().len();
+    let b = batch(1, 50);
+    let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+    std::io::Write::write_all(&mut f, &b[..b.len() / 2]).unwrap();
+    let log = PartitionLog::open(&d, CFG).unwrap();
+    assert_eq!(log.log_end_offset(), 2);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), good);
+}
+
+#[test]
+fn segments_roll_and_reads_span_them() {
+    let d = temp_dir("roll");
+    let cfg = LogConfig { segment_bytes: 4000, ..LogConfig::DEFAULT };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    for _ in 0..10 {
+        log.append(&batch(1, 1000)).unwrap();
+    }
+    log.flush().unwrap();
+    assert!(segment::list(&d).unwrap().len() >= 3);
+    for off in 0..10 {
+        let mut out = Vec::new();
+        log.read(off, 1, &mut out).unwrap();
+        assert_eq!(records::batches(&out).next().unwrap().unwrap().0.base_offset, off);
+    }
+    drop(log);
+    let log = PartitionLog::open(&d, cfg).unwrap();
+    assert_eq!(log.log_end_offset(), 10);
+}
+
+fn stamped(ts: i64, payload: usize) -> Vec<u8> {
+    let mut b = BatchBuilder::new(0, ts);
+    b.push(None, Some(&vec![b'x'; payload]), &[]);
+    b.finish()
+}
+
+#[test]
+fn retention_ms_deletes_old_segments_and_rolls_when_all_go() {
+    let d = temp_dir("ret-ms");
+    let cfg = LogConfig { segment_bytes: 2500, retention_ms: 10_000, ..LogConfig::DEFAULT };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    let now = now_ms();
+    // Two old segments, then a young one.
+    for ts in [now - 60_000, now - 60_000, now - 50_000, now - 50_000, now, now] {
+        log.append(&stamped(ts, 1000)).unwrap();
+    }
+    log.flush().unwrap();
+    assert_eq!(segment::list(&d).unwrap().len(), 3);
+    assert_eq!(log.delete_old_segments(now).unwrap(), 2);
+    assert_eq!(log.log_start_offset(), 4);
+    assert_eq!(segment::list(&d).unwrap().iter().map(|s| s.0).collect::<Vec<_>>(), [4]);
+    assert!(!d.join(index::time_index_name(0)).exists());
+    // Later, the young one is old too: a new empty segment takes over, as in Kafka.
+    assert_eq!(log.delete_old_segments(now + 20_000).unwrap(), 1);
+    assert_eq!((log.log_start_offset(), log.log_end_offset()), (6, 6));
+    assert_eq!(segment::list(&d).unwrap().iter().map(|s| s.0).collect::<Vec<_>>(), [6]);
+    assert!(log.slice(5, 100).unwrap().is_none());
+    log.append(&stamped(now, 10)).unwrap();
+    assert!(log.slice(6, 100).unwrap().is_some());
+    // Reopened, closed segments know their largest timestamp from their time index.
+    drop(log);
+    let log = PartitionLog::open(&d, cfg).unwrap();
+    assert_eq!(log.log_end_offset(), 7);
+}
+
+#[test]
+fn closed_segments_reopen_with_their_largest_timestamp() {
+    let d = temp_dir("ret-reopen");
+    let cfg = LogConfig { segment_bytes: 2500, retention_ms: 10_000, ..LogConfig::DEFAULT };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    let now = now_ms();
+    for ts in [now - 60_000, now - 60_000, now, now] {
+        log.append(&stamped(ts, 1000)).unwrap();
+    }
+    log.close().unwrap();
+    drop(log);
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    assert_eq!(log.delete_old_segments(now).unwrap(), 1);
+    assert_eq!(log.log_start_offset(), 2);
+}
+
+#[test]
+fn retention_bytes_keeps_the_newest_segments_within_the_limit() {
+    let d = temp_dir("ret-bytes");
+    let cfg = LogConfig { segment_bytes: 2500, retention_bytes: 3000, ..LogConfig::DEFAULT };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    for _ in 0..8 {
+        log.append(&stamped(now_ms(), 1000)).unwrap();
+    }
+    log.flush().unwrap();
+    let seg = log.segments[0].size;
+    assert_eq!(log.size(), 4 * seg);
+    // 4 segments of two batches: deleting the first two leaves 2 * seg <= 3000 + seg.
+    assert_eq!(log.delete_old_segments(now_ms()).unwrap(), 2);
+    assert_eq!(log.log_start_offset(), 4);
+    assert_eq!(log.size(), 2 * seg);
+}
+
+#[test]
+fn delete_records_moves_the_start_and_its_segments_go_at_the_next_check() {
+    let d = temp_dir("ret-delete-records");
+    let cfg = LogConfig { segment_bytes: 2500, retention_ms: -1, ..LogConfig::DEFAULT };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    for _ in 0..3 {
+        log.append(&stamped(1, 1000)).unwrap();
+    }
+    log.set_leader_epoch(2);
+    for _ in 0..3 {
+        log.append(&stamped(1, 1000)).unwrap();
+    }
+    assert_eq!(log.delete_records(7), Err(crate::protocol::error::OFFSET_OUT_OF_RANGE));
+    assert_eq!(log.delete_records(3), Ok(3));
+    assert_eq!(log.delete_records(1), Ok(3), "never backwards");
+    assert_eq!(log.epochs, [(2, 3)]);
+    assert_eq!(log.end_offset_for_epoch(0), (0, 3), "older than any known: the next start");
+    assert_eq!(log.end_offset_for_epoch(2), (2, 6));
+    assert_eq!(log.end_offset_for_epoch(3), (-1, -1));
+    assert!(log.slice(2, 100).unwrap().is_none());
+    assert_eq!(log.offset_for_timestamp(0).unwrap(), Some((3, 1)));
+    // Segments [0, 2) and [2, 4): only the first is wholly below 3.
+    assert_eq!(log.delete_old_segments(now_ms()).unwrap(), 1);
+    assert_eq!(segment::list(&d).unwrap()[0].0, 2);
+    assert_eq!(log.log_start_offset(), 3);
+    assert_eq!(log.delete_records(-1), Ok(6));
+}
+
+#[test]
+fn epochs_answer_as_kafkas_leader_epoch_cache() {
+    let d = temp_dir("epochs");
+    let mut log = PartitionLog::open(&d, CFG).unwrap();
+    // Nothing written yet: the current epoch starts at the end.
+    assert_eq!(log.end_offset_for_epoch(0), (0, 0));
+    log.append(&batch(2, 1)).unwrap();
+    log.set_leader_epoch(3);
+    log.append(&batch(1, 1)).unwrap();
+    log.set_leader_epoch(5);
+    assert_eq!(log.end_offset_for_epoch(0), (0, 2));
+    assert_eq!(log.end_offset_for_epoch(1), (0, 2), "the epoch below it, to the next start");
+    assert_eq!(log.end_offset_for_epoch(3), (3, 3));
+    assert_eq!(log.end_offset_for_epoch(4), (3, 3));
+    assert_eq!(log.end_offset_for_epoch(5), (5, 3));
+    assert_eq!(log.end_offset_for_epoch(6), (-1, -1));
+    assert_eq!(log.end_offset_for_epoch(-1), (-1, -1));
+}
+
+#[test]
+fn segment_ms_rolls_by_the_first_batch_timestamp() {
+    let d = temp_dir("roll-ms");
+    let cfg = LogConfig { segment_ms: 1000, ..LogConfig::DEFAULT };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    for ts in [10_000, 10_500, 11_000, 11_001, 11_500] {
+        log.append(&stamped(ts, 10)).unwrap();
+    }
+    log.flush().unwrap();
+    let bases: Vec<i64> = segment::list(&d).unwrap().iter().map(|s| s.0).collect();
+    assert_eq!(bases, [0, 3], "11_001 is more than 1000 past 10_000");
+}
+
+#[test]
+fn a_slice_being_sent_outlives_its_deleted_segment() {
+    let d = temp_dir("ret-sendfile");
+    let cfg = LogConfig { segment_bytes: 2500, retention_ms: 1000, ..LogConfig::DEFAULT };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    for _ in 0..4 {
+        log.append(&stamped(1, 1000)).unwrap();
+    }
+    let s = log.slice(0, 1 << 20).unwrap().unwrap();
+    let mut before = vec![0; s.len];
+    s.file.read_exact_at(&mut before, s.position).unwrap();
+    assert_eq!(log.delete_old_segments(now_ms()).unwrap(), 2);
+    assert!(!d.join(segment::file_name(0)).exists());
+    // The response holds the file open: what sendfile reads is still there.
+    let mut after = vec![0; s.len];
+    s.file.read_exact_at(&mut after, s.position).unwrap();
+    assert_eq!(before, after);
+}

@@ -1,0 +1,84 @@
+//! Finding records by timestamp (ListOffsets): the first record at or after a time, and the
+//! record with the largest timestamp.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+
+use super::partition::PartitionLog;
+use super::partition::RECOVERY_CHUNK;
+use super::segment;
+use crate::records::{self, BatchHeader};
+
+impl PartitionLog {
+    /// The first record whose timestamp is at least `ts`: (offset, timestamp).
+    pub fn offset_for_timestamp(&mut self, ts: i64) -> io::Result<Option<(i64, i64)>> {
+        self.flush()?;
+        // Records below the log start offset are gone, even while their segment is not.
+        let start = self.log_start_offset;
+        for seg in &self.segments {
+            let mut found = None;
+            segment::scan(&seg.file, 0, seg.size, RECOVERY_CHUNK, |pos, h| {
+                found = (h.max_timestamp >= ts && h.last_offset() >= start).then_some((pos, *h));
+                found.is_none()
+            })?;
+            if let Some((pos, h)) = found {
+                let (offset, t) = refine(&seg.file, pos, &h, |o, t| t >= ts && o >= start)?;
+                return Ok(Some((offset.max(start), t)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The record with the largest timestamp (the first of equals): (offset, timestamp).
+    pub fn max_timestamp(&mut self) -> io::Result<Option<(i64, i64)>> {
+        self.flush()?;
+        let mut best: Option<(usize, u64, BatchHeader)> = None;
+        for (i, seg) in self.segments.iter().enumerate() {
+            segment::scan(&seg.file, 0, seg.size, RECOVERY_CHUNK, |pos, h| {
+                if best.is_none_or(|(_, _, b)| h.max_timestamp > b.max_timestamp) {
+                    best = Some((i, pos, *h));
+                }
+                true
+            })?;
+        }
+        let Some((i, pos, h)) = best else { return Ok(None) };
+        refine(&self.segments[i].file, pos, &h, |_, t| t >= h.max_timestamp).map(Some)
+    }
+}
+
+/// Finds the first record of the batch at `pos` whose timestamp satisfies `pred`. In a
+/// LogAppendTime batch every record has the batch's largest timestamp. Compressed batches are
+/// not opened (the broker carries no codecs): the first record has the base timestamp (as
+/// producers write it), so when that one matches the answer is exact; otherwise the batch's
+/// first offset (so a consumer seeking there misses nothing) and largest timestamp stand for
+/// the record inside it.
+fn refine(
+    file: &File,
+    pos: u64,
+    h: &BatchHeader,
+    pred: impl Fn(i64, i64) -> bool,
+) -> io::Result<(i64, i64)> {
+    let whole = (h.base_offset, h.max_timestamp);
+    if h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0 {
+        return Ok(whole);
+    }
+    if h.compression() != 0 {
+        return Ok(if pred(h.base_offset, h.base_timestamp) {
+            (h.base_offset, h.base_timestamp)
+        } else {
+            whole
+        });
+    }
+    let mut buf = vec![0; h.total_len()];
+    file.read_exact_at(&mut buf, pos)?;
+    let Ok(recs) = records::Records::new(&buf) else { return Ok(whole) };
+    for rec in recs.flatten() {
+        let ts = h.base_timestamp + rec.timestamp_delta;
+        let offset = h.base_offset + i64::from(rec.offset_delta);
+        if pred(offset, ts) {
+            return Ok((offset, ts));
+        }
+    }
+    Ok(whole)
+}
