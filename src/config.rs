@@ -34,6 +34,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ("group.min.session.timeout.ms", "6000"),
     ("group.max.session.timeout.ms", "1800000"),
     ("offsets.topic.num.partitions", "50"),
+    ("log.cleaner.enable", "true"),
+    ("log.cleaner.backoff.ms", "15000"),
+    ("log.cleaner.dedupe.buffer.size", "134217728"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,10 +238,29 @@ impl Config {
             segment_ms: self.log_roll_ms,
             retention_ms: self.log_retention_ms,
             retention_bytes: self.log_retention_bytes,
-            delete: true,
+            delete: t.cleanup_delete,
+            compact: t.cleanup_compact,
+            delete_retention_ms: t.delete_retention_ms,
+            min_compaction_lag_ms: t.min_compaction_lag_ms,
+            max_compaction_lag_ms: t.max_compaction_lag_ms,
+            min_cleanable_ratio: t.min_cleanable_ratio,
             log_append_time: t.log_append_time,
             timestamp_before_max_ms: t.timestamp_before_max_ms,
             timestamp_after_max_ms: t.timestamp_after_max_ms,
+        }
+    }
+
+    /// The log cleaner's settings (`log.cleaner.*`; the per-log rules come with each log's
+    /// config).
+    pub fn cleaner_config(&self) -> crate::storage::cleaner::CleanerConfig {
+        let num = |k: &str| self.value(k).and_then(|v| v.trim().parse::<u64>().ok());
+        let d = crate::storage::cleaner::CleanerConfig::DEFAULT;
+        crate::storage::cleaner::CleanerConfig {
+            enable: self.value("log.cleaner.enable").is_none_or(|v| v.trim() != "false"),
+            backoff: num("log.cleaner.backoff.ms")
+                .map_or(d.backoff, std::time::Duration::from_millis),
+            dedupe_buffer_size: num("log.cleaner.dedupe.buffer.size")
+                .unwrap_or(d.dedupe_buffer_size),
         }
     }
 

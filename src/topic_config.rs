@@ -337,6 +337,12 @@ pub struct TopicConfig {
     pub timestamp_after_max_ms: i64,
     /// `file.delete.delay.ms`: how long a deleted segment's files are kept.
     pub file_delete_delay_ms: i64,
+    /// `delete.retention.ms`, `min.compaction.lag.ms`, `max.compaction.lag.ms` and
+    /// `min.cleanable.dirty.ratio`: the log cleaner's rules.
+    pub delete_retention_ms: i64,
+    pub min_compaction_lag_ms: i64,
+    pub max_compaction_lag_ms: i64,
+    pub min_cleanable_ratio: f64,
 }
 
 impl TopicConfig {
@@ -366,6 +372,10 @@ impl TopicConfig {
             timestamp_before_max_ms: long("message.timestamp.before.max.ms"),
             timestamp_after_max_ms: long("message.timestamp.after.max.ms"),
             file_delete_delay_ms: long("file.delete.delay.ms"),
+            delete_retention_ms: long("delete.retention.ms"),
+            min_compaction_lag_ms: long("min.compaction.lag.ms"),
+            max_compaction_lag_ms: long("max.compaction.lag.ms"),
+            min_cleanable_ratio: get("min.cleanable.dirty.ratio").trim().parse().unwrap_or(0.5),
         }
     }
 }
@@ -393,6 +403,11 @@ pub fn log_config(config: &Config, overrides: Option<&BTreeMap<String, String>>)
             base.retention_bytes
         },
         delete: if given("cleanup.policy") { t.cleanup_delete } else { base.delete },
+        compact: if given("cleanup.policy") { t.cleanup_compact } else { base.compact },
+        delete_retention_ms: t.delete_retention_ms,
+        min_compaction_lag_ms: t.min_compaction_lag_ms,
+        max_compaction_lag_ms: t.max_compaction_lag_ms,
+        min_cleanable_ratio: t.min_cleanable_ratio,
         log_append_time: t.log_append_time,
         timestamp_before_max_ms: t.timestamp_before_max_ms,
         timestamp_after_max_ms: t.timestamp_after_max_ms,

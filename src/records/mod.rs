@@ -11,6 +11,7 @@
 mod builder;
 pub mod crc32c;
 mod record;
+pub mod rewrite;
 
 pub use builder::BatchBuilder;
 pub use record::{Header, Record, Records};

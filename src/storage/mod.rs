@@ -2,6 +2,7 @@
 //! `partition.metadata` and segments named by base offset.
 
 pub mod checkpoint;
+pub mod cleaner;
 pub mod index;
 #[cfg(test)]
 mod log_tests;
@@ -50,7 +51,7 @@ pub struct FileSlice {
 /// `segment.ms`, `retention.ms`, `retention.bytes` and `cleanup.policy`. The broker fills it
 /// from its `log.*` defaults ([`crate::config::Config::log_config`]); a topic's own configs
 /// override those fields, set through [`LogManager::set_config`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LogConfig {
     /// segment.bytes: roll to a new segment past this size.
     pub segment_bytes: u64,
@@ -62,9 +63,18 @@ pub struct LogConfig {
     pub retention_ms: i64,
     /// retention.bytes: delete the oldest segments while the log is bigger; -1: no limit.
     pub retention_bytes: i64,
-    /// cleanup.policy includes `delete` (retention applies); compacted logs keep everything
-    /// (no cleaner here) but for what DeleteRecords moves the log start offset past.
+    /// cleanup.policy includes `delete` (retention applies).
     pub delete: bool,
+    /// cleanup.policy includes `compact` (the log cleaner keeps the last record of each key).
+    pub compact: bool,
+    /// delete.retention.ms: how long a cleaned tombstone stays readable.
+    pub delete_retention_ms: i64,
+    /// min.compaction.lag.ms: records younger than this are not cleaned.
+    pub min_compaction_lag_ms: i64,
+    /// max.compaction.lag.ms: a dirty record older than this makes the log due for cleaning.
+    pub max_compaction_lag_ms: i64,
+    /// min.cleanable.dirty.ratio: the dirty share of a log that makes it due for cleaning.
+    pub min_cleanable_ratio: f64,
     /// message.timestamp.type is LogAppendTime: appended batches are stamped with the
     /// broker's clock.
     pub log_append_time: bool,
@@ -83,6 +93,11 @@ impl LogConfig {
         retention_ms: 7 * 24 * 3600 * 1000,
         retention_bytes: -1,
         delete: true,
+        compact: false,
+        delete_retention_ms: 86_400_000,
+        min_compaction_lag_ms: 0,
+        max_compaction_lag_ms: i64::MAX,
+        min_cleanable_ratio: 0.5,
         log_append_time: false,
         timestamp_before_max_ms: i64::MAX,
         timestamp_after_max_ms: 3_600_000,
@@ -128,11 +143,18 @@ pub struct LogManager {
     sweep: Option<LogId>,
     /// A log start offset moved since the checkpoint was last written.
     start_moved: bool,
+    cleaner: cleaner::Cleaner,
 }
 
 impl LogManager {
-    pub fn new(log_dir: &Path, config: LogConfig, schedule: RetentionSchedule) -> Self {
+    pub fn new(
+        log_dir: &Path,
+        config: LogConfig,
+        schedule: RetentionSchedule,
+        cleaner: cleaner::CleanerConfig,
+    ) -> Self {
         LogManager {
+            cleaner: cleaner::Cleaner::new(log_dir, cleaner),
             schedule,
             next_retention: Instant::now() + schedule.initial_delay,
             sweep: None,
@@ -161,8 +183,9 @@ impl LogManager {
         let mut config = self.config;
         if topic == crate::groups::offsets::TOPIC {
             // cleanup.policy=compact, as Kafka creates it: committed offsets are not retained
-            // by time.
+            // by time, and the cleaner keeps the last commit of each group and partition.
             config.delete = false;
+            config.compact = true;
         }
         let mut log = PartitionLog::open(&dir, config)?;
         log.set_leader_epoch(leader_epoch);
@@ -293,6 +316,21 @@ impl LogManager {
         if self.start_moved {
             self.write_start_offsets();
         }
+    }
+
+    /// Runs one slice of the log cleaner when it has work (see [`cleaner`]).
+    pub fn cleaner_tick(&mut self, now: Instant) {
+        let logs = cleaner::Logs { logs: &mut self.logs, by_topic: &self.by_topic };
+        self.cleaner.tick(logs, now);
+    }
+
+    /// When the cleaner wants the loop back: now while it is cleaning.
+    pub fn next_cleaning(&self) -> Option<Instant> {
+        self.cleaner.next_wakeup()
+    }
+
+    pub fn cleaner_stats(&self) -> cleaner::CleanerStats {
+        self.cleaner.stats
     }
 
     /// Kafka's `log-start-offset-checkpoint`, kept current as starts move so a crash does

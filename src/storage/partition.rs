@@ -96,6 +96,8 @@ pub struct PartitionLog {
     /// The first offset of a transaction Kafka left open, which this broker, having no
     /// transaction coordinator, cannot finish: read_committed readers stop before it.
     pub(super) open_transaction: Option<i64>,
+    /// Bumped when segments are removed or replaced (see the cleaner).
+    pub(super) generation: u64,
 }
 
 /// What became of an appended batch.
@@ -117,6 +119,7 @@ impl PartitionLog {
     /// Opens the partition in `dir`, scanning the active segment for the next offset and
     /// cutting away a batch left half-written by a crash.
     pub fn open(dir: &Path, config: LogConfig) -> io::Result<PartitionLog> {
+        super::cleaner::complete_swaps(dir)?;
         let mut found = segment::list(dir)?;
         if found.is_empty() {
             found.push((0, dir.join(segment::file_name(0))));
@@ -208,6 +211,7 @@ impl PartitionLog {
             epochs: checkpoint::read_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH)),
             aborted: index::read_aborted(dir)?,
             open_transaction,
+            generation: 0,
         })
     }
 
@@ -422,25 +426,35 @@ impl PartitionLog {
         if offset < self.log_start_offset || offset >= self.log_end_offset.min(below) {
             return Ok(None);
         }
-        let i = self.segments.partition_point(|s| s.base_offset <= offset).saturating_sub(1);
-        let seg = &mut self.segments[i];
-        seg.ensure_index()?;
-        let index = seg.index.as_ref().expect("index built");
-        let from = match index.partition_point(|e| e.base_offset <= offset) {
-            0 => 0,
-            n => index[n - 1].position,
-        };
+        let mut i = self.segments.partition_point(|s| s.base_offset <= offset).saturating_sub(1);
         // On the stack: a fetch allocates nothing.
         let mut buf = [0u8; LOOKUP_CHUNK];
-        let mut first: Option<(u64, usize)> = None;
-        segment::scan_with(&seg.file, from, seg.size, &mut buf, |pos, h| {
-            if h.last_offset() >= offset {
-                first = Some((pos, h.total_len()));
-                return false;
+        // A cleaned segment may end before the next one begins (its last records compacted
+        // away): an offset in that gap is read from the next segment, as Kafka reads.
+        let (pos, first_len) = loop {
+            let seg = &mut self.segments[i];
+            seg.ensure_index()?;
+            let index = seg.index.as_ref().expect("index built");
+            let from = match index.partition_point(|e| e.base_offset <= offset) {
+                0 => 0,
+                n => index[n - 1].position,
+            };
+            let mut first: Option<(u64, usize)> = None;
+            segment::scan_with(&seg.file, from, seg.size, &mut buf, |pos, h| {
+                if h.last_offset() >= offset {
+                    first = Some((pos, h.total_len()));
+                    return false;
+                }
+                true
+            })?;
+            match first {
+                Some(found) => break found,
+                None if i + 1 < self.segments.len() => i += 1,
+                None => return Ok(None),
             }
-            true
-        })?;
-        let Some((pos, first_len)) = first else { return Ok(None) };
+        };
+        let seg = &mut self.segments[i];
+        let index = seg.index.as_ref().expect("index built");
         let limit = pos + max_bytes.max(first_len) as u64;
         let end = if limit >= seg.size {
             seg.size

@@ -96,6 +96,7 @@ impl PartitionLog {
             index::remove(&self.dir, seg.base_offset);
             let _ = std::fs::remove_file(self.dir.join(index::txn_index_name(seg.base_offset)));
         }
+        self.generation += 1;
         let first = self.segments[0].base_offset;
         self.raise_log_start_offset(first);
         Ok(n)
