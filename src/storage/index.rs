@@ -85,6 +85,43 @@ pub fn last_time_entry(dir: &Path, base_offset: i64) -> i64 {
     }
 }
 
+/// Whether a closed segment's index files are missing or cannot be Kafka's (a length that is
+/// not a whole number of entries): then they are made again from the segment, as Kafka's
+/// `LogLoader` rebuilds them.
+pub fn needs_rebuild(dir: &Path, base_offset: i64) -> bool {
+    let len = |name: String| std::fs::metadata(dir.join(name)).map(|m| m.len()).ok();
+    match (len(offset_index_name(base_offset)), len(time_index_name(base_offset))) {
+        (Some(o), Some(t)) => o % 8 != 0 || t % 12 != 0,
+        _ => true,
+    }
+}
+
+/// From a segment's `.timeindex`: the offset of the last entry whose timestamp is below `ts`
+/// (reading from that offset's batch on finds the first record at or after `ts`), or `None`
+/// when there is no such entry or no usable file.
+pub fn offset_before_time(dir: &Path, base_offset: i64, ts: i64) -> Option<i64> {
+    let b = std::fs::read(dir.join(time_index_name(base_offset))).ok()?;
+    let entries = b.chunks_exact(12);
+    let n = entries
+        .clone()
+        .take_while(|e| i64::from_be_bytes(e[..8].try_into().expect("8")) < ts)
+        .count();
+    let e = b.chunks_exact(12).nth(n.checked_sub(1)?)?;
+    Some(base_offset + i64::from(i32::from_be_bytes(e[8..12].try_into().expect("4"))))
+}
+
+/// From a segment's `.index`: the position of the last entry at or below `offset` (0 when
+/// there is none), where a scan for `offset` may start.
+pub fn position_for(dir: &Path, base_offset: i64, offset: i64) -> u64 {
+    let Ok(b) = std::fs::read(dir.join(offset_index_name(base_offset))) else { return 0 };
+    b.chunks_exact(8)
+        .take_while(|e| {
+            base_offset + i64::from(i32::from_be_bytes(e[..4].try_into().expect("4"))) <= offset
+        })
+        .last()
+        .map_or(0, |e| u64::from(u32::from_be_bytes(e[4..8].try_into().expect("4"))))
+}
+
 /// Removes both index files of a segment, if there are any.
 pub fn remove(dir: &Path, base_offset: i64) {
     let _ = std::fs::remove_file(dir.join(offset_index_name(base_offset)));

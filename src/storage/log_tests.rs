@@ -322,3 +322,63 @@ fn a_slice_being_sent_outlives_its_deleted_segment() {
     s.file.read_exact_at(&mut after, s.position).unwrap();
     assert_eq!(before, after);
 }
+
+/// The first record at or after `ts` by reading every batch: what the indexed lookup must find.
+fn brute_offset_for(log: &mut PartitionLog, ts: i64) -> Option<(i64, i64)> {
+    let mut offset = 0;
+    while offset < log.log_end_offset() {
+        let mut out = Vec::new();
+        log.read(offset, 1 << 20, &mut out).unwrap();
+        for b in records::batches(&out) {
+            let (h, batch) = b.unwrap();
+            for r in records::Records::new(batch).unwrap() {
+                let r = r.unwrap();
+                let t = h.base_timestamp + r.timestamp_delta;
+                if t >= ts {
+                    return Some((h.base_offset + i64::from(r.offset_delta), t));
+                }
+            }
+            offset = h.last_offset() + 1;
+        }
+    }
+    None
+}
+
+#[test]
+fn timestamp_lookups_go_through_the_indexes_and_agree_with_a_full_read() {
+    let d = temp_dir("times-indexed");
+    let cfg = LogConfig { segment_bytes: 20_000, ..CFG };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    // Timestamps mostly rising, with some going back: 600 batches of 300 bytes, many segments
+    // and index entries.
+    for i in 0..600i64 {
+        let ts = 10_000 + i * 10 - if i % 7 == 3 { 45 } else { 0 };
+        log.append(&stamped(ts, 300)).unwrap();
+    }
+    log.flush().unwrap();
+    for ts in (9_900..16_100).step_by(37) {
+        assert_eq!(log.offset_for_timestamp(ts).unwrap(), brute_offset_for(&mut log, ts), "{ts}");
+    }
+    assert_eq!(log.max_timestamp().unwrap(), Some((599, 15_990)));
+    drop(log);
+    // A closed segment's index files lost (or cut short) are made again at open, as before.
+    let bases: Vec<i64> = segment::list(&d).unwrap().into_iter().map(|(b, _)| b).collect();
+    assert!(bases.len() > 5);
+    let index = |b: i64| {
+        (
+            std::fs::read(d.join(index::offset_index_name(b))).unwrap(),
+            std::fs::read(d.join(index::time_index_name(b))).unwrap(),
+        )
+    };
+    let before = index(bases[1]);
+    assert!(!before.0.is_empty());
+    std::fs::remove_file(d.join(index::offset_index_name(bases[1]))).unwrap();
+    let t = d.join(index::time_index_name(bases[2]));
+    let cut = std::fs::read(&t).unwrap();
+    std::fs::write(&t, &cut[..cut.len() - 5]).unwrap();
+    let before2 = (std::fs::read(d.join(index::offset_index_name(bases[2]))).unwrap(), cut);
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    assert_eq!(index(bases[1]), before);
+    assert_eq!(index(bases[2]), before2);
+    assert_eq!(log.offset_for_timestamp(12_345).unwrap(), brute_offset_for(&mut log, 12_345));
+}

@@ -111,6 +111,20 @@ pub enum Appended {
     Rejected(i16, &'static str),
 }
 
+/// Writes a closed segment's `.index` and `.timeindex` again from its batches; returns its
+/// largest timestamp.
+fn rebuild_index(dir: &Path, seg: &Segment) -> io::Result<i64> {
+    let mut files = SegmentIndex::new(seg.base_offset);
+    let mut max_ts = -1;
+    segment::scan(&seg.file, 0, seg.size, RECOVERY_CHUNK, |pos, h| {
+        files.note(pos, h.last_offset(), h.max_timestamp, h.total_len());
+        max_ts = max_ts.max(h.max_timestamp);
+        true
+    })?;
+    files.close(dir)?;
+    Ok(max_ts)
+}
+
 fn open_file(path: &Path) -> io::Result<File> {
     OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)
 }
@@ -141,6 +155,17 @@ impl PartitionLog {
                 first_batch_timestamp: -1,
                 created_ms: now_ms(),
             });
+        }
+        let closed = segments.len() - 1;
+        for seg in &mut segments[..closed] {
+            if seg.size > 0 && index::needs_rebuild(dir, seg.base_offset) {
+                log::warn!(
+                    "{}: index files of segment {} missing or corrupt: rebuilding them",
+                    dir.display(),
+                    seg.base_offset
+                );
+                seg.max_timestamp = rebuild_index(dir, seg)?;
+            }
         }
         let active = segments.last_mut().expect("at least one segment");
         let mut end = active.base_offset;

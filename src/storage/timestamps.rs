@@ -5,6 +5,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
+use super::index;
 use super::partition::PartitionLog;
 use super::partition::RECOVERY_CHUNK;
 use super::segment;
@@ -17,8 +18,16 @@ impl PartitionLog {
         // Records below the log start offset are gone, even while their segment is not.
         let start = self.log_start_offset;
         for seg in &self.segments {
+            // Kafka's `findOffsetByTimestamp`: the first segment whose largest timestamp
+            // reaches `ts`, entered through its time and offset indexes, not scanned whole.
+            if seg.max_timestamp >= 0 && seg.max_timestamp < ts {
+                continue;
+            }
+            let from = index::offset_before_time(&self.dir, seg.base_offset, ts)
+                .map_or(0, |o| index::position_for(&self.dir, seg.base_offset, o))
+                .min(seg.size);
             let mut found = None;
-            segment::scan(&seg.file, 0, seg.size, RECOVERY_CHUNK, |pos, h| {
+            segment::scan(&seg.file, from, seg.size, RECOVERY_CHUNK, |pos, h| {
                 found = (h.max_timestamp >= ts && h.last_offset() >= start).then_some((pos, *h));
                 found.is_none()
             })?;
@@ -34,7 +43,12 @@ impl PartitionLog {
     pub fn max_timestamp(&mut self) -> io::Result<Option<(i64, i64)>> {
         self.flush()?;
         let mut best: Option<(usize, u64, BatchHeader)> = None;
+        // Only segments whose largest timestamp is unknown, or is the largest, are read.
+        let known_max = self.segments.iter().map(|s| s.max_timestamp).max().unwrap_or(-1);
         for (i, seg) in self.segments.iter().enumerate() {
+            if seg.max_timestamp >= 0 && seg.max_timestamp < known_max {
+                continue;
+            }
             segment::scan(&seg.file, 0, seg.size, RECOVERY_CHUNK, |pos, h| {
                 if best.is_none_or(|(_, _, b)| h.max_timestamp > b.max_timestamp) {
                     best = Some((i, pos, *h));
