@@ -244,6 +244,8 @@ impl Config {
             min_compaction_lag_ms: t.min_compaction_lag_ms,
             max_compaction_lag_ms: t.max_compaction_lag_ms,
             min_cleanable_ratio: t.min_cleanable_ratio,
+            index_interval_bytes: t.index_interval_bytes,
+            segment_index_bytes: t.segment_index_bytes,
             log_append_time: t.log_append_time,
             timestamp_before_max_ms: t.timestamp_before_max_ms,
             timestamp_after_max_ms: t.timestamp_after_max_ms,

@@ -343,6 +343,9 @@ pub struct TopicConfig {
     pub min_compaction_lag_ms: i64,
     pub max_compaction_lag_ms: i64,
     pub min_cleanable_ratio: f64,
+    /// `index.interval.bytes` and `segment.index.bytes`: Kafka's index files.
+    pub index_interval_bytes: u64,
+    pub segment_index_bytes: u64,
 }
 
 impl TopicConfig {
@@ -376,6 +379,8 @@ impl TopicConfig {
             min_compaction_lag_ms: long("min.compaction.lag.ms"),
             max_compaction_lag_ms: long("max.compaction.lag.ms"),
             min_cleanable_ratio: get("min.cleanable.dirty.ratio").trim().parse().unwrap_or(0.5),
+            index_interval_bytes: long("index.interval.bytes").max(0) as u64,
+            segment_index_bytes: long("segment.index.bytes").max(4) as u64,
         }
     }
 }
@@ -408,6 +413,8 @@ pub fn log_config(config: &Config, overrides: Option<&BTreeMap<String, String>>)
         min_compaction_lag_ms: t.min_compaction_lag_ms,
         max_compaction_lag_ms: t.max_compaction_lag_ms,
         min_cleanable_ratio: t.min_cleanable_ratio,
+        index_interval_bytes: t.index_interval_bytes,
+        segment_index_bytes: t.segment_index_bytes,
         log_append_time: t.log_append_time,
         timestamp_before_max_ms: t.timestamp_before_max_ms,
         timestamp_after_max_ms: t.timestamp_after_max_ms,

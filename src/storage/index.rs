@@ -143,6 +143,8 @@ struct State {
 /// with the batches they index.
 pub struct SegmentIndex {
     base_offset: i64,
+    /// `index.interval.bytes`: an entry when more than this was appended since the last.
+    interval: u64,
     state: State,
     /// The state as written to the files, to go back to when a write fails.
     written: State,
@@ -153,6 +155,10 @@ pub struct SegmentIndex {
 
 impl SegmentIndex {
     pub fn new(base_offset: i64) -> SegmentIndex {
+        SegmentIndex::with_interval(base_offset, INDEX_INTERVAL_BYTES)
+    }
+
+    pub fn with_interval(base_offset: i64, interval: u64) -> SegmentIndex {
         let state = State {
             bytes_since_entry: 0,
             max_timestamp: -1,
@@ -163,6 +169,7 @@ impl SegmentIndex {
         };
         SegmentIndex {
             base_offset,
+            interval,
             state,
             written: state,
             offsets: Vec::new(),
@@ -178,7 +185,7 @@ impl SegmentIndex {
             s.max_timestamp = max_timestamp;
             s.offset_of_max_timestamp = last_offset;
         }
-        if s.bytes_since_entry > INDEX_INTERVAL_BYTES {
+        if s.bytes_since_entry > self.interval {
             let relative = (last_offset - self.base_offset) as i32;
             self.offsets.extend_from_slice(&relative.to_be_bytes());
             self.offsets.extend_from_slice(&(position as i32).to_be_bytes());
@@ -245,6 +252,14 @@ impl SegmentIndex {
                 Err(e)
             }
         }
+    }
+
+    /// Whether one more batch could need an entry the files have no room for under
+    /// `segment.index.bytes` (`max_bytes`): Kafka rolls the segment then (`AbstractIndex.isFull`
+    /// of either index, their entries capped at max_bytes / 8 and max_bytes / 12).
+    pub fn is_full(&self, max_bytes: u64) -> bool {
+        self.state.offset_len + 8 > max_bytes / 8 * 8
+            || self.state.time_len + 12 > max_bytes / 12 * 12
     }
 
     /// Forgets entries noted since the last write (their batches were not written).

@@ -382,3 +382,23 @@ fn timestamp_lookups_go_through_the_indexes_and_agree_with_a_full_read() {
     assert_eq!(index(bases[2]), before2);
     assert_eq!(log.offset_for_timestamp(12_345).unwrap(), brute_offset_for(&mut log, 12_345));
 }
+
+#[test]
+fn index_interval_and_size_are_the_topics() {
+    let d = temp_dir("index-cfg");
+    // An entry after every 100 bytes; room for 10 offset entries (and 6 time entries).
+    let cfg = LogConfig { index_interval_bytes: 100, segment_index_bytes: 80, ..CFG };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    for i in 0..200 {
+        log.append(&stamped(1000 + i, 60)).unwrap();
+    }
+    log.close().unwrap();
+    let bases: Vec<i64> = segment::list(&d).unwrap().into_iter().map(|(b, _)| b).collect();
+    assert!(bases.len() > 5, "full indexes rolled the segments: {bases:?}");
+    for b in &bases[..bases.len() - 1] {
+        let offsets = std::fs::read(d.join(index::offset_index_name(*b))).unwrap();
+        let times = std::fs::read(d.join(index::time_index_name(*b))).unwrap();
+        assert!(offsets.len() <= 80 && times.len() <= 72, "{b}: {} {}", offsets.len(), times.len());
+        assert!(offsets.len() >= 48, "an entry every ~100 bytes: {}", offsets.len());
+    }
+}

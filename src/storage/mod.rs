@@ -75,6 +75,10 @@ pub struct LogConfig {
     pub max_compaction_lag_ms: i64,
     /// min.cleanable.dirty.ratio: the dirty share of a log that makes it due for cleaning.
     pub min_cleanable_ratio: f64,
+    /// index.interval.bytes: bytes between entries of Kafka's index files.
+    pub index_interval_bytes: u64,
+    /// segment.index.bytes: the most an index file may hold; a full one rolls the segment.
+    pub segment_index_bytes: u64,
     /// message.timestamp.type is LogAppendTime: appended batches are stamped with the
     /// broker's clock.
     pub log_append_time: bool,
@@ -98,6 +102,8 @@ impl LogConfig {
         min_compaction_lag_ms: 0,
         max_compaction_lag_ms: i64::MAX,
         min_cleanable_ratio: 0.5,
+        index_interval_bytes: 4096,
+        segment_index_bytes: 10_485_760,
         log_append_time: false,
         timestamp_before_max_ms: i64::MAX,
         timestamp_after_max_ms: 3_600_000,

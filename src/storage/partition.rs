@@ -113,8 +113,8 @@ pub enum Appended {
 
 /// Writes a closed segment's `.index` and `.timeindex` again from its batches; returns its
 /// largest timestamp.
-fn rebuild_index(dir: &Path, seg: &Segment) -> io::Result<i64> {
-    let mut files = SegmentIndex::new(seg.base_offset);
+fn rebuild_index(dir: &Path, seg: &Segment, interval: u64) -> io::Result<i64> {
+    let mut files = SegmentIndex::with_interval(seg.base_offset, interval);
     let mut max_ts = -1;
     segment::scan(&seg.file, 0, seg.size, RECOVERY_CHUNK, |pos, h| {
         files.note(pos, h.last_offset(), h.max_timestamp, h.total_len());
@@ -164,14 +164,15 @@ impl PartitionLog {
                     dir.display(),
                     seg.base_offset
                 );
-                seg.max_timestamp = rebuild_index(dir, seg)?;
+                seg.max_timestamp = rebuild_index(dir, seg, config.index_interval_bytes)?;
             }
         }
         let active = segments.last_mut().expect("at least one segment");
         let mut end = active.base_offset;
         let mut entries = Vec::new();
         let mut last_indexed = None;
-        let mut files = SegmentIndex::new(active.base_offset);
+        let mut files =
+            SegmentIndex::with_interval(active.base_offset, config.index_interval_bytes);
         // Producer state is rebuilt from the active segment (Kafka would use its snapshots).
         let mut producers = Producers::default();
         let mut open_txns: Vec<(i64, i64)> = Vec::new();
@@ -319,7 +320,8 @@ impl PartitionLog {
         let active_size = self.active().size + self.pending.len() as u64;
         if active_size > 0
             && (active_size + batch.len() as u64 > self.config.segment_bytes
-                || self.time_to_roll(h.max_timestamp))
+                || self.time_to_roll(h.max_timestamp)
+                || self.index_full())
         {
             self.roll()?;
         }
@@ -367,7 +369,7 @@ impl PartitionLog {
             size: 0,
             index: Some(Vec::new()),
             last_indexed: None,
-            files: Some(SegmentIndex::new(base)),
+            files: Some(SegmentIndex::with_interval(base, self.config.index_interval_bytes)),
             max_timestamp: -1,
             first_batch_timestamp: -1,
             created_ms: now_ms(),
@@ -378,6 +380,12 @@ impl PartitionLog {
     /// Kafka's segment.ms rule (`LogSegment.shouldRoll`): the active segment rolls when the
     /// incoming batch's timestamp is more than segment.ms past its first batch's, or, when
     /// that one has no timestamp, when the segment was made more than segment.ms ago.
+    /// Kafka rolls when either index file of the active segment is full (segment.index.bytes).
+    fn index_full(&mut self) -> bool {
+        let max = self.config.segment_index_bytes;
+        self.active().files.as_ref().is_some_and(|f| f.is_full(max))
+    }
+
     fn time_to_roll(&mut self, batch_max_timestamp: i64) -> bool {
         let roll_ms = self.config.segment_ms;
         let seg = self.active();

@@ -283,7 +283,8 @@ impl Cleaner {
                     Some(c) => c,
                     None => {
                         let base = job.segs[first].base_offset;
-                        cleaned.insert(Box::new(Cleaned::create(log.dir(), base)?))
+                        let interval = log.config().index_interval_bytes;
+                        cleaned.insert(Box::new(Cleaned::create(log.dir(), base, interval)?))
                     }
                 };
                 let s = &job.segs[*seg];

@@ -180,7 +180,7 @@ pub struct Cleaned {
 }
 
 impl Cleaned {
-    pub fn create(dir: &Path, base_offset: i64) -> io::Result<Cleaned> {
+    pub fn create(dir: &Path, base_offset: i64, index_interval: u64) -> io::Result<Cleaned> {
         let path = dir.join(format!("{}.cleaned", segment::file_name(base_offset)));
         let file =
             OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&path)?;
@@ -189,7 +189,7 @@ impl Cleaned {
             file,
             size: 0,
             max_timestamp: -1,
-            index: SegmentIndex::new(base_offset),
+            index: SegmentIndex::with_interval(base_offset, index_interval),
         })
     }
 
