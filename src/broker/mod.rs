@@ -343,6 +343,7 @@ impl Broker {
         }
         let now = Instant::now();
         self.logs.retention_tick(now);
+        self.logs.housekeeping_tick(now);
         if self.groups.next_deadline().is_some_and(|d| d <= now) {
             self.groups.tick(now);
         }
@@ -384,6 +385,7 @@ impl Broker {
         let next = [self.waiting.next_deadline(), self.groups.next_deadline()]
             .into_iter()
             .flatten()
+            .chain(self.logs.next_housekeeping())
             .fold(self.logs.next_retention(), Instant::min);
         Some(waiting::until(next, now))
     }
