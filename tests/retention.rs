@@ -3,7 +3,9 @@
 //! (ListOffsets earliest, Fetch's `log_start_offset` and OFFSET_OUT_OF_RANGE below it, its
 //! checkpoint across a crash), librdkafka's `auto.offset.reset` from there, and DeleteRecords
 //! v0-2, OffsetForLeaderEpoch v2-4 and DescribeLogDirs v1-4 with kafka-protocol as the codec,
-//! and librdkafka's `delete_records`.
+//! and librdkafka's `delete_records`; the `.deleted` files of deleted segments, removed
+//! file.delete.delay.ms later or at the next start; flush.messages syncs before the answer;
+//! idempotent producers' state kept when the log start moves past their batches.
 
 mod common;
 
@@ -13,9 +15,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
 use kafka_protocol::messages::{
-    delete_records_request as drq, describe_log_dirs_request as dlq, list_offsets_request as loq,
-    offset_for_leader_epoch_request as oeq, BrokerId, DeleteRecordsRequest, DescribeLogDirsRequest,
-    ListOffsetsRequest, OffsetForLeaderEpochRequest, TopicName,
+    create_topics_request as ctq, delete_records_request as drq, describe_log_dirs_request as dlq,
+    list_offsets_request as loq, offset_for_leader_epoch_request as oeq, BrokerId,
+    CreateTopicsRequest, DeleteRecordsRequest, DescribeLogDirsRequest, ListOffsetsRequest,
+    OffsetForLeaderEpochRequest, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -122,6 +125,104 @@ fn retention_ms_deletes_old_segments_moves_the_start_and_keeps_it_across_a_crash
     let mut c = broker.connect();
     assert_eq!(earliest(&mut c, "aged", 0), 8, "the start survives a crash");
     assert_eq!(c.fetch_one(ids[0], 0, 0).error_code, OFFSET_OUT_OF_RANGE);
+}
+
+/// Creates a one-partition topic with these configs; returns its id.
+fn create_topic(c: &mut Client, name: &str, configs: &[(&str, &str)]) -> [u8; 16] {
+    let configs = configs
+        .iter()
+        .map(|(k, v)| {
+            ctq::CreatableTopicConfig::default()
+                .with_name(StrBytes::from_string(k.to_string()))
+                .with_value(Some(StrBytes::from_string(v.to_string())))
+        })
+        .collect();
+    let req = CreateTopicsRequest::default()
+        .with_topics(vec![ctq::CreatableTopic::default()
+            .with_name(tn(name))
+            .with_num_partitions(1)
+            .with_replication_factor(1)
+            .with_configs(configs)])
+        .with_timeout_ms(5000);
+    let r = c.kp_call(7, &req);
+    assert_eq!(r.topics[0].error_code, NONE, "{r:?}");
+    *r.topics[0].topic_id.as_bytes()
+}
+
+/// The files of `topic`-`partition` ending in `.deleted`, sorted.
+fn deleted_files(dir: &Path, topic: &str, partition: i32) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir.join(format!("{topic}-{partition}")))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".deleted"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn deleted_segments_linger_as_deleted_files_for_file_delete_delay_ms() {
+    let tmp = TempDir::new("ret-deleted");
+    let overrides = quick(&["log.retention.hours=1", "log.segment.bytes=3000"]);
+    let broker = Broker::start_with(tmp.path(), &overrides);
+    let mut c = broker.connect();
+    // `slow` keeps the broker's log.segment.delete.delay.ms (Kafka's minute); `fast` has its
+    // own file.delete.delay.ms.
+    create_topic(&mut c, "slow", &[]);
+    create_topic(&mut c, "fast", &[("file.delete.delay.ms", "200")]);
+    let old = now_ms() - 2 * 24 * 3600 * 1000;
+    for t in ["slow", "fast"] {
+        for _ in 0..2 {
+            produce(&mut c, t, 0, stamped(old, 2, 600));
+        }
+        produce(&mut c, t, 0, stamped(now_ms(), 2, 600));
+        assert!(eventually(WAIT, || segments(tmp.path(), t, 0) == [4]), "{t}");
+    }
+    let expected: Vec<String> = ["index", "log", "timeindex"]
+        .iter()
+        .map(|ext| format!("00000000000000000000.{ext}.deleted"))
+        .collect();
+    assert_eq!(deleted_files(tmp.path(), "slow", 0), expected, "renamed, as Kafka does");
+    assert!(
+        eventually(WAIT, || deleted_files(tmp.path(), "fast", 0).is_empty()),
+        "fast's removed after 200 ms: {:?}",
+        deleted_files(tmp.path(), "fast", 0)
+    );
+    assert_eq!(deleted_files(tmp.path(), "slow", 0), expected, "slow's still waiting");
+    assert_eq!(earliest(&mut c, "slow", 0), 4);
+    drop(c);
+    drop(broker); // killed before the minute is up
+    let broker = Broker::start(tmp.path());
+    assert!(deleted_files(tmp.path(), "slow", 0).is_empty(), "leftovers removed at start-up");
+    let mut c = broker.connect();
+    assert_eq!(earliest(&mut c, "slow", 0), 4);
+    assert_eq!(produce(&mut c, "slow", 0, stamped(now_ms(), 1, 10)), 6);
+}
+
+#[test]
+fn a_topic_with_flush_messages_1_syncs_every_produce_before_answering() {
+    let tmp = TempDir::new("flush-messages");
+    let filter = "info,minikafka::storage::partition=debug";
+    let broker = Broker::start_logging(tmp.path(), &[], filter);
+    let mut c = broker.connect();
+    let id = create_topic(&mut c, "synced", &[("flush.messages", "1")]);
+    create_topic(&mut c, "lazy", &[]);
+    for i in 0..3 {
+        assert_eq!(produce(&mut c, "synced", 0, stamped(now_ms(), 2, 10)), 2 * i);
+        assert_eq!(produce(&mut c, "lazy", 0, stamped(now_ms(), 2, 10)), 2 * i);
+    }
+    let flushed = |topic: &str| {
+        let dir = format!("{topic}-0: flushing log up to offset");
+        broker.logs.lines().iter().filter(|l| l.contains(&dir)).count()
+    };
+    // The line is logged before the sync and the sync comes before the answer: all three are
+    // there by now, give or take the reader thread.
+    let line = broker.logs.wait_for(WAIT, |l| l.contains("synced-0: flushing log up to offset 6"));
+    assert!(line.is_some(), "{}", broker.logs.lines().join("\n"));
+    assert_eq!(flushed("synced"), 3);
+    assert_eq!(flushed("lazy"), 0, "Kafka's default leaves syncing to the OS");
+    let got = c.fetch_one(id, 0, 0);
+    assert_eq!((got.error_code, got.high_watermark), (NONE, 6));
 }
 
 #[test]
