@@ -17,8 +17,8 @@ use common::*;
 use kafka_protocol::messages::{
     create_topics_request as ctq, delete_records_request as drq, describe_log_dirs_request as dlq,
     list_offsets_request as loq, offset_for_leader_epoch_request as oeq, BrokerId,
-    CreateTopicsRequest, DeleteRecordsRequest, DescribeLogDirsRequest, ListOffsetsRequest,
-    OffsetForLeaderEpochRequest, TopicName,
+    CreateTopicsRequest, DeleteRecordsRequest, DescribeLogDirsRequest, InitProducerIdRequest,
+    ListOffsetsRequest, OffsetForLeaderEpochRequest, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -377,6 +377,51 @@ fn delete_records_segments_go_at_the_next_check_and_the_start_survives_restarts(
     assert_eq!(earliest(&mut c, "drc", 0), 3);
     assert_eq!(c.fetch_one(ids[0], 0, 2).error_code, OFFSET_OUT_OF_RANGE);
     assert_eq!(base_offset_of(c.fetch_one(ids[0], 0, 3).records()), 3);
+}
+
+/// An idempotent batch of `n` records of 1000 bytes at sequence `seq`.
+fn idempotent(pid: i64, seq: i32, n: usize) -> Vec<u8> {
+    let mut b = BatchBuilder::new(0, now_ms()).producer(pid, 0, seq);
+    for _ in 0..n {
+        b.push(None, Some(&[b'p'; 1000]), &[]);
+    }
+    b.finish()
+}
+
+fn produce_result(c: &mut Client, topic: &str, batch: Vec<u8>) -> (i16, i64) {
+    let resp = c.produce(&[(topic, vec![(0, Some(batch))])]);
+    let p = resp.partition(topic, 0);
+    (p.error_code, p.base_offset)
+}
+
+/// As Kafka (`ProducerStateManager.onLogStartOffsetIncremented` trims transactions, not
+/// producers): a producer whose batches all lie below the new log start offset, their
+/// segment deleted, is still known. A gap is out of order, a retry a duplicate answered with
+/// its offset, and the next sequence is taken. The differential scenario "delete_records: an
+/// idempotent producer's state outlives its records" checks the same against Kafka.
+#[test]
+fn delete_records_keeps_the_state_of_producers_below_the_new_start() {
+    const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
+    let tmp = TempDir::new("dr-producer");
+    make_log_dir(tmp.path(), &[("pstate", 1)]);
+    let broker = Broker::start_with(tmp.path(), &quick(&["log.segment.bytes=3000"]));
+    let mut c = broker.connect();
+    let init = InitProducerIdRequest::default()
+        .with_transactional_id(None)
+        .with_transaction_timeout_ms(60_000);
+    let r = c.kp_call(4, &init);
+    assert_eq!(r.error_code, NONE, "{r:?}");
+    let pid = r.producer_id.0;
+    assert_eq!(produce_result(&mut c, "pstate", idempotent(pid, 0, 2)), (NONE, 0));
+    assert_eq!(produce_result(&mut c, "pstate", idempotent(pid, 2, 2)), (NONE, 2));
+    assert_eq!(segments(tmp.path(), "pstate", 0), [0, 2]);
+    assert_eq!(delete_records(&mut c, 2, &[("pstate", 0, -1)])[0].2, 4);
+    assert!(eventually(WAIT, || segments(tmp.path(), "pstate", 0) == [2]));
+    let gap = produce_result(&mut c, "pstate", idempotent(pid, 9, 1));
+    assert_eq!(gap.0, OUT_OF_ORDER_SEQUENCE_NUMBER, "still expecting sequence 4");
+    assert_eq!(produce_result(&mut c, "pstate", idempotent(pid, 2, 2)), (NONE, 2), "a retry");
+    assert_eq!(produce_result(&mut c, "pstate", idempotent(pid, 4, 1)), (NONE, 4));
+    assert_eq!(earliest(&mut c, "pstate", 0), 4);
 }
 
 #[test]
