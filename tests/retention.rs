@@ -16,8 +16,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use common::*;
 use kafka_protocol::messages::{
     create_topics_request as ctq, delete_records_request as drq, describe_log_dirs_request as dlq,
-    list_offsets_request as loq, offset_for_leader_epoch_request as oeq, BrokerId,
-    CreateTopicsRequest, DeleteRecordsRequest, DescribeLogDirsRequest, InitProducerIdRequest,
+    incremental_alter_configs_request as iacq, list_offsets_request as loq,
+    offset_for_leader_epoch_request as oeq, BrokerId, CreateTopicsRequest, DeleteRecordsRequest,
+    DescribeLogDirsRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest,
     ListOffsetsRequest, OffsetForLeaderEpochRequest, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
@@ -221,6 +222,23 @@ fn a_topic_with_flush_messages_1_syncs_every_produce_before_answering() {
     assert!(line.is_some(), "{}", broker.logs.lines().join("\n"));
     assert_eq!(flushed("synced"), 3);
     assert_eq!(flushed("lazy"), 0, "Kafka's default leaves syncing to the OS");
+    // Changed while the topic is in use: from the next produce on.
+    let set = iacq::AlterableConfig::default()
+        .with_name(StrBytes::from_static_str("flush.messages"))
+        .with_config_operation(0)
+        .with_value(Some(StrBytes::from_static_str("4")));
+    let req = IncrementalAlterConfigsRequest::default().with_resources(vec![
+        iacq::AlterConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(StrBytes::from_static_str("lazy"))
+            .with_configs(vec![set]),
+    ]);
+    assert_eq!(c.kp_call(1, &req).responses[0].error_code, NONE);
+    // Everything past the recovery point counts, not only what came after the change.
+    produce(&mut c, "lazy", 0, stamped(now_ms(), 1, 10));
+    let line = broker.logs.wait_for(WAIT, |l| l.contains("lazy-0: flushing log up to offset 7"));
+    assert!(line.is_some(), "{}", broker.logs.lines().join("\n"));
+    assert_eq!(flushed("lazy"), 1);
     let got = c.fetch_one(id, 0, 0);
     assert_eq!((got.error_code, got.high_watermark), (NONE, 6));
 }
