@@ -253,22 +253,27 @@ impl LogManager {
         self.pending_bytes = 0;
         for id in self.dirty.drain(..) {
             let Some(log) = self.logs[id].as_mut() else { continue };
-            let result = log.flush().and_then(|()| {
-                if log.unflushed_messages() >= log.config().flush_messages {
-                    log.sync(now_ms())?;
-                }
-                Ok(())
-            });
-            match result {
-                Ok(()) => written.push(id),
-                Err(e) => {
+            if let Err(e) = log.flush() {
+                log::error!(
+                    "{}: write failed, appends of this turn withdrawn: {e}",
+                    log.dir().display()
+                );
+                failed.push(id);
+                continue;
+            }
+            if log.unflushed_messages() >= log.config().flush_messages {
+                if let Err(e) = log.sync(now_ms()) {
+                    // Kafka would take the directory offline. The batches are written, so a
+                    // retry may store them twice, but none is acknowledged unsynced.
                     log::error!(
-                        "{}: write failed, appends of this turn withdrawn: {e}",
+                        "{}: sync failed, appends of this turn not acknowledged: {e}",
                         log.dir().display()
                     );
                     failed.push(id);
+                    continue;
                 }
             }
+            written.push(id);
         }
     }
 
