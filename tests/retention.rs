@@ -243,6 +243,28 @@ fn a_topic_with_flush_messages_1_syncs_every_produce_before_answering() {
     assert_eq!((got.error_code, got.high_watermark), (NONE, 6));
 }
 
+/// Batches 900 ms apart by timestamp with segment.ms=1000: two to a segment, unless the
+/// segment's jitter (uniform below segment.jitter.ms=1000) exceeds 100 ms, which nine
+/// segments in ten draw: then one. Forty batches make twenty segments without jitter, and
+/// about thirty-six with it (twenty or fewer: a chance of about 1e-12).
+#[test]
+fn segment_jitter_ms_rolls_segments_sooner() {
+    let tmp = TempDir::new("roll-jitter");
+    let broker = Broker::start(tmp.path());
+    let mut c = broker.connect();
+    create_topic(&mut c, "steady", &[("segment.ms", "1000")]);
+    create_topic(&mut c, "jittery", &[("segment.ms", "1000"), ("segment.jitter.ms", "1000")]);
+    let start = now_ms() - 3600 * 1000;
+    for i in 0..40 {
+        for t in ["steady", "jittery"] {
+            produce(&mut c, t, 0, stamped(start + i * 900, 1, 10));
+        }
+    }
+    assert_eq!(segments(tmp.path(), "steady", 0).len(), 20);
+    let jittery = segments(tmp.path(), "jittery", 0).len();
+    assert!(jittery > 20, "{jittery} segments");
+}
+
 #[test]
 fn retention_ms_takes_the_active_segment_too_by_rolling_first() {
     let tmp = TempDir::new("ret-all");
