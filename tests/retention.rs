@@ -5,6 +5,7 @@
 //! v0-2, OffsetForLeaderEpoch v2-4 and DescribeLogDirs v1-4 with kafka-protocol as the codec,
 //! and librdkafka's `delete_records`; the `.deleted` files of deleted segments, removed
 //! file.delete.delay.ms later or at the next start; flush.messages syncs before the answer;
+//! segment.jitter.ms rolling sooner;
 //! idempotent producers' state kept when the log start moves past their batches.
 
 mod common;
