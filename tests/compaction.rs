@@ -47,9 +47,11 @@ fn create(c: &mut Client, name: &str, configs: &[(&str, &str)]) {
     assert_eq!(r.topics[0].error_code, NONE, "{:?}", r.topics[0].error_message);
 }
 
-/// Compacted, rolling at Kafka's smallest segment, cleaned as soon as anything is dirty.
+/// Compacted, rolling at Kafka's smallest segment, cleaned as soon as anything is dirty, the
+/// replaced segments' files removed at once (not file.delete.delay.ms later).
 const COMPACTED: &[(&str, &str)] = &[
     ("cleanup.policy", "compact"),
+    ("file.delete.delay.ms", "0"),
     ("segment.bytes", "1048576"),
     ("min.cleanable.dirty.ratio", "0.01"),
     ("delete.retention.ms", "0"),
@@ -238,7 +240,11 @@ fn consumer_offsets_are_compacted_and_the_last_commits_survive() {
             .with_resource_type(2)
             .with_resource_name(s("__consumer_offsets"))
             .with_configs(
-                [("segment.bytes", "1048576"), ("min.cleanable.dirty.ratio", "0.01")]
+                [
+                    ("segment.bytes", "1048576"),
+                    ("min.cleanable.dirty.ratio", "0.01"),
+                    ("file.delete.delay.ms", "0"),
+                ]
                     .iter()
                     .map(|(k, v)| {
                         iacq::AlterableConfig::default()

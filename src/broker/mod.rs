@@ -348,6 +348,7 @@ impl Broker {
         let now = Instant::now();
         self.logs.retention_tick(now);
         self.logs.cleaner_tick(now);
+        self.logs.housekeeping_tick(now);
         if self.groups.next_deadline().is_some_and(|d| d <= now) {
             self.groups.tick(now);
         }
@@ -391,6 +392,7 @@ impl Broker {
             .into_iter()
             .flatten()
             .chain(self.logs.next_cleaning())
+            .chain(self.logs.next_housekeeping())
             .fold(self.logs.next_retention(), Instant::min);
         Some(waiting::until(next, now))
     }

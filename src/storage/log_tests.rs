@@ -402,3 +402,194 @@ fn index_interval_and_size_are_the_topics() {
         assert!(offsets.len() >= 48, "an entry every ~100 bytes: {}", offsets.len());
     }
 }
+
+#[test]
+fn deleted_segments_are_renamed_and_their_leftovers_removed_on_open() {
+    let d = temp_dir("ret-deleted");
+    let cfg = LogConfig { segment_bytes: 2500, retention_ms: 1000, ..LogConfig::DEFAULT };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    for _ in 0..4 {
+        log.append(&stamped(1, 1000)).unwrap();
+    }
+    log.append(&stamped(now_ms(), 10)).unwrap();
+    assert_eq!(log.delete_old_segments(now_ms()).unwrap(), 2);
+    let mut files: Vec<String> = log
+        .take_deleted_files()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+        .collect();
+    files.sort();
+    let expected: Vec<String> = [0, 2]
+        .iter()
+        .flat_map(|&b| {
+            [segment::file_name(b), index::offset_index_name(b), index::time_index_name(b)]
+                .map(|n| format!("{n}.deleted"))
+        })
+        .collect();
+    let mut expected = expected;
+    expected.sort();
+    assert_eq!(files, expected, "the log and both indexes of each, renamed as Kafka does");
+    assert!(files.iter().all(|f| d.join(f).exists()));
+    assert!(!d.join(segment::file_name(0)).exists());
+    assert!(log.take_deleted_files().is_empty());
+    // A restart before their removal: leftovers go, as do a cleaning's unfinished files.
+    fs::write(d.join(format!("{}.cleaned", segment::file_name(4))), b"x").unwrap();
+    drop(log);
+    let log = PartitionLog::open(&d, cfg).unwrap();
+    assert_eq!(log.log_end_offset(), 5);
+    let left: Vec<_> = fs::read_dir(&*d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".deleted") || n.ends_with(".cleaned"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn the_manager_removes_deleted_files_after_file_delete_delay_ms() {
+    let d = temp_dir("ret-delay");
+    let cfg = LogConfig {
+        segment_bytes: 2500,
+        retention_ms: 1000,
+        file_delete_delay_ms: 60_000,
+        ..LogConfig::DEFAULT
+    };
+    let zero = Duration::ZERO;
+    let schedule = RetentionSchedule {
+        initial_delay: zero,
+        interval: Duration::from_secs(3600),
+        flush_check_interval: Duration::from_secs(3600),
+    };
+    let mut m = LogManager::new(&d, cfg, schedule, cleaner::CleanerConfig::DEFAULT);
+    let id = m.open("t", &crate::uuid::random(), 0, 0).unwrap();
+    for _ in 0..4 {
+        m.append(id, &stamped(1, 1000)).unwrap();
+    }
+    m.flush(&mut Vec::new(), &mut Vec::new());
+    let now = Instant::now();
+    m.retention_tick(now);
+    let deleted = d.join("t-0").join(format!("{}.deleted", segment::file_name(0)));
+    assert!(deleted.exists());
+    m.housekeeping_tick(now);
+    assert!(deleted.exists(), "kept file.delete.delay.ms");
+    let due = m.next_housekeeping().unwrap();
+    assert!(due >= now + Duration::from_secs(59), "woken for the removal");
+    m.housekeeping_tick(now + Duration::from_secs(61));
+    assert!(!deleted.exists());
+    assert!(m.next_housekeeping().unwrap() > now + Duration::from_secs(3000), "the flusher's");
+}
+
+fn manager_with(d: &std::path::Path, cfg: LogConfig, flush_check: Duration) -> (LogManager, LogId) {
+    let schedule = RetentionSchedule {
+        initial_delay: Duration::ZERO,
+        interval: Duration::from_secs(3600),
+        flush_check_interval: flush_check,
+    };
+    let mut m = LogManager::new(d, cfg, schedule, cleaner::CleanerConfig::DEFAULT);
+    let id = m.open("t", &crate::uuid::random(), 0, 0).unwrap();
+    (m, id)
+}
+
+#[test]
+fn flush_messages_syncs_before_the_turn_ends_once_enough_are_unsynced() {
+    let d = temp_dir("flush-messages");
+    let cfg = LogConfig { flush_messages: 5, ..LogConfig::DEFAULT };
+    let (mut m, id) = manager_with(&d, cfg, Duration::from_secs(3600));
+    m.append(id, &batch(3, 10)).unwrap();
+    m.flush(&mut Vec::new(), &mut Vec::new());
+    assert_eq!((m.get(id).unflushed_messages(), m.get(id).recovery_point), (3, 0));
+    // Messages, not batches: 3 + 2 reaches 5 (Kafka's `unflushedMessages >= flushInterval`).
+    m.append(id, &batch(2, 10)).unwrap();
+    m.flush(&mut Vec::new(), &mut Vec::new());
+    assert_eq!((m.get(id).unflushed_messages(), m.get(id).recovery_point), (0, 5));
+    // flush.messages=1: every write is synced.
+    m.set_config(id, LogConfig { flush_messages: 1, ..cfg });
+    m.append(id, &batch(1, 10)).unwrap();
+    let mut written = Vec::new();
+    m.flush(&mut written, &mut Vec::new());
+    assert_eq!((written, m.get(id).recovery_point), (vec![id], 6));
+    // The default never syncs but on roll and close.
+    m.set_config(id, LogConfig::DEFAULT);
+    for _ in 0..100 {
+        m.append(id, &batch(1, 10)).unwrap();
+        m.flush(&mut Vec::new(), &mut Vec::new());
+    }
+    assert_eq!(m.get(id).recovery_point, 6);
+    m.close_all().unwrap();
+    assert_eq!(m.get(id).recovery_point, 106);
+}
+
+#[test]
+fn flush_ms_is_measured_from_the_last_sync() {
+    let d = temp_dir("flush-ms");
+    let cfg = LogConfig { flush_ms: 1000, ..LogConfig::DEFAULT };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    let opened = log.last_flush_ms;
+    assert!(!log.flush_ms_due(opened + 999));
+    assert!(log.flush_ms_due(opened + 1000));
+    log.append(&batch(2, 10)).unwrap();
+    log.flush().unwrap();
+    assert!(log.sync(opened + 1500).unwrap());
+    assert_eq!((log.recovery_point, log.last_flush_ms), (2, opened + 1500));
+    assert!(!log.flush_ms_due(opened + 2000));
+    assert!(!log.sync(opened + 3000).unwrap(), "nothing new to sync");
+    assert_eq!(log.last_flush_ms, opened + 1500);
+    // The default is never.
+    log.set_config(LogConfig::DEFAULT);
+    assert!(!log.flush_ms_due(i64::MAX));
+    // A roll syncs the segment it closes.
+    log.append(&batch(1, 10)).unwrap();
+    log.roll().unwrap();
+    assert_eq!(log.recovery_point, 3);
+}
+
+#[test]
+fn the_log_flusher_syncs_logs_past_flush_ms_when_it_runs() {
+    let d = temp_dir("flusher");
+    let cfg = LogConfig { flush_ms: 0, ..LogConfig::DEFAULT };
+    let (mut m, id) = manager_with(&d, cfg, Duration::from_millis(10));
+    m.append(id, &batch(2, 10)).unwrap();
+    m.flush(&mut Vec::new(), &mut Vec::new());
+    assert_eq!(m.get(id).recovery_point, 0, "only the flusher syncs by time");
+    let now = Instant::now();
+    assert!(m.next_housekeeping().unwrap() <= now);
+    m.housekeeping_tick(now);
+    assert_eq!(m.get(id).recovery_point, 2);
+    // Next at log.flush.scheduler.interval.ms.
+    m.append(id, &batch(1, 10)).unwrap();
+    m.flush(&mut Vec::new(), &mut Vec::new());
+    m.housekeeping_tick(now + Duration::from_millis(5));
+    assert_eq!(m.get(id).recovery_point, 2);
+    m.housekeeping_tick(now + Duration::from_millis(10));
+    assert_eq!(m.get(id).recovery_point, 3);
+    // Kafka's default interval (Long.MAX): the flusher runs once, after the initial delay.
+    let d = temp_dir("flusher-default");
+    let (mut m, _) = manager_with(&d, cfg, Duration::from_millis(i64::MAX as u64));
+    let now = Instant::now();
+    m.housekeeping_tick(now);
+    assert!(m.next_housekeeping().is_none_or(|t| t > now + Duration::from_secs(1 << 40)));
+}
+
+#[test]
+fn segment_jitter_ms_brings_the_roll_forward() {
+    let cfg = LogConfig { segment_ms: 1000, segment_jitter_ms: 400, ..LogConfig::DEFAULT };
+    let draws: Vec<i64> = (0..200).map(|b| random_segment_jitter(&cfg, b)).collect();
+    assert!(draws.iter().all(|j| (0..400).contains(j)), "{draws:?}");
+    assert!(draws.iter().any(|&j| j != draws[0]), "not all the same");
+    assert_eq!(random_segment_jitter(&LogConfig { segment_jitter_ms: 0, ..cfg }, 1), 0);
+    // Never more than segment.ms.
+    let big = LogConfig { segment_ms: 10, segment_jitter_ms: 1_000_000, ..cfg };
+    assert!((0..100).all(|b| random_segment_jitter(&big, b) < 10));
+
+    let d = temp_dir("roll-jitter");
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    log.segments[0].roll_jitter_ms = 300;
+    // 1000 - 300: the segment rolls once a batch is more than 700 past its first.
+    for ts in [10_000, 10_700, 10_701] {
+        log.append(&stamped(ts, 10)).unwrap();
+    }
+    log.flush().unwrap();
+    let bases: Vec<i64> = segment::list(&d).unwrap().iter().map(|s| s.0).collect();
+    assert_eq!(bases, [0, 2]);
+    assert!((0..400).contains(&log.segments[1].roll_jitter_ms));
+}

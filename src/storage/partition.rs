@@ -46,6 +46,9 @@ pub(super) struct Segment {
     /// Wall-clock ms when this segment was opened or made: segment.ms measures from it when
     /// the first batch carries no timestamp, as Kafka's `LogSegment.created`.
     pub(super) created_ms: i64,
+    /// How much sooner than segment.ms this segment rolls (Kafka's `rollJitterMs`), drawn
+    /// when it is made.
+    pub(super) roll_jitter_ms: i64,
 }
 
 impl Segment {
@@ -98,6 +101,12 @@ pub struct PartitionLog {
     pub(super) open_transaction: Option<i64>,
     /// Bumped when segments are removed or replaced (see the cleaner).
     pub(super) generation: u64,
+    /// Kafka's recovery point: every offset below it is synced to disk.
+    pub(super) recovery_point: i64,
+    /// Wall-clock ms of the last sync (or of opening), which flush.ms measures from.
+    pub(super) last_flush_ms: i64,
+    /// Files of deleted segments, renamed `.deleted`, for the manager to remove later.
+    pub(super) deleted_files: Vec<PathBuf>,
 }
 
 /// What became of an appended batch.
@@ -125,6 +134,24 @@ fn rebuild_index(dir: &Path, seg: &Segment, interval: u64) -> io::Result<i64> {
     Ok(max_ts)
 }
 
+/// Kafka's `LogConfig.randomSegmentJitter`: uniform in [0, min(segment.jitter.ms,
+/// segment.ms)), 0 without jitter. A splitmix64 step over the clock and the base offset is
+/// random enough to spread the rolls of partitions made together.
+pub(super) fn random_segment_jitter(config: &LogConfig, base_offset: i64) -> i64 {
+    let bound = config.segment_jitter_ms.min(config.segment_ms);
+    if bound <= 0 {
+        return 0;
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut z = nanos ^ (base_offset as u64).rotate_left(32) ^ 0x9e37_79b9_7f4a_7c15;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z % bound as u64) as i64
+}
+
 fn open_file(path: &Path) -> io::Result<File> {
     OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)
 }
@@ -133,6 +160,7 @@ impl PartitionLog {
     /// Opens the partition in `dir`, scanning the active segment for the next offset and
     /// cutting away a batch left half-written by a crash.
     pub fn open(dir: &Path, config: LogConfig) -> io::Result<PartitionLog> {
+        segment::remove_temp_files(dir)?;
         super::cleaner::complete_swaps(dir)?;
         let mut found = segment::list(dir)?;
         if found.is_empty() {
@@ -154,6 +182,7 @@ impl PartitionLog {
                 max_timestamp: index::last_time_entry(dir, *base_offset),
                 first_batch_timestamp: -1,
                 created_ms: now_ms(),
+                roll_jitter_ms: random_segment_jitter(&config, *base_offset),
             });
         }
         let closed = segments.len() - 1;
@@ -238,6 +267,9 @@ impl PartitionLog {
             aborted: index::read_aborted(dir)?,
             open_transaction,
             generation: 0,
+            recovery_point: end,
+            last_flush_ms: now_ms(),
+            deleted_files: Vec::new(),
         })
     }
 
@@ -274,6 +306,7 @@ impl PartitionLog {
             files.close(&dir)?;
         }
         seg.file.sync_data()?;
+        self.recovery_point = self.log_end_offset;
         checkpoint::write_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH), &self.epochs)
     }
 
@@ -361,6 +394,8 @@ impl PartitionLog {
         // Kafka flushes a segment when it rolls: closed segments are on disk.
         old.file.sync_data()?;
         let base = self.log_end_offset;
+        self.recovery_point = base;
+        self.last_flush_ms = now_ms();
         let file = Rc::new(open_file(&self.dir.join(segment::file_name(base)))?);
         log::debug!("{}: rolled to segment {base}", self.dir.display());
         self.segments.push(Segment {
@@ -373,6 +408,7 @@ impl PartitionLog {
             max_timestamp: -1,
             first_batch_timestamp: -1,
             created_ms: now_ms(),
+            roll_jitter_ms: random_segment_jitter(&self.config, base),
         });
         Ok(())
     }
@@ -386,15 +422,56 @@ impl PartitionLog {
         self.active().files.as_ref().is_some_and(|f| f.is_full(max))
     }
 
+    /// The segment's jitter brings that time forward (`LogSegment.shouldRoll`).
     fn time_to_roll(&mut self, batch_max_timestamp: i64) -> bool {
-        let roll_ms = self.config.segment_ms;
-        let seg = self.active();
+        let seg = self.segments.last().expect("active segment");
+        let roll_ms = self.config.segment_ms - seg.roll_jitter_ms;
         let waited = if seg.first_batch_timestamp >= 0 {
             batch_max_timestamp - seg.first_batch_timestamp
         } else {
             now_ms() - seg.created_ms
         };
         waited > roll_ms
+    }
+
+    /// Messages written since the last sync (Kafka's `unflushedMessages`, offsets from the
+    /// recovery point to the log end).
+    pub fn unflushed_messages(&self) -> i64 {
+        self.flushed_end_offset - self.recovery_point
+    }
+
+    /// Kafka's log flusher rule: the last sync was flush.ms ago or more (at wall-clock
+    /// `now_ms`).
+    pub fn flush_ms_due(&self, now_ms: i64) -> bool {
+        now_ms.saturating_sub(self.last_flush_ms) >= self.config.flush_ms
+    }
+
+    /// Kafka's `UnifiedLog.flush`: syncs what is written and not yet synced (closed segments
+    /// were synced when they rolled, so that is the active one) and moves the recovery point
+    /// to the end. Returns whether there was anything to sync.
+    pub fn sync(&mut self, now_ms: i64) -> io::Result<bool> {
+        if self.flushed_end_offset <= self.recovery_point {
+            return Ok(false);
+        }
+        log::debug!(
+            "{}: flushing log up to offset {} with recovery point {}, last flushed {}, \
+             unflushed {}",
+            self.dir.display(),
+            self.flushed_end_offset,
+            self.recovery_point,
+            self.last_flush_ms,
+            self.unflushed_messages()
+        );
+        let seg = self.segments.last().expect("active segment");
+        seg.file.sync_data()?;
+        self.recovery_point = self.flushed_end_offset;
+        self.last_flush_ms = now_ms;
+        Ok(true)
+    }
+
+    /// The `.deleted` files of segments deleted since the last call.
+    pub fn take_deleted_files(&mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.deleted_files)
     }
 
     /// Writes buffered appends. On failure the file is cut back to what was there before and

@@ -27,8 +27,9 @@ impl PartitionLog {
     /// keep the log over retention.bytes; under any policy, those wholly below the log start
     /// offset. Whole segments only, oldest first, never beyond the high watermark. When every
     /// segment goes, Kafka rolls a new empty one first, and so does this. Returns how many
-    /// were deleted; the files are removed at once (Kafka renames them `.deleted` and removes
-    /// them file.delete.delay.ms later): responses still sending from them keep them open.
+    /// were deleted. As in Kafka, their files are renamed `.deleted` (see
+    /// [`take_deleted_files`](Self::take_deleted_files)) and removed file.delete.delay.ms
+    /// later; responses still sending from them keep them open meanwhile.
     pub fn delete_old_segments(&mut self, now_ms: i64) -> io::Result<usize> {
         self.flush()?;
         let mut deleted = 0;
@@ -81,8 +82,8 @@ impl PartitionLog {
         if n == self.segments.len() {
             self.roll()?;
         }
-        for seg in self.segments.drain(..n) {
-            let path = self.dir.join(segment::file_name(seg.base_offset));
+        let gone: Vec<_> = self.segments.drain(..n).collect();
+        for seg in gone {
             log::info!(
                 "{}: deleting segment {} ({} bytes, largest timestamp {}): {why:?} breached",
                 self.dir.display(),
@@ -90,16 +91,37 @@ impl PartitionLog {
                 seg.size,
                 seg.max_timestamp
             );
-            if let Err(e) = std::fs::remove_file(&path) {
-                log::warn!("{}: {e}", path.display());
-            }
-            index::remove(&self.dir, seg.base_offset);
-            let _ = std::fs::remove_file(self.dir.join(index::txn_index_name(seg.base_offset)));
+            self.mark_deleted(seg.base_offset);
         }
         self.generation += 1;
         let first = self.segments[0].base_offset;
         self.raise_log_start_offset(first);
         Ok(n)
+    }
+
+    /// Renames the files of the segment at `base` `.deleted`, for the manager to remove
+    /// file.delete.delay.ms later (Kafka's `LocalLog.deleteSegmentFiles`).
+    pub(super) fn mark_deleted(&mut self, base: i64) {
+        let names = [
+            segment::file_name(base),
+            index::offset_index_name(base),
+            index::time_index_name(base),
+            index::txn_index_name(base),
+        ];
+        for name in names {
+            let from = self.dir.join(&name);
+            let to = self.dir.join(format!("{name}{}", segment::DELETED_SUFFIX));
+            match std::fs::rename(&from, &to) {
+                Ok(()) => self.deleted_files.push(to),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    // As Kafka, which would take the log directory offline: here the file
+                    // goes at once rather than linger unnamed.
+                    log::warn!("{}: rename failed, removing it now: {e}", from.display());
+                    let _ = std::fs::remove_file(&from);
+                }
+            }
+        }
     }
 
     /// Kafka's `maybeIncrementLogStartOffset`: a higher start, and the leader epoch cache cut

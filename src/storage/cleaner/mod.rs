@@ -136,25 +136,27 @@ impl Cleaner {
         Some(if self.job.is_some() { Instant::now() } else { self.next_check })
     }
 
-    /// Runs one slice of cleaning, or looks for a log to clean when it is time to.
-    pub fn tick(&mut self, logs: Logs<'_>, now: Instant) {
+    /// Runs one slice of cleaning, or looks for a log to clean when it is time to. Returns
+    /// the log it worked on (whose replaced segments are then to be removed in time).
+    pub fn tick(&mut self, logs: Logs<'_>, now: Instant) -> Option<LogId> {
         if !self.config.enable {
-            return;
+            return None;
         }
         if self.job.is_none() {
             if now < self.next_check {
-                return;
+                return None;
             }
             match self.choose(&logs) {
                 Some(job) => self.job = Some(job),
                 None => {
                     self.next_check = now + self.config.backoff;
-                    return;
+                    return None;
                 }
             }
         }
         let t0 = Instant::now();
         let mut job = self.job.take().expect("a job");
+        let id = job.id;
         let log = logs.logs.get_mut(job.id).and_then(Option::as_mut);
         let outcome = match log {
             Some(log) if log.generation() == job.generation => self.slice(&mut job, log),
@@ -173,6 +175,7 @@ impl Cleaner {
                 self.next_check = now + self.config.backoff;
             }
         }
+        Some(id)
     }
 
     /// The dirtiest log that needs cleaning (`grabFilthiestCompactedLog`).

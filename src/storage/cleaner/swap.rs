@@ -133,13 +133,15 @@ impl PartitionLog {
         fs::rename(&cleaned.path, &swap)?;
         let mut txn_entries = Vec::new();
         for &b in replaced {
-            let txn = dir.join(index::txn_index_name(b));
-            if let Ok(bytes) = fs::read(&txn) {
+            if let Ok(bytes) = fs::read(dir.join(index::txn_index_name(b))) {
                 txn_entries.extend_from_slice(&bytes);
             }
-            let _ = fs::remove_file(&txn);
-            index::remove(&dir, b);
-            fs::remove_file(dir.join(segment::file_name(b)))?;
+            // Renamed `.deleted` and removed later, as Kafka does with replaced segments: a
+            // fetch still sending from one keeps its open file either way.
+            self.mark_deleted(b);
+        }
+        if dir.join(segment::file_name(base)).exists() {
+            return Err(io::Error::other("a replaced segment could not be moved aside"));
         }
         let path = dir.join(segment::file_name(base));
         fs::rename(&swap, &path)?;
@@ -163,6 +165,7 @@ impl PartitionLog {
             max_timestamp: cleaned.max_timestamp,
             first_batch_timestamp: -1,
             created_ms: now_ms(),
+            roll_jitter_ms: 0,
         };
         self.segments.splice(at..at + replaced.len(), [seg]);
         self.generation += 1;
