@@ -245,14 +245,14 @@ fn consumer_offsets_are_compacted_and_the_last_commits_survive() {
                     ("min.cleanable.dirty.ratio", "0.01"),
                     ("file.delete.delay.ms", "0"),
                 ]
-                    .iter()
-                    .map(|(k, v)| {
-                        iacq::AlterableConfig::default()
-                            .with_name(s(k))
-                            .with_config_operation(0)
-                            .with_value(Some(s(v)))
-                    })
-                    .collect(),
+                .iter()
+                .map(|(k, v)| {
+                    iacq::AlterableConfig::default()
+                        .with_name(s(k))
+                        .with_config_operation(0)
+                        .with_value(Some(s(v)))
+                })
+                .collect(),
             ),
     ]);
     assert_eq!(c.kp_call(1, &req).responses[0].error_code, NONE);
