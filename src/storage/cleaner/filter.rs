@@ -61,6 +61,12 @@ impl OffsetMap {
     }
 }
 
+/// Whether a batch's CRC holds: a damaged batch is neither mapped nor rewritten (that would
+/// give its damage a valid CRC); it is kept as it is.
+pub fn intact(batch: &[u8], h: &BatchHeader) -> bool {
+    batch.len() >= h.total_len() && crate::records::check_batch(batch).is_ok()
+}
+
 /// Whether a data batch belongs to a transaction that was aborted (its records are removed).
 pub fn is_aborted(h: &BatchHeader, aborted: &[AbortedTxn]) -> bool {
     h.is_transactional()
@@ -75,7 +81,7 @@ pub fn is_aborted(h: &BatchHeader, aborted: &[AbortedTxn]) -> bool {
 /// Adds the keys of one batch to the map (`buildOffsetMapForSegment`). Returns false when the
 /// map filled before the batch was done: the map then ends at the batch before it.
 pub fn map_batch(map: &mut OffsetMap, batch: &[u8], h: &BatchHeader, from: i64) -> bool {
-    if !h.is_control() && h.compression() == 0 {
+    if !h.is_control() && h.compression() == 0 && intact(batch, h) {
         for rec in Records::of_checked(batch, h).flatten() {
             let offset = h.base_offset + i64::from(rec.offset_delta);
             if let Some(key) = rec.key.filter(|_| offset >= from) {
@@ -129,7 +135,7 @@ impl Round<'_> {
             && self.last_batch_of_producer.get(&h.producer_id) == Some(&h.last_offset());
         let retain_empty = last_of_producer || h.last_offset() + 1 == self.upper_bound;
         let discard = is_aborted(h, self.aborted);
-        if h.is_control() || h.compression() != 0 {
+        if h.is_control() || h.compression() != 0 || !intact(batch, h) {
             out.extend_from_slice(batch);
             return Kept::Whole;
         }
