@@ -1,6 +1,7 @@
 //! minikafka: a single-node Kafka broker on one mio event loop.
 
 pub mod broker;
+pub mod broker_config;
 pub mod config;
 pub mod groups;
 pub mod metadata;

@@ -244,26 +244,41 @@ impl Def {
     }
 }
 
-/// The broker key and default DescribeConfigs names as a key's default synonym: none where
-/// Kafka's broker key has no default of its own (it derives from a coarser key such as
-/// `log.roll.hours`, which Kafka does not list).
-pub fn default_synonym(def: &Def) -> Option<(&'static str, &'static str)> {
-    match def.name {
-        _ if def.broker_key.is_empty() => None,
-        "flush.ms" | "retention.ms" | "segment.ms" | "segment.jitter.ms" => None,
-        _ => Some((def.broker_key, def.default)),
-    }
-}
-
 /// Where a topic's value of a key comes from (DescribeConfigs' `config_source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Topic = 1,
+    DynamicBroker = 2,
+    DynamicDefaultBroker = 3,
     StaticBroker = 4,
     Default = 5,
 }
 
-/// The value in force for `def` given a topic's overrides and the broker's settings.
+impl Source {
+    fn from_code(code: i8) -> Source {
+        match code {
+            1 => Source::Topic,
+            2 => Source::DynamicBroker,
+            3 => Source::DynamicDefaultBroker,
+            4 => Source::StaticBroker,
+            _ => Source::Default,
+        }
+    }
+}
+
+/// The broker-level synonyms of topic key `def`, nearest first, as DescribeConfigs lists
+/// them after the topic's own override: the key's first broker synonym and its units through
+/// every layer of broker configs.
+pub fn broker_synonyms(config: &Config, def: &Def) -> Vec<crate::broker_config::Synonym> {
+    if def.broker_key.is_empty() {
+        return Vec::new();
+    }
+    crate::broker_config::key_synonyms(config, def.broker_key)
+}
+
+/// The value in force for `def` given a topic's overrides and the broker's settings, and
+/// where it comes from: Kafka names the source of the nearest synonym, even where the value
+/// derives from a coarser unit that the synonyms do not list.
 pub fn effective(
     config: &Config,
     overrides: Option<&BTreeMap<String, String>>,
@@ -272,10 +287,9 @@ pub fn effective(
     if let Some(v) = overrides.and_then(|o| o.get(def.name)) {
         return (v.clone(), Source::Topic);
     }
-    if let Some(v) = broker_value(config, def) {
-        return (v, Source::StaticBroker);
-    }
-    (def.default.to_string(), Source::Default)
+    let value = broker_value(config, def).unwrap_or_else(|| def.default.to_string());
+    let source = broker_synonyms(config, def).first().map_or(Source::Default as i8, |s| s.2);
+    (value, Source::from_code(source))
 }
 
 /// The broker's own setting of `def`'s synonym key, when `server.properties` gives one.
@@ -297,18 +311,6 @@ pub fn broker_value(config: &Config, def: &Def) -> Option<String> {
         return None;
     }
     crate::properties::get(&config.given, def.broker_key).map(str::to_string)
-}
-
-/// The broker key a topic key takes its value from, as the broker was given it (in its own
-/// unit: `log.retention.minutes=90` stays 90), for DescribeConfigs' synonyms.
-pub fn broker_synonym(config: &Config, def: &Def) -> Option<(&'static str, String)> {
-    let units: &[&'static str] = match def.name {
-        "retention.ms" => &["log.retention.ms", "log.retention.minutes", "log.retention.hours"],
-        "segment.ms" => &["log.roll.ms", "log.roll.hours"],
-        _ => std::slice::from_ref(&def.broker_key),
-    };
-    let key = units.iter().find(|k| !k.is_empty() && config.is_given(k))?;
-    crate::properties::get(&config.given, key).map(|v| (*key, v.to_string()))
 }
 
 /// A topic's effective configuration, parsed, for the log layer. Values that fail to parse

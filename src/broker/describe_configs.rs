@@ -1,11 +1,13 @@
 //! Topic and broker configurations, as admin tools ask for them. A topic's config is its
-//! override (TOPIC_CONFIG), else the broker key it derives from when that was set
+//! override (TOPIC_CONFIG), else the broker key it derives from: this node's dynamic config
+//! (DYNAMIC_BROKER_CONFIG), the cluster's (DYNAMIC_DEFAULT_BROKER_CONFIG), `server.properties`
 //! (STATIC_BROKER_CONFIG), else Kafka's default; synonyms list them nearest first.
 
 use std::collections::BTreeMap;
 
 use super::{Broker, HandlerResult, Reply};
-use crate::config::{Config, KEYS};
+use crate::broker_config;
+use crate::config::Config;
 use crate::protocol::codec::Reader;
 use crate::protocol::describe_configs::*;
 use crate::protocol::error;
@@ -59,11 +61,19 @@ pub fn handle(
                 RESOURCE_TOPIC => {
                     result.error_code = error::UNKNOWN_TOPIC_OR_PARTITION;
                 }
-                RESOURCE_BROKER if res.resource_name.is_empty() || res.resource_name == node => {
-                    result.configs = KEYS
-                        .iter()
-                        .filter(|(k, _)| wanted(k))
-                        .map(|(k, _)| broker_config(&b.config, k, req.include_synonyms))
+                // The cluster's resource lists only the keys set at its level, as Kafka does.
+                RESOURCE_BROKER if res.resource_name.is_empty() => {
+                    result.configs = broker_config::described_keys()
+                        .into_iter()
+                        .filter(|k| b.config.dynamic_default.contains_key(*k) && wanted(k))
+                        .map(|k| broker_entry(&b.config, k, false, req.include_synonyms))
+                        .collect();
+                }
+                RESOURCE_BROKER if res.resource_name == node => {
+                    result.configs = broker_config::described_keys()
+                        .into_iter()
+                        .filter(|k| wanted(k))
+                        .map(|k| broker_entry(&b.config, k, true, req.include_synonyms))
                         .collect();
                 }
                 _ => {
@@ -88,19 +98,14 @@ fn topic_config(
     include_synonyms: bool,
 ) -> DescribeConfigsResourceResult {
     let (value, source) = topic_config::effective(config, overrides, d);
-    // Kafka lists where the value could come from, nearest first: the topic's override, the
-    // broker's setting of its synonym key, the default of that key.
+    // Kafka lists where the value could come from, nearest first: the topic's override, then
+    // the broker synonyms of every layer.
     let mut synonyms = Vec::new();
     if include_synonyms {
         if let Some(v) = overrides.and_then(|o| o.get(d.name)) {
             synonyms.push((d.name, Some(v.clone()), SOURCE_TOPIC_CONFIG));
         }
-        if let Some((key, v)) = topic_config::broker_synonym(config, d) {
-            synonyms.push((key, Some(v), SOURCE_STATIC_BROKER_CONFIG));
-        }
-        if let Some((key, default)) = topic_config::default_synonym(d) {
-            synonyms.push((key, Some(default.to_string()), SOURCE_DEFAULT_CONFIG));
-        }
+        synonyms.extend(topic_config::broker_synonyms(config, d));
     }
     DescribeConfigsResourceResult {
         name: d.name,
@@ -113,24 +118,41 @@ fn topic_config(
     }
 }
 
-fn broker_config(
+/// One broker key as Kafka's `createBrokerConfigEntry` reports it: the value in force, the
+/// source of the nearest synonym (only the cluster layer's for the cluster resource), and
+/// whether it can change while the broker runs.
+fn broker_entry(
     config: &Config,
     key: &'static str,
+    per_broker: bool,
     include_synonyms: bool,
 ) -> DescribeConfigsResourceResult {
-    let source =
-        if config.is_given(key) { SOURCE_STATIC_BROKER_CONFIG } else { SOURCE_DEFAULT_CONFIG };
-    // Keys without a default (log.retention.ms, log.roll.ms) are null until given, as in Kafka.
-    let value = config.value(key).filter(|v| !v.is_empty() || config.is_given(key));
-    let numeric = value.as_deref().is_some_and(|v| !v.is_empty() && v.parse::<i64>().is_ok());
+    let mut all = broker_config::key_synonyms(config, key);
+    if !per_broker {
+        all.retain(|s| s.2 == SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG);
+    }
+    let source = all.first().map_or(SOURCE_DEFAULT_CONFIG, |s| s.2);
+    let def = broker_config::dynamic_def(key);
+    let value = if per_broker {
+        // Keys without a default (log.retention.ms, log.roll.ms) are null until given.
+        crate::properties::get(&config.given, key)
+            .map(str::to_string)
+            .or_else(|| broker_config::static_default(key).map(str::to_string))
+    } else {
+        config.dynamic_default.get(key).cloned()
+    };
+    let config_type = match def {
+        Some(d) => d.kind as i8,
+        None if value.as_deref().is_some_and(|v| v.parse::<i64>().is_ok()) => TYPE_LONG,
+        None => TYPE_STRING,
+    };
     DescribeConfigsResourceResult {
         name: key,
-        synonyms: if include_synonyms { vec![(key, value.clone(), source)] } else { vec![] },
         value,
-        // Static broker configs cannot change while the broker runs.
-        read_only: true,
+        read_only: def.is_none(),
         config_source: source,
         is_sensitive: false,
-        config_type: if numeric { TYPE_LONG } else { TYPE_STRING },
+        synonyms: if include_synonyms { all } else { vec![] },
+        config_type,
     }
 }

@@ -13,6 +13,8 @@ pub const RESOURCE_BROKER: i8 = 4;
 
 /// `config_source` values.
 pub const SOURCE_TOPIC_CONFIG: i8 = 1;
+pub const SOURCE_DYNAMIC_BROKER_CONFIG: i8 = 2;
+pub const SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG: i8 = 3;
 pub const SOURCE_STATIC_BROKER_CONFIG: i8 = 4;
 pub const SOURCE_DEFAULT_CONFIG: i8 = 5;
 
