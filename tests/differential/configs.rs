@@ -58,9 +58,18 @@ pub fn create_with(
 }
 
 pub fn describe(name: &str, keys: Option<&[&str]>, synonyms: bool) -> RequestKind {
+    describe_resource(2, name, keys, synonyms)
+}
+
+pub fn describe_resource(
+    resource_type: i8,
+    name: &str,
+    keys: Option<&[&str]>,
+    synonyms: bool,
+) -> RequestKind {
     DescribeConfigsRequest::default()
         .with_resources(vec![DescribeConfigsResource::default()
-            .with_resource_type(2)
+            .with_resource_type(resource_type)
             .with_resource_name(s(name))
             .with_configuration_keys(keys.map(|ks| ks.iter().map(|k| s(k)).collect()))])
         .with_include_synonyms(synonyms)

@@ -6,6 +6,7 @@
 //!
 //! One Kafka and one minikafka serve every scenario: a JVM start costs seconds on this machine.
 
+mod broker_configs;
 #[path = "../common/mod.rs"]
 mod common;
 mod configs;
