@@ -18,7 +18,7 @@ use crate::protocol::describe_configs::{
     SOURCE_DEFAULT_CONFIG, SOURCE_DYNAMIC_BROKER_CONFIG, SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG,
     SOURCE_STATIC_BROKER_CONFIG,
 };
-use crate::topic_config::{Check, Def, TOPIC_CONFIGS};
+use crate::topic_config::{Check, Def, Kind, TOPIC_CONFIGS};
 
 /// ConfigRecord's resource type of a broker.
 pub const RESOURCE_BROKER: i8 = 4;
@@ -75,6 +75,35 @@ pub fn described_keys() -> Vec<&'static str> {
         }
     }
     keys
+}
+
+/// Kafka's `ConfigDef` types of the broker keys this broker reads that are not dynamic; the
+/// others are strings.
+const KEY_TYPES: &[(&str, Kind)] = &[
+    ("node.id", Kind::Int),
+    ("socket.request.max.bytes", Kind::Int),
+    ("log.roll.hours", Kind::Int),
+    ("log.roll.jitter.hours", Kind::Int),
+    ("log.retention.minutes", Kind::Int),
+    ("log.retention.hours", Kind::Int),
+    ("log.retention.check.interval.ms", Kind::Long),
+    ("log.initial.task.delay.ms", Kind::Long),
+    ("log.flush.scheduler.interval.ms", Kind::Long),
+    ("auto.create.topics.enable", Kind::Boolean),
+    ("num.partitions", Kind::Int),
+    ("fetch.max.bytes", Kind::Int),
+    ("group.initial.rebalance.delay.ms", Kind::Int),
+    ("group.min.session.timeout.ms", Kind::Int),
+    ("group.max.session.timeout.ms", Kind::Int),
+    ("offsets.topic.num.partitions", Kind::Int),
+];
+
+/// DescribeConfigs' `config_type` of broker key `key`.
+pub fn key_type(key: &str) -> Kind {
+    match dynamic_def(key) {
+        Some(d) => d.kind,
+        None => KEY_TYPES.iter().find(|(k, _)| *k == key).map_or(Kind::String, |(_, t)| *t),
+    }
 }
 
 /// One entry of a synonym list: (key, value, source).

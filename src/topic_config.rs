@@ -292,6 +292,37 @@ pub fn effective(
     (value, Source::from_code(source))
 }
 
+/// The value in force for `def` and its source as Kafka's controller reports them in a
+/// CreateTopics answer (`KafkaConfigSchema.resolveEffectiveTopicConfigs`): the first layer
+/// (this node's dynamic configs, the cluster's, `server.properties`) that sets any unit of
+/// the synonym key names the source. DescribeConfigs differs: a coarser unit set on its own
+/// is not a synonym there, and the source is Kafka's default.
+pub fn created(
+    config: &Config,
+    overrides: Option<&BTreeMap<String, String>>,
+    def: &Def,
+) -> (String, Source) {
+    let (value, source) = effective(config, overrides, def);
+    if source != Source::Default || def.broker_key.is_empty() {
+        return (value, source);
+    }
+    let units = match crate::broker_config::synonyms(def.broker_key) {
+        [] => std::slice::from_ref(&def.broker_key),
+        group => group,
+    };
+    let any = |has: &dyn Fn(&str) -> bool| units.iter().any(|k| has(k));
+    let source = if any(&|k| config.dynamic_broker.contains_key(k)) {
+        Source::DynamicBroker
+    } else if any(&|k| config.dynamic_default.contains_key(k)) {
+        Source::DynamicDefaultBroker
+    } else if any(&|k| crate::properties::get(&config.static_given, k).is_some()) {
+        Source::StaticBroker
+    } else {
+        Source::Default
+    };
+    (value, source)
+}
+
 /// The broker's own setting of `def`'s synonym key, when `server.properties` gives one.
 pub fn broker_value(config: &Config, def: &Def) -> Option<String> {
     // retention.ms and segment.ms derive from whichever unit the broker was given, the finest

@@ -22,7 +22,7 @@ pub fn topic_config_values(
     TOPIC_CONFIGS
         .iter()
         .map(|d| {
-            let (value, source) = topic_config::effective(config, overrides, d);
+            let (value, source) = topic_config::created(config, overrides, d);
             (d.name, value, source as i8)
         })
         .collect()
@@ -141,11 +141,6 @@ fn broker_entry(
     } else {
         config.dynamic_default.get(key).cloned()
     };
-    let config_type = match def {
-        Some(d) => d.kind as i8,
-        None if value.as_deref().is_some_and(|v| v.parse::<i64>().is_ok()) => TYPE_LONG,
-        None => TYPE_STRING,
-    };
     DescribeConfigsResourceResult {
         name: key,
         value,
@@ -153,6 +148,6 @@ fn broker_entry(
         config_source: source,
         is_sensitive: false,
         synonyms: if include_synonyms { all } else { vec![] },
-        config_type,
+        config_type: broker_config::key_type(key) as i8,
     }
 }

@@ -75,6 +75,25 @@ pub fn scenarios() -> Vec<Scenario> {
             });
         out.push(describe_all(sc, &t));
     }
+    // Static units (the differential's brokers get log.retention.minutes), then a dynamic
+    // finer unit displacing them.
+    let units = ["log.retention.ms", "log.retention.minutes", "log.retention.hours"];
+    let unit_steps = |sc: Scenario| {
+        sc.step(ApiKey::DescribeConfigs, dc_max, |_, _| {
+            describe("brokercfg-units", Some(&["retention.ms", "segment.ms"]), true)
+        })
+        .step(ApiKey::DescribeConfigs, dc_max, move |_, _| {
+            describe_resource(4, "1", Some(&units), true)
+        })
+    };
+    let sc = Scenario::new("broker configs: units of retention").topic("brokercfg-units", 1);
+    let sc = unit_steps(sc).step(ApiKey::IncrementalAlterConfigs, 1, |_, _| {
+        incremental(4, "", &[("log.retention.ms", SET, Some("86400000"))], false)
+    });
+    let sc = unit_steps(sc).step(ApiKey::IncrementalAlterConfigs, 1, |_, _| {
+        incremental(4, "", &[("log.retention.ms", DELETE, None)], false)
+    });
+    out.push(unit_steps(sc));
     for v in versions(ApiKey::AlterConfigs) {
         let t = format!("brokercfg-alter-{v}");
         let sc = Scenario::new(format!("broker configs: AlterConfigs v{v}")).topic(&t, 1);

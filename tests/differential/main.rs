@@ -38,8 +38,13 @@ use uuid::Uuid;
 /// Retention's first check is put off past the run: the scenarios' batches carry a 2024
 /// timestamp that the default week of retention would delete, at moments that differ between
 /// the brokers by however long each took to start.
-const SETTINGS: [(&str, &str); 2] =
-    [("group.initial.rebalance.delay.ms", "0"), ("log.initial.task.delay.ms", "3600000")];
+/// Retention is given in minutes so that the brokers' static units are compared too (a
+/// coarser unit is not a synonym of `retention.ms` in DescribeConfigs, but is in CreateTopics).
+const SETTINGS: [(&str, &str); 3] = [
+    ("group.initial.rebalance.delay.ms", "0"),
+    ("log.initial.task.delay.ms", "3600000"),
+    ("log.retention.minutes", "90"),
+];
 
 /// Differences accepted on purpose: (scenario name contains, diff line contains, why).
 /// Each is listed in the README's table of deviations.
