@@ -59,8 +59,14 @@ pub fn dynamic_def(name: &str) -> Option<Def> {
     Some(def)
 }
 
+/// Keys this broker gives a default of its own to start with, where Kafka has none.
+const NO_KAFKA_DEFAULT: &[&str] = &["log.dirs"];
+
 /// Kafka's default of broker key `key`, when it has one.
 pub fn static_default(key: &str) -> Option<&'static str> {
+    if NO_KAFKA_DEFAULT.contains(&key) {
+        return None;
+    }
     let known = KEYS.iter().chain(UNIT_DEFAULTS).find(|(k, _)| *k == key).map(|(_, v)| *v);
     known.or_else(|| dynamic_def(key).map(|d| d.default)).filter(|v| !v.is_empty())
 }
@@ -80,6 +86,7 @@ pub fn described_keys() -> Vec<&'static str> {
 /// Kafka's `ConfigDef` types of the broker keys this broker reads that are not dynamic; the
 /// others are strings.
 const KEY_TYPES: &[(&str, Kind)] = &[
+    ("log.dirs", Kind::List),
     ("node.id", Kind::Int),
     ("socket.request.max.bytes", Kind::Int),
     ("log.roll.hours", Kind::Int),

@@ -3,6 +3,7 @@
 pub mod broker;
 pub mod broker_config;
 pub mod config;
+pub mod config_docs;
 pub mod groups;
 pub mod metadata;
 pub mod properties;

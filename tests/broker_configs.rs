@@ -311,3 +311,36 @@ fn refusals_are_kafkas() {
     );
     assert!(describe(&mut c, 4, "", None).is_empty(), "nothing was recorded");
 }
+
+#[test]
+fn documentation_only_when_asked_for_every_key() {
+    let dir = TempDir::new("brokercfg-doc");
+    let b = Broker::start(dir.path());
+    let mut c = b.connect();
+    create(&mut c, "doc", &[]);
+    for v in 3..=4 {
+        for include in [false, true] {
+            let req = DescribeConfigsRequest::default()
+                .with_resources(vec![
+                    dcq::DescribeConfigsResource::default()
+                        .with_resource_type(2)
+                        .with_resource_name(s("doc"))
+                        .with_configuration_keys(None),
+                    dcq::DescribeConfigsResource::default()
+                        .with_resource_type(4)
+                        .with_resource_name(s("1"))
+                        .with_configuration_keys(None),
+                ])
+                .with_include_documentation(include);
+            let r = c.kp_call(v, &req);
+            for res in &r.results {
+                assert!(res.configs.len() > 20, "v{v}");
+                for cfg in &res.configs {
+                    let doc = cfg.documentation.as_deref().unwrap_or("");
+                    assert_eq!(cfg.documentation.is_some(), include, "v{v} {}", cfg.name.as_str());
+                    assert!(!include || doc.len() > 20, "v{v} {}: {doc:?}", cfg.name.as_str());
+                }
+            }
+        }
+    }
+}

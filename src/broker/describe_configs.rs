@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use super::{Broker, HandlerResult, Reply};
 use crate::broker_config;
 use crate::config::Config;
+use crate::config_docs;
 use crate::protocol::codec::Reader;
 use crate::protocol::describe_configs::*;
 use crate::protocol::error;
@@ -56,6 +57,7 @@ pub fn handle(
                         .iter()
                         .filter(|d| wanted(d.name))
                         .map(|d| topic_config(&b.config, overrides, d, req.include_synonyms))
+                        .map(|c| documented(c, req.include_documentation, topic_doc))
                         .collect();
                 }
                 RESOURCE_TOPIC => {
@@ -67,6 +69,7 @@ pub fn handle(
                         .into_iter()
                         .filter(|k| b.config.dynamic_default.contains_key(*k) && wanted(k))
                         .map(|k| broker_entry(&b.config, k, false, req.include_synonyms))
+                        .map(|c| documented(c, req.include_documentation, config_docs::broker))
                         .collect();
                 }
                 RESOURCE_BROKER if res.resource_name == node => {
@@ -74,6 +77,7 @@ pub fn handle(
                         .into_iter()
                         .filter(|k| wanted(k))
                         .map(|k| broker_entry(&b.config, k, true, req.include_synonyms))
+                        .map(|c| documented(c, req.include_documentation, config_docs::broker))
                         .collect();
                 }
                 _ => {
@@ -115,6 +119,7 @@ fn topic_config(
         is_sensitive: false,
         synonyms,
         config_type: d.kind as i8,
+        documentation: None,
     }
 }
 
@@ -149,5 +154,22 @@ fn broker_entry(
         is_sensitive: false,
         synonyms: if include_synonyms { all } else { vec![] },
         config_type: broker_config::key_type(key) as i8,
+        documentation: None,
     }
+}
+
+/// An entry with its documentation when the request asks for it (Kafka sends null otherwise).
+fn documented(
+    mut c: DescribeConfigsResourceResult,
+    include: bool,
+    doc: fn(&str) -> Option<String>,
+) -> DescribeConfigsResourceResult {
+    if include {
+        c.documentation = doc(c.name);
+    }
+    c
+}
+
+fn topic_doc(name: &str) -> Option<String> {
+    config_docs::topic(name).map(str::to_string)
 }

@@ -77,6 +77,8 @@ pub struct DescribeConfigsResourceResult {
     /// (name, value, source)
     pub synonyms: Vec<(&'static str, Option<String>, i8)>,
     pub config_type: i8,
+    /// v3+, when the request asks for it.
+    pub documentation: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,7 +122,7 @@ impl DescribeConfigsResponse<'_> {
                 }
                 if version >= 3 {
                     out.put_i8(c.config_type);
-                    out.put_nullable_string(None, flexible); // documentation
+                    out.put_nullable_string(c.documentation.as_deref(), flexible);
                 }
                 out.put_empty_tags(flexible);
             }
