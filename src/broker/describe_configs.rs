@@ -80,6 +80,16 @@ pub fn handle(
                         .map(|c| documented(c, req.include_documentation, config_docs::broker))
                         .collect();
                 }
+                RESOURCE_BROKER => {
+                    let name = res.resource_name;
+                    result.error_code = error::INVALID_REQUEST;
+                    result.error_message = Some(match name.parse::<i32>() {
+                        Ok(_) => format!(
+                            "Unexpected broker id, expected {node} or empty string, but received {name}"
+                        ),
+                        Err(_) => format!("Broker id must be an integer, but it is: {name}"),
+                    });
+                }
                 _ => {
                     result.error_code = error::INVALID_REQUEST;
                     result.error_message = Some(format!(

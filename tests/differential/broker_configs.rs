@@ -65,6 +65,13 @@ pub fn scenarios() -> Vec<Scenario> {
                 incremental(4, name, &ops, false)
             });
         }
+        sc = sc
+            .step(ApiKey::DescribeConfigs, dc_max, |_, _| {
+                describe_resource(4, "2", Some(&BROKER_KEYS), true)
+            })
+            .step(ApiKey::DescribeConfigs, dc_max, |_, _| {
+                describe_resource(4, "one", Some(&BROKER_KEYS), true)
+            });
         // Back to where it started: nothing dynamic but Kafka's own format-time record.
         sc = sc
             .step(ApiKey::IncrementalAlterConfigs, v, |_, _| {
