@@ -186,3 +186,64 @@ pub fn in_force(static_config: &Config, meta: &crate::metadata::Cache) -> Config
         static_config.clone()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        let p: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_pairs(&p).unwrap()
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn dynamic_keys_are_the_first_broker_synonyms_of_topic_keys() {
+        assert_eq!(dynamic_def("log.segment.bytes").unwrap().kind, Kind::Int);
+        assert!(dynamic_def("log.segment.bytes").unwrap().validate("1000").is_err());
+        assert_eq!(dynamic_def("log.retention.ms").unwrap().validate("-5"), Ok(()));
+        assert!(dynamic_def("log.retention.hours").is_none(), "a coarser unit is static");
+        assert!(dynamic_def("log.dirs").is_none());
+        assert_eq!(static_default("log.retention.ms"), None);
+        assert_eq!(static_default("log.retention.hours"), Some("168"));
+        assert_eq!(static_default("log.cleaner.delete.retention.ms"), Some("86400000"));
+    }
+
+    #[test]
+    fn layers_stack_and_displace_coarser_units() {
+        let c = config(&[("log.retention.hours", "2"), ("message.max.bytes", "5000")]);
+        let c = c
+            .with_dynamic(
+                &map(&[("log.retention.ms", "60000"), ("log.cleanup.policy", "compact")]),
+                &map(&[("message.max.bytes", "7000")]),
+            )
+            .unwrap();
+        assert_eq!((c.log_retention_ms, c.message_max_bytes), (60000, 7000));
+        assert!(!c.log_config().delete, "the cluster's cleanup policy");
+        let syn = key_synonyms(&c, "log.retention.ms");
+        let names: Vec<(&str, i8)> = syn.iter().map(|s| (s.0, s.2)).collect();
+        assert_eq!(
+            names,
+            [
+                ("log.retention.ms", SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG),
+                ("log.retention.hours", SOURCE_STATIC_BROKER_CONFIG),
+                ("log.retention.hours", SOURCE_DEFAULT_CONFIG)
+            ]
+        );
+        let mmb: Vec<i8> = key_synonyms(&c, "message.max.bytes").iter().map(|s| s.2).collect();
+        assert_eq!(
+            mmb,
+            [SOURCE_DYNAMIC_BROKER_CONFIG, SOURCE_STATIC_BROKER_CONFIG, SOURCE_DEFAULT_CONFIG]
+        );
+        // A coarser unit alone is not a synonym of the finer key.
+        let s = config(&[("log.retention.minutes", "90")]);
+        assert!(key_synonyms(&s, "log.retention.ms").is_empty());
+        assert_eq!(key_synonyms(&s, "log.retention.minutes")[0].1.as_deref(), Some("90"));
+        // Values the static parser refuses are refused as a whole.
+        assert!(s.with_dynamic(&map(&[("log.roll.ms", "0")]), &BTreeMap::new()).is_err());
+    }
+}

@@ -262,7 +262,8 @@ impl Config {
     /// The rules a partition log is kept by, from the broker's `log.*` defaults; a topic's
     /// own configs override fields of it.
     pub fn log_config(&self) -> crate::storage::LogConfig {
-        // log.message.timestamp.* are read where topic keys fall back to broker keys.
+        // log.cleanup.policy and log.message.timestamp.* are read where topic keys fall back
+        // to broker keys.
         let t = crate::topic_config::TopicConfig::resolve(self, None);
         crate::storage::LogConfig {
             segment_bytes: self.log_segment_bytes,
@@ -270,7 +271,7 @@ impl Config {
             segment_ms: self.log_roll_ms,
             retention_ms: self.log_retention_ms,
             retention_bytes: self.log_retention_bytes,
-            delete: true,
+            delete: t.cleanup_delete,
             log_append_time: t.log_append_time,
             timestamp_before_max_ms: t.timestamp_before_max_ms,
             timestamp_after_max_ms: t.timestamp_after_max_ms,
