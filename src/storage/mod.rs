@@ -247,6 +247,12 @@ impl LogManager {
         Ok(id)
     }
 
+    /// Replaces the broker's defaults that logs opened from now on start with (dynamic broker
+    /// configs changed); open logs get theirs through [`LogManager::set_topic_config`].
+    pub fn set_default_config(&mut self, config: LogConfig) {
+        self.config = config;
+    }
+
     /// Gives every open partition of `topic` this tuning (its topic's configs changed).
     pub fn set_topic_config(&mut self, topic: &str, config: LogConfig) {
         for &id in self.by_topic.get(topic).into_iter().flatten() {
