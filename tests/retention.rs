@@ -841,12 +841,16 @@ fn a_topics_own_retention_ms_wins_over_the_brokers() {
     let resp = c.kp_call(1, &req);
     assert!(resp.responses.iter().all(|r| r.error_code == NONE), "{resp:?}");
     // Two hours old: past the topic's hour, within the broker's week.
+    // All in one request, so no retention pass comes between the batches (one could delete
+    // the old active segment before the new batch lands, and roll the log at another offset).
     let old = now_ms() - 2 * 3600 * 1000;
     for topic in ["short", "long"] {
+        let mut records = Vec::new();
         for _ in 0..4 {
-            produce(&mut c, topic, 0, stamped(old, 2, 600));
+            records.extend(stamped(old, 2, 600));
         }
-        produce(&mut c, topic, 0, stamped(now_ms(), 2, 600));
+        records.extend(stamped(now_ms(), 2, 600));
+        produce(&mut c, topic, 0, records);
     }
     assert!(
         eventually(WAIT, || segments(tmp.path(), "short", 0) == [8]),
