@@ -22,13 +22,41 @@ pub struct OffsetMap {
     pub latest_offset: i64,
 }
 
+/// Seeds of the key hash, drawn once per process: keys cannot be chosen in advance to
+/// collide (the cleaner would keep the newer of two colliding keys only).
+fn seeds() -> (u64, u64) {
+    static SEEDS: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    *SEEDS.get_or_init(|| {
+        let mut h = DefaultHasher::new();
+        std::time::SystemTime::now().hash(&mut h);
+        std::process::id().hash(&mut h);
+        let a = h.finish();
+        a.hash(&mut h);
+        (a, h.finish())
+    })
+}
+
+/// One 64-bit lane: 8 bytes at a time, multiply-rotate, then a splitmix finish.
+fn lane(seed: u64, key: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = seed ^ (key.len() as u64).wrapping_mul(K);
+    let mut words = key.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        h = (h ^ w.wrapping_mul(K)).rotate_left(29).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    }
+    let mut tail = [0u8; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    h ^= u64::from_le_bytes(tail).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// 128 bits of two independently seeded lanes (Kafka keys its map by MD5's 128).
 fn hash_key(key: &[u8]) -> u128 {
-    let mut a = DefaultHasher::new();
-    key.hash(&mut a);
-    let mut b = DefaultHasher::new();
-    0x9e37_79b9_7f4a_7c15u64.hash(&mut b);
-    key.hash(&mut b);
-    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+    let (a, b) = seeds();
+    (u128::from(lane(a, key)) << 64) | u128::from(lane(b, key))
 }
 
 impl OffsetMap {
@@ -187,5 +215,21 @@ impl Round<'_> {
             return Kept::Empty;
         }
         Kept::Dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_hashes_do_not_collide_on_similar_keys() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..200_000u32 {
+            assert!(seen.insert(hash_key(format!("key-{i}").as_bytes())));
+            assert!(seen.insert(hash_key(&i.to_le_bytes())));
+        }
+        assert_ne!(hash_key(b"a"), hash_key(b"a\0"));
+        assert_ne!(hash_key(b""), hash_key(b"\0"));
     }
 }
