@@ -9,6 +9,7 @@
 //! offset and the leader epoch without recomputing it: that is how it assigns offsets.
 
 mod builder;
+pub mod compression;
 pub mod crc32c;
 mod record;
 
