@@ -239,6 +239,8 @@ impl Config {
             log_append_time: t.log_append_time,
             timestamp_before_max_ms: t.timestamp_before_max_ms,
             timestamp_after_max_ms: t.timestamp_after_max_ms,
+            compression: t.compression,
+            compression_level: t.compression_level,
         }
     }
 

@@ -82,7 +82,9 @@ fn append(
     let config = *b.logs.get(log).config();
     let max_message_bytes = config.max_message_bytes;
     let now = storage::now_ms();
-    for batch in records::batches(records) {
+    // Batches re-encoded to the topic's compression.type, by their place in the request.
+    let mut converted: Vec<(usize, Vec<u8>)> = Vec::new();
+    for (i, batch) in records::batches(records).enumerate() {
         match batch {
             Err(e) => {
                 log::warn!("produce to {}: {}", b.logs.get(log).dir().display(), e.reason);
@@ -98,7 +100,27 @@ fn append(
                 return fail(error::INVALID_RECORD, "clients may not write control batches");
             }
             Ok((h, batch)) => {
-                let record_errors = check_timestamps(&config, &h, batch, now);
+                let convert = config.compression.filter(|&c| c != h.compression());
+                let section = if convert.is_some()
+                    || h.compression() == records::compression::NONE
+                    || !timestamps_decided_by_header(&config, &h, now)
+                {
+                    match records::records_section(batch, &h, records::DECOMPRESSED_LIMIT) {
+                        Ok(s) => Some(s),
+                        Err(e @ records::compression::CompressionError::Unsupported(_)) => {
+                            // zstd until its decoder exists: the batch stays as it came.
+                            log::debug!("produce: batch kept unopened: {e}");
+                            None
+                        }
+                        Err(e) => {
+                            log::warn!("produce to {}: {e}", b.logs.get(log).dir().display());
+                            return fail(error::CORRUPT_MESSAGE, "compressed records unreadable");
+                        }
+                    }
+                } else {
+                    None
+                };
+                let record_errors = check_timestamps(&config, &h, section.as_deref(), now);
                 if !record_errors.is_empty() {
                     let mut resp = PartitionProduceResponse::error(
                         index,
@@ -110,13 +132,31 @@ fn append(
                     resp.log_start_offset = b.logs.get(log).log_start_offset();
                     return resp;
                 }
+                if let (Some(codec), Some(section)) = (convert, section) {
+                    let rebuilt =
+                        records::build_batch(&h, &section, codec, config.compression_level);
+                    // Kafka checks the batch it will append, so a batch that grows past the
+                    // limit by its new codec is refused too.
+                    if rebuilt.len() > max_message_bytes {
+                        return fail(
+                            error::MESSAGE_TOO_LARGE,
+                            "batch larger than max.message.bytes",
+                        );
+                    }
+                    converted.push((i, rebuilt));
+                }
             }
         }
     }
     let mut base_offset = None;
     let mut log_append_time_ms = if config.log_append_time { now } else { -1 };
     let mut scratch = std::mem::take(&mut b.produce_scratch);
-    for batch in records::checked_batches(records) {
+    let mut converted = converted.iter().peekable();
+    for (i, batch) in records::checked_batches(records).enumerate() {
+        let batch = match converted.next_if(|(at, _)| *at == i) {
+            Some((_, rebuilt)) => &rebuilt[..],
+            None => batch,
+        };
         let batch = if config.log_append_time {
             scratch.clear();
             scratch.extend_from_slice(batch);
@@ -169,28 +209,21 @@ fn append(
 /// the broker's clock; a producer may not claim LogAppendTime itself. Returns Kafka's record
 /// errors, empty when the batch passes.
 ///
-/// Compressed batches are not opened (the broker carries no codecs): their first record's
-/// timestamp (the base timestamp, as producers write it) and the largest stand for the rest.
+/// `section` is the batch's records section (decompressed); a batch that could not be opened
+/// (zstd, until its decoder exists) has its first record's timestamp (the base timestamp, as
+/// producers write it) and the largest stand for the rest.
 fn check_timestamps(
     config: &LogConfig,
     h: &BatchHeader,
-    batch: &[u8],
+    section: Option<&[u8]>,
     now: i64,
 ) -> Vec<(i32, String)> {
-    let claims_append_time = h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0;
-    let (before, after) = (config.timestamp_before_max_ms, config.timestamp_after_max_ms);
-    // Java's long arithmetic, which wraps.
-    let out_of_range = |ts: i64| {
-        let diff = now.wrapping_sub(ts);
-        diff > before || diff.wrapping_neg() > after
-    };
-    // The common cases decided from the header alone, so a produce allocates nothing: the
-    // broker's own clock, or no lower bound and the largest timestamp not too far ahead.
-    if !claims_append_time
-        && (config.log_append_time || before == i64::MAX && !out_of_range(h.max_timestamp))
-    {
+    if timestamps_decided_by_header(config, h, now) {
         return Vec::new();
     }
+    let claims_append_time = h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0;
+    let (before, after) = (config.timestamp_before_max_ms, config.timestamp_after_max_ms);
+    let out_of_range = |ts: i64| out_of_range(config, now, ts);
     // What a record's timestamp is to Kafka: in a batch marked LogAppendTime, the batch's max.
     let record_ts = |delta: i64| {
         if claims_append_time {
@@ -226,7 +259,7 @@ fn check_timestamps(
         }
     };
     let mut errors = Vec::new();
-    if h.compression() != 0 {
+    let Some(section) = section else {
         let last = h.records_count.max(1) - 1;
         errors.extend(check(0, h.base_offset, record_ts(0), 0, 0));
         if last > 0 && errors.is_empty() {
@@ -234,12 +267,29 @@ fn check_timestamps(
             errors.extend(check(last, h.base_offset + i64::from(last), record_ts(delta), 0, 0));
         }
         return errors;
-    }
-    for (index, rec) in records::Records::of_checked(batch, h).enumerate() {
+    };
+    for (index, rec) in records::Records::of_section(section, h.records_count).enumerate() {
         let Ok(rec) = rec else { break };
         let offset = h.base_offset + i64::from(rec.offset_delta);
         let (key, value) = (rec.key.map_or(0, <[u8]>::len), rec.value.map_or(0, <[u8]>::len));
         errors.extend(check(index as i32, offset, record_ts(rec.timestamp_delta), key, value));
     }
     errors
+}
+
+/// Java's long arithmetic, which wraps.
+fn out_of_range(config: &LogConfig, now: i64, ts: i64) -> bool {
+    let diff = now.wrapping_sub(ts);
+    diff > config.timestamp_before_max_ms || diff.wrapping_neg() > config.timestamp_after_max_ms
+}
+
+/// The common cases decided from the header alone, so a produce allocates (and decompresses)
+/// nothing: the broker's own clock, or no lower bound and the largest timestamp not too far
+/// ahead.
+fn timestamps_decided_by_header(config: &LogConfig, h: &BatchHeader, now: i64) -> bool {
+    let claims_append_time = h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0;
+    !claims_append_time
+        && (config.log_append_time
+            || config.timestamp_before_max_ms == i64::MAX
+                && !out_of_range(config, now, h.max_timestamp))
 }

@@ -38,6 +38,11 @@ impl<'a> Records<'a> {
         Records { r: Reader::new(&batch[HEADER_LEN.min(end)..end]), left: h.records_count }
     }
 
+    /// The records of a records section (see [`super::records_section`]) holding `count`.
+    pub fn of_section(section: &'a [u8], count: i32) -> Self {
+        Records { r: Reader::new(section), left: count }
+    }
+
     fn record(&mut self) -> Result<Record<'a>> {
         let len = self.r.varint()?;
         let body = self.r.take(usize::try_from(len).map_err(|_| neg())?)?;

@@ -68,6 +68,12 @@ pub struct LogConfig {
     /// timestamp may lie behind / ahead of the broker's clock.
     pub timestamp_before_max_ms: i64,
     pub timestamp_after_max_ms: i64,
+    /// compression.type: the codec (a batch attribute codec id, 0 for `uncompressed`) every
+    /// appended batch is re-encoded to, as Kafka's `LogValidator` does; `None` is `producer`,
+    /// which keeps each batch as its producer compressed it.
+    pub compression: Option<i16>,
+    /// compression.<codec>.level for that codec; `None` is the codec's default.
+    pub compression_level: Option<i32>,
 }
 
 impl LogConfig {
@@ -82,6 +88,8 @@ impl LogConfig {
         log_append_time: false,
         timestamp_before_max_ms: i64::MAX,
         timestamp_after_max_ms: 3_600_000,
+        compression: None,
+        compression_level: None,
     };
 }
 

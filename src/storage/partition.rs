@@ -683,11 +683,11 @@ impl PartitionLog {
 }
 
 /// Finds the first record of the batch at `pos` whose timestamp satisfies `pred`. In a
-/// LogAppendTime batch every record has the batch's largest timestamp. Compressed batches are
-/// not opened (the broker carries no codecs): the first record has the base timestamp (as
-/// producers write it), so when that one matches the answer is exact; otherwise the batch's
-/// first offset (so a consumer seeking there misses nothing) and largest timestamp stand for
-/// the record inside it.
+/// LogAppendTime batch every record has the batch's largest timestamp. A compressed batch is
+/// decompressed, as Kafka does; one that cannot be (zstd until its decoder exists) answers
+/// with its first record when that one matches (producers write its timestamp as the base
+/// timestamp), else with its first offset (so a consumer seeking there misses nothing) and
+/// largest timestamp.
 fn refine(
     file: &File,
     pos: u64,
@@ -698,17 +698,20 @@ fn refine(
     if h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0 {
         return Ok(whole);
     }
-    if h.compression() != 0 {
-        return Ok(if pred(h.base_offset, h.base_timestamp) {
-            (h.base_offset, h.base_timestamp)
-        } else {
-            whole
-        });
-    }
     let mut buf = vec![0; h.total_len()];
     file.read_exact_at(&mut buf, pos)?;
-    let Ok(recs) = records::Records::new(&buf) else { return Ok(whole) };
-    for rec in recs.flatten() {
+    let section = match records::records_section(&buf, h, records::DECOMPRESSED_LIMIT) {
+        Ok(section) => section,
+        Err(e) => {
+            log::debug!("batch at offset {} not opened: {e}", h.base_offset);
+            return Ok(if pred(h.base_offset, h.base_timestamp) {
+                (h.base_offset, h.base_timestamp)
+            } else {
+                whole
+            });
+        }
+    };
+    for rec in records::Records::of_section(&section, h.records_count).flatten() {
         let ts = h.base_timestamp + rec.timestamp_delta;
         let offset = h.base_offset + i64::from(rec.offset_delta);
         if pred(offset, ts) {
@@ -837,25 +840,26 @@ mod tests {
     }
 
     #[test]
-    fn compressed_batches_answer_by_their_header() {
+    fn compressed_batches_are_opened() {
         let d = temp_dir("times-compressed");
         let mut log = PartitionLog::open(&d, CFG).unwrap();
         log.append(&batch(2, 1)).unwrap(); // timestamps 1
         let mut b = BatchBuilder::new(0, 100);
-        for _ in 0..3 {
-            b.push(None, Some(b"z"), &[]);
+        for ts in [100, 300, 200] {
+            b.push_at(ts, None, Some(b"z"), &[]);
         }
-        let mut b = b.finish();
-        // Marked gzip with records from 100 to 300: only the header is read, never the body.
-        b[21..23].copy_from_slice(&1i16.to_be_bytes());
-        b[35..43].copy_from_slice(&300i64.to_be_bytes());
-        log.append(&b).unwrap();
-        // The first record carries the base timestamp: an exact answer, as Kafka gives.
+        let plain = b.finish();
+        let h = records::check_batch(&plain).unwrap();
+        let section = records::records_section(&plain, &h, usize::MAX).unwrap();
+        let gzip = records::build_batch(&h, &section, records::compression::GZIP, None);
+        log.append(&gzip).unwrap();
         assert_eq!(log.offset_for_timestamp(50).unwrap(), Some((2, 100)));
         assert_eq!(log.offset_for_timestamp(100).unwrap(), Some((2, 100)));
-        // Inside the batch: its first offset and largest timestamp stand for the record.
-        assert_eq!(log.offset_for_timestamp(200).unwrap(), Some((2, 300)));
+        // Inside the batch: the record itself, as Kafka answers.
+        assert_eq!(log.offset_for_timestamp(101).unwrap(), Some((3, 300)));
+        assert_eq!(log.offset_for_timestamp(300).unwrap(), Some((3, 300)));
         assert_eq!(log.offset_for_timestamp(301).unwrap(), None);
+        assert_eq!(log.max_timestamp().unwrap(), Some((3, 300)));
     }
 
     #[test]

@@ -219,8 +219,7 @@ mod tests {
     #[test]
     fn reads_raw_blocks() {
         // From the snappy format description: a literal, then copies with 1- and 2-byte offsets.
-        let raw =
-            [0x0b, 0x08, b'a', b'b', b'c', 0x01 | (1 << 2), 3, 0x02 | (2 << 2), 3, 0];
+        let raw = [0x0b, 0x08, b'a', b'b', b'c', 0x01 | (1 << 2), 3, 0x02 | (2 << 2), 3, 0];
         assert_eq!(decompress(&raw, 100).unwrap(), b"abcabcabcab");
         let mut out = Vec::new();
         compress_raw(b"hello, hello, hello!", &mut out, &mut vec![0; 1 << 14]);
