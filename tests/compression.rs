@@ -172,6 +172,11 @@ fn librdkafka_lz4_batches_decompress() {
     librdkafka_codec_is_read("lz4", compression::LZ4);
 }
 
+#[test]
+fn librdkafka_zstd_batches_decompress() {
+    librdkafka_codec_is_read("zstd", compression::ZSTD);
+}
+
 /// compression.type on a topic: librdkafka's `from` batches are stored as `to`, and
 /// librdkafka consumes them; `producer` keeps the producer's codec.
 fn topic_compression_type(from: &str, to: &str, stored: i16) {
@@ -205,6 +210,16 @@ fn gzip_produced_to_an_lz4_topic_is_stored_lz4() {
 #[test]
 fn none_produced_to_a_snappy_topic_is_stored_snappy() {
     topic_compression_type("none", "snappy", compression::SNAPPY);
+}
+
+#[test]
+fn snappy_produced_to_a_zstd_topic_is_stored_zstd() {
+    topic_compression_type("snappy", "zstd", compression::ZSTD);
+}
+
+#[test]
+fn zstd_produced_to_a_gzip_topic_is_stored_gzip() {
+    topic_compression_type("zstd", "gzip", compression::GZIP);
 }
 
 #[test]

@@ -108,7 +108,7 @@ fn append(
                     match records::records_section(batch, &h, records::DECOMPRESSED_LIMIT) {
                         Ok(s) => Some(s),
                         Err(e @ records::compression::CompressionError::Unsupported(_)) => {
-                            // zstd until its decoder exists: the batch stays as it came.
+                            // A zstd frame with a dictionary: the batch stays as it came.
                             log::debug!("produce: batch kept unopened: {e}");
                             None
                         }
@@ -210,7 +210,7 @@ fn append(
 /// errors, empty when the batch passes.
 ///
 /// `section` is the batch's records section (decompressed); a batch that could not be opened
-/// (zstd, until its decoder exists) has its first record's timestamp (the base timestamp, as
+/// (a zstd frame with a dictionary, which no Kafka client writes) has its first record's timestamp (the base timestamp, as
 /// producers write it) and the largest stand for the rest.
 fn check_timestamps(
     config: &LogConfig,

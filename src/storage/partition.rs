@@ -684,7 +684,7 @@ impl PartitionLog {
 
 /// Finds the first record of the batch at `pos` whose timestamp satisfies `pred`. In a
 /// LogAppendTime batch every record has the batch's largest timestamp. A compressed batch is
-/// decompressed, as Kafka does; one that cannot be (zstd until its decoder exists) answers
+/// decompressed, as Kafka does; one that cannot be (a zstd frame with a dictionary) answers
 /// with its first record when that one matches (producers write its timestamp as the base
 /// timestamp), else with its first offset (so a consumer seeking there misses nothing) and
 /// largest timestamp.
