@@ -100,27 +100,22 @@ fn append(
                 return fail(error::INVALID_RECORD, "clients may not write control batches");
             }
             Ok((h, batch)) => {
-                let convert = config.compression.filter(|&c| c != h.compression());
-                let section = if convert.is_some()
-                    || h.compression() == records::compression::NONE
-                    || !timestamps_decided_by_header(&config, &h, now)
+                // Kafka's LogValidator reads every record of a compressed batch, so one
+                // that does not decompress is refused; its KafkaException ("Failed to
+                // decompress record stream") reaches the client as UNKNOWN_SERVER_ERROR.
+                let section = match records::records_section(batch, &h, records::DECOMPRESSED_LIMIT)
                 {
-                    match records::records_section(batch, &h, records::DECOMPRESSED_LIMIT) {
-                        Ok(s) => Some(s),
-                        Err(e @ records::compression::CompressionError::Unsupported(_)) => {
-                            // A zstd frame with a dictionary: the batch stays as it came.
-                            log::debug!("produce: batch kept unopened: {e}");
-                            None
-                        }
-                        Err(e) => {
-                            log::warn!("produce to {}: {e}", b.logs.get(log).dir().display());
-                            return fail(error::CORRUPT_MESSAGE, "compressed records unreadable");
-                        }
+                    Ok(s) => s,
+                    Err(e) => {
+                        log::warn!("produce to {}: {e}", b.logs.get(log).dir().display());
+                        let mut resp =
+                            fail(error::UNKNOWN_SERVER_ERROR, "records do not decompress");
+                        // Kafka's log refused it, and names its start offset.
+                        resp.log_start_offset = b.logs.get(log).log_start_offset();
+                        return resp;
                     }
-                } else {
-                    None
                 };
-                let record_errors = check_timestamps(&config, &h, section.as_deref(), now);
+                let record_errors = check_timestamps(&config, &h, &section, now);
                 if !record_errors.is_empty() {
                     let mut resp = PartitionProduceResponse::error(
                         index,
@@ -132,7 +127,7 @@ fn append(
                     resp.log_start_offset = b.logs.get(log).log_start_offset();
                     return resp;
                 }
-                if let (Some(codec), Some(section)) = (convert, section) {
+                if let Some(codec) = config.compression.filter(|&c| c != h.compression()) {
                     let rebuilt =
                         records::build_batch(&h, &section, codec, config.compression_level);
                     // Kafka checks the batch it will append, so a batch that grows past the
@@ -209,13 +204,11 @@ fn append(
 /// the broker's clock; a producer may not claim LogAppendTime itself. Returns Kafka's record
 /// errors, empty when the batch passes.
 ///
-/// `section` is the batch's records section (decompressed); a batch that could not be opened
-/// (a zstd frame with a dictionary, which no Kafka client writes) has its first record's timestamp (the base timestamp, as
-/// producers write it) and the largest stand for the rest.
+/// `section` is the batch's records section, decompressed.
 fn check_timestamps(
     config: &LogConfig,
     h: &BatchHeader,
-    section: Option<&[u8]>,
+    section: &[u8],
     now: i64,
 ) -> Vec<(i32, String)> {
     if timestamps_decided_by_header(config, h, now) {
@@ -259,15 +252,6 @@ fn check_timestamps(
         }
     };
     let mut errors = Vec::new();
-    let Some(section) = section else {
-        let last = h.records_count.max(1) - 1;
-        errors.extend(check(0, h.base_offset, record_ts(0), 0, 0));
-        if last > 0 && errors.is_empty() {
-            let delta = h.max_timestamp.wrapping_sub(h.base_timestamp);
-            errors.extend(check(last, h.base_offset + i64::from(last), record_ts(delta), 0, 0));
-        }
-        return errors;
-    };
     for (index, rec) in records::Records::of_section(section, h.records_count).enumerate() {
         let Ok(rec) = rec else { break };
         let offset = h.base_offset + i64::from(rec.offset_delta);
