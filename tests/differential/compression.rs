@@ -1,0 +1,118 @@
+//! Compressed batches against Kafka: Kafka must read what our encoders write (each codec, as
+//! produced batches it validates and keeps), ListOffsets finds the record inside a compressed
+//! batch, the timestamp range is checked on every record of one, compression.type re-encodes
+//! produced batches (the fetched payloads are compared decompressed: two encoders need not
+//! write the same bytes), and a payload that does not decompress is refused alike.
+
+use kafka_protocol::messages::*;
+
+use crate::configs::create_with;
+use crate::harness::Scenario;
+use crate::scenarios::{fetch, list_offsets, produce, FetchAt, TS};
+use minikafka::records::{self, compression, BatchBuilder, Header};
+
+/// A timestamp far in the future (2096), outside any after.max.ms on either clock.
+const FUTURE: i64 = 4_000_000_000_000;
+
+/// Records at `timestamps`, with keys, values and a header, compressed with `codec`.
+fn batch(codec: i16, timestamps: &[i64], tag: &str) -> bytes::Bytes {
+    let mut b = BatchBuilder::new(0, timestamps[0]);
+    for (i, &ts) in timestamps.iter().enumerate() {
+        let v = format!("{tag} value {i} ").repeat(4);
+        b.push_at(
+            ts,
+            Some(format!("k{i}").as_bytes()),
+            Some(v.as_bytes()),
+            &[Header { key: "h", value: Some(b"v") }],
+        );
+    }
+    let plain = b.finish();
+    let h = records::check_batch(&plain).unwrap();
+    let section = records::records_section(&plain, &h, usize::MAX).unwrap();
+    bytes::Bytes::from(records::build_batch(&h, &section, codec, None))
+}
+
+fn fetch_all(c: &crate::harness::Ctx, name: &str) -> RequestKind {
+    fetch(c, 12, name, &[FetchAt { partition: 0, offset: 0, max_bytes: 1 << 20 }], 0)
+}
+
+const CODECS: [(i16, &str); 4] = [
+    (compression::GZIP, "gzip"),
+    (compression::SNAPPY, "snappy"),
+    (compression::LZ4, "lz4"),
+    (compression::ZSTD, "zstd"),
+];
+
+pub fn scenarios() -> Vec<Scenario> {
+    let mut out = Vec::new();
+    for (codec, name) in CODECS {
+        let topic: &'static str = Box::leak(format!("cz-{name}").into_boxed_str());
+        out.push(
+            Scenario::new(format!(
+                "compressed {name} batch: stored, fetched, ListOffsets inside it"
+            ))
+            .topic(topic, 1)
+            .step(ApiKey::Produce, 12, move |c, _| {
+                produce(c, topic, 0, -1, batch(codec, &[TS, TS + 20, TS + 10], name))
+            })
+            .step(ApiKey::Produce, 12, move |c, _| {
+                produce(c, topic, 0, -1, batch(codec, &[TS + 30, TS + 40], name))
+            })
+            .step(ApiKey::Fetch, 12, move |c, _| fetch_all(c, topic))
+            .step(ApiKey::ListOffsets, 8, move |_, _| list_offsets(topic, 0, TS + 5))
+            .step(ApiKey::ListOffsets, 8, move |_, _| list_offsets(topic, 0, TS + 15))
+            .step(ApiKey::ListOffsets, 8, move |_, _| list_offsets(topic, 0, TS + 35))
+            .step(ApiKey::ListOffsets, 8, move |_, _| list_offsets(topic, 0, -3)),
+        );
+    }
+    // Kafka checks each record of a compressed batch, naming every one out of range.
+    let range = [("message.timestamp.after.max.ms", Some("60000"))];
+    out.push(
+        Scenario::new("compressed batch: every record's timestamp checked")
+            .step(ApiKey::CreateTopics, 7, move |_, _| create_with("cz-range", &range, false))
+            .step(ApiKey::Produce, 12, |c, _| {
+                let b = batch(compression::LZ4, &[TS, FUTURE, TS + 1, FUTURE, TS + 2], "r");
+                produce(c, "cz-range", 0, -1, b)
+            })
+            .step(ApiKey::Produce, 12, |c, _| {
+                produce(c, "cz-range", 0, -1, batch(compression::GZIP, &[TS, TS + 1], "ok"))
+            })
+            .step(ApiKey::Fetch, 12, |c, _| fetch_all(c, "cz-range")),
+    );
+    // compression.type: batches re-encoded to the topic's codec, or opened to none.
+    for (target, produced) in [
+        ("gzip", compression::LZ4),
+        ("uncompressed", compression::GZIP),
+        ("lz4", compression::NONE),
+    ] {
+        let topic: &'static str = Box::leak(format!("cz-to-{target}").into_boxed_str());
+        let cfg = [("compression.type", Some(target))];
+        out.push(
+            Scenario::new(format!("compression.type {target}: produced batches re-encoded"))
+                .step(ApiKey::CreateTopics, 7, move |_, _| create_with(topic, &cfg, false))
+                .step(ApiKey::Produce, 12, move |c, _| {
+                    produce(c, topic, 0, -1, batch(produced, &[TS, TS + 5, TS + 2], "a"))
+                })
+                .step(ApiKey::Produce, 12, move |c, _| {
+                    produce(c, topic, 0, -1, batch(produced, &[TS + 9], "b"))
+                })
+                .step(ApiKey::Fetch, 12, move |c, _| fetch_all(c, topic))
+                .step(ApiKey::ListOffsets, 8, move |_, _| list_offsets(topic, 0, TS + 3)),
+        );
+    }
+    // A payload that is not what its codec says, under a valid CRC-32C.
+    out.push(
+        Scenario::new("compressed batch that does not decompress")
+            .topic("cz-corrupt", 1)
+            .step(ApiKey::Produce, 12, |c, _| {
+                let mut b = batch(compression::GZIP, &[TS, TS + 1], "bad").to_vec();
+                let n = b.len();
+                b[n - 12] ^= 0x55; // inside the deflate data or its CRC-32 trailer
+                let crc = records::crc32c::crc32c(&b[21..]);
+                b[17..21].copy_from_slice(&crc.to_be_bytes());
+                produce(c, "cz-corrupt", 0, -1, b.into())
+            })
+            .step(ApiKey::ListOffsets, 8, |_, _| list_offsets("cz-corrupt", 0, -1)),
+    );
+    out
+}
