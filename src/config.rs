@@ -27,6 +27,12 @@ pub const KEYS: &[(&str, &str)] = &[
     ("log.retention.bytes", "-1"),
     ("log.retention.check.interval.ms", "300000"),
     ("log.initial.task.delay.ms", "30000"),
+    ("log.flush.interval.messages", "9223372036854775807"),
+    ("log.flush.interval.ms", ""),
+    ("log.flush.scheduler.interval.ms", "9223372036854775807"),
+    ("log.roll.jitter.ms", ""),
+    ("log.roll.jitter.hours", "0"),
+    ("log.segment.delete.delay.ms", "60000"),
     ("auto.create.topics.enable", "true"),
     ("num.partitions", "1"),
     ("fetch.max.bytes", "57671680"),
@@ -34,6 +40,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ("group.min.session.timeout.ms", "6000"),
     ("group.max.session.timeout.ms", "1800000"),
     ("offsets.topic.num.partitions", "50"),
+    ("log.cleaner.enable", "true"),
+    ("log.cleaner.backoff.ms", "15000"),
+    ("log.cleaner.dedupe.buffer.size", "134217728"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +64,13 @@ pub struct Config {
     pub log_retention_bytes: i64,
     pub log_retention_check_interval_ms: u64,
     pub log_initial_task_delay_ms: u64,
+    /// log.flush.interval.ms, or log.flush.scheduler.interval.ms when not given (Kafka's
+    /// fallback): the broker's flush.ms.
+    pub log_flush_interval_ms: i64,
+    /// log.flush.scheduler.interval.ms: how often the log flusher checks flush.ms.
+    pub log_flush_scheduler_interval_ms: i64,
+    /// log.roll.jitter.ms, or log.roll.jitter.hours in ms: the broker's segment.jitter.ms.
+    pub log_roll_jitter_ms: i64,
     pub auto_create_topics_enable: bool,
     pub num_partitions: i32,
     /// Caps a Fetch response's `max_bytes`, as Kafka's broker does.
@@ -162,7 +178,20 @@ impl Config {
         ])?;
         // Any negative retention means "forever", as in Kafka.
         let log_retention_ms = if log_retention_ms < 0 { -1 } else { log_retention_ms };
+        let log_flush_scheduler_interval_ms = positive("log.flush.scheduler.interval.ms")?;
+        let log_flush_interval_ms = match get("log.flush.interval.ms").as_str() {
+            "" => log_flush_scheduler_interval_ms,
+            _ => num("log.flush.interval.ms")?,
+        };
+        let log_roll_jitter_ms =
+            finest(&[("log.roll.jitter.ms", 1), ("log.roll.jitter.hours", 3_600_000)])?;
+        if log_roll_jitter_ms < 0 || log_flush_interval_ms < 0 {
+            return Err("log.roll.jitter.* and log.flush.interval.ms must not be negative".into());
+        }
         Ok(Config {
+            log_flush_interval_ms,
+            log_flush_scheduler_interval_ms,
+            log_roll_jitter_ms,
             log_roll_ms,
             log_retention_ms,
             log_retention_bytes: num("log.retention.bytes")?,
@@ -235,12 +264,37 @@ impl Config {
             segment_ms: self.log_roll_ms,
             retention_ms: self.log_retention_ms,
             retention_bytes: self.log_retention_bytes,
-            delete: true,
+            delete: t.cleanup_delete,
+            compact: t.cleanup_compact,
+            delete_retention_ms: t.delete_retention_ms,
+            min_compaction_lag_ms: t.min_compaction_lag_ms,
+            max_compaction_lag_ms: t.max_compaction_lag_ms,
+            min_cleanable_ratio: t.min_cleanable_ratio,
+            index_interval_bytes: t.index_interval_bytes,
+            segment_index_bytes: t.segment_index_bytes,
             log_append_time: t.log_append_time,
             timestamp_before_max_ms: t.timestamp_before_max_ms,
             timestamp_after_max_ms: t.timestamp_after_max_ms,
             compression: t.compression,
             compression_level: t.compression_level,
+            flush_messages: t.flush_messages,
+            flush_ms: t.flush_ms,
+            segment_jitter_ms: t.segment_jitter_ms,
+            file_delete_delay_ms: t.file_delete_delay_ms,
+        }
+    }
+
+    /// The log cleaner's settings (`log.cleaner.*`; the per-log rules come with each log's
+    /// config).
+    pub fn cleaner_config(&self) -> crate::storage::cleaner::CleanerConfig {
+        let num = |k: &str| self.value(k).and_then(|v| v.trim().parse::<u64>().ok());
+        let d = crate::storage::cleaner::CleanerConfig::DEFAULT;
+        crate::storage::cleaner::CleanerConfig {
+            enable: self.value("log.cleaner.enable").is_none_or(|v| v.trim() != "false"),
+            backoff: num("log.cleaner.backoff.ms")
+                .map_or(d.backoff, std::time::Duration::from_millis),
+            dedupe_buffer_size: num("log.cleaner.dedupe.buffer.size")
+                .unwrap_or(d.dedupe_buffer_size),
         }
     }
 
@@ -248,6 +302,9 @@ impl Config {
         crate::storage::RetentionSchedule {
             initial_delay: std::time::Duration::from_millis(self.log_initial_task_delay_ms),
             interval: std::time::Duration::from_millis(self.log_retention_check_interval_ms),
+            flush_check_interval: std::time::Duration::from_millis(
+                self.log_flush_scheduler_interval_ms as u64,
+            ),
         }
     }
 }
@@ -322,5 +379,23 @@ mod tests {
         assert_eq!(c.log_config().segment_ms, 3_600_000);
         assert!(Config::from_pairs(&pairs(&[("log.roll.ms", "0")])).is_err());
         assert!(Config::from_pairs(&pairs(&[("log.retention.bytes", "x")])).is_err());
+        // Kafka's fallbacks: jitter in hours unless given in ms; log.flush.interval.ms from
+        // log.flush.scheduler.interval.ms unless given.
+        let c = Config::from_pairs(&pairs(&[("log.roll.jitter.hours", "2")])).unwrap();
+        assert_eq!(c.log_config().segment_jitter_ms, 2 * 3_600_000);
+        assert_eq!(c.log_config().flush_ms, i64::MAX);
+        let c = Config::from_pairs(&pairs(&[
+            ("log.roll.jitter.hours", "2"),
+            ("log.roll.jitter.ms", "5"),
+            ("log.flush.scheduler.interval.ms", "700"),
+            ("log.flush.interval.messages", "3"),
+            ("log.segment.delete.delay.ms", "0"),
+        ]))
+        .unwrap();
+        let l = c.log_config();
+        assert_eq!((l.segment_jitter_ms, l.flush_ms, l.flush_messages), (5, 700, 3));
+        assert_eq!(l.file_delete_delay_ms, 0);
+        let c = Config::from_pairs(&pairs(&[("log.flush.interval.ms", "9")])).unwrap();
+        assert_eq!(c.log_config().flush_ms, 9);
     }
 }

@@ -288,6 +288,14 @@ pub fn broker_value(config: &Config, def: &Def) -> Option<String> {
             config.log_retention_ms,
         ),
         "segment.ms" => (&["log.roll.ms", "log.roll.hours"], config.log_roll_ms),
+        "segment.jitter.ms" => {
+            (&["log.roll.jitter.ms", "log.roll.jitter.hours"], config.log_roll_jitter_ms)
+        }
+        // Kafka's log.flush.interval.ms falls back to log.flush.scheduler.interval.ms.
+        "flush.ms" => (
+            &["log.flush.interval.ms", "log.flush.scheduler.interval.ms"],
+            config.log_flush_interval_ms,
+        ),
         _ => (&[], 0),
     };
     if units.iter().any(|k| config.is_given(k)) {
@@ -305,6 +313,7 @@ pub fn broker_synonym(config: &Config, def: &Def) -> Option<(&'static str, Strin
     let units: &[&'static str] = match def.name {
         "retention.ms" => &["log.retention.ms", "log.retention.minutes", "log.retention.hours"],
         "segment.ms" => &["log.roll.ms", "log.roll.hours"],
+        "segment.jitter.ms" => &["log.roll.jitter.ms", "log.roll.jitter.hours"],
         _ => std::slice::from_ref(&def.broker_key),
     };
     let key = units.iter().find(|k| !k.is_empty() && config.is_given(k))?;
@@ -341,6 +350,21 @@ pub struct TopicConfig {
     pub compression: Option<i16>,
     /// `compression.<codec>.level` of that codec; `None` for the codec's default.
     pub compression_level: Option<i32>,
+    /// `delete.retention.ms`, `min.compaction.lag.ms`, `max.compaction.lag.ms` and
+    /// `min.cleanable.dirty.ratio`: the log cleaner's rules.
+    pub delete_retention_ms: i64,
+    pub min_compaction_lag_ms: i64,
+    pub max_compaction_lag_ms: i64,
+    pub min_cleanable_ratio: f64,
+    /// `index.interval.bytes` and `segment.index.bytes`: Kafka's index files.
+    pub index_interval_bytes: u64,
+    pub segment_index_bytes: u64,
+    /// `flush.messages`: sync once this many messages are unsynced.
+    pub flush_messages: i64,
+    /// `flush.ms`: sync a log last synced this long ago.
+    pub flush_ms: i64,
+    /// `segment.jitter.ms`: the most a segment's roll comes before segment.ms.
+    pub segment_jitter_ms: i64,
 }
 
 impl TopicConfig {
@@ -391,6 +415,15 @@ impl TopicConfig {
             file_delete_delay_ms: long("file.delete.delay.ms"),
             compression,
             compression_level,
+            delete_retention_ms: long("delete.retention.ms"),
+            min_compaction_lag_ms: long("min.compaction.lag.ms"),
+            max_compaction_lag_ms: long("max.compaction.lag.ms"),
+            min_cleanable_ratio: get("min.cleanable.dirty.ratio").trim().parse().unwrap_or(0.5),
+            index_interval_bytes: long("index.interval.bytes").max(0) as u64,
+            segment_index_bytes: long("segment.index.bytes").max(4) as u64,
+            flush_messages: long("flush.messages"),
+            flush_ms: long("flush.ms"),
+            segment_jitter_ms: long("segment.jitter.ms"),
         }
     }
 }
@@ -418,11 +451,22 @@ pub fn log_config(config: &Config, overrides: Option<&BTreeMap<String, String>>)
             base.retention_bytes
         },
         delete: if given("cleanup.policy") { t.cleanup_delete } else { base.delete },
+        compact: if given("cleanup.policy") { t.cleanup_compact } else { base.compact },
+        delete_retention_ms: t.delete_retention_ms,
+        min_compaction_lag_ms: t.min_compaction_lag_ms,
+        max_compaction_lag_ms: t.max_compaction_lag_ms,
+        min_cleanable_ratio: t.min_cleanable_ratio,
+        index_interval_bytes: t.index_interval_bytes,
+        segment_index_bytes: t.segment_index_bytes,
         log_append_time: t.log_append_time,
         timestamp_before_max_ms: t.timestamp_before_max_ms,
         timestamp_after_max_ms: t.timestamp_after_max_ms,
         compression: t.compression,
         compression_level: t.compression_level,
+        flush_messages: t.flush_messages,
+        flush_ms: t.flush_ms,
+        segment_jitter_ms: t.segment_jitter_ms,
+        file_delete_delay_ms: t.file_delete_delay_ms,
     }
 }
 

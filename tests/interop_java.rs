@@ -292,6 +292,17 @@ fn assert_session(lines: &[String]) {
          2 would not be an increase.",
     );
     expect("grown produced ", "grown produced 2@0 consumed 2@0=g:new partition");
+    // A compacted topic: a keyless record refused (the client shows Kafka's record error); overwrites read
+    // back as each key's latest value, the tombstone as null.
+    expect(
+        "compacted-keyless ",
+        "compacted-keyless InvalidRecordException: Compacted topic cannot accept message \
+         without key in topic partition java-compacted-0",
+    );
+    expect(
+        "compacted-latest ",
+        "compacted-latest end=21 {ck0=v3-0, ck1=v3-1, ck2=v3-2, ck3=v3-3, ck4=null}",
+    );
     // The rebalance: range over two members sorted by member id (client id first).
     expect("rebalance before ", "rebalance before a=[0, 1, 2, 3]");
     expect("rebalance after ", "rebalance after a=[0, 1] b=[2, 3]");

@@ -323,12 +323,20 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
             "log.retention.ms=-1",
             "log.initial.task.delay.ms=0",
             "log.retention.check.interval.ms=100",
+            "log.cleaner.backoff.ms=50",
         ],
     );
     let addr = broker.addr;
+    let compact = [("cleanup.policy", "compact"), ("min.cleanable.dirty.ratio", "0.01")];
     create_topics(
         addr,
-        &[("codecs", 5, &[]), ("idem", 2, &[]), ("gone", 1, &[]), ("trimmed", 1, &[])],
+        &[
+            ("codecs", 5, &[]),
+            ("idem", 2, &[]),
+            ("gone", 1, &[]),
+            ("trimmed", 1, &[]),
+            ("compacted", 1, &compact),
+        ],
     );
     let mut want: BTreeMap<(String, i32), Vec<Rec>> = BTreeMap::new();
     // One partition per codec, so each partition's batches all carry that codec.
@@ -358,6 +366,21 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
             != dir.join("trimmed-0").join("00000000000000000000.log")),
         "segments below the start deleted"
     );
+    // A compacted topic the cleaner has rewritten: cleaned segments swapped in, with the
+    // index files and cleaner checkpoint Kafka keeps.
+    let keyed: Vec<Rec> = recs("cmp", 400).into_iter().filter(|r| r.key.is_some()).collect();
+    send_all(&producer(addr, &[]), "compacted", 0, &keyed);
+    broker
+        .logs
+        .wait_for(WAIT, |l| l.contains("compacted-0: cleaned up to offset"))
+        .expect("the compacted topic is cleaned");
+    let compacted = consume_to_end(addr, "compacted", 0);
+    assert!(
+        compacted.len() < keyed.len() / 2,
+        "{} of {} records left",
+        compacted.len(),
+        keyed.len()
+    );
     commit(addr, "g1", &[("codecs", 0, 100), ("codecs", 4, 299), ("idem", 1, 7)]);
     commit(addr, "g2", &[("idem", 0, 200)]);
     delete_topic(addr, "gone");
@@ -377,8 +400,11 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
     let recovery = fs::read_to_string(dir.join("recovery-point-offset-checkpoint")).unwrap();
     assert!(recovery.starts_with("0\n"), "{recovery}");
     assert!(recovery.lines().any(|l| l == "codecs 0 300"), "{recovery}");
+    let cleaner = fs::read_to_string(dir.join("cleaner-offset-checkpoint")).unwrap();
+    assert!(cleaner.lines().any(|l| l.starts_with("compacted 0 ")), "{cleaner}");
     let mut segment_files = Vec::new();
-    for (topic, p) in want.keys() {
+    let compacted_key = ("compacted".to_string(), 0);
+    for (topic, p) in want.keys().chain([&compacted_key]) {
         let pdir = dir.join(format!("{topic}-{p}"));
         let logs = with_ext(&pdir, "log");
         assert!(logs.len() >= 2, "{topic}-{p} rolled: {logs:?}");
@@ -426,6 +452,8 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
         [Offset::Offset(100), Offset::Offset(299), Offset::Offset(7), Offset::Invalid]
     );
     assert_eq!(committed(kaddr, "g2", &[("idem", 0)]), [Offset::Offset(200)]);
+    // Kafka serves the cleaned log as minikafka did, gaps in the offsets and all.
+    assert_eq!(consume_to_end(kaddr, "compacted", 0), compacted);
     // Kafka takes the log start offset minikafka checkpointed, inside its first segment.
     let c: BaseConsumer = rdkafka_config(kaddr).create().unwrap();
     assert_eq!(c.fetch_watermarks("trimmed", 0, WAIT).unwrap(), (150, 300));

@@ -3,7 +3,10 @@
 //! (ListOffsets earliest, Fetch's `log_start_offset` and OFFSET_OUT_OF_RANGE below it, its
 //! checkpoint across a crash), librdkafka's `auto.offset.reset` from there, and DeleteRecords
 //! v0-2, OffsetForLeaderEpoch v2-4 and DescribeLogDirs v1-4 with kafka-protocol as the codec,
-//! and librdkafka's `delete_records`.
+//! and librdkafka's `delete_records`; the `.deleted` files of deleted segments, removed
+//! file.delete.delay.ms later or at the next start; flush.messages syncs before the answer;
+//! segment.jitter.ms rolling sooner;
+//! idempotent producers' state kept when the log start moves past their batches.
 
 mod common;
 
@@ -13,8 +16,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
 use kafka_protocol::messages::{
-    delete_records_request as drq, describe_log_dirs_request as dlq, list_offsets_request as loq,
-    offset_for_leader_epoch_request as oeq, BrokerId, DeleteRecordsRequest, DescribeLogDirsRequest,
+    create_topics_request as ctq, delete_records_request as drq, describe_log_dirs_request as dlq,
+    incremental_alter_configs_request as iacq, list_offsets_request as loq,
+    offset_for_leader_epoch_request as oeq, BrokerId, CreateTopicsRequest, DeleteRecordsRequest,
+    DescribeLogDirsRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest,
     ListOffsetsRequest, OffsetForLeaderEpochRequest, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
@@ -122,6 +127,143 @@ fn retention_ms_deletes_old_segments_moves_the_start_and_keeps_it_across_a_crash
     let mut c = broker.connect();
     assert_eq!(earliest(&mut c, "aged", 0), 8, "the start survives a crash");
     assert_eq!(c.fetch_one(ids[0], 0, 0).error_code, OFFSET_OUT_OF_RANGE);
+}
+
+/// Creates a one-partition topic with these configs; returns its id.
+fn create_topic(c: &mut Client, name: &str, configs: &[(&str, &str)]) -> [u8; 16] {
+    let configs = configs
+        .iter()
+        .map(|(k, v)| {
+            ctq::CreatableTopicConfig::default()
+                .with_name(StrBytes::from_string(k.to_string()))
+                .with_value(Some(StrBytes::from_string(v.to_string())))
+        })
+        .collect();
+    let req = CreateTopicsRequest::default()
+        .with_topics(vec![ctq::CreatableTopic::default()
+            .with_name(tn(name))
+            .with_num_partitions(1)
+            .with_replication_factor(1)
+            .with_configs(configs)])
+        .with_timeout_ms(5000);
+    let r = c.kp_call(7, &req);
+    assert_eq!(r.topics[0].error_code, NONE, "{r:?}");
+    *r.topics[0].topic_id.as_bytes()
+}
+
+/// The files of `topic`-`partition` ending in `.deleted`, sorted.
+fn deleted_files(dir: &Path, topic: &str, partition: i32) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir.join(format!("{topic}-{partition}")))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".deleted"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn deleted_segments_linger_as_deleted_files_for_file_delete_delay_ms() {
+    let tmp = TempDir::new("ret-deleted");
+    let overrides = quick(&["log.retention.hours=1", "log.segment.bytes=3000"]);
+    let broker = Broker::start_with(tmp.path(), &overrides);
+    let mut c = broker.connect();
+    // `slow` keeps the broker's log.segment.delete.delay.ms (Kafka's minute); `fast` has its
+    // own file.delete.delay.ms.
+    create_topic(&mut c, "slow", &[]);
+    create_topic(&mut c, "fast", &[("file.delete.delay.ms", "200")]);
+    let old = now_ms() - 2 * 24 * 3600 * 1000;
+    for t in ["slow", "fast"] {
+        for _ in 0..2 {
+            produce(&mut c, t, 0, stamped(old, 2, 600));
+        }
+        produce(&mut c, t, 0, stamped(now_ms(), 2, 600));
+        assert!(eventually(WAIT, || segments(tmp.path(), t, 0) == [4]), "{t}");
+    }
+    let expected: Vec<String> = ["index", "log", "timeindex"]
+        .iter()
+        .map(|ext| format!("00000000000000000000.{ext}.deleted"))
+        .collect();
+    assert_eq!(deleted_files(tmp.path(), "slow", 0), expected, "renamed, as Kafka does");
+    assert!(
+        eventually(WAIT, || deleted_files(tmp.path(), "fast", 0).is_empty()),
+        "fast's removed after 200 ms: {:?}",
+        deleted_files(tmp.path(), "fast", 0)
+    );
+    assert_eq!(deleted_files(tmp.path(), "slow", 0), expected, "slow's still waiting");
+    assert_eq!(earliest(&mut c, "slow", 0), 4);
+    drop(c);
+    drop(broker); // killed before the minute is up
+    let broker = Broker::start(tmp.path());
+    assert!(deleted_files(tmp.path(), "slow", 0).is_empty(), "leftovers removed at start-up");
+    let mut c = broker.connect();
+    assert_eq!(earliest(&mut c, "slow", 0), 4);
+    assert_eq!(produce(&mut c, "slow", 0, stamped(now_ms(), 1, 10)), 6);
+}
+
+#[test]
+fn a_topic_with_flush_messages_1_syncs_every_produce_before_answering() {
+    let tmp = TempDir::new("flush-messages");
+    let filter = "info,minikafka::storage::partition=debug";
+    let broker = Broker::start_logging(tmp.path(), &[], filter);
+    let mut c = broker.connect();
+    let id = create_topic(&mut c, "synced", &[("flush.messages", "1")]);
+    create_topic(&mut c, "lazy", &[]);
+    for i in 0..3 {
+        assert_eq!(produce(&mut c, "synced", 0, stamped(now_ms(), 2, 10)), 2 * i);
+        assert_eq!(produce(&mut c, "lazy", 0, stamped(now_ms(), 2, 10)), 2 * i);
+    }
+    let flushed = |topic: &str| {
+        let dir = format!("{topic}-0: flushing log up to offset");
+        broker.logs.lines().iter().filter(|l| l.contains(&dir)).count()
+    };
+    // The line is logged before the sync and the sync comes before the answer: all three are
+    // there by now, give or take the reader thread.
+    let line = broker.logs.wait_for(WAIT, |l| l.contains("synced-0: flushing log up to offset 6"));
+    assert!(line.is_some(), "{}", broker.logs.lines().join("\n"));
+    assert_eq!(flushed("synced"), 3);
+    assert_eq!(flushed("lazy"), 0, "Kafka's default leaves syncing to the OS");
+    // Changed while the topic is in use: from the next produce on.
+    let set = iacq::AlterableConfig::default()
+        .with_name(StrBytes::from_static_str("flush.messages"))
+        .with_config_operation(0)
+        .with_value(Some(StrBytes::from_static_str("4")));
+    let req = IncrementalAlterConfigsRequest::default().with_resources(vec![
+        iacq::AlterConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(StrBytes::from_static_str("lazy"))
+            .with_configs(vec![set]),
+    ]);
+    assert_eq!(c.kp_call(1, &req).responses[0].error_code, NONE);
+    // Everything past the recovery point counts, not only what came after the change.
+    produce(&mut c, "lazy", 0, stamped(now_ms(), 1, 10));
+    let line = broker.logs.wait_for(WAIT, |l| l.contains("lazy-0: flushing log up to offset 7"));
+    assert!(line.is_some(), "{}", broker.logs.lines().join("\n"));
+    assert_eq!(flushed("lazy"), 1);
+    let got = c.fetch_one(id, 0, 0);
+    assert_eq!((got.error_code, got.high_watermark), (NONE, 6));
+}
+
+/// Batches 900 ms apart by timestamp with segment.ms=1000: two to a segment, unless the
+/// segment's jitter (uniform below segment.jitter.ms=1000) exceeds 100 ms, which nine
+/// segments in ten draw: then one. Forty batches make twenty segments without jitter, and
+/// about thirty-six with it (twenty or fewer: a chance of about 1e-12).
+#[test]
+fn segment_jitter_ms_rolls_segments_sooner() {
+    let tmp = TempDir::new("roll-jitter");
+    let broker = Broker::start(tmp.path());
+    let mut c = broker.connect();
+    create_topic(&mut c, "steady", &[("segment.ms", "1000")]);
+    create_topic(&mut c, "jittery", &[("segment.ms", "1000"), ("segment.jitter.ms", "1000")]);
+    let start = now_ms() - 3600 * 1000;
+    for i in 0..40 {
+        for t in ["steady", "jittery"] {
+            produce(&mut c, t, 0, stamped(start + i * 900, 1, 10));
+        }
+    }
+    assert_eq!(segments(tmp.path(), "steady", 0).len(), 20);
+    let jittery = segments(tmp.path(), "jittery", 0).len();
+    assert!(jittery > 20, "{jittery} segments");
 }
 
 #[test]
@@ -276,6 +418,51 @@ fn delete_records_segments_go_at_the_next_check_and_the_start_survives_restarts(
     assert_eq!(earliest(&mut c, "drc", 0), 3);
     assert_eq!(c.fetch_one(ids[0], 0, 2).error_code, OFFSET_OUT_OF_RANGE);
     assert_eq!(base_offset_of(c.fetch_one(ids[0], 0, 3).records()), 3);
+}
+
+/// An idempotent batch of `n` records of 1000 bytes at sequence `seq`.
+fn idempotent(pid: i64, seq: i32, n: usize) -> Vec<u8> {
+    let mut b = BatchBuilder::new(0, now_ms()).producer(pid, 0, seq);
+    for _ in 0..n {
+        b.push(None, Some(&[b'p'; 1000]), &[]);
+    }
+    b.finish()
+}
+
+fn produce_result(c: &mut Client, topic: &str, batch: Vec<u8>) -> (i16, i64) {
+    let resp = c.produce(&[(topic, vec![(0, Some(batch))])]);
+    let p = resp.partition(topic, 0);
+    (p.error_code, p.base_offset)
+}
+
+/// As Kafka (`ProducerStateManager.onLogStartOffsetIncremented` trims transactions, not
+/// producers): a producer whose batches all lie below the new log start offset, their
+/// segment deleted, is still known. A gap is out of order, a retry a duplicate answered with
+/// its offset, and the next sequence is taken. The differential scenario "delete_records: an
+/// idempotent producer's state outlives its records" checks the same against Kafka.
+#[test]
+fn delete_records_keeps_the_state_of_producers_below_the_new_start() {
+    const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
+    let tmp = TempDir::new("dr-producer");
+    make_log_dir(tmp.path(), &[("pstate", 1)]);
+    let broker = Broker::start_with(tmp.path(), &quick(&["log.segment.bytes=3000"]));
+    let mut c = broker.connect();
+    let init = InitProducerIdRequest::default()
+        .with_transactional_id(None)
+        .with_transaction_timeout_ms(60_000);
+    let r = c.kp_call(4, &init);
+    assert_eq!(r.error_code, NONE, "{r:?}");
+    let pid = r.producer_id.0;
+    assert_eq!(produce_result(&mut c, "pstate", idempotent(pid, 0, 2)), (NONE, 0));
+    assert_eq!(produce_result(&mut c, "pstate", idempotent(pid, 2, 2)), (NONE, 2));
+    assert_eq!(segments(tmp.path(), "pstate", 0), [0, 2]);
+    assert_eq!(delete_records(&mut c, 2, &[("pstate", 0, -1)])[0].2, 4);
+    assert!(eventually(WAIT, || segments(tmp.path(), "pstate", 0) == [2]));
+    let gap = produce_result(&mut c, "pstate", idempotent(pid, 9, 1));
+    assert_eq!(gap.0, OUT_OF_ORDER_SEQUENCE_NUMBER, "still expecting sequence 4");
+    assert_eq!(produce_result(&mut c, "pstate", idempotent(pid, 2, 2)), (NONE, 2), "a retry");
+    assert_eq!(produce_result(&mut c, "pstate", idempotent(pid, 4, 1)), (NONE, 4));
+    assert_eq!(earliest(&mut c, "pstate", 0), 4);
 }
 
 #[test]

@@ -148,8 +148,12 @@ impl Broker {
             ));
         }
         let (meta, meta_log) = kraft::load(&config.log_dir)?;
-        let mut logs =
-            LogManager::new(&config.log_dir, config.log_config(), config.retention_schedule());
+        let mut logs = LogManager::new(
+            &config.log_dir,
+            config.log_config(),
+            config.retention_schedule(),
+            config.cleaner_config(),
+        );
         for t in meta.topics() {
             for p in &t.partitions {
                 logs.open(&t.name, &t.topic_id, p.partition_id, p.leader_epoch)?;
@@ -343,6 +347,8 @@ impl Broker {
         }
         let now = Instant::now();
         self.logs.retention_tick(now);
+        self.logs.cleaner_tick(now);
+        self.logs.housekeeping_tick(now);
         if self.groups.next_deadline().is_some_and(|d| d <= now) {
             self.groups.tick(now);
         }
@@ -372,18 +378,21 @@ impl Broker {
         self.logs.pending_bytes()
     }
 
-    /// How long the event loop may sleep before a parked request or a group timer is due.
     /// Stops as Kafka stops: every append written, and the log directory left in the state
     /// Kafka leaves it in after a clean shutdown.
     pub fn shutdown(&mut self) -> io::Result<()> {
         self.logs.close_all()
     }
 
+    /// How long the event loop may sleep before a parked request, a group timer, retention
+    /// or the log cleaner is due.
     pub fn next_timeout(&mut self) -> Option<Duration> {
         let now = Instant::now();
         let next = [self.waiting.next_deadline(), self.groups.next_deadline()]
             .into_iter()
             .flatten()
+            .chain(self.logs.next_cleaning())
+            .chain(self.logs.next_housekeeping())
             .fold(self.logs.next_retention(), Instant::min);
         Some(waiting::until(next, now))
     }

@@ -127,6 +127,39 @@ fn append(
                     resp.log_start_offset = b.logs.get(log).log_start_offset();
                     return resp;
                 }
+                if config.compact {
+                    let keyless = keyless_records(&h, &section);
+                    if !keyless.is_empty() {
+                        // Kafka names the partition as `topic-partition`: the log's directory.
+                        let dir = b.logs.get(log).dir();
+                        let tp = dir.file_name().unwrap_or_default().to_string_lossy();
+                        let errors: Vec<(i32, String)> = keyless
+                            .iter()
+                            .map(|&i| {
+                                let m = "Compacted topic cannot accept message without key in \
+                                         topic partition";
+                                (i, format!("{m} {tp}"))
+                            })
+                            .collect();
+                        let shown: Vec<String> = errors
+                            .iter()
+                            .take(3)
+                            .map(|(i, m)| format!("RecordError(batchIndex={i}, message='{m}')"))
+                            .collect();
+                        let msg = format!(
+                            "One or more records have been rejected due to {} record errors in \
+                             total, and only showing the first three errors at most: [{}]",
+                            errors.len(),
+                            shown.join(", ")
+                        );
+                        let mut resp =
+                            PartitionProduceResponse::error(index, error::INVALID_RECORD, None);
+                        resp.error_message = Some(msg.into());
+                        resp.record_errors = errors;
+                        resp.log_start_offset = b.logs.get(log).log_start_offset();
+                        return resp;
+                    }
+                }
                 if let Some(codec) = config.compression.filter(|&c| c != h.compression()) {
                     let rebuilt =
                         records::build_batch(&h, &section, codec, config.compression_level);
@@ -197,6 +230,16 @@ fn append(
         error_message: None,
         record_errors: Vec::new(),
     }
+}
+
+/// Kafka's `LogValidator.validateKey`: a compacted topic refuses records without a key (the
+/// cleaner could not keep them). Returns the indexes of such records in the batch.
+fn keyless_records(h: &BatchHeader, section: &[u8]) -> Vec<i32> {
+    let recs = records::Records::of_section(section, h.records_count);
+    recs.enumerate()
+        .filter(|(_, r)| r.as_ref().is_ok_and(|r| r.key.is_none()))
+        .map(|(i, _)| i as i32)
+        .collect()
 }
 
 /// Kafka's `LogValidator.validateTimestamp` over one batch: with CreateTime, every record's

@@ -85,7 +85,7 @@ pub struct PartitionProduceResponse {
     pub base_offset: i64,
     pub log_append_time_ms: i64,
     pub log_start_offset: i64,
-    pub error_message: Option<&'static str>,
+    pub error_message: Option<std::borrow::Cow<'static, str>>,
     /// v8+: (batch_index, message) of each record refused, as Kafka's `RecordError`s.
     pub record_errors: Vec<(i32, String)>,
 }
@@ -99,7 +99,7 @@ impl PartitionProduceResponse {
             base_offset: -1,
             log_append_time_ms: -1,
             log_start_offset: -1,
-            error_message,
+            error_message: error_message.map(std::borrow::Cow::Borrowed),
             record_errors: Vec::new(),
         }
     }
@@ -149,7 +149,7 @@ impl PartitionProduceResponse {
                 out.put_nullable_string(Some(message), flexible);
                 out.put_empty_tags(flexible);
             }
-            out.put_nullable_string(self.error_message, flexible);
+            out.put_nullable_string(self.error_message.as_deref(), flexible);
         }
         out.put_empty_tags(flexible);
     }

@@ -12,6 +12,7 @@ mod builder;
 pub mod compression;
 pub mod crc32c;
 mod record;
+pub mod rewrite;
 
 pub use builder::BatchBuilder;
 pub use record::{Header, Record, Records};

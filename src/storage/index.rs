@@ -85,6 +85,43 @@ pub fn last_time_entry(dir: &Path, base_offset: i64) -> i64 {
     }
 }
 
+/// Whether a closed segment's index files are missing or cannot be Kafka's (a length that is
+/// not a whole number of entries): then they are made again from the segment, as Kafka's
+/// `LogLoader` rebuilds them.
+pub fn needs_rebuild(dir: &Path, base_offset: i64) -> bool {
+    let len = |name: String| std::fs::metadata(dir.join(name)).map(|m| m.len()).ok();
+    match (len(offset_index_name(base_offset)), len(time_index_name(base_offset))) {
+        (Some(o), Some(t)) => o % 8 != 0 || t % 12 != 0,
+        _ => true,
+    }
+}
+
+/// From a segment's `.timeindex`: the offset of the last entry whose timestamp is below `ts`
+/// (reading from that offset's batch on finds the first record at or after `ts`), or `None`
+/// when there is no such entry or no usable file.
+pub fn offset_before_time(dir: &Path, base_offset: i64, ts: i64) -> Option<i64> {
+    let b = std::fs::read(dir.join(time_index_name(base_offset))).ok()?;
+    let entries = b.chunks_exact(12);
+    let n = entries
+        .clone()
+        .take_while(|e| i64::from_be_bytes(e[..8].try_into().expect("8")) < ts)
+        .count();
+    let e = b.chunks_exact(12).nth(n.checked_sub(1)?)?;
+    Some(base_offset + i64::from(i32::from_be_bytes(e[8..12].try_into().expect("4"))))
+}
+
+/// From a segment's `.index`: the position of the last entry at or below `offset` (0 when
+/// there is none), where a scan for `offset` may start.
+pub fn position_for(dir: &Path, base_offset: i64, offset: i64) -> u64 {
+    let Ok(b) = std::fs::read(dir.join(offset_index_name(base_offset))) else { return 0 };
+    b.chunks_exact(8)
+        .take_while(|e| {
+            base_offset + i64::from(i32::from_be_bytes(e[..4].try_into().expect("4"))) <= offset
+        })
+        .last()
+        .map_or(0, |e| u64::from(u32::from_be_bytes(e[4..8].try_into().expect("4"))))
+}
+
 /// Removes both index files of a segment, if there are any.
 pub fn remove(dir: &Path, base_offset: i64) {
     let _ = std::fs::remove_file(dir.join(offset_index_name(base_offset)));
@@ -106,6 +143,8 @@ struct State {
 /// with the batches they index.
 pub struct SegmentIndex {
     base_offset: i64,
+    /// `index.interval.bytes`: an entry when more than this was appended since the last.
+    interval: u64,
     state: State,
     /// The state as written to the files, to go back to when a write fails.
     written: State,
@@ -116,6 +155,10 @@ pub struct SegmentIndex {
 
 impl SegmentIndex {
     pub fn new(base_offset: i64) -> SegmentIndex {
+        SegmentIndex::with_interval(base_offset, INDEX_INTERVAL_BYTES)
+    }
+
+    pub fn with_interval(base_offset: i64, interval: u64) -> SegmentIndex {
         let state = State {
             bytes_since_entry: 0,
             max_timestamp: -1,
@@ -126,6 +169,7 @@ impl SegmentIndex {
         };
         SegmentIndex {
             base_offset,
+            interval,
             state,
             written: state,
             offsets: Vec::new(),
@@ -141,7 +185,7 @@ impl SegmentIndex {
             s.max_timestamp = max_timestamp;
             s.offset_of_max_timestamp = last_offset;
         }
-        if s.bytes_since_entry > INDEX_INTERVAL_BYTES {
+        if s.bytes_since_entry > self.interval {
             let relative = (last_offset - self.base_offset) as i32;
             self.offsets.extend_from_slice(&relative.to_be_bytes());
             self.offsets.extend_from_slice(&(position as i32).to_be_bytes());
@@ -208,6 +252,14 @@ impl SegmentIndex {
                 Err(e)
             }
         }
+    }
+
+    /// Whether one more batch could need an entry the files have no room for under
+    /// `segment.index.bytes` (`max_bytes`): Kafka rolls the segment then (`AbstractIndex.isFull`
+    /// of either index, their entries capped at max_bytes / 8 and max_bytes / 12).
+    pub fn is_full(&self, max_bytes: u64) -> bool {
+        self.state.offset_len + 8 > max_bytes / 8 * 8
+            || self.state.time_len + 12 > max_bytes / 12 * 12
     }
 
     /// Forgets entries noted since the last write (their batches were not written).

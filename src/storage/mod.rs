@@ -2,12 +2,18 @@
 //! `partition.metadata` and segments named by base offset.
 
 pub mod checkpoint;
+pub mod cleaner;
 pub mod index;
+#[cfg(test)]
+mod log_tests;
 mod partition;
 mod producers;
+mod retention;
 pub mod segment;
+mod timestamps;
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -46,7 +52,7 @@ pub struct FileSlice {
 /// `segment.ms`, `retention.ms`, `retention.bytes` and `cleanup.policy`. The broker fills it
 /// from its `log.*` defaults ([`crate::config::Config::log_config`]); a topic's own configs
 /// override those fields, set through [`LogManager::set_config`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LogConfig {
     /// segment.bytes: roll to a new segment past this size.
     pub segment_bytes: u64,
@@ -58,9 +64,22 @@ pub struct LogConfig {
     pub retention_ms: i64,
     /// retention.bytes: delete the oldest segments while the log is bigger; -1: no limit.
     pub retention_bytes: i64,
-    /// cleanup.policy includes `delete` (retention applies); compacted logs keep everything
-    /// (no cleaner here) but for what DeleteRecords moves the log start offset past.
+    /// cleanup.policy includes `delete` (retention applies).
     pub delete: bool,
+    /// cleanup.policy includes `compact` (the log cleaner keeps the last record of each key).
+    pub compact: bool,
+    /// delete.retention.ms: how long a cleaned tombstone stays readable.
+    pub delete_retention_ms: i64,
+    /// min.compaction.lag.ms: records younger than this are not cleaned.
+    pub min_compaction_lag_ms: i64,
+    /// max.compaction.lag.ms: a dirty record older than this makes the log due for cleaning.
+    pub max_compaction_lag_ms: i64,
+    /// min.cleanable.dirty.ratio: the dirty share of a log that makes it due for cleaning.
+    pub min_cleanable_ratio: f64,
+    /// index.interval.bytes: bytes between entries of Kafka's index files.
+    pub index_interval_bytes: u64,
+    /// segment.index.bytes: the most an index file may hold; a full one rolls the segment.
+    pub segment_index_bytes: u64,
     /// message.timestamp.type is LogAppendTime: appended batches are stamped with the
     /// broker's clock.
     pub log_append_time: bool,
@@ -74,6 +93,15 @@ pub struct LogConfig {
     pub compression: Option<i16>,
     /// compression.<codec>.level for that codec; `None` is the codec's default.
     pub compression_level: Option<i32>,
+    /// flush.messages: the log is synced once this many messages are not (i64::MAX: never,
+    /// the page cache and the OS decide, as Kafka's default).
+    pub flush_messages: i64,
+    /// flush.ms: the log flusher syncs a log last synced this long ago (i64::MAX: never).
+    pub flush_ms: i64,
+    /// segment.jitter.ms: each segment rolls up to this much (at random) before segment.ms.
+    pub segment_jitter_ms: i64,
+    /// file.delete.delay.ms: how long a deleted segment's `.deleted` files stay.
+    pub file_delete_delay_ms: i64,
 }
 
 impl LogConfig {
@@ -85,11 +113,22 @@ impl LogConfig {
         retention_ms: 7 * 24 * 3600 * 1000,
         retention_bytes: -1,
         delete: true,
+        compact: false,
+        delete_retention_ms: 86_400_000,
+        min_compaction_lag_ms: 0,
+        max_compaction_lag_ms: i64::MAX,
+        min_cleanable_ratio: 0.5,
+        index_interval_bytes: 4096,
+        segment_index_bytes: 10_485_760,
         log_append_time: false,
         timestamp_before_max_ms: i64::MAX,
         timestamp_after_max_ms: 3_600_000,
         compression: None,
         compression_level: None,
+        flush_messages: i64::MAX,
+        flush_ms: i64::MAX,
+        segment_jitter_ms: 0,
+        file_delete_delay_ms: 60_000,
     };
 }
 
@@ -101,12 +140,18 @@ pub fn now_ms() -> i64 {
 }
 
 /// When retention runs: Kafka's `log.initial.task.delay.ms` after start-up, then every
-/// `log.retention.check.interval.ms`.
+/// `log.retention.check.interval.ms`; and when the log flusher checks flush.ms: after the same
+/// delay, then every `log.flush.scheduler.interval.ms`.
 #[derive(Debug, Clone, Copy)]
 pub struct RetentionSchedule {
     pub initial_delay: Duration,
     pub interval: Duration,
+    pub flush_check_interval: Duration,
 }
+
+/// `.deleted` files removed per turn of the loop at most, so a big retention pass does not
+/// hold up requests while it unlinks.
+const DELETIONS_PER_TURN: usize = 64;
 
 /// Logs checked per slice of a retention pass: a pass over many partitions is spread over
 /// turns of the loop, so requests are answered between slices.
@@ -132,15 +177,32 @@ pub struct LogManager {
     sweep: Option<LogId>,
     /// A log start offset moved since the checkpoint was last written.
     start_moved: bool,
+    cleaner: cleaner::Cleaner,
+    /// When the log flusher next checks flush.ms (`None`: never again).
+    next_flush_check: Option<Instant>,
+    /// The next log a flusher pass under way checks.
+    flush_sweep: Option<LogId>,
+    /// Segment files renamed `.deleted`, with when to remove them (file.delete.delay.ms).
+    deletions: BinaryHeap<Reverse<(Instant, PathBuf)>>,
 }
 
 impl LogManager {
-    pub fn new(log_dir: &Path, config: LogConfig, schedule: RetentionSchedule) -> Self {
+    pub fn new(
+        log_dir: &Path,
+        config: LogConfig,
+        schedule: RetentionSchedule,
+        cleaner: cleaner::CleanerConfig,
+    ) -> Self {
+        let now = Instant::now();
         LogManager {
+            cleaner: cleaner::Cleaner::new(log_dir, cleaner),
             schedule,
-            next_retention: Instant::now() + schedule.initial_delay,
+            next_retention: now + schedule.initial_delay,
             sweep: None,
             start_moved: false,
+            next_flush_check: now.checked_add(schedule.initial_delay),
+            flush_sweep: None,
+            deletions: BinaryHeap::new(),
             log_dir: log_dir.to_path_buf(),
             config,
             logs: Vec::new(),
@@ -165,8 +227,9 @@ impl LogManager {
         let mut config = self.config;
         if topic == crate::groups::offsets::TOPIC {
             // cleanup.policy=compact, as Kafka creates it: committed offsets are not retained
-            // by time.
+            // by time, and the cleaner keeps the last commit of each group and partition.
             config.delete = false;
+            config.compact = true;
         }
         let mut log = PartitionLog::open(&dir, config)?;
         log.set_leader_epoch(leader_epoch);
@@ -218,23 +281,96 @@ impl LogManager {
         log.append(batch)
     }
 
-    /// Writes every pending append to its file. The logs written are added to `written`;
-    /// those whose write failed are rolled back to what is on disk and added to `failed`
-    /// instead, so their acknowledgements can be withdrawn.
+    /// Writes every pending append to its file, and syncs the logs that reach flush.messages
+    /// unsynced messages, as Kafka does inside the append: before the produce is answered.
+    /// The logs written are added to `written`; those whose write failed are rolled back to
+    /// what is on disk and added to `failed` instead, so their acknowledgements can be
+    /// withdrawn (as are those of a log whose sync flush.messages asked for failed).
     pub fn flush(&mut self, written: &mut Vec<LogId>, failed: &mut Vec<LogId>) {
         self.pending_bytes = 0;
         for id in self.dirty.drain(..) {
             let Some(log) = self.logs[id].as_mut() else { continue };
-            match log.flush() {
-                Ok(()) => written.push(id),
-                Err(e) => {
+            if let Err(e) = log.flush() {
+                log::error!(
+                    "{}: write failed, appends of this turn withdrawn: {e}",
+                    log.dir().display()
+                );
+                failed.push(id);
+                continue;
+            }
+            if log.unflushed_messages() >= log.config().flush_messages {
+                if let Err(e) = log.sync(now_ms()) {
+                    // Kafka would take the directory offline. The batches are written, so a
+                    // retry may store them twice, but none is acknowledged unsynced.
                     log::error!(
-                        "{}: write failed, appends of this turn withdrawn: {e}",
+                        "{}: sync failed, appends of this turn not acknowledged: {e}",
                         log.dir().display()
                     );
                     failed.push(id);
+                    continue;
                 }
             }
+            written.push(id);
+        }
+    }
+
+    /// When the loop must wake for the log flusher or a `.deleted` file's removal.
+    pub fn next_housekeeping(&self) -> Option<Instant> {
+        let flush =
+            if self.flush_sweep.is_some() { Some(Instant::now()) } else { self.next_flush_check };
+        let delete = self.deletions.peek().map(|Reverse((at, _))| *at);
+        [flush, delete].into_iter().flatten().min()
+    }
+
+    /// Kafka's log flusher (`LogManager.flushDirtyLogs`), one bounded slice of it when due:
+    /// every log last synced flush.ms ago or more is synced. Then the `.deleted` files whose
+    /// file.delete.delay.ms is up are removed, a bounded number per call.
+    pub fn housekeeping_tick(&mut self, now: Instant) {
+        let mut at = match self.flush_sweep {
+            Some(at) => Some(at),
+            None if self.next_flush_check.is_some_and(|t| now >= t) => {
+                self.next_flush_check = now.checked_add(self.schedule.flush_check_interval);
+                Some(0)
+            }
+            None => None,
+        };
+        if let Some(from) = at {
+            let end = (from + RETENTION_SLICE).min(self.logs.len());
+            let wall = now_ms();
+            for log in self.logs[from..end].iter_mut().flatten() {
+                if log.flush_ms_due(wall) {
+                    // Appends are written by `flush` each turn before this runs.
+                    if let Err(e) = log.sync(wall) {
+                        log::error!("{}: flush failed: {e}", log.dir().display());
+                    }
+                }
+            }
+            at = (end < self.logs.len()).then_some(end);
+        }
+        self.flush_sweep = at;
+        for _ in 0..DELETIONS_PER_TURN {
+            match self.deletions.peek() {
+                Some(Reverse((due, _))) if *due <= now => {}
+                _ => break,
+            }
+            let Some(Reverse((_, path))) = self.deletions.pop() else { break };
+            match fs::remove_file(&path) {
+                Ok(()) => log::debug!("deleted {}", path.display()),
+                // Its topic was deleted meanwhile, directory and all.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => log::warn!("{}: {e}", path.display()),
+            }
+        }
+    }
+
+    /// Takes the `.deleted` files log `id` made and schedules their removal
+    /// file.delete.delay.ms from now (never, for a delay too long to count).
+    fn schedule_deletions(&mut self, id: LogId) {
+        let Some(log) = self.logs[id].as_mut() else { return };
+        let delay = Duration::from_millis(log.config().file_delete_delay_ms.max(0) as u64);
+        let files = log.take_deleted_files();
+        if let Some(due) = Instant::now().checked_add(delay) {
+            self.deletions.extend(files.into_iter().map(|f| Reverse((due, f))));
         }
     }
 
@@ -286,6 +422,7 @@ impl LogManager {
                     log::error!("{}: retention failed: {e}", log.dir().display());
                 }
                 self.start_moved |= log.log_start_offset() != before;
+                self.schedule_deletions(at);
             }
             at += 1;
         }
@@ -297,6 +434,23 @@ impl LogManager {
         if self.start_moved {
             self.write_start_offsets();
         }
+    }
+
+    /// Runs one slice of the log cleaner when it has work (see [`cleaner`]).
+    pub fn cleaner_tick(&mut self, now: Instant) {
+        let logs = cleaner::Logs { logs: &mut self.logs, by_topic: &self.by_topic };
+        if let Some(id) = self.cleaner.tick(logs, now) {
+            self.schedule_deletions(id);
+        }
+    }
+
+    /// When the cleaner wants the loop back: now while it is cleaning.
+    pub fn next_cleaning(&self) -> Option<Instant> {
+        self.cleaner.next_wakeup()
+    }
+
+    pub fn cleaner_stats(&self) -> cleaner::CleanerStats {
+        self.cleaner.stats
     }
 
     /// Kafka's `log-start-offset-checkpoint`, kept current as starts move so a crash does

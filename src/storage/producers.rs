@@ -112,6 +112,19 @@ impl Producers {
         });
     }
 
+    /// The last offset of each producer's last batch (the batches a log cleaning keeps).
+    pub fn last_offsets(&self) -> HashMap<i64, i64> {
+        self.by_id
+            .iter()
+            .filter_map(|(&id, p)| {
+                let b = p.batches.back()?;
+                let delta = i64::from(b.last_seq) - i64::from(b.first_seq);
+                let delta = if delta < 0 { delta + i64::from(i32::MAX) + 1 } else { delta };
+                Some((id, b.base_offset + delta))
+            })
+            .collect()
+    }
+
     /// Forgets everything: after a failed write the state may be ahead of the file, and a
     /// producer the partition does not know is accepted at any sequence.
     pub fn clear(&mut self) {

@@ -7,6 +7,11 @@ use std::path::{Path, PathBuf};
 
 use crate::records::{BatchHeader, HEADER_LEN, LOG_OVERHEAD};
 
+/// Kafka's suffix of the files of a segment deleted and not yet removed.
+pub const DELETED_SUFFIX: &str = ".deleted";
+/// Kafka's suffix of a segment the log cleaner is writing.
+pub const CLEANED_SUFFIX: &str = ".cleaned";
+
 pub fn file_name(base_offset: i64) -> String {
     format!("{base_offset:020}.log")
 }
@@ -26,6 +31,36 @@ pub fn list(dir: &Path) -> io::Result<Vec<(i64, PathBuf)>> {
     }
     v.sort();
     Ok(v)
+}
+
+/// Removes what Kafka's `LogLoader` removes before it loads a log: files of deleted segments
+/// a restart came before the removal of, and the output of a cleaning that did not finish.
+/// `.swap` files are the cleaner's recovery, not touched here. Returns the lowest base offset
+/// of the `.cleaned` files found (a `.swap` at or above it is part of an unfinished split,
+/// which Kafka drops too).
+pub fn remove_temp_files(dir: &Path) -> io::Result<Option<i64>> {
+    let mut min_cleaned = None;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else { continue };
+        let cleaned = name.ends_with(CLEANED_SUFFIX);
+        // KRaft snapshots (`.checkpoint.deleted`) have a recovery of their own in Kafka.
+        let deleted = name.ends_with(DELETED_SUFFIX) && !name.ends_with(".checkpoint.deleted");
+        if !cleaned && !deleted || !entry.file_type()?.is_file() {
+            continue;
+        }
+        if cleaned {
+            if let Some(base) = name.get(..20).and_then(|s| s.parse::<i64>().ok()) {
+                min_cleaned = Some(min_cleaned.map_or(base, |m: i64| m.min(base)));
+            }
+        }
+        log::debug!("{}: removing stray file {name}", dir.display());
+        match fs::remove_file(entry.path()) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(min_cleaned)
 }
 
 /// Walks the batch headers of `file` from `start` to `end`, calling `f(position, header)`

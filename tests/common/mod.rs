@@ -371,6 +371,24 @@ impl Broker {
         Broker::start_command(cmd, &args)
     }
 
+    /// As [`Broker::start_with`], logging by `rust_log` (an env_logger filter such as
+    /// `info,minikafka::storage=debug`) to see what the broker does but does not answer.
+    pub fn start_logging(log_dir: &Path, overrides: &[&str], rust_log: &str) -> Broker {
+        let mut args: Vec<OsString> = vec![
+            "--override".into(),
+            "listeners=PLAINTEXT://127.0.0.1:0".into(),
+            "--override".into(),
+            format!("log.dirs={}", log_dir.display()).into(),
+        ];
+        for o in overrides {
+            args.push("--override".into());
+            args.push(o.into());
+        }
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_minikafka"));
+        cmd.args(&args).env("RUST_LOG", rust_log);
+        Broker::start_command(cmd, &args)
+    }
+
     /// Starts the broker with files limited to `kib` KiB (`ulimit -f`, SIGXFSZ ignored), so
     /// that writes past it fail the way a full disk fails them.
     pub fn start_with_file_limit(log_dir: &Path, kib: u64) -> Broker {
@@ -392,8 +410,10 @@ impl Broker {
     }
 
     fn start_command(mut cmd: Command, args: &[OsString]) -> Broker {
+        if !cmd.get_envs().any(|(k, _)| k == "RUST_LOG") {
+            cmd.env("RUST_LOG", "info");
+        }
         let mut child = cmd
-            .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

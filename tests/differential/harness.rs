@@ -77,7 +77,12 @@ pub struct Step {
     pub no_response: bool,
     /// Sent, but its answer is only used to learn ids (set-up, not judged).
     pub judged: bool,
+    /// Sent again (with a deadline) until its answer satisfies this: waits for what each
+    /// broker does in its own time, such as its log cleaner's next round.
+    pub until: Option<Until>,
 }
+
+pub type Until = Box<dyn Fn(&ResponseKind) -> bool>;
 
 pub enum Body {
     Typed(Build),
@@ -104,7 +109,20 @@ impl Scenario {
     }
 
     fn push(mut self, api: ApiKey, version: i16, body: Body, answered: bool, judged: bool) -> Self {
-        self.steps.push(Step { api, version, body, no_response: !answered, judged });
+        self.steps.push(Step { api, version, body, no_response: !answered, judged, until: None });
+        self
+    }
+
+    /// A set-up step repeated until `done` holds of its answer (60 s at most).
+    pub fn until(
+        mut self,
+        api: ApiKey,
+        version: i16,
+        build: impl Fn(&Ctx, i16) -> RequestKind + 'static,
+        done: impl Fn(&ResponseKind) -> bool + 'static,
+    ) -> Self {
+        self = self.push(api, version, Body::Typed(Box::new(build)), true, false);
+        self.steps.last_mut().expect("pushed").until = Some(Box::new(done));
         self
     }
 
@@ -184,8 +202,27 @@ impl Side {
         self.conn.as_mut().unwrap()
     }
 
-    /// Sends one step; returns the decoded response (or how the broker refused).
+    /// Sends one step (again until its answer is as awaited, for an `until` step); returns
+    /// the decoded response (or how the broker refused).
     pub fn run(&mut self, step: &Step) -> (Outcome, Option<ResponseKind>) {
+        let Some(done) = &step.until else { return self.run_once(step) };
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let out = self.run_once(step);
+            if out.1.as_ref().is_some_and(done) {
+                return out;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{}: {:?} never as awaited",
+                self.name,
+                step.api
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn run_once(&mut self, step: &Step) -> (Outcome, Option<ResponseKind>) {
         let mut typed = None;
         let body = match &step.body {
             Body::Typed(build) => {
@@ -290,6 +327,7 @@ impl Side {
                 })),
                 no_response: false,
                 judged: false,
+                until: None,
             };
             let (_, r) = probe.run_plain(&step);
             let Some(ResponseKind::Metadata(m)) = r else { panic!("metadata probe") };
@@ -325,6 +363,7 @@ impl Side {
                     })),
                     no_response: false,
                     judged: false,
+                    until: None,
                 };
                 let (_, r) = probe.run_plain(&step);
                 let Some(ResponseKind::DescribeConfigs(d)) = r else { panic!("config probe") };

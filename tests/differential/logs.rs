@@ -15,7 +15,9 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::StrBytes;
 
 use crate::harness::Scenario;
-use crate::scenarios::{fetch, list_offsets, produce, records, versions, FetchAt};
+use crate::scenarios::{
+    fetch, idempotent_records, init_producer_id, list_offsets, produce, records, versions, FetchAt,
+};
 
 fn topic(v: &str) -> TopicName {
     TopicName(StrBytes::from_string(v.to_string()))
@@ -94,6 +96,36 @@ pub fn scenarios() -> Vec<Scenario> {
                 }),
         );
     }
+    // Kafka keeps a producer's state when the log start offset moves past all its batches
+    // (`ProducerStateManager.onLogStartOffsetIncremented` trims transactions only; state goes
+    // by producer.id.expiration.ms or with a restart's snapshots): a gap is still out of
+    // order, a retry still a duplicate answered with its offset below the new start, and the
+    // next sequence is taken.
+    let name = "dr-producer".to_string();
+    let n = [0; 7].map(|_| name.clone());
+    let [n0, n1, n2, n3, n4, n5, n6] = n;
+    out.push(
+        Scenario::new("delete_records: an idempotent producer's state outlives its records")
+            .topic(&n0, 1)
+            .setup(ApiKey::InitProducerId, 4, |_, _| init_producer_id())
+            .step(ApiKey::Produce, 9, move |c, _| {
+                produce(c, &n1, 0, -1, idempotent_records(c, 3, 0, 0))
+            })
+            .step(ApiKey::Produce, 9, move |c, _| {
+                produce(c, &n2, 0, -1, idempotent_records(c, 2, 3, 0))
+            })
+            .step(ApiKey::DeleteRecords, 2, move |_, _| delete_records(&n3, &[(0, -1)]))
+            .step(ApiKey::Produce, 9, move |c, _| {
+                produce(c, &n4, 0, -1, idempotent_records(c, 1, 9, 0))
+            })
+            .step(ApiKey::Produce, 9, move |c, _| {
+                produce(c, &n5, 0, -1, idempotent_records(c, 2, 3, 0))
+            })
+            .step(ApiKey::Produce, 9, move |c, _| {
+                produce(c, &n6, 0, -1, idempotent_records(c, 1, 5, 0))
+            })
+            .step(ApiKey::ListOffsets, 7, move |_, _| list_offsets(&name, 0, -2)),
+    );
     for v in versions(ApiKey::OffsetForLeaderEpoch) {
         let name = format!("oe-{v}");
         let (a, b, c) = (name.clone(), name.clone(), name.clone());

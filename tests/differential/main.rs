@@ -8,6 +8,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod compaction;
 mod compression;
 mod configs;
 mod group_admin;
@@ -38,8 +39,12 @@ use uuid::Uuid;
 /// Retention's first check is put off past the run: the scenarios' batches carry a 2024
 /// timestamp that the default week of retention would delete, at moments that differ between
 /// the brokers by however long each took to start.
-const SETTINGS: [(&str, &str); 2] =
-    [("group.initial.rebalance.delay.ms", "0"), ("log.initial.task.delay.ms", "3600000")];
+/// The cleaner looks for work often, so the compaction scenarios need not wait its 15 s.
+const SETTINGS: [(&str, &str); 3] = [
+    ("group.initial.rebalance.delay.ms", "0"),
+    ("log.initial.task.delay.ms", "3600000"),
+    ("log.cleaner.backoff.ms", "100"),
+];
 
 /// Differences accepted on purpose: (scenario name contains, diff line contains, why).
 /// Each is listed in the README's table of deviations.

@@ -35,6 +35,7 @@ public class JavaSession {
     static final String COOP_GROUP = "java-coop-group";
     static final String CONF = "java-conf";
     static final String GROW = "java-grow";
+    static final String COMPACTED = "java-compacted";
     static final String[] CODECS = {"none", "gzip", "snappy", "lz4", "zstd"};
     static final String[] ACKS = {"0", "1", "all"};
     static final int PARTITIONS = 3;
@@ -76,6 +77,7 @@ public class JavaSession {
             phase("group-and-log-admin");
             configAdmin();
             growTopic();
+            compacted();
             phase("config-admin");
             rebalance();
             cooperativeRebalance();
@@ -191,6 +193,66 @@ public class JavaSession {
                         AlterConfigOp.OpType.SET)))).all()));
     }
 
+    /**
+     * A compacted topic: a record without a key is refused; keyed records (lz4, several
+     * rounds of overwrites and a tombstone) read back as the latest value of each key, however
+     * far each broker's cleaner has got.
+     */
+    static void compacted() throws Exception {
+        admin.createTopics(List.of(new NewTopic(COMPACTED, 1, (short) 1).configs(Map.of(
+                "cleanup.policy", "compact", "min.cleanable.dirty.ratio", "0.01",
+                "segment.ms", "100")))).all().get();
+        Properties plain = new Properties();
+        plain.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        plain.put(ProducerConfig.ACKS_CONFIG, "1");
+        plain.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        plain.put(ProducerConfig.RETRIES_CONFIG, "0");
+        try (KafkaProducer<String, String> p =
+                new KafkaProducer<>(plain, new StringSerializer(), new StringSerializer())) {
+            try {
+                p.send(new ProducerRecord<>(COMPACTED, 0, null, "no key")).get();
+                throw new AssertionError("a record without a key was taken");
+            } catch (java.util.concurrent.ExecutionException e) {
+                out("compacted-keyless " + e.getCause().getClass().getSimpleName() + ": "
+                        + e.getCause().getMessage());
+            }
+        }
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        try (KafkaProducer<String, String> producer =
+                new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+            for (int round = 0; round < 4; round++) {
+                for (int k = 0; k < 5; k++) {
+                    // A second apart: past segment.ms, so each round starts a segment.
+                    producer.send(new ProducerRecord<>(COMPACTED, 0, T0 + round * 1000L, "ck" + k,
+                            "v" + round + "-" + k)).get();
+                }
+            }
+            producer.send(new ProducerRecord<String, String>(COMPACTED, 0, T0 + 4000L, "ck4", (String) null)).get();
+        }
+        TopicPartition tp = new TopicPartition(COMPACTED, 0);
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        Map<String, String> latest = new TreeMap<>();
+        try (KafkaConsumer<String, String> consumer =
+                new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            long deadline = System.currentTimeMillis() + DEADLINE.toMillis();
+            while (consumer.position(tp) < end) {
+                check(System.currentTimeMillis() < deadline, "compacted topic read to its end");
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) {
+                    latest.put(r.key(), String.valueOf(r.value()));
+                }
+            }
+            out("compacted-latest end=" + end + " " + latest);
+        }
+    }
+
     static Config topicConfig(ConfigResource res) {
         try {
             return admin.describeConfigs(List.of(res), new DescribeConfigsOptions()
@@ -287,9 +349,10 @@ public class JavaSession {
     }
 
     static void deleteTopic() throws Exception {
-        admin.deleteTopics(List.of(OTHER, CONF, GROW)).all().get(30, TimeUnit.SECONDS);
+        admin.deleteTopics(List.of(OTHER, CONF, GROW, COMPACTED)).all().get(30, TimeUnit.SECONDS);
         waitFor("deleted topics gone", () -> !listTopics().contains(OTHER)
-                && !listTopics().contains(CONF) && !listTopics().contains(GROW));
+                && !listTopics().contains(CONF) && !listTopics().contains(GROW)
+                && !listTopics().contains(COMPACTED));
         out("after-delete " + listTopics());
     }
 

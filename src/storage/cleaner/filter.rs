@@ -1,0 +1,185 @@
+//! What the cleaner keeps of a batch (Kafka's `Cleaner.cleanInto` filter and
+//! `MemoryRecords.filterTo`), and the map of each key's last offset it decides by.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use crate::records::rewrite::{self, delete_horizon};
+use crate::records::{BatchHeader, Record, Records, HEADER_LEN};
+use crate::storage::index::AbortedTxn;
+
+/// Kafka's `OffsetMap` (`SkimpyOffsetMap`): the last offset of every key in the dirty part of
+/// a log, keyed by a 128-bit hash of the key as Kafka keys it by an MD5 digest, so that its
+/// size is bounded by `log.cleaner.dedupe.buffer.size` whatever the keys' lengths.
+pub struct OffsetMap {
+    map: HashMap<u128, i64>,
+    /// How many keys it may hold: the dedupe buffer over 24 bytes a slot, times Kafka's load
+    /// factor 0.9.
+    capacity: usize,
+    /// The last offset the map has seen (`latestOffset`): records past it were not mapped,
+    /// so the cleaner keeps them.
+    pub latest_offset: i64,
+}
+
+fn hash_key(key: &[u8]) -> u128 {
+    let mut a = DefaultHasher::new();
+    key.hash(&mut a);
+    let mut b = DefaultHasher::new();
+    0x9e37_79b9_7f4a_7c15u64.hash(&mut b);
+    key.hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+impl OffsetMap {
+    pub fn new(dedupe_buffer_size: u64) -> OffsetMap {
+        let slots = (dedupe_buffer_size / 24) as f64 * 0.9;
+        OffsetMap { map: HashMap::new(), capacity: (slots as usize).max(1), latest_offset: -1 }
+    }
+
+    pub fn clear(&mut self) {
+        // Memory goes back to the allocator between cleanings: an idle broker stays small.
+        self.map = HashMap::new();
+        self.latest_offset = -1;
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.map.len() >= self.capacity
+    }
+
+    pub fn put(&mut self, key: &[u8], offset: i64) {
+        self.map.insert(hash_key(key), offset);
+    }
+
+    /// The last offset of `key`, -1 if it was not seen.
+    pub fn get(&self, key: &[u8]) -> i64 {
+        self.map.get(&hash_key(key)).copied().unwrap_or(-1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+/// Whether a data batch belongs to a transaction that was aborted (its records are removed).
+pub fn is_aborted(h: &BatchHeader, aborted: &[AbortedTxn]) -> bool {
+    h.is_transactional()
+        && !h.is_control()
+        && aborted.iter().any(|t| {
+            t.producer_id == h.producer_id
+                && t.first_offset <= h.base_offset
+                && h.base_offset <= t.last_offset
+        })
+}
+
+/// Adds the keys of one batch to the map (`buildOffsetMapForSegment`). Returns false when the
+/// map filled before the batch was done: the map then ends at the batch before it.
+pub fn map_batch(map: &mut OffsetMap, batch: &[u8], h: &BatchHeader, from: i64) -> bool {
+    if !h.is_control() && h.compression() == 0 {
+        for rec in Records::of_checked(batch, h).flatten() {
+            let offset = h.base_offset + i64::from(rec.offset_delta);
+            if let Some(key) = rec.key.filter(|_| offset >= from) {
+                if map.is_full() {
+                    return false;
+                }
+                map.put(key, offset);
+            }
+        }
+    }
+    if h.last_offset() >= from {
+        map.latest_offset = map.latest_offset.max(h.last_offset());
+    }
+    true
+}
+
+/// How one cleaning decides, fixed for the whole round.
+pub struct Round<'a> {
+    pub map: &'a OffsetMap,
+    /// The clock of the round: tombstones whose delete horizon is past go.
+    pub now_ms: i64,
+    pub delete_retention_ms: i64,
+    /// The first offset the round does not clean; the batch ending just below it stays even
+    /// when empty, so the log's offsets do not seem to end early.
+    pub upper_bound: i64,
+    /// Producers whose last data batch must stay (their sequence and epoch), by id: the last
+    /// offset of that batch.
+    pub last_batch_of_producer: &'a HashMap<i64, i64>,
+    pub aborted: &'a [AbortedTxn],
+}
+
+/// What became of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// Written as it was.
+    Whole,
+    /// Written with some records removed, or a delete horizon set.
+    Rewritten,
+    /// Only its header kept.
+    Empty,
+    Dropped,
+}
+
+impl Round<'_> {
+    /// Appends to `out` what the round keeps of `batch` (`checkBatchRetention` and
+    /// `shouldRetainRecord`). Batches the broker cannot open (compressed) are kept whole; so
+    /// are transaction markers.
+    pub fn filter(&self, batch: &[u8], h: &BatchHeader, out: &mut Vec<u8>) -> Kept {
+        let last_of_producer = h.producer_id >= 0
+            && !h.is_control()
+            && self.last_batch_of_producer.get(&h.producer_id) == Some(&h.last_offset());
+        let retain_empty = last_of_producer || h.last_offset() + 1 == self.upper_bound;
+        let discard = is_aborted(h, self.aborted);
+        if h.is_control() || h.compression() != 0 {
+            out.extend_from_slice(batch);
+            return Kept::Whole;
+        }
+        let horizon = delete_horizon(h);
+        let retain_deletes = horizon.is_none_or(|t| self.now_ms < t);
+        let mut kept: Vec<Record<'_>> = Vec::new();
+        let mut all = true;
+        let mut tombstones = false;
+        for rec in Records::of_checked(batch, h) {
+            let Ok(rec) = rec else {
+                // A batch whose CRC held but whose records do not parse is kept as it is:
+                // the cleaner never makes a log worse.
+                out.extend_from_slice(batch);
+                return Kept::Whole;
+            };
+            let offset = h.base_offset + i64::from(rec.offset_delta);
+            let keep = !discard
+                && (offset > self.map.latest_offset
+                    || rec.key.is_some_and(|k| {
+                        offset >= self.map.get(k) && (rec.value.is_some() || retain_deletes)
+                    }));
+            if keep {
+                tombstones |= rec.value.is_none();
+                kept.push(rec);
+            } else {
+                all = false;
+            }
+        }
+        if !kept.is_empty() {
+            let set_horizon = tombstones && horizon.is_none();
+            if all && !set_horizon {
+                out.extend_from_slice(batch);
+                return Kept::Whole;
+            }
+            let horizon = if set_horizon {
+                Some(self.now_ms.saturating_add(self.delete_retention_ms))
+            } else {
+                horizon
+            };
+            rewrite::rebuild_batch(h, &kept, horizon, out);
+            return Kept::Rewritten;
+        }
+        if retain_empty {
+            if h.records_count == 0 && batch.len() == HEADER_LEN {
+                out.extend_from_slice(batch);
+            } else {
+                rewrite::empty_batch(h, out);
+            }
+            return Kept::Empty;
+        }
+        Kept::Dropped
+    }
+}

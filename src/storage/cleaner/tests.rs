@@ -1,0 +1,198 @@
+use std::collections::HashMap;
+
+use super::*;
+use crate::records::{self, BatchBuilder, Records};
+use crate::storage::{segment, Appended, LogConfig};
+use crate::testutil::TempDir;
+
+fn config() -> LogConfig {
+    LogConfig {
+        segment_bytes: 2048,
+        compact: true,
+        delete: false,
+        min_cleanable_ratio: 0.01,
+        ..LogConfig::DEFAULT
+    }
+}
+
+fn keyed(key: &str, value: Option<&str>, ts: i64) -> Vec<u8> {
+    let mut b = BatchBuilder::new(0, ts);
+    b.push(Some(key.as_bytes()), value.map(str::as_bytes), &[]);
+    b.finish()
+}
+
+/// Every record in the log: (offset, key, value).
+type Rec = (i64, String, Option<String>);
+
+fn read_all(log: &mut PartitionLog) -> Vec<Rec> {
+    let mut out = Vec::new();
+    let mut offset = log.log_start_offset();
+    while offset < log.log_end_offset() {
+        let mut bytes = Vec::new();
+        log.read(offset, 1 << 20, &mut bytes).unwrap();
+        assert!(!bytes.is_empty(), "a read at {offset} inside the log finds batches");
+        for b in records::batches(&bytes) {
+            let (h, batch) = b.unwrap();
+            for r in Records::new(batch).unwrap() {
+                let r = r.unwrap();
+                let s = |b: Option<&[u8]>| b.map(|b| String::from_utf8(b.to_vec()).unwrap());
+                out.push((
+                    h.base_offset + i64::from(r.offset_delta),
+                    s(r.key).unwrap(),
+                    s(r.value),
+                ));
+            }
+            offset = h.last_offset() + 1;
+        }
+    }
+    out
+}
+
+/// Runs the cleaner until it has finished `rounds` rounds (or nothing is left to do).
+fn clean(dir: &Path, log: &mut Option<PartitionLog>, cleaner: &mut Cleaner, rounds: u64) {
+    let by_topic: HashMap<String, Vec<LogId>> = [("t".to_string(), vec![0])].into();
+    let logs = std::slice::from_mut(log);
+    for _ in 0..100_000 {
+        if cleaner.stats.rounds >= rounds {
+            break;
+        }
+        cleaner
+            .tick(Logs { logs, by_topic: &by_topic }, Instant::now() + Duration::from_secs(3600));
+        if cleaner.job.is_none() && cleaner.next_check > Instant::now() + Duration::from_secs(3600)
+        {
+            break;
+        }
+    }
+    assert!(dir.join(CLEANER_CHECKPOINT).exists());
+}
+
+fn cleaner(dir: &Path) -> Cleaner {
+    Cleaner::new(
+        dir,
+        CleanerConfig { backoff: Duration::from_secs(7200), ..CleanerConfig::DEFAULT },
+    )
+}
+
+fn append(log: &mut Option<PartitionLog>, batch: &[u8]) -> i64 {
+    let log = log.as_mut().unwrap();
+    let Appended::At(at) = log.append(batch).unwrap() else { panic!("appended") };
+    log.flush().unwrap();
+    at
+}
+
+#[test]
+fn the_last_record_of_each_key_stays_at_its_offset() {
+    let d = TempDir::new("clean-last");
+    let mut log = Some(PartitionLog::open(&d, config()).unwrap());
+    let mut last: HashMap<String, (i64, String)> = HashMap::new();
+    for i in 0..300 {
+        let (k, v) = (format!("k{}", i % 7), format!("v{i}"));
+        let at = append(&mut log, &keyed(&k, Some(&v), 1000 + i));
+        last.insert(k, (at, v));
+    }
+    let before = log.as_ref().unwrap().size();
+    let active = log.as_ref().unwrap().segments.last().unwrap().base_offset;
+    let mut c = cleaner(&d);
+    clean(&d, &mut log, &mut c, 1);
+    assert_eq!(c.stats.rounds, 1);
+    let l = log.as_mut().unwrap();
+    assert!(l.size() < before / 3, "{} bytes left of {before}", l.size());
+    let recs = read_all(l);
+    let cleaned: Vec<&Rec> = recs.iter().filter(|r| r.0 < active).collect();
+    for (off, k, v) in &cleaned {
+        // Below the active segment only each key's last record is left, unless the key was
+        // written again in the active segment (then its last record there is the latest).
+        let (last_at, last_v) = &last[k];
+        assert!(off == last_at || *last_at >= active, "{off} {k} {v:?}");
+        if off == last_at {
+            assert_eq!(v.as_deref(), Some(last_v.as_str()));
+        }
+    }
+    assert!(recs.windows(2).all(|w| w[0].0 < w[1].0), "offsets ascend");
+    assert_eq!(recs.iter().filter(|r| r.0 >= active).count() as i64, 300 - active);
+    let checkpoint = checkpoint::read_offsets(&d.join(CLEANER_CHECKPOINT));
+    assert_eq!(checkpoint[&("t".to_string(), 0)], active);
+    // Every key still reads as its latest value.
+    let mut latest: HashMap<&str, &str> = HashMap::new();
+    for (_, k, v) in &recs {
+        latest.insert(k, v.as_deref().unwrap());
+    }
+    for (k, (_, v)) in &last {
+        assert_eq!(latest[k.as_str()], v);
+    }
+    // And it reopens as the same log.
+    drop(log);
+    let mut l = PartitionLog::open(&d, config()).unwrap();
+    assert_eq!(read_all(&mut l), recs);
+}
+
+#[test]
+fn tombstones_stay_for_delete_retention_ms_then_go() {
+    let d = TempDir::new("clean-tomb");
+    let cfg = LogConfig { delete_retention_ms: 0, ..config() };
+    let mut log = Some(PartitionLog::open(&d, cfg).unwrap());
+    let fill = |log: &mut Option<PartitionLog>, n: i64| {
+        for i in 0..n {
+            append(log, &keyed(&format!("f{}", i % 3), Some("x"), 1000));
+        }
+    };
+    append(&mut log, &keyed("gone", Some("1"), 1000));
+    append(&mut log, &keyed("gone", None, 1000));
+    fill(&mut log, 60);
+    let mut c = cleaner(&d);
+    clean(&d, &mut log, &mut c, 1);
+    let recs = read_all(log.as_mut().unwrap());
+    assert!(recs.iter().any(|r| r.1 == "gone" && r.2.is_none()), "the tombstone is kept once");
+    assert!(!recs.iter().any(|r| r.1 == "gone" && r.2.is_some()));
+    fill(&mut log, 60);
+    clean(&d, &mut log, &mut c, 2);
+    assert_eq!(c.stats.rounds, 2);
+    let recs = read_all(log.as_mut().unwrap());
+    assert!(!recs.iter().any(|r| r.1 == "gone"), "past its horizon the tombstone goes");
+}
+
+#[test]
+fn an_idempotent_producers_last_batch_stays_as_a_header() {
+    let d = TempDir::new("clean-pid");
+    let mut log = Some(PartitionLog::open(&d, config()).unwrap());
+    let mut b = BatchBuilder::new(0, 1000).producer(42, 0, 0);
+    b.push(Some(b"p"), Some(b"old"), &[]);
+    let at = append(&mut log, &b.finish());
+    for i in 0..60 {
+        append(&mut log, &keyed(if i == 0 { "p" } else { "q" }, Some("new"), 1000));
+    }
+    let mut c = cleaner(&d);
+    clean(&d, &mut log, &mut c, 1);
+    let l = log.as_mut().unwrap();
+    let mut bytes = Vec::new();
+    l.read(at, 1 << 20, &mut bytes).unwrap();
+    let (h, _) = records::batches(&bytes).next().unwrap().unwrap();
+    assert_eq!((h.base_offset, h.producer_id, h.records_count), (at, 42, 0));
+    assert!(!read_all(l).iter().any(|r| r.2.as_deref() == Some("old")));
+}
+
+#[test]
+fn an_interrupted_swap_is_finished_and_a_half_cleaned_segment_dropped() {
+    let d = TempDir::new("clean-swap");
+    let mut log = Some(PartitionLog::open(&d, config()).unwrap());
+    for i in 0..100 {
+        append(&mut log, &keyed(&format!("k{}", i % 4), Some("v"), 1000 + i));
+    }
+    let bases: Vec<i64> = log.as_ref().unwrap().segments.iter().map(|s| s.base_offset).collect();
+    assert!(bases.len() > 3);
+    let recs = read_all(log.as_mut().unwrap());
+    drop(log);
+    // A swap file standing for the first two segments, as a crash after its rename leaves it.
+    let mut joined = std::fs::read(d.join(segment::file_name(bases[0]))).unwrap();
+    joined.extend(std::fs::read(d.join(segment::file_name(bases[1]))).unwrap());
+    std::fs::write(d.join(format!("{}.swap", segment::file_name(bases[0]))), &joined).unwrap();
+    std::fs::write(d.join(format!("{}.cleaned", segment::file_name(bases[2]))), b"junk").unwrap();
+    let mut l = PartitionLog::open(&d, config()).unwrap();
+    let names: Vec<String> = std::fs::read_dir(&*d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(!names.iter().any(|n| n.ends_with(".swap") || n.ends_with(".cleaned")), "{names:?}");
+    assert!(!names.contains(&segment::file_name(bases[1])));
+    assert_eq!(read_all(&mut l), recs);
+}
