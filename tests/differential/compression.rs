@@ -100,6 +100,27 @@ pub fn scenarios() -> Vec<Scenario> {
                 .step(ApiKey::ListOffsets, 8, move |_, _| list_offsets(topic, 0, TS + 3)),
         );
     }
+    // A compacted topic reads the keys inside a compressed batch.
+    let compact = [("cleanup.policy", Some("compact"))];
+    out.push(
+        Scenario::new("compressed batch to a compacted topic: records without a key refused")
+            .step(ApiKey::CreateTopics, 7, move |_, _| create_with("cz-compact", &compact, false))
+            .step(ApiKey::Produce, 12, |c, _| {
+                let mut b = BatchBuilder::new(0, TS);
+                b.push(Some(b"k"), Some(b"v"), &[]);
+                b.push(None, Some(b"x"), &[]);
+                b.push(None, None, &[]);
+                let plain = b.finish();
+                let h = records::check_batch(&plain).unwrap();
+                let section = records::records_section(&plain, &h, usize::MAX).unwrap();
+                let b = records::build_batch(&h, &section, compression::SNAPPY, None);
+                produce(c, "cz-compact", 0, -1, b.into())
+            })
+            .step(ApiKey::Produce, 12, |c, _| {
+                produce(c, "cz-compact", 0, -1, batch(compression::ZSTD, &[TS], "keyed"))
+            })
+            .step(ApiKey::Fetch, 12, |c, _| fetch_all(c, "cz-compact")),
+    );
     // A payload that is not what its codec says, under a valid CRC-32C.
     out.push(
         Scenario::new("compressed batch that does not decompress")
