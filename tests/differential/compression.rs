@@ -121,6 +121,60 @@ pub fn scenarios() -> Vec<Scenario> {
             })
             .step(ApiKey::Fetch, 12, |c, _| fetch_all(c, "cz-compact")),
     );
+    // The cleaner opens compressed batches, and writes what it keeps in their codec.
+    let cleaned = [
+        ("cleanup.policy", Some("compact")),
+        ("segment.ms", Some("100")),
+        ("min.cleanable.dirty.ratio", Some("0.01")),
+    ];
+    let keyed = |codec: i16, ts: i64, recs: &[(&str, Option<&str>)]| {
+        let mut b = BatchBuilder::new(0, ts);
+        for (k, v) in recs {
+            b.push(Some(k.as_bytes()), v.map(str::as_bytes), &[]);
+        }
+        let plain = b.finish();
+        let h = records::check_batch(&plain).unwrap();
+        let section = records::records_section(&plain, &h, usize::MAX).unwrap();
+        bytes::Bytes::from(records::build_batch(&h, &section, codec, None))
+    };
+    let records_in = |r: &ResponseKind| -> Vec<i32> {
+        let ResponseKind::Fetch(f) = r else { return Vec::new() };
+        let Some(b) = f.responses.first().and_then(|t| t.partitions.first()) else {
+            return Vec::new();
+        };
+        let b = b.records.as_deref().unwrap_or_default();
+        records::batches(b).map(|b| b.map_or(-1, |(h, _)| h.records_count)).collect()
+    };
+    out.push(
+        Scenario::new("compressed batches in a compacted topic: the cleaner keeps each key's last")
+            .step(ApiKey::CreateTopics, 7, move |_, _| create_with("cz-clean", &cleaned, false))
+            .step(ApiKey::Produce, 12, move |c, _| {
+                let recs = [("a", Some("a1")), ("b", Some("b1")), ("c", Some("c1"))];
+                produce(c, "cz-clean", 0, -1, keyed(compression::GZIP, TS, &recs))
+            })
+            .step(ApiKey::Produce, 12, move |c, _| {
+                // No tombstone: its delete horizon would come from each broker's own clock.
+                let recs = [("a", Some("a2")), ("b", Some("b2")), ("e", Some("e1"))];
+                produce(c, "cz-clean", 0, -1, keyed(compression::LZ4, TS + 1000, &recs))
+            })
+            .step(ApiKey::Produce, 12, move |c, _| {
+                let recs = [("a", Some("a3"))];
+                produce(c, "cz-clean", 0, -1, keyed(compression::ZSTD, TS + 2000, &recs))
+            })
+            .step(ApiKey::Produce, 12, move |c, _| {
+                let recs = [("d", Some("d1"))];
+                produce(c, "cz-clean", 0, -1, keyed(compression::SNAPPY, TS + 3000, &recs))
+            })
+            .until(
+                ApiKey::Fetch,
+                12,
+                |c, _| fetch_all(c, "cz-clean"),
+                move |r| records_in(r) == [1, 2, 1],
+            )
+            .step(ApiKey::Fetch, 12, |c, _| fetch_all(c, "cz-clean"))
+            .step(ApiKey::ListOffsets, 8, |_, _| list_offsets("cz-clean", 0, TS + 500))
+            .step(ApiKey::ListOffsets, 8, |_, _| list_offsets("cz-clean", 0, -2)),
+    );
     // A payload that is not what its codec says, under a valid CRC-32C.
     out.push(
         Scenario::new("compressed batch that does not decompress")

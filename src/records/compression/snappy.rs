@@ -34,7 +34,9 @@ pub fn decompress(data: &[u8], limit: usize) -> Result<Vec<u8>> {
 fn raw(b: &[u8], out: &mut Out) -> Result<()> {
     let (expected, mut i) = uvarint(b)?;
     out.room(expected)?;
-    out.buf.reserve(expected);
+    // A copy element of 2-5 bytes writes at most 64: no honest block claims more than that
+    // ratio, and a lying length must not make us allocate it.
+    out.buf.reserve(expected.min(b.len().saturating_mul(32)));
     let start = out.buf.len();
     let byte =
         |i: usize| b.get(i).copied().ok_or(CompressionError::Corrupt("snappy element cut short"));
