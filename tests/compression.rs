@@ -242,3 +242,69 @@ fn broker_compression_type_applies_to_topics_without_their_own() {
     assert_eq!(values_of(&fetch_batches(&mut c, own, 100), compression::LZ4), vals);
     assert_eq!(topic_id(&mut c, "plain"), plain);
 }
+
+/// A batch of `records_count` records whose payload is `payload` under `codec`, with a valid
+/// CRC-32C: only decompressing can tell it is bad.
+fn with_payload(codec: i16, records_count: i32, payload: &[u8]) -> Vec<u8> {
+    let mut b = BatchBuilder::new(0, 1_700_000_000_000);
+    b.push(None, Some(b"x"), &[]);
+    let plain = b.finish();
+    let mut h = records::check_batch(&plain).unwrap();
+    h.records_count = records_count;
+    h.last_offset_delta = records_count - 1;
+    let mut out = records::build_batch(&h, payload, compression::NONE, None);
+    out[22] = codec as u8;
+    let crc = records::crc32c::crc32c(&out[21..]);
+    out[17..21].copy_from_slice(&crc.to_be_bytes());
+    out
+}
+
+/// Hostile compressed payloads: each refused with an error code and a log line, the broker
+/// still serving, and nothing appended.
+#[test]
+fn hostile_compressed_batches_are_refused() {
+    let dir = TempDir::new("codec-hostile");
+    let mut broker = Broker::start(dir.path());
+    let mut c = broker.connect();
+    let tid = create(&mut c, "hostile", &[]);
+    // A zstd frame of RLE blocks (4 bytes for every 128 KiB): 256 MiB out of 8 KiB, past the
+    // broker's 128 MiB bound on one batch.
+    let mut bomb = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 13 << 3]; // magic; no size, 8 MiB window
+    for i in 0..2048u32 {
+        let last = u32::from(i == 2047);
+        bomb.extend_from_slice(&(last | 1 << 1 | (128 * 1024) << 3).to_le_bytes()[..3]);
+        bomb.push(b'z');
+    }
+    let mut junk = Vec::new();
+    let mut x = 7u32;
+    for _ in 0..4000 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        junk.push((x >> 16) as u8);
+    }
+    let good = compression::compress(compression::GZIP, b"hello", None);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("zstd bomb", with_payload(compression::ZSTD, 1, &bomb)),
+        ("gzip junk", with_payload(compression::GZIP, 1, &junk)),
+        ("snappy junk", with_payload(compression::SNAPPY, 1, &junk)),
+        ("lz4 junk", with_payload(compression::LZ4, 1, &junk)),
+        ("zstd junk", with_payload(compression::ZSTD, 1, &junk)),
+        ("gzip cut short", with_payload(compression::GZIP, 1, &good[..good.len() - 3])),
+    ];
+    for (what, batch) in cases {
+        let resp = c.produce(&[("hostile", vec![(0, Some(batch))])]);
+        let p = resp.partition("hostile", 0);
+        assert_eq!(p.error_code, -1, "{what}: UNKNOWN_SERVER_ERROR, as Kafka answers");
+        broker.assert_running();
+    }
+    assert!(broker.logs.wait_for(WAIT, |l| l.contains("larger than the limit")).is_some());
+    let fetched = c.fetch_one(tid, 0, 0);
+    assert_eq!((fetched.high_watermark, fetched.records().len()), (0, 0), "nothing appended");
+    // And a good one still goes in.
+    let mut b = BatchBuilder::new(0, 1_700_000_000_000);
+    b.push(None, Some(b"fine"), &[]);
+    let plain = b.finish();
+    let h = records::check_batch(&plain).unwrap();
+    let gzip = records::build_batch(&h, &plain[records::HEADER_LEN..], compression::GZIP, None);
+    let ok = c.produce(&[("hostile", vec![(0, Some(gzip))])]);
+    assert_eq!(ok.partition("hostile", 0).error_code, NONE);
+}

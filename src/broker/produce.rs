@@ -115,6 +115,20 @@ fn append(
                         return resp;
                     }
                 };
+                if h.compression() != records::compression::NONE
+                    && !records::Records::section_is_whole(&section, h.records_count)
+                {
+                    log::warn!(
+                        "produce to {}: compressed records do not match their count",
+                        b.logs.get(log).dir().display()
+                    );
+                    // Kafka's InvalidRecordException ("Incorrect declared batch size"), with
+                    // no message in the answer.
+                    let mut resp =
+                        PartitionProduceResponse::error(index, error::INVALID_RECORD, None);
+                    resp.log_start_offset = b.logs.get(log).log_start_offset();
+                    return resp;
+                }
                 let record_errors = check_timestamps(&config, &h, &section, now);
                 if !record_errors.is_empty() {
                     let mut resp = PartitionProduceResponse::error(

@@ -2,7 +2,8 @@
 //! produced batches it validates and keeps), ListOffsets finds the record inside a compressed
 //! batch, the timestamp range is checked on every record of one, compression.type re-encodes
 //! produced batches (the fetched payloads are compared decompressed: two encoders need not
-//! write the same bytes), and a payload that does not decompress is refused alike.
+//! write the same bytes), a payload that does not decompress or holds other than its records
+//! is refused alike, and the cleaner rewrites compressed batches as Kafka's does.
 
 use kafka_protocol::messages::*;
 
@@ -186,6 +187,45 @@ pub fn scenarios() -> Vec<Scenario> {
                 let crc = records::crc32c::crc32c(&b[21..]);
                 b[17..21].copy_from_slice(&crc.to_be_bytes());
                 produce(c, "cz-corrupt", 0, -1, b.into())
+            })
+            .step(ApiKey::Produce, 12, |c, _| {
+                // Cut short: the gzip trailer and the end of the deflate data missing.
+                let b = batch(compression::GZIP, &[TS, TS + 1], "cut");
+                let h = records::check_batch(&b).unwrap();
+                let payload = &b[records::HEADER_LEN..b.len() - 10];
+                let mut b = records::build_batch(&h, payload, compression::NONE, None);
+                b[22] = compression::GZIP as u8;
+                let crc = records::crc32c::crc32c(&b[21..]);
+                b[17..21].copy_from_slice(&crc.to_be_bytes());
+                produce(c, "cz-corrupt", 0, -1, b.into())
+            })
+            .step(ApiKey::Produce, 12, |c, _| {
+                // Decompresses, but to no records: garbage where they should be.
+                let b = batch(compression::GZIP, &[TS, TS + 1], "junk");
+                let h = records::check_batch(&b).unwrap();
+                let junk = [0x55u8; 40];
+                produce(
+                    c,
+                    "cz-corrupt",
+                    0,
+                    -1,
+                    records::build_batch(&h, &junk, compression::GZIP, None).into(),
+                )
+            })
+            .step(ApiKey::Produce, 12, |c, _| {
+                // Decompresses to one record fewer than the header counts.
+                let b = batch(compression::GZIP, &[TS, TS + 1], "short");
+                let mut h = records::check_batch(&b).unwrap();
+                let section = records::records_section(&b, &h, usize::MAX).unwrap().to_vec();
+                h.records_count = 3;
+                h.last_offset_delta = 2;
+                produce(
+                    c,
+                    "cz-corrupt",
+                    0,
+                    -1,
+                    records::build_batch(&h, &section, compression::GZIP, None).into(),
+                )
             })
             .step(ApiKey::ListOffsets, 8, |_, _| list_offsets("cz-corrupt", 0, -1)),
     );
