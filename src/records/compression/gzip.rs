@@ -317,6 +317,22 @@ pub fn compress(data: &[u8], level: Option<i32>) -> Vec<u8> {
     }
     w.flush();
     let mut out = w.out;
+    // Input that does not compress goes in stored blocks: 5 bytes per 64 KiB over its size.
+    let stored_len = data.len() + 5 * data.len().div_ceil(0xffff).max(1);
+    if out.len() - 10 > stored_len {
+        out.truncate(10);
+        let mut chunks = data.chunks(0xffff).peekable();
+        if chunks.peek().is_none() {
+            out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+        }
+        while let Some(chunk) = chunks.next() {
+            out.push(u8::from(chunks.peek().is_none())); // BFINAL, BTYPE 00, then byte-aligned
+            let len = chunk.len() as u16;
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&(!len).to_le_bytes());
+            out.extend_from_slice(chunk);
+        }
+    }
     out.extend_from_slice(&crc32(0, data).to_le_bytes());
     out.extend_from_slice(&(data.len() as u32).to_le_bytes());
     out
