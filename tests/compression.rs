@@ -308,3 +308,60 @@ fn hostile_compressed_batches_are_refused() {
     let ok = c.produce(&[("hostile", vec![(0, Some(gzip))])]);
     assert_eq!(ok.partition("hostile", 0).error_code, NONE);
 }
+
+/// compression.type changed by IncrementalAlterConfigs applies to the next produce, and
+/// survives a restart.
+#[test]
+fn altering_compression_type_applies_to_the_next_produce() {
+    use kafka_protocol::messages::incremental_alter_configs_request as iac;
+    use kafka_protocol::messages::IncrementalAlterConfigsRequest;
+
+    let alter = |c: &mut Client, value: &'static str| {
+        let req = IncrementalAlterConfigsRequest::default().with_resources(vec![
+            iac::AlterConfigsResource::default()
+                .with_resource_type(2)
+                .with_resource_name(StrBytes::from_static_str("alt"))
+                .with_configs(vec![iac::AlterableConfig::default()
+                    .with_name(StrBytes::from_static_str("compression.type"))
+                    .with_config_operation(0)
+                    .with_value(Some(StrBytes::from_static_str(value)))]),
+        ]);
+        let resp = c.kp_call(1, &req);
+        assert_eq!(resp.responses[0].error_code, NONE, "{resp:?}");
+    };
+    let dir = TempDir::new("codec-alter");
+    let broker = Broker::start(dir.path());
+    let mut c = broker.connect();
+    let tid = create(&mut c, "alt", &[]);
+    let one = |v: &str| {
+        let mut b = BatchBuilder::new(0, 1_700_000_000_000);
+        b.push(None, Some(v.as_bytes()), &[]);
+        b.finish()
+    };
+    let codecs_of = |c: &mut Client| -> Vec<i16> {
+        let p = c.fetch_one(tid, 0, 0);
+        records::batches(p.records()).map(|b| b.unwrap().0.compression()).collect()
+    };
+    c.produce(&[("alt", vec![(0, Some(one("a")))])]);
+    alter(&mut c, "snappy");
+    c.produce(&[("alt", vec![(0, Some(one("b")))])]);
+    alter(&mut c, "zstd");
+    c.produce(&[("alt", vec![(0, Some(one("c")))])]);
+    assert_eq!(codecs_of(&mut c), [0, compression::SNAPPY, compression::ZSTD]);
+    drop(c);
+    broker.stop();
+    let broker = Broker::start(dir.path());
+    let mut c = broker.connect();
+    c.produce(&[("alt", vec![(0, Some(one("d")))])]);
+    let codecs = codecs_of(&mut c);
+    assert_eq!(codecs, [0, compression::SNAPPY, compression::ZSTD, compression::ZSTD]);
+    let fetched = c.fetch_one(tid, 0, 0);
+    let batches: Vec<Vec<u8>> =
+        records::batches(fetched.records()).map(|b| b.unwrap().1.to_vec()).collect();
+    let values: Vec<Vec<u8>> = batches
+        .iter()
+        .zip(&codecs)
+        .flat_map(|(b, &codec)| values_of(std::slice::from_ref(b), codec))
+        .collect();
+    assert_eq!(values, [b"a".to_vec(), b"b".to_vec(), b"c".to_vec(), b"d".to_vec()]);
+}
