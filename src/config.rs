@@ -3,6 +3,7 @@
 //! Every key the broker reads is in [`KEYS`] with its default; other keys are accepted and
 //! ignored with a debug line, so a stock Kafka `server.properties` works unchanged.
 
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
@@ -79,8 +80,15 @@ pub struct Config {
     pub group_min_session_timeout_ms: u64,
     pub group_max_session_timeout_ms: u64,
     pub offsets_topic_num_partitions: i32,
-    /// Every key=value given (file, then overrides), for DescribeConfigs to tell sources.
+    /// Every key=value in force: `server.properties` and `--override`s, then the dynamic
+    /// cluster defaults, then this broker's dynamic configs (see [`Config::with_dynamic`]).
     pub given: Vec<(String, String)>,
+    /// The keys given at start-up (file, then overrides), for DescribeConfigs to tell sources.
+    pub static_given: Vec<(String, String)>,
+    /// Dynamic broker configs of the cluster (BROKER resource ""), from the metadata log.
+    pub dynamic_default: BTreeMap<String, String>,
+    /// Dynamic broker configs of this node (BROKER resource "<node.id>").
+    pub dynamic_broker: BTreeMap<String, String>,
 }
 
 fn default(key: &str) -> &'static str {
@@ -224,7 +232,34 @@ impl Config {
             offsets_topic_num_partitions: i32::try_from(positive("offsets.topic.num.partitions")?)
                 .map_err(|_| "offsets.topic.num.partitions out of range")?,
             given: pairs.to_vec(),
+            static_given: pairs.to_vec(),
+            dynamic_default: BTreeMap::new(),
+            dynamic_broker: BTreeMap::new(),
         })
+    }
+
+    /// The configuration in force with these dynamic configs over the static ones, layered as
+    /// Kafka's `DynamicBrokerConfig` layers them: static, then cluster defaults, then this
+    /// broker's own. A dynamic key displaces its unit synonyms from the layers below
+    /// (`log.retention.ms` set dynamically wins over a static `log.retention.hours`).
+    pub fn with_dynamic(
+        &self,
+        default: &BTreeMap<String, String>,
+        broker: &BTreeMap<String, String>,
+    ) -> Result<Config, String> {
+        let mut pairs = self.static_given.clone();
+        for layer in [default, broker] {
+            for (k, v) in layer {
+                let synonyms = crate::broker_config::synonyms(k);
+                pairs.retain(|(p, _)| !synonyms.contains(&p.as_str()) && p != k);
+                pairs.push((k.clone(), v.clone()));
+            }
+        }
+        let mut c = Config::from_pairs(&pairs)?;
+        c.static_given = self.static_given.clone();
+        c.dynamic_default = default.clone();
+        c.dynamic_broker = broker.clone();
+        Ok(c)
     }
 
     /// Parses the command line: `[server.properties] [--override key=value ...]`.
@@ -256,7 +291,8 @@ impl Config {
     /// The rules a partition log is kept by, from the broker's `log.*` defaults; a topic's
     /// own configs override fields of it.
     pub fn log_config(&self) -> crate::storage::LogConfig {
-        // log.message.timestamp.* are read where topic keys fall back to broker keys.
+        // log.cleanup.policy and log.message.timestamp.* are read where topic keys fall back
+        // to broker keys.
         let t = crate::topic_config::TopicConfig::resolve(self, None);
         crate::storage::LogConfig {
             segment_bytes: self.log_segment_bytes,

@@ -1,7 +1,9 @@
 //! minikafka: a single-node Kafka broker on one mio event loop.
 
 pub mod broker;
+pub mod broker_config;
 pub mod config;
+pub mod config_docs;
 pub mod groups;
 pub mod metadata;
 pub mod properties;

@@ -95,7 +95,13 @@ pub const TOPIC_CONFIGS: &[Def] = &[
         K::Long,
         AtLeast(1),
     ),
-    def("max.decompressed.message.bytes", "2147483639", "", K::Int, AtLeast(0)),
+    def(
+        "max.decompressed.message.bytes",
+        "2147483639",
+        "max.decompressed.message.bytes",
+        K::Int,
+        AtLeast(0),
+    ),
     def("max.message.bytes", "1048588", "message.max.bytes", K::Int, AtLeast(0)),
     def(
         "message.timestamp.after.max.ms",
@@ -128,8 +134,8 @@ pub const TOPIC_CONFIGS: &[Def] = &[
     def("min.compaction.lag.ms", "0", "log.cleaner.min.compaction.lag.ms", K::Long, AtLeast(0)),
     def("min.insync.replicas", "1", "min.insync.replicas", K::Int, AtLeast(1)),
     def("preallocate", "false", "log.preallocate", K::Boolean, Any),
-    def("remote.copy.lag.bytes", "-1", "", K::Long, AtLeast(-1)),
-    def("remote.copy.lag.ms", "0", "", K::Long, AtLeast(-1)),
+    def("remote.copy.lag.bytes", "-1", "log.remote.copy.lag.bytes", K::Long, AtLeast(-1)),
+    def("remote.copy.lag.ms", "0", "log.remote.copy.lag.ms", K::Long, AtLeast(-1)),
     def("remote.log.copy.disable", "false", "", K::Boolean, Any),
     def("remote.log.delete.on.disable", "false", "", K::Boolean, Any),
     def("remote.storage.enable", "false", "", K::Boolean, Any),
@@ -244,26 +250,41 @@ impl Def {
     }
 }
 
-/// The broker key and default DescribeConfigs names as a key's default synonym: none where
-/// Kafka's broker key has no default of its own (it derives from a coarser key such as
-/// `log.roll.hours`, which Kafka does not list).
-pub fn default_synonym(def: &Def) -> Option<(&'static str, &'static str)> {
-    match def.name {
-        _ if def.broker_key.is_empty() => None,
-        "flush.ms" | "retention.ms" | "segment.ms" | "segment.jitter.ms" => None,
-        _ => Some((def.broker_key, def.default)),
-    }
-}
-
 /// Where a topic's value of a key comes from (DescribeConfigs' `config_source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Topic = 1,
+    DynamicBroker = 2,
+    DynamicDefaultBroker = 3,
     StaticBroker = 4,
     Default = 5,
 }
 
-/// The value in force for `def` given a topic's overrides and the broker's settings.
+impl Source {
+    fn from_code(code: i8) -> Source {
+        match code {
+            1 => Source::Topic,
+            2 => Source::DynamicBroker,
+            3 => Source::DynamicDefaultBroker,
+            4 => Source::StaticBroker,
+            _ => Source::Default,
+        }
+    }
+}
+
+/// The broker-level synonyms of topic key `def`, nearest first, as DescribeConfigs lists
+/// them after the topic's own override: the key's first broker synonym and its units through
+/// every layer of broker configs.
+pub fn broker_synonyms(config: &Config, def: &Def) -> Vec<crate::broker_config::Synonym> {
+    if def.broker_key.is_empty() {
+        return Vec::new();
+    }
+    crate::broker_config::key_synonyms(config, def.broker_key)
+}
+
+/// The value in force for `def` given a topic's overrides and the broker's settings, and
+/// where it comes from: Kafka names the source of the nearest synonym, even where the value
+/// derives from a coarser unit that the synonyms do not list.
 pub fn effective(
     config: &Config,
     overrides: Option<&BTreeMap<String, String>>,
@@ -272,10 +293,40 @@ pub fn effective(
     if let Some(v) = overrides.and_then(|o| o.get(def.name)) {
         return (v.clone(), Source::Topic);
     }
-    if let Some(v) = broker_value(config, def) {
-        return (v, Source::StaticBroker);
+    let value = broker_value(config, def).unwrap_or_else(|| def.default.to_string());
+    let source = broker_synonyms(config, def).first().map_or(Source::Default as i8, |s| s.2);
+    (value, Source::from_code(source))
+}
+
+/// The value in force for `def` and its source as Kafka's controller reports them in a
+/// CreateTopics answer (`KafkaConfigSchema.resolveEffectiveTopicConfigs`): the first layer
+/// (this node's dynamic configs, the cluster's, `server.properties`) that sets any unit of
+/// the synonym key names the source. DescribeConfigs differs: a coarser unit set on its own
+/// is not a synonym there, and the source is Kafka's default.
+pub fn created(
+    config: &Config,
+    overrides: Option<&BTreeMap<String, String>>,
+    def: &Def,
+) -> (String, Source) {
+    let (value, source) = effective(config, overrides, def);
+    if source != Source::Default || def.broker_key.is_empty() {
+        return (value, source);
     }
-    (def.default.to_string(), Source::Default)
+    let units = match crate::broker_config::synonyms(def.broker_key) {
+        [] => std::slice::from_ref(&def.broker_key),
+        group => group,
+    };
+    let any = |has: &dyn Fn(&str) -> bool| units.iter().any(|k| has(k));
+    let source = if any(&|k| config.dynamic_broker.contains_key(k)) {
+        Source::DynamicBroker
+    } else if any(&|k| config.dynamic_default.contains_key(k)) {
+        Source::DynamicDefaultBroker
+    } else if any(&|k| crate::properties::get(&config.static_given, k).is_some()) {
+        Source::StaticBroker
+    } else {
+        Source::Default
+    };
+    (value, source)
 }
 
 /// The broker's own setting of `def`'s synonym key, when `server.properties` gives one.
@@ -305,19 +356,6 @@ pub fn broker_value(config: &Config, def: &Def) -> Option<String> {
         return None;
     }
     crate::properties::get(&config.given, def.broker_key).map(str::to_string)
-}
-
-/// The broker key a topic key takes its value from, as the broker was given it (in its own
-/// unit: `log.retention.minutes=90` stays 90), for DescribeConfigs' synonyms.
-pub fn broker_synonym(config: &Config, def: &Def) -> Option<(&'static str, String)> {
-    let units: &[&'static str] = match def.name {
-        "retention.ms" => &["log.retention.ms", "log.retention.minutes", "log.retention.hours"],
-        "segment.ms" => &["log.roll.ms", "log.roll.hours"],
-        "segment.jitter.ms" => &["log.roll.jitter.ms", "log.roll.jitter.hours"],
-        _ => std::slice::from_ref(&def.broker_key),
-    };
-    let key = units.iter().find(|k| !k.is_empty() && config.is_given(k))?;
-    crate::properties::get(&config.given, key).map(|v| (*key, v.to_string()))
 }
 
 /// A topic's effective configuration, parsed, for the log layer. Values that fail to parse

@@ -1,5 +1,6 @@
 //! Real clients besides librdkafka, each running a whole session against the binary: admin,
-//! produce, a consumer group that commits, offsets: kafka-python (pure Python, its own codec)
+//! produce, a consumer group that commits, offsets: kafka-python (pure Python, its own codec;
+//! also its KafkaAdminClient config, partition and DeleteRecords calls)
 //! and kafkajs (Node), pinned versions installed from PyPI and npm on first use into cargo's
 //! test tmp dir. So `cargo test` needs no other setup; an install failure fails. The Go
 //! clients (sarama, franz-go) are in `interop_go.rs`.
@@ -92,6 +93,41 @@ fn kafka_python_session() {
     );
     assert_eq!(line(&lines, "committed "), "committed [3, 3]");
     assert!(!line(&lines, "after-delete").contains("py-topic"));
+
+    // KafkaAdminClient on a compacted topic: configs given at creation are reported as the
+    // topic's own, altered (incrementally, kafka-python's default here), the topic grown, and
+    // DeleteRecords moves the low watermark a consumer sees.
+    let own = "DYNAMIC_TOPIC_CONFIG";
+    assert_eq!(
+        line(&lines, "described "),
+        format!(
+            "described [('cleanup.policy', 'compact', '{own}'), ('min.compaction.lag.ms', \
+             '1000', '{own}'), ('segment.bytes', '1048576', '{own}')]"
+        )
+    );
+    assert_eq!(line(&lines, "altered "), "altered {'topic': {'py-compacted': 'OK'}}");
+    assert_eq!(
+        line(&lines, "described-again "),
+        format!(
+            "described-again [('cleanup.policy', 'compact,delete', '{own}'), \
+             ('min.compaction.lag.ms', '1000', '{own}'), ('retention.ms', '3600000', '{own}'), \
+             ('segment.bytes', '1048576', '{own}')]"
+        )
+    );
+    assert_eq!(line(&lines, "partitions "), "partitions [0, 1, 2]");
+    assert_eq!(line(&lines, "delete-records "), "delete-records 3");
+    assert_eq!(line(&lines, "beginning "), "beginning 3 end 5");
+    // A dynamic broker config, and the topic that does not set the key following it.
+    assert_eq!(line(&lines, "broker-altered "), "broker-altered {'broker': {'1': 'OK'}}");
+    assert_eq!(
+        line(&lines, "broker-described "),
+        "broker-described [('log.cleaner.delete.retention.ms', '5000', 'DYNAMIC_BROKER_CONFIG')]"
+    );
+    assert_eq!(
+        line(&lines, "topic-follows "),
+        "topic-follows [('delete.retention.ms', '5000', 'DYNAMIC_BROKER_CONFIG')]"
+    );
+    assert!(!line(&lines, "after-admin-delete").contains("py-compacted"));
 }
 
 #[test]

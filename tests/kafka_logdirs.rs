@@ -434,6 +434,11 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
         .collect();
     let dumped = dump_log_segments(&idx, &[]);
     assert!(dumped.contains("offset: "), "some index entries:\n{dumped}");
+    // The idempotent producer's state, in Kafka's snapshot format at the log end.
+    let snapshots = with_ext(&dir.join("idem-0"), "snapshot");
+    assert_eq!(snapshots.len(), 1, "{snapshots:?}");
+    let dumped = dump_log_segments(&snapshots, &[]);
+    assert!(dumped.contains("producerId: "), "the snapshot as Kafka reads it:\n{dumped}");
 
     let _jvm = jvm_lock();
     let conf = tmp.join("conf");

@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::housekeeping::Tally;
+
 const LISTENING: &str = "listening on 127.0.0.1:";
 /// Lines of the broker's stderr kept for error messages.
 const TAIL_LINES: usize = 8;
@@ -50,6 +52,8 @@ pub struct Broker {
     pub spawned: Instant,
     pub listening: Instant,
     tail: Arc<Mutex<VecDeque<String>>>,
+    /// What its log cleaner and retention did so far, from its log lines.
+    housekeeping: Arc<Mutex<Tally>>,
     drain: Option<JoinHandle<()>>,
 }
 
@@ -57,6 +61,15 @@ impl Broker {
     /// Starts the release binary on an ephemeral port over `log_dir` and waits (up to
     /// `deadline`) for its "listening on" line.
     pub fn start(log_dir: &Path, deadline: Duration) -> Result<Broker, String> {
+        Broker::start_with(log_dir, deadline, &[])
+    }
+
+    /// [`start`](Self::start) with further `key=value` overrides of the broker's config.
+    pub fn start_with(
+        log_dir: &Path,
+        deadline: Duration,
+        overrides: &[&str],
+    ) -> Result<Broker, String> {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_minikafka"));
         cmd.arg("--override")
             .arg("listeners=PLAINTEXT://127.0.0.1:0")
@@ -65,6 +78,7 @@ impl Broker {
             // As for Kafka (apache.rs): the bench's batches carry a fixed 2023 timestamp.
             .arg("--override")
             .arg("log.retention.ms=-1")
+            .args(overrides.iter().flat_map(|o| ["--override", o]))
             .env("RUST_LOG", "info")
             .env("RUST_LOG_STYLE", "never")
             .stdin(Stdio::null())
@@ -77,9 +91,11 @@ impl Broker {
         // One thread reads stderr for the child's whole life (so that it never blocks on a
         // full pipe), hands lines over until the port is known, and keeps a short tail.
         let tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_LINES)));
+        let housekeeping = Arc::new(Mutex::new(Tally::default()));
         let (tx, rx) = mpsc::channel::<String>();
         let drain = {
             let tail = Arc::clone(&tail);
+            let housekeeping = Arc::clone(&housekeeping);
             thread::Builder::new()
                 .name("broker-stderr".into())
                 .spawn(move || {
@@ -91,6 +107,7 @@ impl Broker {
                                 tx = None;
                             }
                         }
+                        housekeeping.lock().unwrap().note(&line);
                         let mut tail = tail.lock().unwrap();
                         if tail.len() == TAIL_LINES {
                             tail.pop_front();
@@ -101,8 +118,15 @@ impl Broker {
                 .map_err(|e| format!("spawn stderr thread: {e}"))?
         };
 
-        let mut broker =
-            Broker { child, port: 0, spawned, listening: spawned, tail, drain: Some(drain) };
+        let mut broker = Broker {
+            child,
+            port: 0,
+            spawned,
+            listening: spawned,
+            tail,
+            housekeeping,
+            drain: Some(drain),
+        };
         let until = spawned + deadline;
         loop {
             let left = until.saturating_duration_since(Instant::now());
@@ -133,6 +157,11 @@ impl Broker {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// What its housekeeping did so far, by the lines it has logged.
+    pub fn housekeeping(&self) -> Tally {
+        *self.housekeeping.lock().unwrap()
     }
 
     /// Fails if the broker has exited, with its last stderr lines.

@@ -34,6 +34,16 @@
 //! Each row also says how much CPU other processes took meanwhile (`other_cpu`, in cores);
 //! above 0.25 cores the row is flagged BUSY.
 //!
+//! Housekeeping under load (`churn.rs`): `produce_1_churn` and `fetch_1_churn` are `produce_1`
+//! and `fetch_1` measured in one-second slices with and without a background client feeding a
+//! compacted topic and a delete-policy topic at about 2.5 MB/s, interleaved on one broker whose
+//! cleaner and retention check as often as they may; their `x_p50` / `x_p99` are ratios to the
+//! slices without, and the row says what the cleaner and retention did meanwhile (from the
+//! broker's log lines, `housekeeping.rs`). `cleaner_throughput` fills a topic with overwritten
+//! keys (32 MB in quick mode, 128 MB in full), makes it compacted, and reports the one cleaning
+//! round's MB/s read (the table's MB/s), of log cleaned and written, with `produce_1`'s latency
+//! during the round and ratios to it just before.
+//!
 //! Apache Kafka beside it (`apache.rs`): the broker scenarios also run against one real Kafka
 //! (4.4.0, from `tests/common/kafka.rs`: jars fetched by Maven into a cache outside the repo)
 //! started once per run with `kafka-server-start.sh`'s JVM settings and warmed up, as rows
@@ -60,6 +70,7 @@
 
 mod apache;
 mod broker;
+mod churn;
 mod client;
 mod compare;
 mod cpu;
@@ -67,6 +78,7 @@ mod disk;
 mod drive;
 mod echo;
 mod echo_loop;
+mod housekeeping;
 #[path = "../../tests/common/kafka.rs"]
 mod kafka;
 mod report;
@@ -178,6 +190,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("kafka:fetch_1mib", |c| fetch_1mib(c, On::Kafka)),
     ("fetch_1", |c| fetch_1(c, On::Mini)),
     ("kafka:fetch_1", |c| fetch_1(c, On::Kafka)),
+    ("produce_1_churn", churn::produce_1_churn),
+    ("fetch_1_churn", churn::fetch_1_churn),
+    ("cleaner_throughput", churn::cleaner_throughput),
     ("rdkafka_acks1", rdkafka_acks1),
     ("rdkafka_acksall", rdkafka_acksall),
     ("rdkafka_acks1_consume", rdkafka_acks1_consume),
@@ -232,7 +247,7 @@ fn main() {
             "note: debug build (cargo test?): figures are not representative; use cargo bench"
         );
     }
-    if let Err(e) = wire::self_check() {
+    if let Err(e) = wire::self_check().and_then(|()| housekeeping::self_check()) {
         println!("wire self-check failed: {e}");
         std::process::exit(1);
     }

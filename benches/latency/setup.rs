@@ -35,6 +35,17 @@ pub fn batch(count: usize, value_len: usize) -> Vec<u8> {
     b.finish()
 }
 
+/// A batch of one record per key of `keys` (`key-<n>`, zero-padded to 8 digits) with
+/// `value_len`-byte values, base offset 0: what a compacted topic is fed.
+pub fn keyed_batch(keys: std::ops::Range<usize>, value_len: usize) -> Vec<u8> {
+    let value: Vec<u8> = (0..value_len).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut b = BatchBuilder::new(0, TIMESTAMP_MS);
+    for k in keys {
+        b.push(Some(format!("key-{k:08}").as_bytes()), Some(&value), &[]);
+    }
+    b.finish()
+}
+
 /// How many `value_len`-byte records make a batch of about `target` bytes (at least 1).
 pub fn records_for(target: usize, value_len: usize) -> usize {
     let one = batch(1, value_len).len();

@@ -4,7 +4,8 @@
 //! Requests are encoded once into a complete frame (size prefix included); only the
 //! correlation id is patched per request. Versions used: ApiVersions v3 (flexible request,
 //! response header v0), Produce v7 and Fetch v11 (classic encodings, request header v1); to set up Apache Kafka,
-//! CreateTopics v4 and Metadata v1.
+//! CreateTopics v4 and Metadata v1; to turn a filled topic into a compacted one,
+//! IncrementalAlterConfigs v0.
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -188,6 +189,22 @@ pub fn create_topics_v4(topics: &[(&str, i32)], configs: &[(&str, &str)]) -> Vec
     f.finish()
 }
 
+/// IncrementalAlterConfigs v0 setting (operation SET) `configs` of topic `topic`.
+pub fn incremental_alter_configs_v0(topic: &str, configs: &[(&str, &str)]) -> Vec<u8> {
+    let mut f = Frame::new(44, 0, false);
+    f.i32(1); // resources
+    f.i8(2); // resource_type: topic
+    f.string(topic);
+    f.i32(configs.len() as i32);
+    for &(k, v) in configs {
+        f.string(k);
+        f.i8(0); // config_operation: SET
+        f.string(v);
+    }
+    f.i8(0); // validate_only
+    f.finish()
+}
+
 /// Metadata v1 of `topics`.
 pub fn metadata_v1(topics: &[&str]) -> Vec<u8> {
     let mut f = Frame::new(3, 1, false);
@@ -288,6 +305,23 @@ pub fn check_create_topics_v4(body: &[u8], correlation_id: i32) -> Result<(), St
         // TOPIC_ALREADY_EXISTS (36): a topic is created once per run and reused.
         if err != 0 && err != 36 {
             return Err(format!("CreateTopics {name}: error code {err} ({message})"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks an IncrementalAlterConfigs v0 response: every resource altered.
+pub fn check_incremental_alter_configs_v0(body: &[u8], correlation_id: i32) -> Result<(), String> {
+    let mut r = Reader::new(body);
+    check_correlation(&mut r, correlation_id)?;
+    r.i32()?; // throttle_time_ms
+    for _ in 0..r.i32()? {
+        let err = r.i16()?;
+        let message = String::from_utf8_lossy(r.string()?).into_owned();
+        r.take(1)?; // resource_type
+        let name = String::from_utf8_lossy(r.string()?).into_owned();
+        if err != 0 {
+            return Err(format!("IncrementalAlterConfigs {name}: error code {err} ({message})"));
         }
     }
     Ok(())

@@ -3,9 +3,7 @@
 //! deletes one). AlterConfigs replaces a topic's whole set of overrides; the incremental form
 //! sets, deletes, appends to or subtracts from single keys.
 //!
-//! Broker resources: Kafka lets some broker keys change while it runs (dynamic broker
-//! configs). This broker has none: every key is refused as Kafka refuses a key that is not
-//! dynamic.
+//! Broker resources (dynamic broker configs) are in [`super::broker_configs`].
 
 use std::collections::BTreeMap;
 
@@ -14,7 +12,7 @@ use crate::protocol::alter_configs::*;
 use crate::protocol::codec::Reader;
 use crate::protocol::describe_configs::{RESOURCE_BROKER, RESOURCE_TOPIC};
 use crate::protocol::error;
-use crate::topic_config::{self, Kind};
+use crate::topic_config::{self, Def, Kind};
 
 pub fn handle(
     b: &mut Broker,
@@ -30,7 +28,9 @@ pub fn handle(
         .map(|res| {
             let outcome = match res.resource_type {
                 RESOURCE_TOPIC => alter_topic(b, res, incremental, req.validate_only),
-                RESOURCE_BROKER => refuse_broker(b, res),
+                RESOURCE_BROKER => {
+                    super::broker_configs::alter(b, res, incremental, req.validate_only)
+                }
                 t => Err((error::INVALID_REQUEST, format!("Unknown resource type {t}"))),
             };
             let (error_code, error_message) = match outcome {
@@ -52,7 +52,7 @@ pub fn handle(
     Ok(Reply::Sent)
 }
 
-type Failure = (i16, String);
+pub(super) type Failure = (i16, String);
 
 fn alter_topic(
     b: &mut Broker,
@@ -63,7 +63,7 @@ fn alter_topic(
     let name = res.resource_name;
     let old = b.meta.topic_configs(name).cloned().unwrap_or_default();
     let new = if incremental {
-        apply_ops(&old, &res.configs)?
+        apply_ops(&old, &res.configs, &|n| topic_config::lookup(n).copied())?
     } else {
         let mut nulls = Vec::new();
         let mut new = BTreeMap::new();
@@ -109,9 +109,10 @@ fn alter_topic(
 
 /// A topic's overrides after IncrementalAlterConfigs' operations, as Kafka's controller
 /// computes them (`ConfigurationControlManager`).
-fn apply_ops(
+pub(super) fn apply_ops(
     old: &BTreeMap<String, String>,
     ops: &[AlterableConfig<'_>],
+    lookup: &dyn Fn(&str) -> Option<Def>,
 ) -> Result<BTreeMap<String, String>, Failure> {
     let mut new = old.clone();
     for op in ops {
@@ -128,7 +129,7 @@ fn apply_ops(
                 new.remove(op.name);
             }
             OP_APPEND | OP_SUBTRACT => {
-                let def = topic_config::lookup(op.name).filter(|d| d.kind == Kind::List);
+                let def = lookup(op.name).filter(|d| d.kind == Kind::List);
                 let Some(def) = def else {
                     let verb = if op.op == OP_APPEND { "APPEND" } else { "SUBTRACT" };
                     return Err((
@@ -191,27 +192,4 @@ pub fn validate_topic_configs<'a>(
         ));
     }
     Ok(())
-}
-
-/// Kafka's answer to a broker key that cannot change while it runs, for every key: this broker
-/// has no dynamic broker configs.
-fn refuse_broker(b: &Broker, res: &AlterConfigsResource<'_>) -> Result<(), Failure> {
-    let node = b.config.node_id.to_string();
-    if !res.resource_name.is_empty() && res.resource_name != node {
-        return Err((
-            error::INVALID_REQUEST,
-            format!(
-                "Unexpected broker id, expected {node} or empty string, but received {}",
-                res.resource_name
-            ),
-        ));
-    }
-    if res.configs.is_empty() {
-        return Ok(());
-    }
-    let keys: Vec<&str> = res.configs.iter().map(|c| c.name).collect();
-    Err((
-        error::INVALID_REQUEST,
-        format!("Cannot update these configs dynamically: [{}]", keys.join(", ")),
-    ))
 }

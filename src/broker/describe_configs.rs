@@ -1,11 +1,14 @@
 //! Topic and broker configurations, as admin tools ask for them. A topic's config is its
-//! override (TOPIC_CONFIG), else the broker key it derives from when that was set
+//! override (TOPIC_CONFIG), else the broker key it derives from: this node's dynamic config
+//! (DYNAMIC_BROKER_CONFIG), the cluster's (DYNAMIC_DEFAULT_BROKER_CONFIG), `server.properties`
 //! (STATIC_BROKER_CONFIG), else Kafka's default; synonyms list them nearest first.
 
 use std::collections::BTreeMap;
 
 use super::{Broker, HandlerResult, Reply};
-use crate::config::{Config, KEYS};
+use crate::broker_config;
+use crate::config::Config;
+use crate::config_docs;
 use crate::protocol::codec::Reader;
 use crate::protocol::describe_configs::*;
 use crate::protocol::error;
@@ -20,7 +23,7 @@ pub fn topic_config_values(
     TOPIC_CONFIGS
         .iter()
         .map(|d| {
-            let (value, source) = topic_config::effective(config, overrides, d);
+            let (value, source) = topic_config::created(config, overrides, d);
             (d.name, value, source as i8)
         })
         .collect()
@@ -54,17 +57,38 @@ pub fn handle(
                         .iter()
                         .filter(|d| wanted(d.name))
                         .map(|d| topic_config(&b.config, overrides, d, req.include_synonyms))
+                        .map(|c| documented(c, req.include_documentation, topic_doc))
                         .collect();
                 }
                 RESOURCE_TOPIC => {
                     result.error_code = error::UNKNOWN_TOPIC_OR_PARTITION;
                 }
-                RESOURCE_BROKER if res.resource_name.is_empty() || res.resource_name == node => {
-                    result.configs = KEYS
-                        .iter()
-                        .filter(|(k, _)| wanted(k))
-                        .map(|(k, _)| broker_config(&b.config, k, req.include_synonyms))
+                // The cluster's resource lists only the keys set at its level, as Kafka does.
+                RESOURCE_BROKER if res.resource_name.is_empty() => {
+                    result.configs = broker_config::described_keys()
+                        .into_iter()
+                        .filter(|k| b.config.dynamic_default.contains_key(*k) && wanted(k))
+                        .map(|k| broker_entry(&b.config, k, false, req.include_synonyms))
+                        .map(|c| documented(c, req.include_documentation, config_docs::broker))
                         .collect();
+                }
+                RESOURCE_BROKER if res.resource_name == node => {
+                    result.configs = broker_config::described_keys()
+                        .into_iter()
+                        .filter(|k| wanted(k))
+                        .map(|k| broker_entry(&b.config, k, true, req.include_synonyms))
+                        .map(|c| documented(c, req.include_documentation, config_docs::broker))
+                        .collect();
+                }
+                RESOURCE_BROKER => {
+                    let name = res.resource_name;
+                    result.error_code = error::INVALID_REQUEST;
+                    result.error_message = Some(match name.parse::<i32>() {
+                        Ok(_) => format!(
+                            "Unexpected broker id, expected {node} or empty string, but received {name}"
+                        ),
+                        Err(_) => format!("Broker id must be an integer, but it is: {name}"),
+                    });
                 }
                 _ => {
                     result.error_code = error::INVALID_REQUEST;
@@ -88,19 +112,14 @@ fn topic_config(
     include_synonyms: bool,
 ) -> DescribeConfigsResourceResult {
     let (value, source) = topic_config::effective(config, overrides, d);
-    // Kafka lists where the value could come from, nearest first: the topic's override, the
-    // broker's setting of its synonym key, the default of that key.
+    // Kafka lists where the value could come from, nearest first: the topic's override, then
+    // the broker synonyms of every layer.
     let mut synonyms = Vec::new();
     if include_synonyms {
         if let Some(v) = overrides.and_then(|o| o.get(d.name)) {
             synonyms.push((d.name, Some(v.clone()), SOURCE_TOPIC_CONFIG));
         }
-        if let Some((key, v)) = topic_config::broker_synonym(config, d) {
-            synonyms.push((key, Some(v), SOURCE_STATIC_BROKER_CONFIG));
-        }
-        if let Some((key, default)) = topic_config::default_synonym(d) {
-            synonyms.push((key, Some(default.to_string()), SOURCE_DEFAULT_CONFIG));
-        }
+        synonyms.extend(topic_config::broker_synonyms(config, d));
     }
     DescribeConfigsResourceResult {
         name: d.name,
@@ -110,27 +129,57 @@ fn topic_config(
         is_sensitive: false,
         synonyms,
         config_type: d.kind as i8,
+        documentation: None,
     }
 }
 
-fn broker_config(
+/// One broker key as Kafka's `createBrokerConfigEntry` reports it: the value in force, the
+/// source of the nearest synonym (only the cluster layer's for the cluster resource), and
+/// whether it can change while the broker runs.
+fn broker_entry(
     config: &Config,
     key: &'static str,
+    per_broker: bool,
     include_synonyms: bool,
 ) -> DescribeConfigsResourceResult {
-    let source =
-        if config.is_given(key) { SOURCE_STATIC_BROKER_CONFIG } else { SOURCE_DEFAULT_CONFIG };
-    // Keys without a default (log.retention.ms, log.roll.ms) are null until given, as in Kafka.
-    let value = config.value(key).filter(|v| !v.is_empty() || config.is_given(key));
-    let numeric = value.as_deref().is_some_and(|v| !v.is_empty() && v.parse::<i64>().is_ok());
+    let mut all = broker_config::key_synonyms(config, key);
+    if !per_broker {
+        all.retain(|s| s.2 == SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG);
+    }
+    let source = all.first().map_or(SOURCE_DEFAULT_CONFIG, |s| s.2);
+    let def = broker_config::dynamic_def(key);
+    let value = if per_broker {
+        // Keys without a default (log.retention.ms, log.roll.ms) are null until given.
+        crate::properties::get(&config.given, key)
+            .map(str::to_string)
+            .or_else(|| broker_config::static_default(key).map(str::to_string))
+    } else {
+        config.dynamic_default.get(key).cloned()
+    };
     DescribeConfigsResourceResult {
         name: key,
-        synonyms: if include_synonyms { vec![(key, value.clone(), source)] } else { vec![] },
         value,
-        // Static broker configs cannot change while the broker runs.
-        read_only: true,
+        read_only: def.is_none(),
         config_source: source,
         is_sensitive: false,
-        config_type: if numeric { TYPE_LONG } else { TYPE_STRING },
+        synonyms: if include_synonyms { all } else { vec![] },
+        config_type: broker_config::key_type(key) as i8,
+        documentation: None,
     }
+}
+
+/// An entry with its documentation when the request asks for it (Kafka sends null otherwise).
+fn documented(
+    mut c: DescribeConfigsResourceResult,
+    include: bool,
+    doc: fn(&str) -> Option<String>,
+) -> DescribeConfigsResourceResult {
+    if include {
+        c.documentation = doc(c.name);
+    }
+    c
+}
+
+fn topic_doc(name: &str) -> Option<String> {
+    config_docs::topic(name).map(str::to_string)
 }

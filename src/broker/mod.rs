@@ -10,6 +10,7 @@
 mod alloc_tests;
 mod alter_configs;
 mod api_versions;
+mod broker_configs;
 mod create_partitions;
 mod create_topics;
 mod delete_groups;
@@ -51,7 +52,7 @@ use crate::protocol::codec::{DecodeError, Put, Reader};
 use crate::protocol::header::{self, RequestHeader};
 use crate::protocol::output::Output;
 use crate::protocol::{api_versions::ApiVersionsResponse, error};
-use crate::storage::{LogId, LogManager};
+use crate::storage::{LogConfig, LogId, LogManager};
 use group_offsets::load_committed_offsets;
 
 /// What a handler did with a request it decoded.
@@ -148,6 +149,7 @@ impl Broker {
             ));
         }
         let (meta, meta_log) = kraft::load(&config.log_dir)?;
+        let config = crate::broker_config::in_force(&config, &meta);
         let mut logs = LogManager::new(
             &config.log_dir,
             config.log_config(),
@@ -160,7 +162,7 @@ impl Broker {
             }
             if let Some(over) = meta.topic_configs(&t.name) {
                 let cfg = crate::topic_config::log_config(&config, Some(over));
-                logs.set_topic_config(&t.name, cfg);
+                logs.set_topic_config(&t.name, offsets_log_config(&t.name, cfg));
             }
         }
         // From here on the logs change: a crash must not pass for the clean shutdown that
@@ -461,3 +463,13 @@ fn finish_response(out: &mut Output, at: usize) {
 }
 
 type HandlerResult = Result<Reply, DecodeError>;
+
+/// `config` as the partitions of `topic` keep it: Kafka creates `__consumer_offsets`
+/// compacted, so committed offsets are never retained by time, whatever the broker's
+/// defaults say.
+pub(crate) fn offsets_log_config(topic: &str, mut config: LogConfig) -> LogConfig {
+    if topic == crate::groups::offsets::TOPIC {
+        config.delete = false;
+    }
+    config
+}

@@ -115,7 +115,7 @@ impl Broker {
     /// Hands the topic's effective tuning to its partition logs.
     pub(super) fn apply_topic_config(&mut self, topic: &str) {
         let config = crate::topic_config::log_config(&self.config, self.meta.topic_configs(topic));
-        self.logs.set_topic_config(topic, config);
+        self.logs.set_topic_config(topic, super::offsets_log_config(topic, config));
     }
 
     /// Records changes to a topic's config overrides (`None` deletes one) as ConfigRecords,

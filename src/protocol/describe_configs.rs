@@ -13,6 +13,8 @@ pub const RESOURCE_BROKER: i8 = 4;
 
 /// `config_source` values.
 pub const SOURCE_TOPIC_CONFIG: i8 = 1;
+pub const SOURCE_DYNAMIC_BROKER_CONFIG: i8 = 2;
+pub const SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG: i8 = 3;
 pub const SOURCE_STATIC_BROKER_CONFIG: i8 = 4;
 pub const SOURCE_DEFAULT_CONFIG: i8 = 5;
 
@@ -75,6 +77,8 @@ pub struct DescribeConfigsResourceResult {
     /// (name, value, source)
     pub synonyms: Vec<(&'static str, Option<String>, i8)>,
     pub config_type: i8,
+    /// v3+, when the request asks for it.
+    pub documentation: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +122,7 @@ impl DescribeConfigsResponse<'_> {
                 }
                 if version >= 3 {
                     out.put_i8(c.config_type);
-                    out.put_nullable_string(None, flexible); // documentation
+                    out.put_nullable_string(c.documentation.as_deref(), flexible);
                 }
                 out.put_empty_tags(flexible);
             }

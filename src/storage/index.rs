@@ -207,6 +207,46 @@ impl SegmentIndex {
         }
     }
 
+    /// Takes up the index files an active segment was closed with (a clean shutdown), to go
+    /// on appending entries to them: as Kafka after loading a segment, the byte count since
+    /// the last entry starts at 0. `max_timestamp` and its offset are the segment's so far.
+    /// Returns the offset entries as (offset, position) for the in-memory index.
+    pub fn resume(
+        dir: &Path,
+        base_offset: i64,
+        interval: u64,
+        max_timestamp: (i64, i64),
+    ) -> io::Result<(SegmentIndex, Vec<(i64, u64)>)> {
+        let open = |name: String| OpenOptions::new().read(true).write(true).open(dir.join(name));
+        let offsets = open(offset_index_name(base_offset))?;
+        let times = open(time_index_name(base_offset))?;
+        let mut o = Vec::new();
+        std::io::Read::read_to_end(&mut &offsets, &mut o)?;
+        let (time_len, last_time_entry) =
+            (times.metadata()?.len(), last_time_entry(dir, base_offset));
+        let entries: Vec<(i64, u64)> = o
+            .chunks_exact(8)
+            .map(|e| {
+                let rel = i32::from_be_bytes(e[..4].try_into().expect("4"));
+                let pos = u32::from_be_bytes(e[4..].try_into().expect("4"));
+                (base_offset + i64::from(rel), u64::from(pos))
+            })
+            .collect();
+        let state = State {
+            bytes_since_entry: 0,
+            max_timestamp: max_timestamp.0,
+            offset_of_max_timestamp: max_timestamp.1,
+            last_time_entry,
+            offset_len: o.len() as u64,
+            time_len,
+        };
+        let mut ix = SegmentIndex::with_interval(base_offset, interval);
+        ix.state = state;
+        ix.written = state;
+        ix.files = Some((offsets, times));
+        Ok((ix, entries))
+    }
+
     /// Starts both files anew (at open, after the segment was scanned and noted).
     pub fn create(&mut self, dir: &Path) -> io::Result<()> {
         let open = |name: String| {

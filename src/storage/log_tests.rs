@@ -1,6 +1,7 @@
 //! Tests of one partition log: appends, reads, recovery, rolling, retention, timestamps.
 
 use super::partition::*;
+use super::snapshot;
 use super::*;
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
@@ -593,4 +594,48 @@ fn segment_jitter_ms_brings_the_roll_forward() {
     let bases: Vec<i64> = segment::list(&d).unwrap().iter().map(|s| s.0).collect();
     assert_eq!(bases, [0, 2]);
     assert!((0..400).contains(&log.segments[1].roll_jitter_ms));
+}
+
+fn idempotent(seq: i32, n: usize) -> Vec<u8> {
+    let mut b = BatchBuilder::new(0, 5000 + i64::from(seq)).producer(77, 2, seq);
+    for i in 0..n {
+        b.push(Some(b"k"), Some(format!("{seq}-{i}").as_bytes()), &[]);
+    }
+    b.finish()
+}
+
+#[test]
+fn a_clean_reopen_takes_the_end_and_producers_from_what_close_left() {
+    let d = temp_dir("clean-reopen");
+    let cfg = LogConfig { segment_bytes: 30_000, ..CFG };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    for seq in (0..400).step_by(4) {
+        log.append(&idempotent(seq, 4)).unwrap();
+    }
+    let end = log.log_end_offset();
+    log.close().unwrap();
+    drop(log);
+    assert!(d.join(snapshot::file_name(end)).exists(), "a snapshot at the log end");
+    let active = segment::list(&d).unwrap().last().unwrap().clone();
+    // Spoil a batch header early in the active segment (before its last index entry): a scan
+    // would stop there and cut the log; a clean reopen never reads it.
+    let f = OpenOptions::new().write(true).open(&active.1).unwrap();
+    f.write_all_at(&[0xff; 4], 8).unwrap();
+    let mut log = PartitionLog::open_after(&d, cfg, true).unwrap();
+    assert_eq!(log.log_end_offset(), end);
+    // The producer is known: its last batch is a duplicate, a gap is refused, the next is taken.
+    assert_eq!(log.append(&idempotent(396, 4)).unwrap(), Appended::Duplicate(396, 5396));
+    assert!(matches!(log.append(&idempotent(410, 1)).unwrap(), Appended::Rejected(..)));
+    assert_eq!(log.append(&idempotent(400, 4)).unwrap(), Appended::At(400));
+    let mut out = Vec::new();
+    log.read(end - 30, 1 << 20, &mut out).unwrap();
+    let (h, _) = records::batches(&out).next().unwrap().unwrap();
+    assert_eq!(h.base_offset, end - 32);
+    log.close().unwrap();
+    drop(log);
+    // Without a snapshot at the end (or after a crash), the segment is read through.
+    std::fs::remove_file(d.join(snapshot::file_name(end + 4))).unwrap();
+    f.write_all_at(&[0, 0], 8).unwrap();
+    let log = PartitionLog::open_after(&d, cfg, true).unwrap();
+    assert!(log.log_end_offset() < end, "the spoilt header was found and the log cut there");
 }

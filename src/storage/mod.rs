@@ -8,8 +8,10 @@ pub mod index;
 mod log_tests;
 mod partition;
 mod producers;
+mod reopen;
 mod retention;
 pub mod segment;
+pub mod snapshot;
 mod timestamps;
 
 use std::cmp::Reverse;
@@ -178,6 +180,9 @@ pub struct LogManager {
     /// A log start offset moved since the checkpoint was last written.
     start_moved: bool,
     cleaner: cleaner::Cleaner,
+    /// The directory was left by a clean shutdown (`.kafka_cleanshutdown`): logs may be
+    /// opened from what it left, without reading their active segments.
+    clean_start: bool,
     /// When the log flusher next checks flush.ms (`None`: never again).
     next_flush_check: Option<Instant>,
     /// The next log a flusher pass under way checks.
@@ -196,6 +201,7 @@ impl LogManager {
         let now = Instant::now();
         LogManager {
             cleaner: cleaner::Cleaner::new(log_dir, cleaner),
+            clean_start: log_dir.join(checkpoint::CLEAN_SHUTDOWN).exists(),
             schedule,
             next_retention: now + schedule.initial_delay,
             sweep: None,
@@ -231,7 +237,7 @@ impl LogManager {
             config.delete = false;
             config.compact = true;
         }
-        let mut log = PartitionLog::open(&dir, config)?;
+        let mut log = PartitionLog::open_after(&dir, config, self.clean_start)?;
         log.set_leader_epoch(leader_epoch);
         if let Some(&start) = self.start_offsets.get(&(topic.to_string(), partition)) {
             log.set_log_start_offset(start);
@@ -247,6 +253,12 @@ impl LogManager {
         }
         ids.push(id);
         Ok(id)
+    }
+
+    /// Replaces the broker's defaults that logs opened from now on start with (dynamic broker
+    /// configs changed); open logs get theirs through [`LogManager::set_topic_config`].
+    pub fn set_default_config(&mut self, config: LogConfig) {
+        self.config = config;
     }
 
     /// Gives every open partition of `topic` this tuning (its topic's configs changed).

@@ -23,8 +23,8 @@ const LOOKUP_CHUNK: usize = 16 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct IndexEntry {
-    base_offset: i64,
-    position: u64,
+    pub(super) base_offset: i64,
+    pub(super) position: u64,
 }
 
 pub(super) struct Segment {
@@ -160,6 +160,12 @@ impl PartitionLog {
     /// Opens the partition in `dir`, scanning the active segment for the next offset and
     /// cutting away a batch left half-written by a crash.
     pub fn open(dir: &Path, config: LogConfig) -> io::Result<PartitionLog> {
+        PartitionLog::open_after(dir, config, false)
+    }
+
+    /// [`open`](Self::open), after a clean shutdown when `clean`: then the active segment is
+    /// not read if the files the shutdown left tell what a scan would (see [`super::reopen`]).
+    pub fn open_after(dir: &Path, config: LogConfig, clean: bool) -> io::Result<PartitionLog> {
         segment::remove_temp_files(dir)?;
         super::cleaner::complete_swaps(dir)?;
         let mut found = segment::list(dir)?;
@@ -197,6 +203,49 @@ impl PartitionLog {
             }
         }
         let active = segments.last_mut().expect("at least one segment");
+        let reopened = if clean { super::reopen::clean_active(dir, active, &config) } else { None };
+        let (end, producers, open_transaction) = match reopened {
+            Some(r) => (r.end, r.producers, r.open_transaction),
+            None => scan_active(dir, active, &config)?,
+        };
+        if let Some(first) = open_transaction {
+            log::error!(
+                "{}: a transaction left open at offset {first} cannot be finished without a \
+                 transaction coordinator: read_committed fetches stop before it",
+                dir.display()
+            );
+        }
+        let log_start_offset = segments[0].base_offset;
+        Ok(PartitionLog {
+            dir: dir.to_path_buf(),
+            config,
+            segments,
+            log_start_offset,
+            log_end_offset: end,
+            flushed_end_offset: end,
+            pending: Vec::new(),
+            producers,
+            leader_epoch: 0,
+            epochs: checkpoint::read_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH)),
+            aborted: index::read_aborted(dir)?,
+            open_transaction,
+            generation: 0,
+            recovery_point: end,
+            last_flush_ms: now_ms(),
+            deleted_files: Vec::new(),
+        })
+    }
+}
+
+/// Reads the active segment through: its end offset, producer state and open transactions,
+/// its in-memory and on-disk indexes; a torn tail is cut away.
+#[allow(clippy::type_complexity)]
+fn scan_active(
+    dir: &Path,
+    active: &mut Segment,
+    config: &LogConfig,
+) -> io::Result<(i64, Producers, Option<i64>)> {
+    {
         let mut end = active.base_offset;
         let mut entries = Vec::new();
         let mut last_indexed = None;
@@ -228,7 +277,7 @@ impl PartitionLog {
         if valid < active.size {
             log::warn!(
                 "{}: truncating torn tail of {} bytes at position {valid}",
-                found.last().expect("listed").1.display(),
+                dir.join(segment::file_name(active.base_offset)).display(),
                 active.size - valid
             );
             active.file.set_len(valid)?;
@@ -245,34 +294,18 @@ impl PartitionLog {
         }
         active.files = Some(files);
         let open_transaction = open_txns.iter().map(|&(_, first)| first).min();
-        if let Some(first) = open_transaction {
-            log::error!(
-                "{}: a transaction left open at offset {first} cannot be finished without a \
-                 transaction coordinator: read_committed fetches stop before it",
-                dir.display()
-            );
+        // Producers whose last batch lies before the active segment are known from the last
+        // snapshot, if it was taken at or after the segment began.
+        if let Some((at, entries)) = super::snapshot::latest(dir, end) {
+            if at >= active.base_offset {
+                producers.absorb(Producers::from_snapshot(&entries));
+            }
         }
-        let log_start_offset = segments[0].base_offset;
-        Ok(PartitionLog {
-            dir: dir.to_path_buf(),
-            config,
-            segments,
-            log_start_offset,
-            log_end_offset: end,
-            flushed_end_offset: end,
-            pending: Vec::new(),
-            producers,
-            leader_epoch: 0,
-            epochs: checkpoint::read_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH)),
-            aborted: index::read_aborted(dir)?,
-            open_transaction,
-            generation: 0,
-            recovery_point: end,
-            last_flush_ms: now_ms(),
-            deleted_files: Vec::new(),
-        })
+        Ok((end, producers, open_transaction))
     }
+}
 
+impl PartitionLog {
     /// The last stable offset: the log end, or the start of a transaction left open.
     pub fn last_stable_offset(&self) -> i64 {
         self.open_transaction.map_or(self.log_end_offset, |o| o.min(self.log_end_offset))
@@ -307,6 +340,9 @@ impl PartitionLog {
         }
         seg.file.sync_data()?;
         self.recovery_point = self.log_end_offset;
+        // Kafka's producer state snapshot at the log end: the next start (Kafka's or this
+        // broker's) knows every idempotent producer without reading the log.
+        super::snapshot::write(&dir, self.log_end_offset, &self.producers.to_snapshot())?;
         checkpoint::write_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH), &self.epochs)
     }
 

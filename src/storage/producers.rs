@@ -52,6 +52,11 @@ fn last_seq(h: &BatchHeader) -> i32 {
         as i32
 }
 
+/// How many sequences a batch spans past its first: its last offset delta.
+fn seq_delta(first: i32, last: i32) -> i32 {
+    ((i64::from(last) - i64::from(first)).rem_euclid(1 << 31)) as i32
+}
+
 impl Producers {
     pub fn check(&self, h: &BatchHeader) -> Check {
         if h.producer_id < 0 {
@@ -112,15 +117,64 @@ impl Producers {
         });
     }
 
+    /// Each producer's last batch, as Kafka's snapshot keeps it.
+    pub fn to_snapshot(&self) -> Vec<super::snapshot::ProducerEntry> {
+        let mut out: Vec<super::snapshot::ProducerEntry> = self
+            .by_id
+            .iter()
+            .filter_map(|(&id, p)| {
+                let b = p.batches.back()?;
+                let delta = seq_delta(b.first_seq, b.last_seq);
+                Some(super::snapshot::ProducerEntry {
+                    producer_id: id,
+                    epoch: p.epoch,
+                    last_sequence: b.last_seq,
+                    last_offset: b.base_offset + i64::from(delta),
+                    offset_delta: delta,
+                    timestamp: b.max_timestamp,
+                    coordinator_epoch: -1,
+                    current_txn_first_offset: -1,
+                })
+            })
+            .collect();
+        out.sort_by_key(|e| e.producer_id);
+        out
+    }
+
+    /// Takes the producers of `other` this state does not know.
+    pub fn absorb(&mut self, other: Producers) {
+        for (id, p) in other.by_id {
+            self.by_id.entry(id).or_insert(p);
+        }
+    }
+
+    /// State as a snapshot left it: each producer with its last batch.
+    pub fn from_snapshot(entries: &[super::snapshot::ProducerEntry]) -> Producers {
+        let mut by_id = HashMap::new();
+        for e in entries.iter().filter(|e| e.last_offset >= 0 && e.last_sequence >= 0) {
+            let first_seq = ((i64::from(e.last_sequence) - i64::from(e.offset_delta))
+                .rem_euclid(1 << 31)) as i32;
+            let batch = CachedBatch {
+                first_seq,
+                last_seq: e.last_sequence,
+                base_offset: e.last_offset - i64::from(e.offset_delta),
+                max_timestamp: e.timestamp,
+            };
+            by_id.insert(
+                e.producer_id,
+                Producer { epoch: e.epoch, batches: VecDeque::from([batch]) },
+            );
+        }
+        Producers { by_id }
+    }
+
     /// The last offset of each producer's last batch (the batches a log cleaning keeps).
     pub fn last_offsets(&self) -> HashMap<i64, i64> {
         self.by_id
             .iter()
             .filter_map(|(&id, p)| {
                 let b = p.batches.back()?;
-                let delta = i64::from(b.last_seq) - i64::from(b.first_seq);
-                let delta = if delta < 0 { delta + i64::from(i32::MAX) + 1 } else { delta };
-                Some((id, b.base_offset + delta))
+                Some((id, b.base_offset + i64::from(seq_delta(b.first_seq, b.last_seq))))
             })
             .collect()
     }

@@ -58,9 +58,27 @@ pub fn create_with(
 }
 
 pub fn describe(name: &str, keys: Option<&[&str]>, synonyms: bool) -> RequestKind {
+    describe_resource(2, name, keys, synonyms)
+}
+
+/// DescribeConfigs of `name` (type `resource_type`) with every key's documentation.
+pub fn describe_documented(resource_type: i8, name: &str, keys: Option<&[&str]>) -> RequestKind {
+    let RequestKind::DescribeConfigs(r) = describe_resource(resource_type, name, keys, false)
+    else {
+        unreachable!()
+    };
+    r.with_include_documentation(true).into()
+}
+
+pub fn describe_resource(
+    resource_type: i8,
+    name: &str,
+    keys: Option<&[&str]>,
+    synonyms: bool,
+) -> RequestKind {
     DescribeConfigsRequest::default()
         .with_resources(vec![DescribeConfigsResource::default()
-            .with_resource_type(2)
+            .with_resource_type(resource_type)
             .with_resource_name(s(name))
             .with_configuration_keys(keys.map(|ks| ks.iter().map(|k| s(k)).collect()))])
         .with_include_synonyms(synonyms)
@@ -230,6 +248,25 @@ pub fn scenarios() -> Vec<Scenario> {
                 alter(4, "1", &[("log.dirs", Some("/tmp/x"))], false)
             });
         out.push(sc);
+    }
+    // Documentation of every topic key and of broker keys, at each version that has it.
+    for v in versions(ApiKey::DescribeConfigs).filter(|v| *v >= 3) {
+        let t = format!("cfg-doc-{v}");
+        let t1 = t.clone();
+        out.push(
+            Scenario::new(format!("configs: DescribeConfigs v{v} with documentation"))
+                .topic(&t, 1)
+                .step(ApiKey::DescribeConfigs, v, move |_, _| describe_documented(2, &t1, None))
+                .step(ApiKey::DescribeConfigs, v, |_, _| {
+                    let keys = [
+                        "log.segment.bytes",
+                        "message.max.bytes",
+                        "log.retention.check.interval.ms",
+                        "num.partitions",
+                    ];
+                    describe_documented(4, "1", Some(&keys))
+                }),
+        );
     }
     // Every DescribeConfigs version reads a topic's own value and its synonyms.
     for v in versions(ApiKey::DescribeConfigs) {

@@ -6,6 +6,7 @@
 //!
 //! One Kafka and one minikafka serve every scenario: a JVM start costs seconds on this machine.
 
+mod broker_configs;
 #[path = "../common/mod.rs"]
 mod common;
 mod compaction;
@@ -39,11 +40,14 @@ use uuid::Uuid;
 /// Retention's first check is put off past the run: the scenarios' batches carry a 2024
 /// timestamp that the default week of retention would delete, at moments that differ between
 /// the brokers by however long each took to start.
-/// The cleaner looks for work often, so the compaction scenarios need not wait its 15 s.
-const SETTINGS: [(&str, &str); 3] = [
+/// The cleaner looks for work often, so the compaction scenarios need not wait its 15 s;
+/// retention is given in minutes so that the brokers' static units are compared too (a
+/// coarser unit is not a synonym of `retention.ms` in DescribeConfigs, but is in CreateTopics).
+const SETTINGS: [(&str, &str); 4] = [
     ("group.initial.rebalance.delay.ms", "0"),
     ("log.initial.task.delay.ms", "3600000"),
     ("log.cleaner.backoff.ms", "100"),
+    ("log.retention.minutes", "90"),
 ];
 
 /// Differences accepted on purpose: (scenario name contains, diff line contains, why).

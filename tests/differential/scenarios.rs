@@ -257,6 +257,7 @@ pub fn all() -> Vec<Scenario> {
     out.extend(admin_scenarios());
     out.extend(crate::group_admin::scenarios());
     out.extend(crate::configs::scenarios());
+    out.extend(crate::broker_configs::scenarios());
     out.extend(crate::logs::scenarios());
     out.extend(crate::timestamps::scenarios());
     out.extend(crate::compression::scenarios());

@@ -22,13 +22,41 @@ pub struct OffsetMap {
     pub latest_offset: i64,
 }
 
+/// Seeds of the key hash, drawn once per process: keys cannot be chosen in advance to
+/// collide (the cleaner would keep the newer of two colliding keys only).
+fn seeds() -> (u64, u64) {
+    static SEEDS: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    *SEEDS.get_or_init(|| {
+        let mut h = DefaultHasher::new();
+        std::time::SystemTime::now().hash(&mut h);
+        std::process::id().hash(&mut h);
+        let a = h.finish();
+        a.hash(&mut h);
+        (a, h.finish())
+    })
+}
+
+/// One 64-bit lane: 8 bytes at a time, multiply-rotate, then a splitmix finish.
+fn lane(seed: u64, key: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = seed ^ (key.len() as u64).wrapping_mul(K);
+    let mut words = key.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        h = (h ^ w.wrapping_mul(K)).rotate_left(29).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    }
+    let mut tail = [0u8; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    h ^= u64::from_le_bytes(tail).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// 128 bits of two independently seeded lanes (Kafka keys its map by MD5's 128).
 fn hash_key(key: &[u8]) -> u128 {
-    let mut a = DefaultHasher::new();
-    key.hash(&mut a);
-    let mut b = DefaultHasher::new();
-    0x9e37_79b9_7f4a_7c15u64.hash(&mut b);
-    key.hash(&mut b);
-    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+    let (a, b) = seeds();
+    (u128::from(lane(a, key)) << 64) | u128::from(lane(b, key))
 }
 
 impl OffsetMap {
@@ -61,6 +89,12 @@ impl OffsetMap {
     }
 }
 
+/// Whether a batch's CRC holds: a damaged batch is neither mapped nor rewritten (that would
+/// give its damage a valid CRC); it is kept as it is.
+pub fn intact(batch: &[u8], h: &BatchHeader) -> bool {
+    batch.len() >= h.total_len() && crate::records::check_batch(batch).is_ok()
+}
+
 /// Whether a data batch belongs to a transaction that was aborted (its records are removed).
 pub fn is_aborted(h: &BatchHeader, aborted: &[AbortedTxn]) -> bool {
     h.is_transactional()
@@ -77,9 +111,9 @@ pub fn is_aborted(h: &BatchHeader, aborted: &[AbortedTxn]) -> bool {
 pub fn map_batch(map: &mut OffsetMap, batch: &[u8], h: &BatchHeader, from: i64) -> bool {
     // A compressed batch is decompressed, as Kafka's cleaner does; one that does not
     // decompress adds no keys (its records are then kept by the filter too).
-    let section = match h.is_control() {
-        true => None,
-        false => records::records_section(batch, h, records::DECOMPRESSED_LIMIT).ok(),
+    let section = match !h.is_control() && intact(batch, h) {
+        true => records::records_section(batch, h, records::DECOMPRESSED_LIMIT).ok(),
+        false => None,
     };
     if let Some(section) = &section {
         for rec in Records::of_section(section, h.records_count).flatten() {
@@ -136,9 +170,9 @@ impl Round<'_> {
             && self.last_batch_of_producer.get(&h.producer_id) == Some(&h.last_offset());
         let retain_empty = last_of_producer || h.last_offset() + 1 == self.upper_bound;
         let discard = is_aborted(h, self.aborted);
-        let section = match h.is_control() {
-            true => None,
-            false => records::records_section(batch, h, records::DECOMPRESSED_LIMIT).ok(),
+        let section = match !h.is_control() && intact(batch, h) {
+            true => records::records_section(batch, h, records::DECOMPRESSED_LIMIT).ok(),
+            false => None,
         };
         let Some(section) = section else {
             out.extend_from_slice(batch);
@@ -200,5 +234,21 @@ impl Round<'_> {
             return Kept::Empty;
         }
         Kept::Dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_hashes_do_not_collide_on_similar_keys() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..200_000u32 {
+            assert!(seen.insert(hash_key(format!("key-{i}").as_bytes())));
+            assert!(seen.insert(hash_key(&i.to_le_bytes())));
+        }
+        assert_ne!(hash_key(b"a"), hash_key(b"a\0"));
+        assert_ne!(hash_key(b""), hash_key(b"\0"));
     }
 }

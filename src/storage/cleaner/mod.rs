@@ -8,7 +8,8 @@
 //! in groups of up to `segment.bytes`, keeping the last record of each key, into cleaned
 //! segments swapped in by Kafka's file-suffix protocol ([`swap`]). Tombstones get a delete
 //! horizon of `delete.retention.ms` the first time they are cleaned and go in the first
-//! cleaning after it. Each slice reads at most [`SLICE_BYTES`], so produce and fetch never
+//! cleaning after it. Each turn of the loop gives it [`TURN_BUDGET`] of work in reads of at
+//! most [`SLICE_BYTES`], so a produce or fetch waits at most about that long behind it.
 //! wait long behind it.
 
 mod filter;
@@ -33,7 +34,12 @@ use crate::records::{BatchHeader, HEADER_LEN};
 pub const CLEANER_CHECKPOINT: &str = "cleaner-offset-checkpoint";
 
 /// Bytes of log read per slice, and per read.
-pub const SLICE_BYTES: usize = 256 * 1024;
+pub const SLICE_BYTES: usize = 64 * 1024;
+
+/// The cleaner's share of one turn of the loop: slices run until it is spent. Small enough
+/// that a request arriving meanwhile barely notices; the loop turns again at once while a
+/// round is under way, so the cleaner still runs near the speed of its reads.
+pub const TURN_BUDGET: Duration = Duration::from_micros(250);
 
 /// The broker's `log.cleaner.*` settings.
 #[derive(Debug, Clone, Copy)]
@@ -159,7 +165,12 @@ impl Cleaner {
         let id = job.id;
         let log = logs.logs.get_mut(job.id).and_then(Option::as_mut);
         let outcome = match log {
-            Some(log) if log.generation() == job.generation => self.slice(&mut job, log),
+            Some(log) if log.generation() == job.generation => loop {
+                match self.slice(&mut job, log) {
+                    Ok(false) if t0.elapsed() < TURN_BUDGET => continue,
+                    outcome => break outcome,
+                }
+            },
             _ => Err(io::Error::other("the log changed while it was cleaned")),
         };
         self.stats.busy += t0.elapsed();

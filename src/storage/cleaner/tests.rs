@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::os::unix::fs::FileExt;
 
 use super::*;
 use crate::records::{self, BatchBuilder, Records};
@@ -243,4 +244,27 @@ fn compressed_batches_are_cleaned_in_their_codec() {
         }
     }
     assert!(cleaned_records <= 11 && cleaned_records > 0, "{cleaned_records}");
+}
+
+#[test]
+fn a_damaged_batch_is_kept_as_it_is_not_given_a_valid_crc() {
+    let d = TempDir::new("clean-damaged");
+    let mut log = Some(PartitionLog::open(&d, config()).unwrap());
+    let at = append(&mut log, &keyed("x", Some("old"), 1000));
+    for i in 0..60 {
+        append(&mut log, &keyed(if i == 0 { "x" } else { "y" }, Some("new"), 1000));
+    }
+    // Flip a bit of the first record's value on disk.
+    let first = log.as_ref().unwrap().segments[0].file.clone();
+    let mut b = [0u8; 1];
+    let pos = crate::records::HEADER_LEN as u64 + 8;
+    first.read_exact_at(&mut b, pos).unwrap();
+    first.write_all_at(&[b[0] ^ 1], pos).unwrap();
+    let mut c = cleaner(&d);
+    clean(&d, &mut log, &mut c, 1);
+    let mut bytes = Vec::new();
+    log.as_mut().unwrap().read(at, 1 << 20, &mut bytes).unwrap();
+    let h = crate::records::BatchHeader::parse(&bytes).unwrap();
+    assert_eq!((h.base_offset, h.records_count), (at, 1), "kept whole");
+    assert!(crate::records::check_batch(&bytes).is_err(), "and still seen as damaged");
 }
