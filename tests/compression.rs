@@ -365,3 +365,35 @@ fn altering_compression_type_applies_to_the_next_produce() {
         .collect();
     assert_eq!(values, [b"a".to_vec(), b"b".to_vec(), b"c".to_vec(), b"d".to_vec()]);
 }
+
+/// The broker's compression.type set dynamically (the cluster default) reaches every topic
+/// without its own, from the next produce.
+#[test]
+fn dynamic_broker_compression_type_reaches_the_logs() {
+    use kafka_protocol::messages::incremental_alter_configs_request as iac;
+    use kafka_protocol::messages::IncrementalAlterConfigsRequest;
+
+    let dir = TempDir::new("codec-dynamic");
+    let broker = Broker::start(dir.path());
+    let mut c = broker.connect();
+    let tid = create(&mut c, "dyn", &[]);
+    let req = IncrementalAlterConfigsRequest::default().with_resources(vec![
+        iac::AlterConfigsResource::default()
+            .with_resource_type(4)
+            .with_resource_name(StrBytes::from_static_str(""))
+            .with_configs(vec![iac::AlterableConfig::default()
+                .with_name(StrBytes::from_static_str("compression.type"))
+                .with_config_operation(0)
+                .with_value(Some(StrBytes::from_static_str("lz4")))]),
+    ]);
+    let resp = c.kp_call(1, &req);
+    assert_eq!(resp.responses[0].error_code, NONE, "{resp:?}");
+    let mut b = BatchBuilder::new(0, 1_700_000_000_000);
+    b.push(None, Some(b"v"), &[]);
+    let resp = c.produce(&[("dyn", vec![(0, Some(b.finish()))])]);
+    assert_eq!(resp.partition("dyn", 0).error_code, NONE);
+    let p = c.fetch_one(tid, 0, 0);
+    let codecs: Vec<i16> =
+        records::batches(p.records()).map(|b| b.unwrap().0.compression()).collect();
+    assert_eq!(codecs, [compression::LZ4]);
+}
