@@ -348,9 +348,6 @@ impl Broker {
             }
         }
         let now = Instant::now();
-        self.logs.retention_tick(now);
-        self.logs.cleaner_tick(now);
-        self.logs.housekeeping_tick(now);
         if self.groups.next_deadline().is_some_and(|d| d <= now) {
             self.groups.tick(now);
         }
@@ -373,6 +370,15 @@ impl Broker {
             end.ready.push((r.conn, out));
         }
         end
+    }
+
+    /// The logs' background work, after the turn's answers have gone out (so none waits
+    /// behind it): a slice of retention, of the cleaner, and the flusher and file deletions.
+    pub fn background(&mut self) {
+        let now = Instant::now();
+        self.logs.retention_tick(now);
+        self.logs.cleaner_tick(now);
+        self.logs.housekeeping_tick(now);
     }
 
     /// Bytes appended this turn and not yet written.

@@ -260,6 +260,7 @@ impl Server {
             self.flush(id);
         }
         self.to_flush.clear();
+        self.broker.background();
     }
 
     fn flush(&mut self, id: usize) {

@@ -180,6 +180,9 @@ pub struct LogManager {
     /// A log start offset moved since the checkpoint was last written.
     start_moved: bool,
     cleaner: cleaner::Cleaner,
+    /// Bytes the last turn appended: the cleaner reads at least a few times as much in the
+    /// turn (see [`cleaner::Cleaner::tick`]), so that it keeps up with the writers.
+    turn_appended: usize,
     /// The directory was left by a clean shutdown (`.kafka_cleanshutdown`): logs may be
     /// opened from what it left, without reading their active segments.
     clean_start: bool,
@@ -202,6 +205,7 @@ impl LogManager {
         LogManager {
             cleaner: cleaner::Cleaner::new(log_dir, cleaner),
             clean_start: log_dir.join(checkpoint::CLEAN_SHUTDOWN).exists(),
+            turn_appended: 0,
             schedule,
             next_retention: now + schedule.initial_delay,
             sweep: None,
@@ -299,7 +303,7 @@ impl LogManager {
     /// what is on disk and added to `failed` instead, so their acknowledgements can be
     /// withdrawn (as are those of a log whose sync flush.messages asked for failed).
     pub fn flush(&mut self, written: &mut Vec<LogId>, failed: &mut Vec<LogId>) {
-        self.pending_bytes = 0;
+        self.turn_appended = std::mem::take(&mut self.pending_bytes);
         for id in self.dirty.drain(..) {
             let Some(log) = self.logs[id].as_mut() else { continue };
             if let Err(e) = log.flush() {
@@ -451,7 +455,7 @@ impl LogManager {
     /// Runs one slice of the log cleaner when it has work (see [`cleaner`]).
     pub fn cleaner_tick(&mut self, now: Instant) {
         let logs = cleaner::Logs { logs: &mut self.logs, by_topic: &self.by_topic };
-        if let Some(id) = self.cleaner.tick(logs, now) {
+        if let Some(id) = self.cleaner.tick(logs, now, self.turn_appended) {
             self.schedule_deletions(id);
         }
     }

@@ -8,8 +8,10 @@
 //! in groups of up to `segment.bytes`, keeping the last record of each key, into cleaned
 //! segments swapped in by Kafka's file-suffix protocol ([`swap`]). Tombstones get a delete
 //! horizon of `delete.retention.ms` the first time they are cleaned and go in the first
-//! cleaning after it. Each turn of the loop gives it [`TURN_BUDGET`] of work in reads of at
-//! most [`SLICE_BYTES`], so a produce or fetch waits at most about that long behind it.
+//! cleaning after it. It runs after the turn's answers are sent, in reads of at most
+//! [`SLICE_BYTES`]: [`TURN_BUDGET`] of work a turn, or, while writers append, as long as it
+//! takes to read [`KEEP_UP`] times what the turn appended (up to [`TURN_MAX`]), so that the
+//! dirty part of a busy log does not outgrow it. A request arriving meanwhile waits at most that.
 //! wait long behind it.
 
 mod filter;
@@ -34,12 +36,20 @@ use crate::records::{BatchHeader, HEADER_LEN};
 pub const CLEANER_CHECKPOINT: &str = "cleaner-offset-checkpoint";
 
 /// Bytes of log read per slice, and per read.
-pub const SLICE_BYTES: usize = 64 * 1024;
+pub const SLICE_BYTES: usize = 32 * 1024;
 
 /// The cleaner's share of one turn of the loop: slices run until it is spent. Small enough
 /// that a request arriving meanwhile barely notices; the loop turns again at once while a
 /// round is under way, so the cleaner still runs near the speed of its reads.
-pub const TURN_BUDGET: Duration = Duration::from_micros(250);
+pub const TURN_BUDGET: Duration = Duration::from_micros(100);
+
+/// Each appended byte is read twice by a round (to map its key, then to rewrite it), and the
+/// clean part of the log once more each round: a turn reads this many times what it appended.
+pub const KEEP_UP: u64 = 4;
+
+/// The most a turn spends cleaning, however much it appended (the issue's "at most a
+/// millisecond per turn").
+pub const TURN_MAX: Duration = Duration::from_millis(1);
 
 /// The broker's `log.cleaner.*` settings.
 #[derive(Debug, Clone, Copy)]
@@ -144,7 +154,7 @@ impl Cleaner {
 
     /// Runs one slice of cleaning, or looks for a log to clean when it is time to. Returns
     /// the log it worked on (whose replaced segments are then to be removed in time).
-    pub fn tick(&mut self, logs: Logs<'_>, now: Instant) -> Option<LogId> {
+    pub fn tick(&mut self, logs: Logs<'_>, now: Instant, appended: usize) -> Option<LogId> {
         if !self.config.enable {
             return None;
         }
@@ -164,10 +174,19 @@ impl Cleaner {
         let mut job = self.job.take().expect("a job");
         let id = job.id;
         let log = logs.logs.get_mut(job.id).and_then(Option::as_mut);
+        let read_before = job.read;
+        let keep_up = KEEP_UP * appended as u64;
         let outcome = match log {
             Some(log) if log.generation() == job.generation => loop {
                 match self.slice(&mut job, log) {
-                    Ok(false) if t0.elapsed() < TURN_BUDGET => continue,
+                    Ok(false) => {
+                        let spent = t0.elapsed();
+                        let behind = job.read - read_before < keep_up;
+                        if spent < TURN_BUDGET || (behind && spent < TURN_MAX) {
+                            continue;
+                        }
+                        break Ok(false);
+                    }
                     outcome => break outcome,
                 }
             },

@@ -57,8 +57,11 @@ fn clean(dir: &Path, log: &mut Option<PartitionLog>, cleaner: &mut Cleaner, roun
         if cleaner.stats.rounds >= rounds {
             break;
         }
-        cleaner
-            .tick(Logs { logs, by_topic: &by_topic }, Instant::now() + Duration::from_secs(3600));
+        cleaner.tick(
+            Logs { logs, by_topic: &by_topic },
+            Instant::now() + Duration::from_secs(3600),
+            0,
+        );
         if cleaner.job.is_none() && cleaner.next_check > Instant::now() + Duration::from_secs(3600)
         {
             break;
