@@ -311,6 +311,8 @@ impl Config {
             log_append_time: t.log_append_time,
             timestamp_before_max_ms: t.timestamp_before_max_ms,
             timestamp_after_max_ms: t.timestamp_after_max_ms,
+            compression: t.compression,
+            compression_level: t.compression_level,
             flush_messages: t.flush_messages,
             flush_ms: t.flush_ms,
             segment_jitter_ms: t.segment_jitter_ms,

@@ -384,6 +384,10 @@ pub struct TopicConfig {
     pub timestamp_after_max_ms: i64,
     /// `file.delete.delay.ms`: how long a deleted segment's files are kept.
     pub file_delete_delay_ms: i64,
+    /// `compression.type` as a codec id; `None` for `producer`.
+    pub compression: Option<i16>,
+    /// `compression.<codec>.level` of that codec; `None` for the codec's default.
+    pub compression_level: Option<i32>,
     /// `delete.retention.ms`, `min.compaction.lag.ms`, `max.compaction.lag.ms` and
     /// `min.cleanable.dirty.ratio`: the log cleaner's rules.
     pub delete_retention_ms: i64,
@@ -415,6 +419,25 @@ impl TopicConfig {
         };
         let long = |name: &str| get(name).trim().parse::<i64>().unwrap_or(0);
         let policy = get("cleanup.policy");
+        use crate::records::compression as c;
+        let compression = match get("compression.type").trim() {
+            "uncompressed" => Some(c::NONE),
+            "gzip" => Some(c::GZIP),
+            "snappy" => Some(c::SNAPPY),
+            "lz4" => Some(c::LZ4),
+            "zstd" => Some(c::ZSTD),
+            _ => None,
+        };
+        let level_key = match compression {
+            Some(c::GZIP) => "compression.gzip.level",
+            Some(c::LZ4) => "compression.lz4.level",
+            Some(c::ZSTD) => "compression.zstd.level",
+            _ => "",
+        };
+        let compression_level = Some(level_key)
+            .filter(|k| !k.is_empty())
+            .and_then(|k| get(k).trim().parse::<i32>().ok())
+            .filter(|&l| l != -1);
         let items = list_items(&policy);
         TopicConfig {
             cleanup_delete: items.contains(&"delete"),
@@ -428,6 +451,8 @@ impl TopicConfig {
             timestamp_before_max_ms: long("message.timestamp.before.max.ms"),
             timestamp_after_max_ms: long("message.timestamp.after.max.ms"),
             file_delete_delay_ms: long("file.delete.delay.ms"),
+            compression,
+            compression_level,
             delete_retention_ms: long("delete.retention.ms"),
             min_compaction_lag_ms: long("min.compaction.lag.ms"),
             max_compaction_lag_ms: long("max.compaction.lag.ms"),
@@ -474,6 +499,8 @@ pub fn log_config(config: &Config, overrides: Option<&BTreeMap<String, String>>)
         log_append_time: t.log_append_time,
         timestamp_before_max_ms: t.timestamp_before_max_ms,
         timestamp_after_max_ms: t.timestamp_after_max_ms,
+        compression: t.compression,
+        compression_level: t.compression_level,
         flush_messages: t.flush_messages,
         flush_ms: t.flush_ms,
         segment_jitter_ms: t.segment_jitter_ms,

@@ -165,17 +165,43 @@ fn compressed_batches_are_stamped_by_their_header() {
     let broker = Broker::start(tmp.path());
     let mut c = broker.connect();
     let id = create(&mut c, "z", &[("message.timestamp.type", "LogAppendTime")]);
-    // The broker carries no codecs: the payload is never opened, so any bytes do.
-    let mut b = at(1_000, 3);
-    b[22] |= 1; // gzip
-    let crc = records::crc32c::crc32c(&b[21..]);
-    b[17..21].copy_from_slice(&crc.to_be_bytes());
-    let resp = produce(&mut c, 12, "z", b);
+    // Stamping touches the header only: the compressed payload is stored as it came.
+    let plain = at(1_000, 3);
+    let ph = records::check_batch(&plain).unwrap();
+    let section = records::records_section(&plain, &ph, usize::MAX).unwrap();
+    let b = records::build_batch(&ph, &section, records::compression::GZIP, None);
+    let resp = produce(&mut c, 12, "z", b.clone());
     let p = &resp.responses[0].partition_responses[0];
     assert_eq!(p.error_code, NONE);
     let h = stored(&mut c, id);
     assert_eq!(h[0].attributes, 1 | LOG_APPEND_TIME_BIT);
     assert_eq!(h[0].max_timestamp, p.log_append_time_ms);
+    let fetched = c.fetch_one(id, 0, 0);
+    assert_eq!(fetched.records()[records::HEADER_LEN..], b[records::HEADER_LEN..]);
+}
+
+/// A compressed batch is opened: each record's timestamp is checked, as Kafka does.
+#[test]
+fn compressed_batches_have_every_record_checked() {
+    let tmp = TempDir::new("ts-gzip-range");
+    let broker = Broker::start(tmp.path());
+    let mut c = broker.connect();
+    create(&mut c, "zr", &[("message.timestamp.after.max.ms", "60000")]);
+    let now = now_ms();
+    let far = now + 3_600_000;
+    let mut b = BatchBuilder::new(0, now);
+    for ts in [now, far, now, far, now] {
+        b.push_at(ts, None, Some(b"v"), &[]);
+    }
+    let plain = b.finish();
+    let ph = records::check_batch(&plain).unwrap();
+    let section = records::records_section(&plain, &ph, usize::MAX).unwrap();
+    let b = records::build_batch(&ph, &section, records::compression::LZ4, None);
+    let resp = produce(&mut c, 12, "zr", b);
+    let p = &resp.responses[0].partition_responses[0];
+    assert_eq!(p.error_code, INVALID_TIMESTAMP);
+    let named: Vec<i32> = p.record_errors.iter().map(|e| e.batch_index).collect();
+    assert_eq!(named, [1, 3], "each record out of range is named");
 }
 
 #[test]

@@ -82,7 +82,9 @@ fn append(
     let config = *b.logs.get(log).config();
     let max_message_bytes = config.max_message_bytes;
     let now = storage::now_ms();
-    for batch in records::batches(records) {
+    // Batches re-encoded to the topic's compression.type, by their place in the request.
+    let mut converted: Vec<(usize, Vec<u8>)> = Vec::new();
+    for (i, batch) in records::batches(records).enumerate() {
         match batch {
             Err(e) => {
                 log::warn!("produce to {}: {}", b.logs.get(log).dir().display(), e.reason);
@@ -98,7 +100,36 @@ fn append(
                 return fail(error::INVALID_RECORD, "clients may not write control batches");
             }
             Ok((h, batch)) => {
-                let record_errors = check_timestamps(&config, &h, batch, now);
+                // Kafka's LogValidator reads every record of a compressed batch, so one
+                // that does not decompress is refused; its KafkaException ("Failed to
+                // decompress record stream") reaches the client as UNKNOWN_SERVER_ERROR.
+                let section = match records::records_section(batch, &h, records::DECOMPRESSED_LIMIT)
+                {
+                    Ok(s) => s,
+                    Err(e) => {
+                        log::warn!("produce to {}: {e}", b.logs.get(log).dir().display());
+                        let mut resp =
+                            fail(error::UNKNOWN_SERVER_ERROR, "records do not decompress");
+                        // Kafka's log refused it, and names its start offset.
+                        resp.log_start_offset = b.logs.get(log).log_start_offset();
+                        return resp;
+                    }
+                };
+                if h.compression() != records::compression::NONE
+                    && !records::Records::section_is_whole(&section, h.records_count)
+                {
+                    log::warn!(
+                        "produce to {}: compressed records do not match their count",
+                        b.logs.get(log).dir().display()
+                    );
+                    // Kafka's InvalidRecordException ("Incorrect declared batch size"), with
+                    // no message in the answer.
+                    let mut resp =
+                        PartitionProduceResponse::error(index, error::INVALID_RECORD, None);
+                    resp.log_start_offset = b.logs.get(log).log_start_offset();
+                    return resp;
+                }
+                let record_errors = check_timestamps(&config, &h, &section, now);
                 if !record_errors.is_empty() {
                     let mut resp = PartitionProduceResponse::error(
                         index,
@@ -111,7 +142,7 @@ fn append(
                     return resp;
                 }
                 if config.compact {
-                    let keyless = keyless_records(&h, batch);
+                    let keyless = keyless_records(&h, &section);
                     if !keyless.is_empty() {
                         // Kafka names the partition as `topic-partition`: the log's directory.
                         let dir = b.logs.get(log).dir();
@@ -143,13 +174,31 @@ fn append(
                         return resp;
                     }
                 }
+                if let Some(codec) = config.compression.filter(|&c| c != h.compression()) {
+                    let rebuilt =
+                        records::build_batch(&h, &section, codec, config.compression_level);
+                    // Kafka checks the batch it will append, so a batch that grows past the
+                    // limit by its new codec is refused too.
+                    if rebuilt.len() > max_message_bytes {
+                        return fail(
+                            error::MESSAGE_TOO_LARGE,
+                            "batch larger than max.message.bytes",
+                        );
+                    }
+                    converted.push((i, rebuilt));
+                }
             }
         }
     }
     let mut base_offset = None;
     let mut log_append_time_ms = if config.log_append_time { now } else { -1 };
     let mut scratch = std::mem::take(&mut b.produce_scratch);
-    for batch in records::checked_batches(records) {
+    let mut converted = converted.iter().peekable();
+    for (i, batch) in records::checked_batches(records).enumerate() {
+        let batch = match converted.next_if(|(at, _)| *at == i) {
+            Some((_, rebuilt)) => &rebuilt[..],
+            None => batch,
+        };
         let batch = if config.log_append_time {
             scratch.clear();
             scratch.extend_from_slice(batch);
@@ -199,11 +248,8 @@ fn append(
 
 /// Kafka's `LogValidator.validateKey`: a compacted topic refuses records without a key (the
 /// cleaner could not keep them). Returns the indexes of such records in the batch.
-fn keyless_records(h: &BatchHeader, batch: &[u8]) -> Vec<i32> {
-    if h.compression() != 0 {
-        return Vec::new();
-    }
-    let recs = records::Records::of_checked(batch, h);
+fn keyless_records(h: &BatchHeader, section: &[u8]) -> Vec<i32> {
+    let recs = records::Records::of_section(section, h.records_count);
     recs.enumerate()
         .filter(|(_, r)| r.as_ref().is_ok_and(|r| r.key.is_none()))
         .map(|(i, _)| i as i32)
@@ -215,28 +261,19 @@ fn keyless_records(h: &BatchHeader, batch: &[u8]) -> Vec<i32> {
 /// the broker's clock; a producer may not claim LogAppendTime itself. Returns Kafka's record
 /// errors, empty when the batch passes.
 ///
-/// Compressed batches are not opened (the broker carries no codecs): their first record's
-/// timestamp (the base timestamp, as producers write it) and the largest stand for the rest.
+/// `section` is the batch's records section, decompressed.
 fn check_timestamps(
     config: &LogConfig,
     h: &BatchHeader,
-    batch: &[u8],
+    section: &[u8],
     now: i64,
 ) -> Vec<(i32, String)> {
-    let claims_append_time = h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0;
-    let (before, after) = (config.timestamp_before_max_ms, config.timestamp_after_max_ms);
-    // Java's long arithmetic, which wraps.
-    let out_of_range = |ts: i64| {
-        let diff = now.wrapping_sub(ts);
-        diff > before || diff.wrapping_neg() > after
-    };
-    // The common cases decided from the header alone, so a produce allocates nothing: the
-    // broker's own clock, or no lower bound and the largest timestamp not too far ahead.
-    if !claims_append_time
-        && (config.log_append_time || before == i64::MAX && !out_of_range(h.max_timestamp))
-    {
+    if timestamps_decided_by_header(config, h, now) {
         return Vec::new();
     }
+    let claims_append_time = h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0;
+    let (before, after) = (config.timestamp_before_max_ms, config.timestamp_after_max_ms);
+    let out_of_range = |ts: i64| out_of_range(config, now, ts);
     // What a record's timestamp is to Kafka: in a batch marked LogAppendTime, the batch's max.
     let record_ts = |delta: i64| {
         if claims_append_time {
@@ -272,20 +309,28 @@ fn check_timestamps(
         }
     };
     let mut errors = Vec::new();
-    if h.compression() != 0 {
-        let last = h.records_count.max(1) - 1;
-        errors.extend(check(0, h.base_offset, record_ts(0), 0, 0));
-        if last > 0 && errors.is_empty() {
-            let delta = h.max_timestamp.wrapping_sub(h.base_timestamp);
-            errors.extend(check(last, h.base_offset + i64::from(last), record_ts(delta), 0, 0));
-        }
-        return errors;
-    }
-    for (index, rec) in records::Records::of_checked(batch, h).enumerate() {
+    for (index, rec) in records::Records::of_section(section, h.records_count).enumerate() {
         let Ok(rec) = rec else { break };
         let offset = h.base_offset + i64::from(rec.offset_delta);
         let (key, value) = (rec.key.map_or(0, <[u8]>::len), rec.value.map_or(0, <[u8]>::len));
         errors.extend(check(index as i32, offset, record_ts(rec.timestamp_delta), key, value));
     }
     errors
+}
+
+/// Java's long arithmetic, which wraps.
+fn out_of_range(config: &LogConfig, now: i64, ts: i64) -> bool {
+    let diff = now.wrapping_sub(ts);
+    diff > config.timestamp_before_max_ms || diff.wrapping_neg() > config.timestamp_after_max_ms
+}
+
+/// The common cases decided from the header alone, so a produce allocates (and decompresses)
+/// nothing: the broker's own clock, or no lower bound and the largest timestamp not too far
+/// ahead.
+fn timestamps_decided_by_header(config: &LogConfig, h: &BatchHeader, now: i64) -> bool {
+    let claims_append_time = h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0;
+    !claims_append_time
+        && (config.log_append_time
+            || config.timestamp_before_max_ms == i64::MAX
+                && !out_of_range(config, now, h.max_timestamp))
 }

@@ -1,5 +1,6 @@
 //! Kafka's error codes, by their names in `org.apache.kafka.common.protocol.Errors`.
 
+pub const UNKNOWN_SERVER_ERROR: i16 = -1;
 pub const NONE: i16 = 0;
 pub const OFFSET_OUT_OF_RANGE: i16 = 1;
 pub const CORRUPT_MESSAGE: i16 = 2;

@@ -6,6 +6,7 @@ use crate::protocol::codec::Put;
 pub struct BatchBuilder {
     buf: Vec<u8>,
     base_timestamp: i64,
+    max_timestamp: i64,
     count: i32,
     producer_id: i64,
     producer_epoch: i16,
@@ -21,6 +22,7 @@ impl BatchBuilder {
         BatchBuilder {
             buf,
             base_timestamp,
+            max_timestamp: base_timestamp,
             count: 0,
             producer_id: -1,
             producer_epoch: -1,
@@ -41,9 +43,21 @@ impl BatchBuilder {
     }
 
     pub fn push(&mut self, key: Option<&[u8]>, value: Option<&[u8]>, headers: &[Header<'_>]) {
+        self.push_at(self.base_timestamp, key, value, headers);
+    }
+
+    /// A record with its own timestamp (the batch's base timestamp is the first record's).
+    pub fn push_at(
+        &mut self,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[Header<'_>],
+    ) {
+        self.max_timestamp = self.max_timestamp.max(timestamp);
         let mut body = Vec::with_capacity(16 + value.map_or(0, <[u8]>::len));
         body.put_i8(0);
-        body.put_varlong(0);
+        body.put_varlong(timestamp - self.base_timestamp);
         body.put_varint(self.count);
         put_varbytes(&mut body, key);
         put_varbytes(&mut body, value);
@@ -66,7 +80,7 @@ impl BatchBuilder {
         b[21..23].copy_from_slice(&0i16.to_be_bytes());
         b[23..27].copy_from_slice(&(self.count - 1).max(0).to_be_bytes());
         b[27..35].copy_from_slice(&self.base_timestamp.to_be_bytes());
-        b[35..43].copy_from_slice(&self.base_timestamp.to_be_bytes());
+        b[35..43].copy_from_slice(&self.max_timestamp.to_be_bytes());
         b[43..51].copy_from_slice(&self.producer_id.to_be_bytes());
         b[51..53].copy_from_slice(&self.producer_epoch.to_be_bytes());
         b[53..57].copy_from_slice(&self.base_sequence.to_be_bytes());

@@ -38,6 +38,25 @@ impl<'a> Records<'a> {
         Records { r: Reader::new(&batch[HEADER_LEN.min(end)..end]), left: h.records_count }
     }
 
+    /// The records of a records section (see [`super::records_section`]) holding `count`.
+    pub fn of_section(section: &'a [u8], count: i32) -> Self {
+        Records { r: Reader::new(section), left: count }
+    }
+
+    /// Whether a records section holds exactly `count` records that parse, and nothing after
+    /// them (Kafka's iterator over a compressed batch refuses anything else).
+    pub fn section_is_whole(section: &[u8], count: i32) -> bool {
+        let mut recs = Records::of_section(section, count);
+        let mut n = 0;
+        for rec in recs.by_ref() {
+            if rec.is_err() {
+                return false;
+            }
+            n += 1;
+        }
+        n == count && recs.r.remaining() == 0
+    }
+
     fn record(&mut self) -> Result<Record<'a>> {
         let len = self.r.varint()?;
         let body = self.r.take(usize::try_from(len).map_err(|_| neg())?)?;

@@ -89,6 +89,12 @@ pub struct LogConfig {
     /// timestamp may lie behind / ahead of the broker's clock.
     pub timestamp_before_max_ms: i64,
     pub timestamp_after_max_ms: i64,
+    /// compression.type: the codec (a batch attribute codec id, 0 for `uncompressed`) every
+    /// appended batch is re-encoded to, as Kafka's `LogValidator` does; `None` is `producer`,
+    /// which keeps each batch as its producer compressed it.
+    pub compression: Option<i16>,
+    /// compression.<codec>.level for that codec; `None` is the codec's default.
+    pub compression_level: Option<i32>,
     /// flush.messages: the log is synced once this many messages are not (i64::MAX: never,
     /// the page cache and the OS decide, as Kafka's default).
     pub flush_messages: i64,
@@ -119,6 +125,8 @@ impl LogConfig {
         log_append_time: false,
         timestamp_before_max_ms: i64::MAX,
         timestamp_after_max_ms: 3_600_000,
+        compression: None,
+        compression_level: None,
         flush_messages: i64::MAX,
         flush_ms: i64::MAX,
         segment_jitter_ms: 0,

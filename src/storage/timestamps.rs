@@ -62,11 +62,11 @@ impl PartitionLog {
 }
 
 /// Finds the first record of the batch at `pos` whose timestamp satisfies `pred`. In a
-/// LogAppendTime batch every record has the batch's largest timestamp. Compressed batches are
-/// not opened (the broker carries no codecs): the first record has the base timestamp (as
-/// producers write it), so when that one matches the answer is exact; otherwise the batch's
-/// first offset (so a consumer seeking there misses nothing) and largest timestamp stand for
-/// the record inside it.
+/// LogAppendTime batch every record has the batch's largest timestamp. A compressed batch is
+/// decompressed, as Kafka does; one that cannot be (a zstd frame with a dictionary) answers
+/// with its first record when that one matches (producers write its timestamp as the base
+/// timestamp), else with its first offset (so a consumer seeking there misses nothing) and
+/// largest timestamp.
 fn refine(
     file: &File,
     pos: u64,
@@ -77,17 +77,20 @@ fn refine(
     if h.attributes & records::ATTR_TIMESTAMP_LOG_APPEND != 0 {
         return Ok(whole);
     }
-    if h.compression() != 0 {
-        return Ok(if pred(h.base_offset, h.base_timestamp) {
-            (h.base_offset, h.base_timestamp)
-        } else {
-            whole
-        });
-    }
     let mut buf = vec![0; h.total_len()];
     file.read_exact_at(&mut buf, pos)?;
-    let Ok(recs) = records::Records::new(&buf) else { return Ok(whole) };
-    for rec in recs.flatten() {
+    let section = match records::records_section(&buf, h, records::DECOMPRESSED_LIMIT) {
+        Ok(section) => section,
+        Err(e) => {
+            log::debug!("batch at offset {} not opened: {e}", h.base_offset);
+            return Ok(if pred(h.base_offset, h.base_timestamp) {
+                (h.base_offset, h.base_timestamp)
+            } else {
+                whole
+            });
+        }
+    };
+    for rec in records::Records::of_section(&section, h.records_count).flatten() {
         let ts = h.base_timestamp + rec.timestamp_delta;
         let offset = h.base_offset + i64::from(rec.offset_delta);
         if pred(offset, ts) {

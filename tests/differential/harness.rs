@@ -568,9 +568,39 @@ fn normalise_records(resp: &mut ResponseKind) {
                 }
                 at += 12 + len;
             }
-            p.records = Some(Bytes::from(b));
+            p.records = Some(Bytes::from(decompressed(b)));
         }
     }
+}
+
+/// Compressed batches with their payloads decompressed (their codec bit kept, the length
+/// fitted, the CRC zeroed): two brokers' encoders of one codec need not write the same bytes,
+/// so what is compared is the codec and the records.
+fn decompressed(b: Vec<u8>) -> Vec<u8> {
+    use minikafka::records;
+    let mut out = Vec::with_capacity(b.len());
+    let mut rest = &b[..];
+    while rest.len() >= records::HEADER_LEN {
+        let Some(h) = records::BatchHeader::parse(rest) else { break };
+        let (batch, next) = rest.split_at(h.total_len().min(rest.len()));
+        rest = next;
+        let section = (h.compression() != 0 && batch.len() == h.total_len())
+            .then(|| records::records_section(batch, &h, 64 << 20).ok())
+            .flatten();
+        match section {
+            Some(section) => {
+                let start = out.len();
+                out.extend_from_slice(&batch[..records::HEADER_LEN]);
+                out.extend_from_slice(&section);
+                let len = (out.len() - start - records::LOG_OVERHEAD) as i32;
+                out[start + 8..start + 12].copy_from_slice(&len.to_be_bytes());
+                out[start + 17..start + 21].fill(0);
+            }
+            None => out.extend_from_slice(batch),
+        }
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Fields whose values must differ between two brokers, and what stands in for them.

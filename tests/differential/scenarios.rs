@@ -260,6 +260,7 @@ pub fn all() -> Vec<Scenario> {
     out.extend(crate::broker_configs::scenarios());
     out.extend(crate::logs::scenarios());
     out.extend(crate::timestamps::scenarios());
+    out.extend(crate::compression::scenarios());
     out.extend(crate::compaction::scenarios());
     out.push(
         Scenario::new("read_committed: fetch and list offsets, no transactions")

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use crate::records::rewrite::{self, delete_horizon};
-use crate::records::{BatchHeader, Record, Records, HEADER_LEN};
+use crate::records::{self, BatchHeader, Record, Records, HEADER_LEN};
 use crate::storage::index::AbortedTxn;
 
 /// Kafka's `OffsetMap` (`SkimpyOffsetMap`): the last offset of every key in the dirty part of
@@ -109,8 +109,14 @@ pub fn is_aborted(h: &BatchHeader, aborted: &[AbortedTxn]) -> bool {
 /// Adds the keys of one batch to the map (`buildOffsetMapForSegment`). Returns false when the
 /// map filled before the batch was done: the map then ends at the batch before it.
 pub fn map_batch(map: &mut OffsetMap, batch: &[u8], h: &BatchHeader, from: i64) -> bool {
-    if !h.is_control() && h.compression() == 0 && intact(batch, h) {
-        for rec in Records::of_checked(batch, h).flatten() {
+    // A compressed batch is decompressed, as Kafka's cleaner does; one that does not
+    // decompress adds no keys (its records are then kept by the filter too).
+    let section = match !h.is_control() && intact(batch, h) {
+        true => records::records_section(batch, h, records::DECOMPRESSED_LIMIT).ok(),
+        false => None,
+    };
+    if let Some(section) = &section {
+        for rec in Records::of_section(section, h.records_count).flatten() {
             let offset = h.base_offset + i64::from(rec.offset_delta);
             if let Some(key) = rec.key.filter(|_| offset >= from) {
                 if map.is_full() {
@@ -155,24 +161,29 @@ pub enum Kept {
 
 impl Round<'_> {
     /// Appends to `out` what the round keeps of `batch` (`checkBatchRetention` and
-    /// `shouldRetainRecord`). Batches the broker cannot open (compressed) are kept whole; so
-    /// are transaction markers.
+    /// `shouldRetainRecord`). A compressed batch is decompressed, and rewritten with its own
+    /// codec, as Kafka does; one that does not decompress is kept whole, and so are
+    /// transaction markers.
     pub fn filter(&self, batch: &[u8], h: &BatchHeader, out: &mut Vec<u8>) -> Kept {
         let last_of_producer = h.producer_id >= 0
             && !h.is_control()
             && self.last_batch_of_producer.get(&h.producer_id) == Some(&h.last_offset());
         let retain_empty = last_of_producer || h.last_offset() + 1 == self.upper_bound;
         let discard = is_aborted(h, self.aborted);
-        if h.is_control() || h.compression() != 0 || !intact(batch, h) {
+        let section = match !h.is_control() && intact(batch, h) {
+            true => records::records_section(batch, h, records::DECOMPRESSED_LIMIT).ok(),
+            false => None,
+        };
+        let Some(section) = section else {
             out.extend_from_slice(batch);
             return Kept::Whole;
-        }
+        };
         let horizon = delete_horizon(h);
         let retain_deletes = horizon.is_none_or(|t| self.now_ms < t);
         let mut kept: Vec<Record<'_>> = Vec::new();
         let mut all = true;
         let mut tombstones = false;
-        for rec in Records::of_checked(batch, h) {
+        for rec in Records::of_section(&section, h.records_count) {
             let Ok(rec) = rec else {
                 // A batch whose CRC held but whose records do not parse is kept as it is:
                 // the cleaner never makes a log worse.
@@ -203,7 +214,15 @@ impl Round<'_> {
             } else {
                 horizon
             };
-            rewrite::rebuild_batch(h, &kept, horizon, out);
+            if h.compression() == 0 {
+                rewrite::rebuild_batch(h, &kept, horizon, out);
+            } else {
+                let mut plain = Vec::new();
+                rewrite::rebuild_batch(h, &kept, horizon, &mut plain);
+                let ph = BatchHeader::parse(&plain).expect("a whole header was written");
+                let section = &plain[HEADER_LEN..];
+                out.extend(records::build_batch(&ph, section, h.compression(), None));
+            }
             return Kept::Rewritten;
         }
         if retain_empty {

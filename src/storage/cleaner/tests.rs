@@ -201,6 +201,54 @@ fn an_interrupted_swap_is_finished_and_a_half_cleaned_segment_dropped() {
     assert_eq!(read_all(&mut l), recs);
 }
 
+/// Compressed batches are opened: their records are mapped and filtered, and what a batch
+/// keeps is written back in its own codec.
+#[test]
+fn compressed_batches_are_cleaned_in_their_codec() {
+    let d = TempDir::new("clean-compressed");
+    let mut log = Some(PartitionLog::open(&d, config()).unwrap());
+    let codecs = [records::compression::GZIP, records::compression::LZ4];
+    for i in 0..60i64 {
+        let mut b = BatchBuilder::new(0, 1000 + i);
+        for j in 0..5 {
+            let (k, v) = (format!("k{}", (i * 5 + j) % 11), format!("v{i}-{j}"));
+            b.push(Some(k.as_bytes()), Some(v.as_bytes()), &[]);
+        }
+        let plain = b.finish();
+        let h = records::check_batch(&plain).unwrap();
+        let section = records::records_section(&plain, &h, usize::MAX).unwrap();
+        append(&mut log, &records::build_batch(&h, &section, codecs[i as usize % 2], None));
+    }
+    let active = log.as_ref().unwrap().segments.last().unwrap().base_offset;
+    let mut c = cleaner(&d);
+    clean(&d, &mut log, &mut c, 1);
+    let l = log.as_mut().unwrap();
+    let mut bytes = Vec::new();
+    let mut seen: HashMap<String, i64> = HashMap::new();
+    let mut offset = 0;
+    let mut cleaned_records = 0;
+    while offset < active {
+        bytes.clear();
+        l.read(offset, 1 << 20, &mut bytes).unwrap();
+        for b in records::batches(&bytes) {
+            let (h, batch) = b.unwrap();
+            assert!(codecs.contains(&h.compression()), "rewritten in its codec: {h:?}");
+            let section = records::records_section(batch, &h, usize::MAX).unwrap();
+            for r in Records::of_section(&section, h.records_count) {
+                let r = r.unwrap();
+                let key = String::from_utf8(r.key.unwrap().to_vec()).unwrap();
+                let at = h.base_offset + i64::from(r.offset_delta);
+                if at < active {
+                    assert!(seen.insert(key, at).is_none(), "one record per key below {active}");
+                    cleaned_records += 1;
+                }
+            }
+            offset = h.last_offset() + 1;
+        }
+    }
+    assert!(cleaned_records <= 11 && cleaned_records > 0, "{cleaned_records}");
+}
+
 #[test]
 fn a_damaged_batch_is_kept_as_it_is_not_given_a_valid_crc() {
     let d = TempDir::new("clean-damaged");
