@@ -664,7 +664,9 @@ fn a_directory_kafka_wrote_opens_in_minikafka() {
     let kafka = Kafka::start(&dir, &conf, &opts);
     eprintln!("TIMING Kafka restart on its own directory: {:?}", started.elapsed());
     kafka.stop();
-    let complaints = complaints(&conf, &[]);
+    // Stopped at once, Kafka may still be loading its group coordinator's partitions, whose
+    // pending events it then logs as failed: its shutdown race, not a word on the directory.
+    let complaints = complaints(&conf, &["EventProcessor is closed"]);
     assert!(
         complaints.is_empty(),
         "Kafka complained about its own directory:\n{}",
