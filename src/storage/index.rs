@@ -96,6 +96,18 @@ pub fn needs_rebuild(dir: &Path, base_offset: i64) -> bool {
     }
 }
 
+/// A segment's `.index` entries: (a batch's last offset, the batch's position), ascending.
+pub fn offset_entries(dir: &Path, base_offset: i64) -> io::Result<Vec<(i64, u64)>> {
+    let b = std::fs::read(dir.join(offset_index_name(base_offset)))?;
+    Ok(b.chunks_exact(8)
+        .map(|e| {
+            let rel = i32::from_be_bytes(e[..4].try_into().expect("4"));
+            let pos = u32::from_be_bytes(e[4..].try_into().expect("4"));
+            (base_offset + i64::from(rel), u64::from(pos))
+        })
+        .collect())
+}
+
 /// From a segment's `.timeindex`: the offset of the last entry whose timestamp is below `ts`
 /// (reading from that offset's batch on finds the first record at or after `ts`), or `None`
 /// when there is no such entry or no usable file.
@@ -220,24 +232,16 @@ impl SegmentIndex {
         let open = |name: String| OpenOptions::new().read(true).write(true).open(dir.join(name));
         let offsets = open(offset_index_name(base_offset))?;
         let times = open(time_index_name(base_offset))?;
-        let mut o = Vec::new();
-        std::io::Read::read_to_end(&mut &offsets, &mut o)?;
+        let entries = offset_entries(dir, base_offset)?;
         let (time_len, last_time_entry) =
             (times.metadata()?.len(), last_time_entry(dir, base_offset));
-        let entries: Vec<(i64, u64)> = o
-            .chunks_exact(8)
-            .map(|e| {
-                let rel = i32::from_be_bytes(e[..4].try_into().expect("4"));
-                let pos = u32::from_be_bytes(e[4..].try_into().expect("4"));
-                (base_offset + i64::from(rel), u64::from(pos))
-            })
-            .collect();
+        let o_len = entries.len() as u64 * 8;
         let state = State {
             bytes_since_entry: 0,
             max_timestamp: max_timestamp.0,
             offset_of_max_timestamp: max_timestamp.1,
             last_time_entry,
-            offset_len: o.len() as u64,
+            offset_len: o_len,
             time_len,
         };
         let mut ix = SegmentIndex::with_interval(base_offset, interval);

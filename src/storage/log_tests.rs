@@ -639,3 +639,29 @@ fn a_clean_reopen_takes_the_end_and_producers_from_what_close_left() {
     let log = PartitionLog::open_after(&d, cfg, true).unwrap();
     assert!(log.log_end_offset() < end, "the spoilt header was found and the log cut there");
 }
+
+#[test]
+fn a_closed_segment_is_entered_through_its_offset_index_not_scanned() {
+    let d = temp_dir("index-file-reads");
+    let cfg = LogConfig { segment_bytes: 40_000, ..CFG };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    for i in 0..100 {
+        log.append(&stamped(1000 + i, 900)).unwrap();
+    }
+    log.close().unwrap();
+    drop(log);
+    let first = segment::list(&d).unwrap()[0].1.clone();
+    let entries = index::offset_entries(&d, 0).unwrap();
+    assert!(entries.len() >= 3, "{entries:?}");
+    // Spoil the length of the batch at offset 1, before the file's second entry: a scan of the
+    // segment would stop there; entering through the index file goes past it.
+    let f = OpenOptions::new().write(true).open(&first).unwrap();
+    let second_batch = stamped(0, 900).len() as u64;
+    f.write_all_at(&[0xff; 4], second_batch + 8).unwrap();
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    let target = entries[1].0 + 1;
+    let mut out = Vec::new();
+    log.read(target, 1, &mut out).unwrap();
+    let (h, _) = records::batches(&out).next().unwrap().unwrap();
+    assert_eq!(h.base_offset, target);
+}

@@ -60,9 +60,29 @@ impl Segment {
         }
     }
 
-    fn ensure_index(&mut self) -> io::Result<()> {
+    /// The in-memory index of a closed segment, made on its first read: from Kafka's offset
+    /// index file when it is sound (no read of the segment), else by scanning the batches.
+    /// The file's entries name a batch's last offset, not its first: a lookup then starts a
+    /// batch or a few earlier, and scans forward from there as it always does.
+    fn ensure_index(&mut self, dir: &Path) -> io::Result<()> {
         if self.index.is_some() {
             return Ok(());
+        }
+        if self.size > 0 && !index::needs_rebuild(dir, self.base_offset) {
+            if let Ok(entries) = index::offset_entries(dir, self.base_offset) {
+                let sound = entries.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1)
+                    && entries.last().is_none_or(|e| e.1 < self.size);
+                if sound {
+                    self.last_indexed = entries.last().map(|e| e.1);
+                    self.index = Some(
+                        entries
+                            .into_iter()
+                            .map(|(o, p)| IndexEntry { base_offset: o, position: p })
+                            .collect(),
+                    );
+                    return Ok(());
+                }
+            }
         }
         let mut entries = Vec::new();
         let mut last: Option<u64> = None;
@@ -579,7 +599,7 @@ impl PartitionLog {
         // away): an offset in that gap is read from the next segment, as Kafka reads.
         let (pos, first_len) = loop {
             let seg = &mut self.segments[i];
-            seg.ensure_index()?;
+            seg.ensure_index(&self.dir)?;
             let index = seg.index.as_ref().expect("index built");
             let from = match index.partition_point(|e| e.base_offset <= offset) {
                 0 => 0,
