@@ -40,6 +40,10 @@ pub fn handle(
                 EARLIEST_TIMESTAMP | EARLIEST_LOCAL_TIMESTAMP => {
                     Ok(Some((log.log_start_offset(), -1)))
                 }
+                // read_committed consumers start no further than the last stable offset.
+                LATEST_TIMESTAMP if req.isolation_level == 1 => {
+                    Ok(Some((log.last_stable_offset(), -1)))
+                }
                 LATEST_TIMESTAMP => Ok(Some((log.log_end_offset(), -1))),
                 LATEST_TIERED_TIMESTAMP => Ok(None),
                 MAX_TIMESTAMP => log.max_timestamp(),

@@ -12,6 +12,7 @@ pub struct BatchBuilder {
     producer_epoch: i16,
     base_sequence: i32,
     leader_epoch: i32,
+    attributes: i16,
 }
 
 impl BatchBuilder {
@@ -28,12 +29,25 @@ impl BatchBuilder {
             producer_epoch: -1,
             base_sequence: -1,
             leader_epoch: -1,
+            attributes: 0,
         }
     }
 
     /// Marks the batch as an idempotent producer's.
     pub fn producer(mut self, id: i64, epoch: i16, base_sequence: i32) -> Self {
         (self.producer_id, self.producer_epoch, self.base_sequence) = (id, epoch, base_sequence);
+        self
+    }
+
+    /// Marks the batch as a transaction's (its producer must be set too).
+    pub fn transactional(mut self) -> Self {
+        self.attributes |= super::ATTR_TRANSACTIONAL;
+        self
+    }
+
+    /// Marks the batch as a transaction marker: transactional and control.
+    pub fn control(mut self) -> Self {
+        self.attributes |= super::ATTR_TRANSACTIONAL | super::ATTR_CONTROL;
         self
     }
 
@@ -77,7 +91,7 @@ impl BatchBuilder {
         b[8..12].copy_from_slice(&len.to_be_bytes());
         b[12..16].copy_from_slice(&self.leader_epoch.to_be_bytes());
         b[16] = MAGIC as u8;
-        b[21..23].copy_from_slice(&0i16.to_be_bytes());
+        b[21..23].copy_from_slice(&self.attributes.to_be_bytes());
         b[23..27].copy_from_slice(&(self.count - 1).max(0).to_be_bytes());
         b[27..35].copy_from_slice(&self.base_timestamp.to_be_bytes());
         b[35..43].copy_from_slice(&self.max_timestamp.to_be_bytes());

@@ -6,6 +6,7 @@ pub mod cleaner;
 pub mod index;
 #[cfg(test)]
 mod log_tests;
+mod markers;
 mod partition;
 mod producers;
 mod reopen;

@@ -116,9 +116,9 @@ pub struct PartitionLog {
     pub(super) epochs: Vec<(i32, i64)>,
     /// Transactions Kafka aborted in this log, by first offset.
     pub(super) aborted: Vec<AbortedTxn>,
-    /// The first offset of a transaction Kafka left open, which this broker, having no
-    /// transaction coordinator, cannot finish: read_committed readers stop before it.
-    pub(super) open_transaction: Option<i64>,
+    /// (producer id, first offset) of each transaction open in this log: read_committed
+    /// readers stop before the first. A commit or abort marker closes one.
+    pub(super) open_txns: Vec<(i64, i64)>,
     /// Bumped when segments are removed or replaced (see the cleaner).
     pub(super) generation: u64,
     /// Kafka's recovery point: every offset below it is synced to disk.
@@ -224,14 +224,15 @@ impl PartitionLog {
         }
         let active = segments.last_mut().expect("at least one segment");
         let reopened = if clean { super::reopen::clean_active(dir, active, &config) } else { None };
-        let (end, producers, open_transaction) = match reopened {
-            Some(r) => (r.end, r.producers, r.open_transaction),
+        let (end, producers, open_txns) = match reopened {
+            Some(r) => (r.end, r.producers, r.open_txns),
             None => scan_active(dir, active, &config)?,
         };
-        if let Some(first) = open_transaction {
+        if let Some(&(pid, first)) = open_txns.iter().min_by_key(|t| t.1) {
+            // The coordinator's state is not kept across restarts: nothing will end it.
             log::error!(
-                "{}: a transaction left open at offset {first} cannot be finished without a \
-                 transaction coordinator: read_committed fetches stop before it",
+                "{}: a transaction of producer {pid} left open at offset {first} will not be \
+                 finished: read_committed fetches stop before it",
                 dir.display()
             );
         }
@@ -248,7 +249,7 @@ impl PartitionLog {
             leader_epoch: 0,
             epochs: checkpoint::read_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH)),
             aborted: index::read_aborted(dir)?,
-            open_transaction,
+            open_txns,
             generation: 0,
             recovery_point: end,
             last_flush_ms: now_ms(),
@@ -264,7 +265,7 @@ fn scan_active(
     dir: &Path,
     active: &mut Segment,
     config: &LogConfig,
-) -> io::Result<(i64, Producers, Option<i64>)> {
+) -> io::Result<(i64, Producers, Vec<(i64, i64)>)> {
     {
         let mut end = active.base_offset;
         let mut entries = Vec::new();
@@ -313,7 +314,6 @@ fn scan_active(
             files.create(dir)?;
         }
         active.files = Some(files);
-        let open_transaction = open_txns.iter().map(|&(_, first)| first).min();
         // Producers whose last batch lies before the active segment are known from the last
         // snapshot, if it was taken at or after the segment began.
         if let Some((at, entries)) = super::snapshot::latest(dir, end) {
@@ -321,14 +321,18 @@ fn scan_active(
                 producers.absorb(Producers::from_snapshot(&entries));
             }
         }
-        Ok((end, producers, open_transaction))
+        Ok((end, producers, open_txns))
     }
 }
 
 impl PartitionLog {
-    /// The last stable offset: the log end, or the start of a transaction left open.
+    /// The last stable offset: the log end, or the first offset of the first open transaction.
     pub fn last_stable_offset(&self) -> i64 {
-        self.open_transaction.map_or(self.log_end_offset, |o| o.min(self.log_end_offset))
+        self.open_txns
+            .iter()
+            .map(|t| t.1)
+            .min()
+            .map_or(self.log_end_offset, |o| o.min(self.log_end_offset))
     }
 
     /// The aborted transactions a read_committed fetch from `offset` must be told of: those
@@ -362,7 +366,13 @@ impl PartitionLog {
         self.recovery_point = self.log_end_offset;
         // Kafka's producer state snapshot at the log end: the next start (Kafka's or this
         // broker's) knows every idempotent producer without reading the log.
-        super::snapshot::write(&dir, self.log_end_offset, &self.producers.to_snapshot())?;
+        let mut producers = self.producers.to_snapshot();
+        for e in &mut producers {
+            if let Some(t) = self.open_txns.iter().find(|t| t.0 == e.producer_id) {
+                e.current_txn_first_offset = t.1;
+            }
+        }
+        super::snapshot::write(&dir, self.log_end_offset, &producers)?;
         checkpoint::write_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH), &self.epochs)
     }
 
@@ -437,6 +447,13 @@ impl PartitionLog {
         }
         self.log_end_offset = last + 1;
         self.producers.record(&h, base);
+        if h.is_transactional()
+            && !h.is_control()
+            && !self.open_txns.iter().any(|t| t.0 == h.producer_id)
+        {
+            // A transaction starts in this partition at its first batch here.
+            self.open_txns.push((h.producer_id, base));
+        }
         Ok(Appended::At(base))
     }
 

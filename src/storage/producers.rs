@@ -63,6 +63,14 @@ impl Producers {
             return Check::Append;
         }
         let Some(p) = self.by_id.get(&h.producer_id) else { return Check::Append };
+        if h.is_control() {
+            // A transaction marker carries the coordinator's epoch, at least the producer's.
+            return if h.producer_epoch < p.epoch {
+                Check::Reject(error::INVALID_PRODUCER_EPOCH, "marker of an older producer epoch")
+            } else {
+                Check::Append
+            };
+        }
         if h.producer_epoch < p.epoch {
             return Check::Reject(
                 error::INVALID_PRODUCER_EPOCH,
@@ -98,6 +106,16 @@ impl Producers {
 
     /// Records a batch written at `base_offset` (by an append, or found at recovery).
     pub fn record(&mut self, h: &BatchHeader, base_offset: i64) {
+        if h.producer_id >= 0 && h.is_control() {
+            // A marker of a newer epoch fences the producer's older one here, as Kafka's
+            // `ProducerStateManager` bumps the epoch on `appendEndTxnMarker`.
+            let p = self.by_id.entry(h.producer_id).or_default();
+            if h.producer_epoch > p.epoch {
+                p.epoch = h.producer_epoch;
+                p.batches.clear();
+            }
+            return;
+        }
         if h.producer_id < 0 || h.base_sequence < 0 {
             return;
         }

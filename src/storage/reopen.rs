@@ -19,8 +19,8 @@ use crate::records::{BatchHeader, HEADER_LEN};
 pub struct Reopened {
     pub end: i64,
     pub producers: Producers,
-    /// The first offset of a transaction the snapshot says is open.
-    pub open_transaction: Option<i64>,
+    /// (producer id, first offset) of each transaction the snapshot says is open.
+    pub open_txns: Vec<(i64, i64)>,
 }
 
 /// Fills `active` (its in-memory index, index files, timestamps) from the files a clean
@@ -74,14 +74,14 @@ fn try_clean_active(
     active.max_timestamp = max_ts;
     active.first_batch_timestamp = first.max_timestamp;
     active.files = Some(files);
-    let open_transaction = entries_of_producers
+    let open_txns = entries_of_producers
         .iter()
         .filter(|e| e.current_txn_first_offset >= 0)
-        .map(|e| e.current_txn_first_offset)
-        .min();
+        .map(|e| (e.producer_id, e.current_txn_first_offset))
+        .collect();
     Ok(Some(Reopened {
         end,
         producers: Producers::from_snapshot(&entries_of_producers),
-        open_transaction,
+        open_txns,
     }))
 }
