@@ -103,6 +103,7 @@ const KEY_TYPES: &[(&str, Kind)] = &[
     ("group.min.session.timeout.ms", Kind::Int),
     ("group.max.session.timeout.ms", Kind::Int),
     ("offsets.topic.num.partitions", Kind::Int),
+    ("transaction.max.timeout.ms", Kind::Int),
 ];
 
 /// DescribeConfigs' `config_type` of broker key `key`.

@@ -41,6 +41,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("group.min.session.timeout.ms", "6000"),
     ("group.max.session.timeout.ms", "1800000"),
     ("offsets.topic.num.partitions", "50"),
+    ("transaction.max.timeout.ms", "900000"),
     ("log.cleaner.enable", "true"),
     ("log.cleaner.backoff.ms", "15000"),
     ("log.cleaner.dedupe.buffer.size", "134217728"),
@@ -80,6 +81,7 @@ pub struct Config {
     pub group_min_session_timeout_ms: u64,
     pub group_max_session_timeout_ms: u64,
     pub offsets_topic_num_partitions: i32,
+    pub transaction_max_timeout_ms: i32,
     /// Every key=value in force: `server.properties` and `--override`s, then the dynamic
     /// cluster defaults, then this broker's dynamic configs (see [`Config::with_dynamic`]).
     pub given: Vec<(String, String)>,
@@ -231,6 +233,8 @@ impl Config {
             group_max_session_timeout_ms: positive("group.max.session.timeout.ms")? as u64,
             offsets_topic_num_partitions: i32::try_from(positive("offsets.topic.num.partitions")?)
                 .map_err(|_| "offsets.topic.num.partitions out of range")?,
+            transaction_max_timeout_ms: i32::try_from(positive("transaction.max.timeout.ms")?)
+                .map_err(|_| "transaction.max.timeout.ms out of range")?,
             given: pairs.to_vec(),
             static_given: pairs.to_vec(),
             dynamic_default: BTreeMap::new(),

@@ -177,6 +177,9 @@ pub fn broker(name: &str) -> Option<String> {
         "group.min.session.timeout.ms" => "Shortest session timeout a group member may ask for.",
         "group.max.session.timeout.ms" => "Longest session timeout a group member may ask for.",
         "offsets.topic.num.partitions" => "Partitions of the __consumer_offsets topic.",
+        "transaction.max.timeout.ms" => {
+            "Longest transaction timeout a transactional producer may ask for."
+        }
         "log.cleaner.enable" => "Whether the log cleaner compacts topics whose policy is compact.",
         "log.cleaner.backoff.ms" => {
             "How long the log cleaner waits before looking again when no log needs cleaning."

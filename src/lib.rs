@@ -14,4 +14,5 @@ pub mod storage;
 #[cfg(test)]
 mod testutil;
 pub mod topic_config;
+pub mod txn;
 pub mod uuid;

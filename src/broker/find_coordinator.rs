@@ -1,12 +1,13 @@
-//! Every group's (and transactional id's) coordinator is this node.
+//! Every group's and transactional id's coordinator is this node.
 
 use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::find_coordinator::*;
 
-/// `key_type` of a consumer group; 1 is a transactional id, which has no coordinator here.
+/// `key_type` of a consumer group and of a transactional id; 2 (a share group) is not served.
 const GROUP_KEY: i8 = 0;
+const TRANSACTION_KEY: i8 = 1;
 
 pub fn handle(
     b: &mut Broker,
@@ -29,10 +30,10 @@ pub fn handle(
                 // What Kafka sends on success: the error's name before v4, empty from v4.
                 error_message: Some(if version >= 4 { "" } else { "NONE" }.into()),
             };
-            if req.key_type != GROUP_KEY {
+            if req.key_type != GROUP_KEY && req.key_type != TRANSACTION_KEY {
                 (c.node_id, c.host, c.port) = (-1, "", -1);
                 c.error_code = error::COORDINATOR_NOT_AVAILABLE;
-                c.error_message = Some("Transactions are not supported by this broker.".into());
+                c.error_message = Some("Share groups are not supported by this broker.".into());
             }
             c
         })

@@ -1,11 +1,13 @@
 //! Producer ids for idempotent producers. Ids come in blocks of 1000 recorded in the metadata
 //! log as a ProducerIdsRecord, as Kafka's controller hands them out, so no id is reused after
-//! a restart. Transactions are not served.
+//! a restart. A transactional id gets its producer id and epoch from the transaction
+//! coordinator (see [`crate::txn`]).
 
-use super::{Broker, HandlerResult, Reply};
+use super::{txn_markers, Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::init_producer_id::*;
+use crate::txn::Init;
 
 pub fn handle(
     b: &mut Broker,
@@ -20,9 +22,27 @@ pub fn handle(
         producer_id: -1,
         producer_epoch: -1,
     };
-    if req.transactional_id.is_some() {
-        // No transaction coordinator here: a clear refusal beats a transaction that cannot end.
-        resp.error_code = error::TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    if let Some(tid) = req.transactional_id {
+        let max = b.config.transaction_max_timeout_ms;
+        let expected = (req.producer_id, req.producer_epoch);
+        // Taken out for the call, which may need a new producer id from the broker.
+        let mut txn = std::mem::take(&mut b.txn);
+        let init = txn.init_producer_id(tid, req.transaction_timeout_ms, max, expected, || {
+            b.next_producer_id()
+        });
+        b.txn = txn;
+        match init {
+            Init::Ready(id, epoch) => (resp.producer_id, resp.producer_epoch) = (id, epoch),
+            Init::AbortFirst(m) => {
+                // As Kafka: the old epoch's transaction is aborted and the client told to
+                // retry, which then finds it complete.
+                resp.error_code = match txn_markers::write(b, tid, &m) {
+                    Ok(()) => error::CONCURRENT_TRANSACTIONS,
+                    Err(code) => code,
+                };
+            }
+            Init::Error(code) => resp.error_code = txn_markers::fenced_for(code, version >= 4),
+        }
     } else {
         // Without a transactional id Kafka hands out a fresh id every time, even to a
         // producer that names its old one (v3+): its sequences start over anyway.

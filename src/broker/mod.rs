@@ -6,6 +6,8 @@
 //! Appends are buffered in the partition logs; `end_turn` writes them before the event loop
 //! sends any response of the turn, which is what makes an acknowledgement mean "in the file".
 
+mod add_offsets_to_txn;
+mod add_partitions_to_txn;
 #[cfg(test)]
 mod alloc_tests;
 mod alter_configs;
@@ -21,6 +23,7 @@ mod describe_configs;
 mod describe_groups;
 mod describe_log_dirs;
 mod describe_topic_partitions;
+mod end_txn;
 mod fetch;
 mod find_coordinator;
 mod group_offsets;
@@ -38,6 +41,7 @@ mod offset_for_leader_epoch;
 mod produce;
 mod sync_group;
 mod topics;
+mod txn_markers;
 mod waiting;
 
 use std::io;
@@ -129,6 +133,8 @@ pub struct Broker {
     ctx: RequestContext,
     /// Producer ids recorded in the metadata log and not yet handed out.
     producer_ids: std::ops::Range<i64>,
+    /// The transaction coordinator's state (in memory only).
+    pub txn: crate::txn::TxnCoordinator,
 }
 
 impl Broker {
@@ -190,6 +196,7 @@ impl Broker {
             written: Vec::new(),
             failed: Vec::new(),
             producer_ids: 0..0,
+            txn: crate::txn::TxnCoordinator::default(),
             groups,
             ctx: RequestContext {
                 conn: usize::MAX,
@@ -247,6 +254,11 @@ impl Broker {
             apis::CREATE_TOPICS => create_topics::handle(self, &mut r, api_version, out),
             apis::DELETE_TOPICS => delete_topics::handle(self, &mut r, api_version, out),
             apis::INIT_PRODUCER_ID => init_producer_id::handle(self, &mut r, api_version, out),
+            apis::ADD_PARTITIONS_TO_TXN => {
+                add_partitions_to_txn::handle(self, &mut r, api_version, out)
+            }
+            apis::ADD_OFFSETS_TO_TXN => add_offsets_to_txn::handle(self, &mut r, api_version, out),
+            apis::END_TXN => end_txn::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_CONFIGS => describe_configs::handle(self, &mut r, api_version, out),
             apis::ALTER_CONFIGS => alter_configs::handle(self, &mut r, api_version, false, out),
             apis::INCREMENTAL_ALTER_CONFIGS => {

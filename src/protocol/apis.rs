@@ -22,6 +22,9 @@ pub const DELETE_TOPICS: i16 = 20;
 pub const DELETE_RECORDS: i16 = 21;
 pub const INIT_PRODUCER_ID: i16 = 22;
 pub const OFFSET_FOR_LEADER_EPOCH: i16 = 23;
+pub const ADD_PARTITIONS_TO_TXN: i16 = 24;
+pub const ADD_OFFSETS_TO_TXN: i16 = 25;
+pub const END_TXN: i16 = 26;
 pub const DESCRIBE_CONFIGS: i16 = 32;
 pub const ALTER_CONFIGS: i16 = 33;
 pub const INCREMENTAL_ALTER_CONFIGS: i16 = 44;
@@ -68,6 +71,15 @@ pub const SUPPORTED: &[ApiSpec] = &[
         max: 4,
         flexible_from: 4,
     },
+    ApiSpec {
+        key: ADD_PARTITIONS_TO_TXN,
+        name: "AddPartitionsToTxn",
+        min: 0,
+        max: 3,
+        flexible_from: 3,
+    },
+    ApiSpec { key: ADD_OFFSETS_TO_TXN, name: "AddOffsetsToTxn", min: 0, max: 4, flexible_from: 3 },
+    ApiSpec { key: END_TXN, name: "EndTxn", min: 0, max: 4, flexible_from: 3 },
     ApiSpec { key: DESCRIBE_CONFIGS, name: "DescribeConfigs", min: 1, max: 4, flexible_from: 4 },
     ApiSpec { key: ALTER_CONFIGS, name: "AlterConfigs", min: 0, max: 2, flexible_from: 2 },
     ApiSpec { key: DESCRIBE_LOG_DIRS, name: "DescribeLogDirs", min: 1, max: 4, flexible_from: 2 },

@@ -108,7 +108,7 @@ mod tests {
         let bytes = std::fs::read(&*dir.join(index::txn_index_name(0))).unwrap();
         assert_eq!(bytes.len(), 34);
         assert_eq!(i64::from_be_bytes(bytes[26..34].try_into().unwrap()), 1, "lso then");
-        assert_eq!(index::read_aborted(&*dir).unwrap(), aborted);
+        assert_eq!(index::read_aborted(&dir).unwrap(), aborted);
         // The marker's epoch fences the producer's older one.
         assert_eq!(log.write_marker(7, 1, false, 0).unwrap(), Ok(5));
         assert!(matches!(

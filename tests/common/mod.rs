@@ -35,7 +35,7 @@ pub const INVALID_REQUEST: i16 = 42;
 pub const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// What ApiVersions must advertise, in this order: (key, min, max).
-pub const ADVERTISED: [(i16, i16, i16); 28] = [
+pub const ADVERTISED: [(i16, i16, i16); 31] = [
     (PRODUCE, 3, 12),
     (FETCH, 4, 17),
     (2, 1, 10), // ListOffsets
@@ -55,6 +55,9 @@ pub const ADVERTISED: [(i16, i16, i16); 28] = [
     (21, 0, 2), // DeleteRecords
     (22, 0, 5), // InitProducerId
     (23, 2, 4), // OffsetForLeaderEpoch
+    (24, 0, 3), // AddPartitionsToTxn
+    (25, 0, 4), // AddOffsetsToTxn
+    (26, 0, 4), // EndTxn
     (32, 1, 4), // DescribeConfigs
     (33, 0, 2), // AlterConfigs
     (35, 1, 4), // DescribeLogDirs

@@ -1,0 +1,33 @@
+//! AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction, so its
+//! markers reach the offsets the transaction commits there.
+
+use super::{txn_markers, Broker, HandlerResult, Reply};
+use crate::groups::offsets;
+use crate::protocol::add_offsets_to_txn::{encode_response, AddOffsetsToTxnRequest};
+use crate::protocol::codec::Reader;
+use crate::protocol::error;
+
+pub fn handle(
+    b: &mut Broker,
+    r: &mut Reader<'_>,
+    version: i16,
+    out: &mut Vec<u8>,
+) -> HandlerResult {
+    let req = AddOffsetsToTxnRequest::decode(r, version)?;
+    let partitions = b
+        .meta
+        .topic(offsets::TOPIC)
+        .map_or(b.config.offsets_topic_num_partitions, |t| t.partitions.len() as i32);
+    let partition = offsets::partition_for(req.group_id, partitions.max(1));
+    let code = match b.txn.add_partitions(
+        req.transactional_id,
+        req.producer_id,
+        req.producer_epoch,
+        [(offsets::TOPIC.to_string(), partition)],
+    ) {
+        Ok(()) => error::NONE,
+        Err(code) => code,
+    };
+    encode_response(txn_markers::fenced_for(code, version >= 2), version >= 3, out);
+    Ok(Reply::Sent)
+}

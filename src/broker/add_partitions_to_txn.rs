@@ -1,0 +1,55 @@
+//! AddPartitionsToTxn (the client versions): partitions join the producer's transaction
+//! before it writes to them.
+
+use super::{txn_markers, Broker, HandlerResult, Reply};
+use crate::protocol::add_partitions_to_txn::*;
+use crate::protocol::codec::Reader;
+use crate::protocol::error;
+
+pub fn handle(
+    b: &mut Broker,
+    r: &mut Reader<'_>,
+    version: i16,
+    out: &mut Vec<u8>,
+) -> HandlerResult {
+    let req = AddPartitionsToTxnRequest::decode(r, version)?;
+    // As Kafka: unknown partitions fail and the others are not attempted.
+    let unknown = |name: &str, p: i32| b.logs.find(name, p).is_none();
+    let any_unknown = req.topics.iter().any(|(t, ps)| ps.iter().any(|&p| unknown(t, p)));
+    let code = if any_unknown {
+        None
+    } else {
+        let partitions = req
+            .topics
+            .iter()
+            .flat_map(|(t, ps)| ps.iter().map(|&p| (t.to_string(), p)))
+            .collect::<Vec<_>>();
+        let added = b.txn.add_partitions(
+            req.transactional_id,
+            req.producer_id,
+            req.producer_epoch,
+            partitions,
+        );
+        Some(txn_markers::fenced_for(added.err().unwrap_or(error::NONE), version >= 2))
+    };
+    let results = req
+        .topics
+        .iter()
+        .map(|(t, ps)| {
+            let codes = ps
+                .iter()
+                .map(|&p| {
+                    let c = code.unwrap_or(if unknown(t, p) {
+                        error::UNKNOWN_TOPIC_OR_PARTITION
+                    } else {
+                        error::OPERATION_NOT_ATTEMPTED
+                    });
+                    (p, c)
+                })
+                .collect();
+            (*t, codes)
+        })
+        .collect();
+    AddPartitionsToTxnResponse { throttle_time_ms: 0, results }.encode(version, out);
+    Ok(Reply::Sent)
+}

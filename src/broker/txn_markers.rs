@@ -1,0 +1,42 @@
+//! Writing a transaction's COMMIT or ABORT markers to its partitions, for EndTxn and for the
+//! abort that a new InitProducerId forces on an ongoing transaction.
+
+use super::Broker;
+use crate::protocol::error;
+use crate::txn::Markers;
+
+/// Kafka's coordinator epoch, which markers carry: this single node's coordinator never moves.
+const COORDINATOR_EPOCH: i32 = 0;
+
+/// Appends the markers (flushed with the turn's appends, before the answer goes out) and
+/// marks the transaction complete. On a write error the transaction stays as it was, for the
+/// client to end again.
+pub fn write(b: &mut Broker, transactional_id: &str, m: &Markers) -> Result<(), i16> {
+    for (topic, partition) in &m.partitions {
+        let Some(id) = b.logs.find(topic, *partition) else {
+            // Deleted since it joined the transaction: nothing to close there.
+            continue;
+        };
+        let log = b.logs.get_mut(id);
+        match log.write_marker(m.producer_id, m.producer_epoch, m.commit, COORDINATOR_EPOCH) {
+            Ok(Ok(_)) => b.turn_acks.push((b.ctx.conn, id)),
+            Ok(Err(code)) => return Err(code),
+            Err(e) => {
+                log::error!("{topic}-{partition}: transaction marker not written: {e}");
+                return Err(error::KAFKA_STORAGE_ERROR);
+            }
+        }
+    }
+    b.txn.complete(transactional_id, m.commit);
+    Ok(())
+}
+
+/// Kafka answers clients older than a request's v2 (v4 for InitProducerId)
+/// INVALID_PRODUCER_EPOCH where newer ones get PRODUCER_FENCED.
+pub fn fenced_for(code: i16, knows_fenced: bool) -> i16 {
+    if code == error::PRODUCER_FENCED && !knows_fenced {
+        error::INVALID_PRODUCER_EPOCH
+    } else {
+        code
+    }
+}

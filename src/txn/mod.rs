@@ -1,0 +1,208 @@
+//! The transaction coordinator's state: per transactional id, its producer id and epoch, its
+//! timeout and the partitions of its ongoing transaction, moved through Kafka's
+//! `TransactionState`s by InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn and EndTxn.
+//!
+//! The broker writes a transaction's markers in the same turn as the request that ends it,
+//! so the states Kafka passes through while markers are in flight (PrepareCommit,
+//! PrepareAbort, PrepareEpochFence) are never seen between requests. The state lives in
+//! memory only: Kafka's `__transaction_state` log is not written.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::protocol::error;
+
+#[cfg(test)]
+mod tests;
+
+/// Kafka's `TransactionState`, less the states a request never observes here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxnState {
+    Empty,
+    Ongoing,
+    CompleteCommit,
+    CompleteAbort,
+}
+
+#[derive(Debug, Clone)]
+pub struct TxnMetadata {
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub timeout_ms: i32,
+    pub state: TxnState,
+    /// The partitions of the ongoing transaction.
+    pub partitions: BTreeSet<(String, i32)>,
+}
+
+/// A transaction whose markers the broker must write now, then report with
+/// [`TxnCoordinator::complete`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Markers {
+    pub producer_id: i64,
+    /// The epoch the markers carry (after a fence, the bumped one).
+    pub producer_epoch: i16,
+    pub commit: bool,
+    pub partitions: Vec<(String, i32)>,
+}
+
+/// What InitProducerId with a transactional id comes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Init {
+    /// The producer id and epoch to hand out.
+    Ready(i64, i16),
+    /// An ongoing transaction of the previous epoch must be aborted first: the broker writes
+    /// these markers and answers CONCURRENT_TRANSACTIONS, and the client retries.
+    AbortFirst(Markers),
+    Error(i16),
+}
+
+/// What EndTxn comes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    Write(Markers),
+    /// Nothing to do (a retried EndTxn of a transaction already ended this way).
+    Done,
+    Error(i16),
+}
+
+/// Epochs past this one are not handed out: the transactional id gets a new producer id.
+const MAX_EPOCH: i16 = i16::MAX - 1;
+
+#[derive(Debug, Default)]
+pub struct TxnCoordinator {
+    by_id: HashMap<String, TxnMetadata>,
+}
+
+impl TxnCoordinator {
+    pub fn get(&self, transactional_id: &str) -> Option<&TxnMetadata> {
+        self.by_id.get(transactional_id)
+    }
+
+    /// Kafka's `handleInitProducerId` for a transactional id. `expected` is the (producer id,
+    /// epoch) the producer names (v3+, -1 when none); `new_id` allocates a producer id.
+    pub fn init_producer_id(
+        &mut self,
+        transactional_id: &str,
+        timeout_ms: i32,
+        max_timeout_ms: i32,
+        expected: (i64, i16),
+        new_id: impl FnOnce() -> Result<i64, i16>,
+    ) -> Init {
+        if transactional_id.is_empty() {
+            return Init::Error(error::INVALID_REQUEST);
+        }
+        if timeout_ms <= 0 || timeout_ms > max_timeout_ms {
+            return Init::Error(error::INVALID_TRANSACTION_TIMEOUT);
+        }
+        let Some(m) = self.by_id.get_mut(transactional_id) else {
+            let id = match new_id() {
+                Ok(id) => id,
+                Err(code) => return Init::Error(code),
+            };
+            self.by_id.insert(
+                transactional_id.to_string(),
+                TxnMetadata {
+                    producer_id: id,
+                    producer_epoch: 0,
+                    timeout_ms,
+                    state: TxnState::Empty,
+                    partitions: BTreeSet::new(),
+                },
+            );
+            return Init::Ready(id, 0);
+        };
+        if expected.0 >= 0 && expected != (m.producer_id, m.producer_epoch) {
+            return Init::Error(error::PRODUCER_FENCED);
+        }
+        if m.state == TxnState::Ongoing {
+            // Fence the producer of the ongoing transaction with a bumped epoch, which the
+            // abort markers carry.
+            m.producer_epoch = m.producer_epoch.saturating_add(1);
+            return Init::AbortFirst(Markers {
+                producer_id: m.producer_id,
+                producer_epoch: m.producer_epoch,
+                commit: false,
+                partitions: m.partitions.iter().cloned().collect(),
+            });
+        }
+        if m.producer_epoch >= MAX_EPOCH {
+            match new_id() {
+                Ok(id) => (m.producer_id, m.producer_epoch) = (id, 0),
+                Err(code) => return Init::Error(code),
+            }
+        } else {
+            m.producer_epoch += 1;
+        }
+        m.timeout_ms = timeout_ms;
+        m.state = TxnState::Empty;
+        m.partitions.clear();
+        Init::Ready(m.producer_id, m.producer_epoch)
+    }
+
+    /// The checks every request of an ongoing producer passes (Kafka answers PRODUCER_FENCED
+    /// for any other epoch).
+    fn current(
+        &mut self,
+        transactional_id: &str,
+        pid: i64,
+        epoch: i16,
+    ) -> Result<&mut TxnMetadata, i16> {
+        let m = self.by_id.get_mut(transactional_id).ok_or(error::INVALID_PRODUCER_ID_MAPPING)?;
+        if m.producer_id != pid {
+            return Err(error::INVALID_PRODUCER_ID_MAPPING);
+        }
+        if m.producer_epoch != epoch {
+            return Err(error::PRODUCER_FENCED);
+        }
+        Ok(m)
+    }
+
+    /// Kafka's `handleAddPartitionsToTransaction`: the partitions join the transaction, which
+    /// is ongoing from then on.
+    pub fn add_partitions(
+        &mut self,
+        transactional_id: &str,
+        pid: i64,
+        epoch: i16,
+        partitions: impl IntoIterator<Item = (String, i32)>,
+    ) -> Result<(), i16> {
+        if transactional_id.is_empty() {
+            return Err(error::INVALID_REQUEST);
+        }
+        let m = self.current(transactional_id, pid, epoch)?;
+        if m.state != TxnState::Ongoing {
+            m.partitions.clear();
+        }
+        m.partitions.extend(partitions);
+        m.state = TxnState::Ongoing;
+        Ok(())
+    }
+
+    /// Kafka's `handleEndTransaction` (transactions v1).
+    pub fn end_txn(&mut self, transactional_id: &str, pid: i64, epoch: i16, commit: bool) -> End {
+        if transactional_id.is_empty() {
+            return End::Error(error::INVALID_REQUEST);
+        }
+        let m = match self.current(transactional_id, pid, epoch) {
+            Ok(m) => m,
+            Err(code) => return End::Error(code),
+        };
+        match (m.state, commit) {
+            (TxnState::Ongoing, _) => End::Write(Markers {
+                producer_id: m.producer_id,
+                producer_epoch: m.producer_epoch,
+                commit,
+                partitions: m.partitions.iter().cloned().collect(),
+            }),
+            (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => End::Done,
+            _ => End::Error(error::INVALID_TXN_STATE),
+        }
+    }
+
+    /// The markers of `transactional_id`'s transaction are written: it is complete.
+    pub fn complete(&mut self, transactional_id: &str, commit: bool) {
+        if let Some(m) = self.by_id.get_mut(transactional_id) {
+            m.state = if commit { TxnState::CompleteCommit } else { TxnState::CompleteAbort };
+            m.partitions.clear();
+        }
+    }
+}

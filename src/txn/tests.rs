@@ -1,0 +1,82 @@
+use super::*;
+
+fn coordinator_with(id: &str) -> (TxnCoordinator, i64) {
+    let mut c = TxnCoordinator::default();
+    assert_eq!(c.init_producer_id(id, 60_000, 900_000, (-1, -1), || Ok(42)), Init::Ready(42, 0));
+    (c, 42)
+}
+
+fn p(t: &str, n: i32) -> (String, i32) {
+    (t.to_string(), n)
+}
+
+#[test]
+fn timeouts_and_empty_ids_are_refused() {
+    let mut c = TxnCoordinator::default();
+    let no_id = || -> Result<i64, i16> { panic!("no id for a refused request") };
+    assert_eq!(
+        c.init_producer_id("t", 900_001, 900_000, (-1, -1), no_id),
+        Init::Error(error::INVALID_TRANSACTION_TIMEOUT)
+    );
+    assert_eq!(
+        c.init_producer_id("t", 0, 900_000, (-1, -1), no_id),
+        Init::Error(error::INVALID_TRANSACTION_TIMEOUT)
+    );
+    assert_eq!(
+        c.init_producer_id("", 1, 900_000, (-1, -1), no_id),
+        Init::Error(error::INVALID_REQUEST)
+    );
+}
+
+#[test]
+fn a_transaction_commits_and_the_next_one_aborts() {
+    let (mut c, pid) = coordinator_with("t");
+    assert_eq!(c.end_txn("t", pid, 0, true), End::Error(error::INVALID_TXN_STATE));
+    c.add_partitions("t", pid, 0, [p("a", 0), p("b", 1)]).unwrap();
+    c.add_partitions("t", pid, 0, [p("a", 0)]).unwrap();
+    let End::Write(m) = c.end_txn("t", pid, 0, true) else { panic!() };
+    assert_eq!(m.partitions, [p("a", 0), p("b", 1)]);
+    assert!(m.commit);
+    c.complete("t", true);
+    // A retried commit is answered again; an abort of it is not.
+    assert_eq!(c.end_txn("t", pid, 0, true), End::Done);
+    assert_eq!(c.end_txn("t", pid, 0, false), End::Error(error::INVALID_TXN_STATE));
+    c.add_partitions("t", pid, 0, [p("c", 0)]).unwrap();
+    let End::Write(m) = c.end_txn("t", pid, 0, false) else { panic!() };
+    assert_eq!(m.partitions, [p("c", 0)]);
+    c.complete("t", false);
+    assert_eq!(c.end_txn("t", pid, 0, false), End::Done);
+}
+
+#[test]
+fn wrong_ids_and_epochs_are_refused() {
+    let (mut c, pid) = coordinator_with("t");
+    assert_eq!(c.add_partitions("u", pid, 0, [p("a", 0)]), Err(error::INVALID_PRODUCER_ID_MAPPING));
+    assert_eq!(
+        c.add_partitions("t", pid + 1, 0, [p("a", 0)]),
+        Err(error::INVALID_PRODUCER_ID_MAPPING)
+    );
+    assert_eq!(c.add_partitions("t", pid, 1, [p("a", 0)]), Err(error::PRODUCER_FENCED));
+    assert_eq!(c.end_txn("t", pid, 1, true), End::Error(error::PRODUCER_FENCED));
+}
+
+#[test]
+fn reinit_bumps_the_epoch_and_aborts_an_ongoing_transaction_first() {
+    let (mut c, pid) = coordinator_with("t");
+    assert_eq!(c.init_producer_id("t", 1000, 900_000, (-1, -1), || Ok(7)), Init::Ready(pid, 1));
+    c.add_partitions("t", pid, 1, [p("a", 0)]).unwrap();
+    let Init::AbortFirst(m) = c.init_producer_id("t", 1000, 900_000, (-1, -1), || Ok(7)) else {
+        panic!()
+    };
+    assert_eq!((m.producer_epoch, m.commit, m.partitions), (2, false, vec![p("a", 0)]));
+    // The old producer is fenced from here on.
+    assert_eq!(c.end_txn("t", pid, 1, true), End::Error(error::PRODUCER_FENCED));
+    c.complete("t", false);
+    assert_eq!(c.init_producer_id("t", 1000, 900_000, (-1, -1), || Ok(7)), Init::Ready(pid, 3));
+    // A producer naming an epoch that is not the current one is fenced.
+    assert_eq!(
+        c.init_producer_id("t", 1000, 900_000, (pid, 1), || Ok(7)),
+        Init::Error(error::PRODUCER_FENCED)
+    );
+    assert_eq!(c.init_producer_id("t", 1000, 900_000, (pid, 3), || Ok(7)), Init::Ready(pid, 4));
+}
