@@ -28,7 +28,6 @@ const INVALID_PARTITIONS: i16 = 37;
 const INVALID_REPLICATION_FACTOR: i16 = 38;
 const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
 const INVALID_PRODUCER_EPOCH: i16 = 47;
-const TRANSACTIONAL_ID_AUTHORIZATION_FAILED: i16 = 53;
 
 const EARLIEST: i64 = -2;
 const LATEST: i64 = -1;
@@ -1068,17 +1067,20 @@ fn init_producer_id_reinit_gets_a_new_id() {
     }
 }
 
-/// Transactions are not served: a transactional id is refused at every version.
+/// A transactional id keeps its producer id; each InitProducerId bumps its epoch, at every
+/// version (tests/transactions.rs has the rest of the coordinator).
 #[test]
-fn init_producer_id_transactional_refused() {
+fn init_producer_id_transactional_bumps_the_epoch() {
     let tmp = TempDir::new("pid-txn");
     make_log_dir(tmp.path(), &[]);
     let broker = Broker::start(tmp.path());
     let mut c = broker.connect();
+    let first = init_pid(&mut c, 0, Some("my-txn"), None);
+    assert_eq!((first.error_code, first.producer_epoch), (NONE, 0), "{first:?}");
     for v in 0..=5 {
         let r = init_pid(&mut c, v, Some("my-txn"), None);
-        assert_eq!(r.error_code, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "v{v}: {r:?}");
-        assert_eq!((r.producer_id.0, r.producer_epoch), (-1, -1), "v{v}");
+        assert_eq!(r.error_code, NONE, "v{v}: {r:?}");
+        assert_eq!((r.producer_id, r.producer_epoch), (first.producer_id, v + 1), "v{v}");
     }
 }
 
@@ -1303,11 +1305,13 @@ fn init_producer_id_v4_bytes() {
     let second = raw_flexible_call(&mut c, 22, 4, &req);
     let pid2 = i64::from_be_bytes(second[6..14].try_into().unwrap());
     assert_ne!(pid2, pid);
-    // A transactional id: refused, id and epoch -1.
+    // A transactional id: its own id, at epoch 0.
     let mut w = W::new();
     w.compact_nullable_string(Some("t")).i32(60_000).i64(-1).i16(-1).tags();
-    let refused = raw_flexible_call(&mut c, 22, 4, &w.take());
+    let txn = raw_flexible_call(&mut c, 22, 4, &w.take());
+    let tpid = i64::from_be_bytes(txn[6..14].try_into().unwrap());
+    assert!(tpid > pid2);
     let mut e = W::new();
-    e.i32(0).i16(TRANSACTIONAL_ID_AUTHORIZATION_FAILED).i64(-1).i16(-1).tags();
-    assert_eq!(refused, e.take());
+    e.i32(0).i16(0).i64(tpid).i16(0).tags();
+    assert_eq!(txn, e.take());
 }

@@ -540,15 +540,15 @@ fn find_coordinator_every_version() {
 }
 
 #[test]
-fn find_coordinator_transaction_key_not_available() {
+fn find_coordinator_transaction_key_is_this_node() {
     let (_d, b) = start("fc-txn", &[], &[]);
     let mut c = b.connect();
     for v in 1..=6i16 {
         if v <= 3 {
             let req = FindCoordinatorRequest::default().with_key(sb("txn-1")).with_key_type(1);
             let r = c.kp_call(v, &req);
-            assert_eq!(r.error_code, COORDINATOR_NOT_AVAILABLE, "v{v}: {r:?}");
-            assert_eq!(r.node_id, BrokerId(-1), "v{v}: {r:?}");
+            assert_eq!(r.error_code, NONE, "v{v}: {r:?}");
+            assert_eq!(r.port, i32::from(b.addr.port()), "v{v}: {r:?}");
         } else {
             let req = FindCoordinatorRequest::default()
                 .with_key_type(1)
@@ -556,10 +556,16 @@ fn find_coordinator_transaction_key_not_available() {
             let r = c.kp_call(v, &req);
             assert_eq!(r.coordinators.len(), 1, "v{v}: {r:?}");
             assert_eq!(r.coordinators[0].key.as_str(), "txn-1");
-            assert_eq!(r.coordinators[0].error_code, COORDINATOR_NOT_AVAILABLE, "v{v}: {r:?}");
-            assert_eq!(r.coordinators[0].node_id, BrokerId(-1), "v{v}: {r:?}");
+            assert_eq!(r.coordinators[0].error_code, NONE, "v{v}: {r:?}");
+            assert_eq!(r.coordinators[0].port, i32::from(b.addr.port()), "v{v}: {r:?}");
         }
     }
+    // Share groups (key type 2) have no coordinator here.
+    let req =
+        FindCoordinatorRequest::default().with_key_type(2).with_coordinator_keys(vec![sb("s")]);
+    let r = c.kp_call(6, &req);
+    assert_eq!(r.coordinators[0].error_code, COORDINATOR_NOT_AVAILABLE, "{r:?}");
+    assert_eq!(r.coordinators[0].node_id, BrokerId(-1), "{r:?}");
 }
 
 // ----- JoinGroup / SyncGroup / Heartbeat / LeaveGroup ------------------------------------------

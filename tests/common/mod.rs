@@ -629,17 +629,18 @@ pub fn is_flexible(api_key: i16, version: i16) -> bool {
         15 => 5, // DescribeGroups
         16 => 3, // ListGroups
         API_VERSIONS => 3,
-        19 => 5, // CreateTopics
-        20 => 4, // DeleteTopics
-        21 => 2, // DeleteRecords
-        22 => 2, // InitProducerId
-        23 => 4, // OffsetForLeaderEpoch
-        32 => 4, // DescribeConfigs
-        37 => 2, // CreatePartitions
-        42 => 2, // DeleteGroups
-        33 => 2, // AlterConfigs
-        44 => 1, // IncrementalAlterConfigs
-        35 => 2, // DescribeLogDirs
+        19 => 5,      // CreateTopics
+        20 => 4,      // DeleteTopics
+        21 => 2,      // DeleteRecords
+        22 => 2,      // InitProducerId
+        23 => 4,      // OffsetForLeaderEpoch
+        24..=26 => 3, // AddPartitionsToTxn, AddOffsetsToTxn, EndTxn
+        32 => 4,      // DescribeConfigs
+        37 => 2,      // CreatePartitions
+        42 => 2,      // DeleteGroups
+        33 => 2,      // AlterConfigs
+        44 => 1,      // IncrementalAlterConfigs
+        35 => 2,      // DescribeLogDirs
         60 | DESCRIBE_TOPIC_PARTITIONS => 0,
         _ => i16::MAX,
     };

@@ -1,0 +1,255 @@
+//! The transaction coordinator over the wire against the real binary: InitProducerId with a
+//! transactional id, AddPartitionsToTxn v0-3, AddOffsetsToTxn v0-4 and EndTxn v0-4 (encoded
+//! and decoded by kafka-protocol, an independent codec), their error paths, and what the
+//! markers leave in the partitions: read_committed fetches and ListOffsets stopping at the
+//! last stable offset, aborted transactions listed, Kafka's `.txnindex` entries.
+
+mod common;
+
+use common::*;
+use kafka_protocol::messages::{
+    add_offsets_to_txn_request::AddOffsetsToTxnRequest,
+    add_partitions_to_txn_request::{AddPartitionsToTxnRequest, AddPartitionsToTxnTopic},
+    end_txn_request::EndTxnRequest,
+    list_offsets_request as loq, GroupId, InitProducerIdRequest, ListOffsetsRequest, ProducerId,
+    TopicName, TransactionalId,
+};
+use kafka_protocol::protocol::StrBytes;
+
+const INVALID_PRODUCER_EPOCH: i16 = 47;
+const INVALID_TXN_STATE: i16 = 48;
+const INVALID_PRODUCER_ID_MAPPING: i16 = 49;
+const INVALID_TRANSACTION_TIMEOUT: i16 = 50;
+const CONCURRENT_TRANSACTIONS: i16 = 51;
+const OPERATION_NOT_ATTEMPTED: i16 = 55;
+const PRODUCER_FENCED: i16 = 90;
+const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+
+fn sb(s: &str) -> StrBytes {
+    StrBytes::from_string(s.to_string())
+}
+
+fn init(c: &mut Client, v: i16, tid: &str, timeout_ms: i32) -> (i16, i64, i16) {
+    let req = InitProducerIdRequest::default()
+        .with_transactional_id(Some(TransactionalId(sb(tid))))
+        .with_transaction_timeout_ms(timeout_ms);
+    let r = c.kp_call(v, &req);
+    (r.error_code, r.producer_id.0, r.producer_epoch)
+}
+
+/// AddPartitionsToTxn; the error code of every partition, in request order.
+fn add(c: &mut Client, v: i16, tid: &str, pid: i64, epoch: i16, parts: &[(&str, i32)]) -> Vec<i16> {
+    let mut topics: Vec<AddPartitionsToTxnTopic> = Vec::new();
+    for &(t, p) in parts {
+        match topics.iter_mut().find(|x| x.name.0.as_str() == t) {
+            Some(x) => x.partitions.push(p),
+            None => topics.push(
+                AddPartitionsToTxnTopic::default()
+                    .with_name(TopicName(sb(t)))
+                    .with_partitions(vec![p]),
+            ),
+        }
+    }
+    let req = AddPartitionsToTxnRequest::default()
+        .with_v3_and_below_transactional_id(TransactionalId(sb(tid)))
+        .with_v3_and_below_producer_id(ProducerId(pid))
+        .with_v3_and_below_producer_epoch(epoch)
+        .with_v3_and_below_topics(topics);
+    let r = c.kp_call(v, &req);
+    assert_eq!(r.throttle_time_ms, 0);
+    parts
+        .iter()
+        .map(|&(t, p)| {
+            let topic = r.results_by_topic_v3_and_below.iter().find(|x| x.name.0.as_str() == t);
+            let topic = topic.unwrap_or_else(|| panic!("{t} not in {r:?}"));
+            let part = topic.results_by_partition.iter().find(|x| x.partition_index == p);
+            part.unwrap_or_else(|| panic!("{t}-{p} not in {r:?}")).partition_error_code
+        })
+        .collect()
+}
+
+fn end(c: &mut Client, v: i16, tid: &str, pid: i64, epoch: i16, commit: bool) -> i16 {
+    let req = EndTxnRequest::default()
+        .with_transactional_id(TransactionalId(sb(tid)))
+        .with_producer_id(ProducerId(pid))
+        .with_producer_epoch(epoch)
+        .with_committed(commit);
+    c.kp_call(v, &req).error_code
+}
+
+fn add_offsets(c: &mut Client, v: i16, tid: &str, pid: i64, epoch: i16, group: &str) -> i16 {
+    let req = AddOffsetsToTxnRequest::default()
+        .with_transactional_id(TransactionalId(sb(tid)))
+        .with_producer_id(ProducerId(pid))
+        .with_producer_epoch(epoch)
+        .with_group_id(GroupId(sb(group)));
+    c.kp_call(v, &req).error_code
+}
+
+/// A transactional batch of `n` records.
+fn tbatch(pid: i64, epoch: i16, seq: i32, n: usize, tag: &str) -> Vec<u8> {
+    // Now: an old timestamp would roll the segment at the marker (segment.ms).
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let ts = now.as_millis() as i64;
+    let mut b = BatchBuilder::new(0, ts).producer(pid, epoch, seq).transactional();
+    for i in 0..n {
+        b.push(None, Some(format!("{tag}-{i}").as_bytes()), &[]);
+    }
+    b.finish()
+}
+
+fn produce1(c: &mut Client, topic: &str, p: i32, batch: &[u8]) -> (i16, i64) {
+    let resp = c.produce(&[(topic, vec![(p, Some(batch.to_vec()))])]);
+    let r = resp.partition(topic, p);
+    (r.error_code, r.base_offset)
+}
+
+fn fetch(c: &mut Client, id: [u8; 16], offset: i64, committed: bool) -> FetchPartitionResp {
+    let mut req = FetchReq::default().topic(id, vec![fp(0, offset)]);
+    req.isolation_level = i8::from(committed);
+    req.max_wait_ms = 0;
+    let resp = c.fetch(&req);
+    resp.responses[0].partitions[0].clone()
+}
+
+fn latest(c: &mut Client, topic: &str, committed: bool) -> i64 {
+    let req =
+        ListOffsetsRequest::default().with_isolation_level(i8::from(committed)).with_topics(vec![
+            loq::ListOffsetsTopic::default().with_name(TopicName(sb(topic))).with_partitions(vec![
+                loq::ListOffsetsPartition::default().with_partition_index(0).with_timestamp(-1),
+            ]),
+        ]);
+    let r = c.kp_call(7, &req);
+    r.topics[0].partitions[0].offset
+}
+
+/// (base offset, control?) of each batch in `records`.
+fn batch_kinds(records: &[u8]) -> Vec<(i64, bool)> {
+    split_batches(records)
+        .into_iter()
+        .map(|b| (base_offset_of(b), i16::from_be_bytes([b[21], b[22]]) & 0x20 != 0))
+        .collect()
+}
+
+#[test]
+fn init_producer_id_timeouts_epochs_and_fencing() {
+    let dir = TempDir::new("txn-init");
+    make_log_dir(dir.path(), &[]);
+    let b = Broker::start_with(dir.path(), &["transaction.max.timeout.ms=60000"]);
+    let mut c = b.connect();
+    for v in 0..=5 {
+        assert_eq!(init(&mut c, v, "t", 60_001).0, INVALID_TRANSACTION_TIMEOUT, "v{v}");
+        assert_eq!(init(&mut c, v, "t", 0).0, INVALID_TRANSACTION_TIMEOUT, "v{v}");
+    }
+    let (code, pid, epoch) = init(&mut c, 5, "t", 60_000);
+    assert_eq!((code, epoch), (NONE, 0));
+    assert_eq!(init(&mut c, 5, "t", 1000), (NONE, pid, 1));
+    // Another transactional id has its own producer id.
+    let (_, other, _) = init(&mut c, 5, "u", 1000);
+    assert_ne!(other, pid);
+    // The epoch-0 producer is fenced: PRODUCER_FENCED from v2, INVALID_PRODUCER_EPOCH before.
+    for v in 0..=3 {
+        let want = if v >= 2 { PRODUCER_FENCED } else { INVALID_PRODUCER_EPOCH };
+        assert_eq!(add(&mut c, v, "t", pid, 0, &[("__none", 0)])[0], UNKNOWN_TOPIC_OR_PARTITION);
+        assert_eq!(end(&mut c, v, "t", pid, 0, true), want, "v{v}");
+        assert_eq!(add_offsets(&mut c, v, "t", pid, 0, "g"), want, "v{v}");
+    }
+    // A v3+ producer naming an epoch that is not current is fenced too.
+    let req = InitProducerIdRequest::default()
+        .with_transactional_id(Some(TransactionalId(sb("t"))))
+        .with_transaction_timeout_ms(1000)
+        .with_producer_id(ProducerId(pid))
+        .with_producer_epoch(0);
+    assert_eq!(c.kp_call(4, &req).error_code, PRODUCER_FENCED);
+    assert_eq!(c.kp_call(3, &req).error_code, INVALID_PRODUCER_EPOCH);
+}
+
+#[test]
+fn add_partitions_and_end_txn_error_paths() {
+    let dir = TempDir::new("txn-errors");
+    make_log_dir(dir.path(), &[("a", 2)]);
+    let b = Broker::start(dir.path());
+    let mut c = b.connect();
+    let (_, pid, epoch) = init(&mut c, 4, "t", 60_000);
+    for v in 0..=3 {
+        assert_eq!(
+            add(&mut c, v, "nobody", pid, epoch, &[("a", 0)]),
+            [INVALID_PRODUCER_ID_MAPPING]
+        );
+        assert_eq!(add(&mut c, v, "t", pid + 1, epoch, &[("a", 0)]), [INVALID_PRODUCER_ID_MAPPING]);
+        // An unknown partition fails, the others are not attempted.
+        assert_eq!(
+            add(&mut c, v, "t", pid, epoch, &[("a", 0), ("a", 9), ("zz", 0)]),
+            [OPERATION_NOT_ATTEMPTED, UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_OR_PARTITION]
+        );
+    }
+    for v in 0..=4 {
+        assert_eq!(end(&mut c, v, "nobody", pid, epoch, true), INVALID_PRODUCER_ID_MAPPING);
+        // No transaction yet: nothing to end.
+        assert_eq!(end(&mut c, v, "t", pid, epoch, true), INVALID_TXN_STATE, "v{v}");
+        assert_eq!(add_offsets(&mut c, v, "nobody", pid, epoch, "g"), INVALID_PRODUCER_ID_MAPPING);
+    }
+    for v in 0..=3 {
+        assert_eq!(add(&mut c, v, "t", pid, epoch, &[("a", 0), ("a", 1)]), [NONE, NONE], "v{v}");
+    }
+    assert_eq!(add_offsets(&mut c, 4, "t", pid, epoch, "g"), NONE);
+    assert_eq!(end(&mut c, 4, "t", pid, epoch, true), NONE);
+    // A retried commit is answered again; aborting the committed transaction is refused.
+    for v in 0..=4 {
+        assert_eq!(end(&mut c, v, "t", pid, epoch, true), NONE, "v{v}");
+        assert_eq!(end(&mut c, v, "t", pid, epoch, false), INVALID_TXN_STATE, "v{v}");
+    }
+    assert_eq!(add(&mut c, 3, "t", pid, epoch, &[("a", 0)]), [NONE]);
+    assert_eq!(end(&mut c, 2, "t", pid, epoch, false), NONE);
+    assert_eq!(end(&mut c, 2, "t", pid, epoch, false), NONE);
+    assert_eq!(end(&mut c, 2, "t", pid, epoch, true), INVALID_TXN_STATE);
+}
+
+/// A committed and an aborted transaction, then one left open: what read_committed and
+/// read_uncommitted fetches see, the last stable offset, and the `.txnindex` entry.
+#[test]
+fn markers_commit_abort_and_the_last_stable_offset() {
+    let dir = TempDir::new("txn-markers");
+    let ids = make_log_dir(dir.path(), &[("a", 1)]);
+    let b = Broker::start(dir.path());
+    let mut c = b.connect();
+    let (_, pid, e) = init(&mut c, 4, "t", 60_000);
+    assert_eq!(add(&mut c, 3, "t", pid, e, &[("a", 0)]), [NONE]);
+    assert_eq!(produce1(&mut c, "a", 0, &tbatch(pid, e, 0, 2, "c")), (NONE, 0));
+    assert_eq!(latest(&mut c, "a", true), 0, "open from offset 0");
+    assert_eq!(latest(&mut c, "a", false), 2);
+    let f = fetch(&mut c, ids[0], 0, true);
+    assert_eq!((f.last_stable_offset, f.high_watermark), (0, 2));
+    assert!(f.records().is_empty(), "read_committed stops at the LSO");
+    assert_eq!(end(&mut c, 4, "t", pid, e, true), NONE);
+    assert_eq!(latest(&mut c, "a", true), 3, "commit marker at 2");
+    // Aborted: offsets 3-4, marker at 5.
+    assert_eq!(add(&mut c, 3, "t", pid, e, &[("a", 0)]), [NONE]);
+    assert_eq!(produce1(&mut c, "a", 0, &tbatch(pid, e, 2, 2, "x")), (NONE, 3));
+    assert_eq!(end(&mut c, 4, "t", pid, e, false), NONE);
+    // Left open: 6.
+    assert_eq!(add(&mut c, 3, "t", pid, e, &[("a", 0)]), [NONE]);
+    assert_eq!(produce1(&mut c, "a", 0, &tbatch(pid, e, 4, 1, "o")), (NONE, 6));
+    let f = fetch(&mut c, ids[0], 0, true);
+    assert_eq!((f.last_stable_offset, f.high_watermark), (6, 7));
+    assert_eq!(f.aborted_transactions, Some(vec![(pid, 3)]));
+    assert_eq!(batch_kinds(f.records()), [(0, false), (2, true), (3, false), (5, true)]);
+    let f = fetch(&mut c, ids[0], 0, false);
+    assert_eq!(f.aborted_transactions, None);
+    assert_eq!(batch_kinds(f.records()).len(), 5);
+    // Kafka's format: version 0, producer id, first, last, last stable offset then.
+    let txnindex = std::fs::read(dir.path().join("a-0/00000000000000000000.txnindex")).unwrap();
+    let mut want = W::new();
+    want.i16(0).i64(pid).i64(3).i64(5).i64(6);
+    assert_eq!(txnindex, want.take());
+    // A new InitProducerId aborts the open transaction (fencing the old epoch) and asks
+    // for a retry, which gets the epoch after the fence.
+    assert_eq!(init(&mut c, 4, "t", 60_000).0, CONCURRENT_TRANSACTIONS);
+    assert_eq!(init(&mut c, 4, "t", 60_000), (NONE, pid, e + 2));
+    let f = fetch(&mut c, ids[0], 0, true);
+    assert_eq!((f.last_stable_offset, f.high_watermark), (8, 8));
+    assert_eq!(f.aborted_transactions, Some(vec![(pid, 3), (pid, 6)]));
+    // The fenced producer's writes are refused by the partition.
+    let (code, _) = produce1(&mut c, "a", 0, &tbatch(pid, e, 5, 1, "z"));
+    assert_eq!(code, INVALID_PRODUCER_EPOCH);
+}
