@@ -253,3 +253,85 @@ fn markers_commit_abort_and_the_last_stable_offset() {
     let (code, _) = produce1(&mut c, "a", 0, &tbatch(pid, e, 5, 1, "z"));
     assert_eq!(code, INVALID_PRODUCER_EPOCH);
 }
+
+// ----- librdkafka ------------------------------------------------------------------------------
+
+/// Polls until every assigned partition reports its end; the values seen, in order.
+fn consume_to_end(c: &rdkafka::consumer::BaseConsumer, partitions: usize) -> Vec<String> {
+    use rdkafka::error::KafkaError;
+    use rdkafka::message::Message;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (mut got, mut ends, mut errors) = (Vec::new(), 0, Vec::new());
+    while ends < partitions {
+        assert!(std::time::Instant::now() < deadline, "got {got:?}, errors {errors:?}");
+        match c.poll(std::time::Duration::from_millis(100)) {
+            Some(Ok(m)) => got.push(String::from_utf8_lossy(m.payload().unwrap()).into_owned()),
+            Some(Err(KafkaError::PartitionEOF(_))) => ends += 1,
+            Some(Err(e)) => errors.push(e.to_string()),
+            None => {}
+        }
+    }
+    got
+}
+
+/// librdkafka's transactional producer commits one transaction and aborts another over two
+/// partitions; a read_committed consumer sees the committed records only, a
+/// read_uncommitted one sees all of them.
+#[test]
+fn librdkafka_transactions_commit_and_abort() {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    use rdkafka::{Offset, TopicPartitionList};
+    use std::time::Duration;
+
+    let dir = TempDir::new("txn-rdkafka");
+    make_log_dir(dir.path(), &[("tx", 2)]);
+    let b = Broker::start(dir.path());
+    let mut config = rdkafka_config(b.addr);
+    config.set("transactional.id", "rd-txn").set("linger.ms", "0");
+    let p: BaseProducer = config.create().expect("producer");
+    p.init_transactions(Duration::from_secs(30)).expect("init_transactions");
+    let send = |tag: &str| {
+        for i in 0..4 {
+            let v = format!("{tag}-{i}");
+            p.send(BaseRecord::<(), str>::to("tx").payload(&v).partition(i % 2)).expect("send");
+        }
+        p.flush(Duration::from_secs(30)).expect("flush");
+    };
+    p.begin_transaction().unwrap();
+    send("committed");
+    p.commit_transaction(Duration::from_secs(30)).expect("commit");
+    p.begin_transaction().unwrap();
+    send("aborted");
+    p.abort_transaction(Duration::from_secs(30)).expect("abort");
+    p.begin_transaction().unwrap();
+    send("later");
+    p.commit_transaction(Duration::from_secs(30)).expect("commit");
+
+    let read = |isolation: &str| {
+        let mut config = rdkafka_config(b.addr);
+        config
+            .set("group.id", format!("g-{isolation}"))
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "true")
+            .set("isolation.level", isolation)
+            .set("fetch.wait.max.ms", "100");
+        let c: BaseConsumer = config.create().expect("consumer");
+        let mut tpl = TopicPartitionList::new();
+        for part in 0..2 {
+            tpl.add_partition_offset("tx", part, Offset::Beginning).unwrap();
+        }
+        c.assign(&tpl).unwrap();
+        let mut got = consume_to_end(&c, 2);
+        got.sort();
+        got
+    };
+    let all = |tags: &[&str]| {
+        let mut v: Vec<String> =
+            tags.iter().flat_map(|t| (0..4).map(move |i| format!("{t}-{i}"))).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(read("read_committed"), all(&["committed", "later"]));
+    assert_eq!(read("read_uncommitted"), all(&["committed", "aborted", "later"]));
+}
