@@ -336,6 +336,7 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
             ("gone", 1, &[]),
             ("trimmed", 1, &[]),
             ("compacted", 1, &compact),
+            ("txn", 1, &[]),
         ],
     );
     let mut want: BTreeMap<(String, i32), Vec<Rec>> = BTreeMap::new();
@@ -381,6 +382,20 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
         compacted.len(),
         keyed.len()
     );
+    // Transactions through minikafka's coordinator: committed, aborted, committed.
+    let txp = producer(addr, &[("transactional.id", "to-kafka")]);
+    txp.init_transactions(WAIT).expect("init transactions");
+    // Timestamps of now: markers carry the coordinator's clock, and 2023 records would roll
+    // the segment at each (segment.ms); one segment lets DumpLogSegments check offsets run on.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let mut all_txn = headerless(recs("txn", 30));
+    for (i, r) in all_txn.iter_mut().enumerate() {
+        r.ts = now.as_millis() as i64 + i as i64;
+    }
+    transaction(&txp, "txn", &all_txn[..10], true);
+    transaction(&txp, "txn", &all_txn[10..20], false);
+    transaction(&txp, "txn", &all_txn[20..], true);
+    drop(txp);
     commit(addr, "g1", &[("codecs", 0, 100), ("codecs", 4, 299), ("idem", 1, 7)]);
     commit(addr, "g2", &[("idem", 0, 200)]);
     delete_topic(addr, "gone");
@@ -439,6 +454,15 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
     assert_eq!(snapshots.len(), 1, "{snapshots:?}");
     let dumped = dump_log_segments(&snapshots, &[]);
     assert!(dumped.contains("producerId: "), "the snapshot as Kafka reads it:\n{dumped}");
+    // The markers and the aborted transaction's `.txnindex` entry, as Kafka reads them.
+    let txn_logs = with_ext(&dir.join("txn-0"), "log");
+    assert_eq!(txn_logs.len(), 1, "{txn_logs:?}");
+    let dumped = dump_log_segments(&txn_logs, &["--deep-iteration"]);
+    assert_eq!(dumped.matches("endTxnMarker: COMMIT coordinatorEpoch: 0").count(), 2, "{dumped}");
+    assert_eq!(dumped.matches("endTxnMarker: ABORT coordinatorEpoch: 0").count(), 1, "{dumped}");
+    let txn_index = with_ext(&dir.join("txn-0"), "txnindex");
+    let dumped = dump_log_segments(&txn_index, &[]);
+    assert!(dumped.contains("firstOffset: 11 lastOffset: 21"), "{dumped}");
 
     let _jvm = jvm_lock();
     let conf = tmp.join("conf");
@@ -465,6 +489,10 @@ fn a_directory_minikafka_wrote_opens_in_kafka() {
     let got = consume(kaddr, "trimmed", 0, 1, "read_uncommitted");
     assert_eq!(got[0].0, 150, "reads start at the log start offset");
     assert_eq!(got[0].1, trimmed[150]);
+    // Kafka leaves out the transaction minikafka's coordinator aborted.
+    let got = consume(kaddr, "txn", 0, 20, "read_committed");
+    let committed_txn: Vec<Rec> = all_txn[..10].iter().chain(&all_txn[20..]).cloned().collect();
+    assert_eq!(got.iter().map(|g| g.1.clone()).collect::<Vec<_>>(), committed_txn);
     kafka.stop();
     let complaints = complaints(&conf, FIRST_START_ON_MINIKAFKA);
     assert!(
