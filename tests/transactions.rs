@@ -11,8 +11,9 @@ use kafka_protocol::messages::{
     add_offsets_to_txn_request::AddOffsetsToTxnRequest,
     add_partitions_to_txn_request::{AddPartitionsToTxnRequest, AddPartitionsToTxnTopic},
     end_txn_request::EndTxnRequest,
-    list_offsets_request as loq, GroupId, InitProducerIdRequest, ListOffsetsRequest, ProducerId,
-    TopicName, TransactionalId,
+    list_offsets_request as loq, offset_fetch_request as ofq, txn_offset_commit_request as tocq,
+    GroupId, InitProducerIdRequest, ListOffsetsRequest, OffsetFetchRequest, ProducerId, TopicName,
+    TransactionalId, TxnOffsetCommitRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -24,6 +25,7 @@ const CONCURRENT_TRANSACTIONS: i16 = 51;
 const OPERATION_NOT_ATTEMPTED: i16 = 55;
 const PRODUCER_FENCED: i16 = 90;
 const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+const UNSTABLE_OFFSET_COMMIT: i16 = 88;
 
 fn sb(s: &str) -> StrBytes {
     StrBytes::from_string(s.to_string())
@@ -222,6 +224,10 @@ fn markers_commit_abort_and_the_last_stable_offset() {
     assert_eq!((f.last_stable_offset, f.high_watermark), (0, 2));
     assert!(f.records().is_empty(), "read_committed stops at the LSO");
     assert_eq!(end(&mut c, 4, "t", pid, e, true), NONE);
+    // The marker is in the file when EndTxn is answered.
+    let on_disk = read_log(dir.path(), "a", 0);
+    let last = *split_batches(&on_disk).last().unwrap();
+    assert_eq!((base_offset_of(last), i16::from_be_bytes([last[21], last[22]])), (2, 0x30));
     assert_eq!(latest(&mut c, "a", true), 3, "commit marker at 2");
     // Aborted: offsets 3-4, marker at 5.
     assert_eq!(add(&mut c, 3, "t", pid, e, &[("a", 0)]), [NONE]);
@@ -252,6 +258,97 @@ fn markers_commit_abort_and_the_last_stable_offset() {
     // The fenced producer's writes are refused by the partition.
     let (code, _) = produce1(&mut c, "a", 0, &tbatch(pid, e, 5, 1, "z"));
     assert_eq!(code, INVALID_PRODUCER_EPOCH);
+}
+
+// ----- TxnOffsetCommit ------------------------------------------------------------------------
+
+/// TxnOffsetCommit of `offsets` (topic, partition, offset) for group `g`; the error codes.
+fn txn_commit(
+    c: &mut Client,
+    v: i16,
+    (tid, pid, epoch): (&str, i64, i16),
+    g: &str,
+    offsets: &[(&str, i32, i64)],
+) -> Vec<i16> {
+    let topics = offsets
+        .iter()
+        .map(|&(t, p, o)| {
+            tocq::TxnOffsetCommitRequestTopic::default()
+                .with_name(TopicName(sb(t)))
+                .with_partitions(vec![tocq::TxnOffsetCommitRequestPartition::default()
+                    .with_partition_index(p)
+                    .with_committed_offset(o)
+                    .with_committed_leader_epoch(0)
+                    .with_committed_metadata(Some(sb("m")))])
+        })
+        .collect();
+    let req = TxnOffsetCommitRequest::default()
+        .with_transactional_id(TransactionalId(sb(tid)))
+        .with_group_id(GroupId(sb(g)))
+        .with_producer_id(ProducerId(pid))
+        .with_producer_epoch(epoch)
+        .with_generation_id(-1)
+        .with_topics(topics);
+    let r = c.kp_call(v, &req);
+    r.topics.iter().flat_map(|t| t.partitions.iter().map(|p| p.error_code)).collect()
+}
+
+/// OffsetFetch v7 of one partition: (offset, error), `require_stable` as asked.
+fn fetched(c: &mut Client, g: &str, t: &str, p: i32, stable: bool) -> (i64, i16) {
+    let req = OffsetFetchRequest::default()
+        .with_group_id(GroupId(sb(g)))
+        .with_require_stable(stable)
+        .with_topics(Some(vec![ofq::OffsetFetchRequestTopic::default()
+            .with_name(TopicName(sb(t)))
+            .with_partition_indexes(vec![p])]));
+    let r = c.kp_call(7, &req);
+    let part = &r.topics[0].partitions[0];
+    (part.committed_offset, part.error_code)
+}
+
+/// Offsets committed in a transaction are the group's once it commits, never if it aborts,
+/// and still so after a restart (replayed from `__consumer_offsets` by its markers).
+#[test]
+fn txn_offset_commit_visible_at_commit_only() {
+    let dir = TempDir::new("txn-offsets");
+    make_log_dir(dir.path(), &[("a", 2)]);
+    let b = Broker::start_with(dir.path(), &["offsets.topic.num.partitions=3"]);
+    let mut c = b.connect();
+    let (_, pid, e) = init(&mut c, 4, "t", 60_000);
+    let me = ("t", pid, e);
+    for v in 0..=3 {
+        let nobody = ("nobody", pid, e);
+        assert_eq!(
+            txn_commit(&mut c, v, nobody, "g", &[("a", 0, 5)]),
+            [INVALID_PRODUCER_ID_MAPPING]
+        );
+        // The group's partition is not in a transaction yet.
+        assert_eq!(txn_commit(&mut c, v, me, "g", &[("a", 0, 5)]), [INVALID_TXN_STATE], "v{v}");
+        let old = ("t", pid, e - 1);
+        assert_eq!(txn_commit(&mut c, v, old, "g", &[("a", 0, 5)]), [INVALID_PRODUCER_EPOCH]);
+    }
+    assert_eq!(add_offsets(&mut c, 3, "t", pid, e, "g"), NONE);
+    for v in 0..=3 {
+        let offs = [("a", 0, 10 + i64::from(v)), ("a", 7, 1)];
+        assert_eq!(txn_commit(&mut c, v, me, "g", &offs), [NONE, UNKNOWN_TOPIC_OR_PARTITION]);
+    }
+    assert_eq!(fetched(&mut c, "g", "a", 0, false), (-1, NONE), "not before the commit");
+    assert_eq!(fetched(&mut c, "g", "a", 0, true), (-1, UNSTABLE_OFFSET_COMMIT));
+    assert_eq!(end(&mut c, 3, "t", pid, e, true), NONE);
+    assert_eq!(fetched(&mut c, "g", "a", 0, true), (13, NONE));
+    // Aborted: never seen.
+    assert_eq!(add_offsets(&mut c, 3, "t", pid, e, "g"), NONE);
+    assert_eq!(txn_commit(&mut c, 3, me, "g", &[("a", 0, 99), ("a", 1, 98)]), [NONE, NONE]);
+    assert_eq!(end(&mut c, 3, "t", pid, e, false), NONE);
+    assert_eq!(fetched(&mut c, "g", "a", 0, true), (13, NONE));
+    assert_eq!(fetched(&mut c, "g", "a", 1, true), (-1, NONE));
+    // Committed offsets survive a restart; aborted ones stay out.
+    drop(c);
+    assert!(b.stop().success());
+    let b = Broker::start_with(dir.path(), &["offsets.topic.num.partitions=3"]);
+    let mut c = b.connect();
+    assert_eq!(fetched(&mut c, "g", "a", 0, true), (13, NONE));
+    assert_eq!(fetched(&mut c, "g", "a", 1, true), (-1, NONE));
 }
 
 // ----- librdkafka ------------------------------------------------------------------------------

@@ -14,11 +14,7 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = AddOffsetsToTxnRequest::decode(r, version)?;
-    let partitions = b
-        .meta
-        .topic(offsets::TOPIC)
-        .map_or(b.config.offsets_topic_num_partitions, |t| t.partitions.len() as i32);
-    let partition = offsets::partition_for(req.group_id, partitions.max(1));
+    let partition = super::txn_offset_commit::offsets_partition(b, req.group_id);
     let code = match b.txn.add_partitions(
         req.transactional_id,
         req.producer_id,

@@ -1,6 +1,7 @@
 //! Committed offsets kept in `__consumer_offsets`: replayed into the coordinator at start-up,
 //! appended (like any produce, so acknowledged only once written) when a group commits.
 
+use std::collections::HashMap;
 use std::io;
 
 use super::Broker;
@@ -9,10 +10,14 @@ use crate::groups::Coordinator;
 use crate::metadata::Cache;
 use crate::protocol::error;
 use crate::records::{self, BatchBuilder, Records};
-use crate::storage::{Appended, LogManager};
+use crate::storage::{Appended, LogId, LogManager};
+
+/// Control record type of a COMMIT marker (Kafka's `ControlRecordType`).
+const COMMIT_MARKER: i16 = 1;
 
 /// Replays every `__consumer_offsets` partition: the latest commit per group and partition
-/// wins; tombstones delete.
+/// wins; tombstones delete. A transaction's offsets count from its COMMIT marker on; aborted
+/// ones and those of a transaction never ended are dropped.
 pub fn load_committed_offsets(
     meta: &Cache,
     logs: &mut LogManager,
@@ -23,6 +28,8 @@ pub fn load_committed_offsets(
     for p in &topic.partitions {
         let Some(id) = logs.find(offsets::TOPIC, p.partition_id) else { continue };
         let log = logs.get_mut(id);
+        // By producer id: the offsets of its open transaction.
+        let mut txns: HashMap<i64, Vec<(String, String, i32, CommittedOffset)>> = HashMap::new();
         let mut next = log.log_start_offset();
         while next < log.log_end_offset() {
             buf.clear();
@@ -33,13 +40,33 @@ pub fn load_committed_offsets(
             for batch in records::batches(&buf) {
                 let Ok((h, bytes)) = batch else { break };
                 next = h.last_offset() + 1;
-                if h.is_control() || h.compression() != 0 {
-                    continue; // transaction markers; Kafka writes offsets uncompressed
+                if h.compression() != 0 {
+                    continue; // Kafka writes offsets uncompressed
                 }
                 let Ok(recs) = Records::new(bytes) else { continue };
+                if h.is_control() {
+                    let commit = recs.flatten().next().and_then(|r| r.key).is_some_and(|k| {
+                        k.len() >= 4 && i16::from_be_bytes([k[2], k[3]]) == COMMIT_MARKER
+                    });
+                    for (group, topic, partition, v) in
+                        txns.remove(&h.producer_id).into_iter().flatten()
+                    {
+                        if commit {
+                            groups.group_mut(&group).offsets.insert((topic, partition), v);
+                        }
+                    }
+                    continue;
+                }
                 for rec in recs.flatten() {
                     let Some(key) = rec.key else { continue };
                     match offsets::decode(key, rec.value) {
+                        Ok(OffsetsRecord::Offset { group, topic, partition, value: Some(v) })
+                            if h.is_transactional() =>
+                        {
+                            txns.entry(h.producer_id)
+                                .or_default()
+                                .push((group, topic, partition, v));
+                        }
                         Ok(OffsetsRecord::Offset { group, topic, partition, value }) => {
                             let g = groups.group_mut(&group);
                             match value {
@@ -80,30 +107,9 @@ impl Broker {
         if commits.is_empty() {
             return error::NONE;
         }
-        if self.meta.topic(offsets::TOPIC).is_none() {
-            // Kafka keeps only the latest commit of each key: compacted, as its coordinator
-            // creates the topic, so the directory stays right after a move to Kafka.
-            let configs = [
-                ("cleanup.policy", "compact"),
-                ("compression.type", "producer"),
-                ("segment.bytes", "104857600"),
-            ];
-            let partitions = self.config.offsets_topic_num_partitions;
-            if let Err((code, msg)) =
-                self.create_topic_with_configs(offsets::TOPIC, partitions, &configs)
-            {
-                log::error!("cannot create {}: {msg}", offsets::TOPIC);
-                return if code == error::KAFKA_STORAGE_ERROR {
-                    code
-                } else {
-                    error::COORDINATOR_NOT_AVAILABLE
-                };
-            }
-        }
-        let partitions = self.meta.topic(offsets::TOPIC).map_or(1, |t| t.partitions.len() as i32);
-        let partition = offsets::partition_for(group_id, partitions);
-        let Some(log) = self.logs.find(offsets::TOPIC, partition) else {
-            return error::COORDINATOR_NOT_AVAILABLE;
+        let log = match self.offsets_log(group_id) {
+            Ok(log) => log,
+            Err(code) => return code,
         };
         let mut batch = BatchBuilder::new(0, crate::metadata::log::now_ms());
         for (topic, p, c) in commits {
@@ -117,7 +123,7 @@ impl Broker {
             Ok(Appended::At(_)) => {}
             Ok(_) => unreachable!("offset batches carry no producer id"),
             Err(e) => {
-                log::error!("cannot append to __consumer_offsets-{partition}: {e}");
+                log::error!("cannot append to {}: {e}", self.logs.get(log).dir().display());
                 return error::KAFKA_STORAGE_ERROR;
             }
         }
@@ -127,6 +133,33 @@ impl Broker {
             g.offsets.insert((topic.to_string(), *p), c.clone());
         }
         error::NONE
+    }
+
+    /// The `__consumer_offsets` partition of `group_id`, the topic created on first use.
+    pub(super) fn offsets_log(&mut self, group_id: &str) -> Result<LogId, i16> {
+        if self.meta.topic(offsets::TOPIC).is_none() {
+            // Kafka keeps only the latest commit of each key: compacted, as its coordinator
+            // creates the topic, so the directory stays right after a move to Kafka.
+            let configs = [
+                ("cleanup.policy", "compact"),
+                ("compression.type", "producer"),
+                ("segment.bytes", "104857600"),
+            ];
+            let partitions = self.config.offsets_topic_num_partitions;
+            if let Err((code, msg)) =
+                self.create_topic_with_configs(offsets::TOPIC, partitions, &configs)
+            {
+                log::error!("cannot create {}: {msg}", offsets::TOPIC);
+                return Err(if code == error::KAFKA_STORAGE_ERROR {
+                    code
+                } else {
+                    error::COORDINATOR_NOT_AVAILABLE
+                });
+            }
+        }
+        let partitions = self.meta.topic(offsets::TOPIC).map_or(1, |t| t.partitions.len() as i32);
+        let partition = offsets::partition_for(group_id, partitions);
+        self.logs.find(offsets::TOPIC, partition).ok_or(error::COORDINATOR_NOT_AVAILABLE)
     }
 
     /// Writes tombstones for `keys` (topic, partition) of `group_id`, and for the group itself

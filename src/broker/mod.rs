@@ -42,6 +42,7 @@ mod produce;
 mod sync_group;
 mod topics;
 mod txn_markers;
+mod txn_offset_commit;
 mod waiting;
 
 use std::io;
@@ -259,6 +260,7 @@ impl Broker {
             }
             apis::ADD_OFFSETS_TO_TXN => add_offsets_to_txn::handle(self, &mut r, api_version, out),
             apis::END_TXN => end_txn::handle(self, &mut r, api_version, out),
+            apis::TXN_OFFSET_COMMIT => txn_offset_commit::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_CONFIGS => describe_configs::handle(self, &mut r, api_version, out),
             apis::ALTER_CONFIGS => alter_configs::handle(self, &mut r, api_version, false, out),
             apis::INCREMENTAL_ALTER_CONFIGS => {

@@ -28,6 +28,18 @@ pub fn handle(
                             .iter()
                             .map(|&p| {
                                 let c = committed.and_then(|o| o.get(&(t.name.to_string(), p)));
+                                if req.require_stable
+                                    && b.txn.has_pending_offset(g.group_id, t.name, p)
+                                {
+                                    // A transaction holds a newer offset: the client retries.
+                                    return OffsetFetchResponsePartition {
+                                        partition_index: p,
+                                        committed_offset: -1,
+                                        committed_leader_epoch: -1,
+                                        metadata: Some(""),
+                                        error_code: error::UNSTABLE_OFFSET_COMMIT,
+                                    };
+                                }
                                 OffsetFetchResponsePartition {
                                     partition_index: p,
                                     committed_offset: c.map_or(-1, |c| c.offset),

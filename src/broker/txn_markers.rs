@@ -17,8 +17,8 @@ pub fn write(b: &mut Broker, transactional_id: &str, m: &Markers) -> Result<(), 
             // Deleted since it joined the transaction: nothing to close there.
             continue;
         };
-        let log = b.logs.get_mut(id);
-        match log.write_marker(m.producer_id, m.producer_epoch, m.commit, COORDINATOR_EPOCH) {
+        match b.logs.write_marker(id, m.producer_id, m.producer_epoch, m.commit, COORDINATOR_EPOCH)
+        {
             Ok(Ok(_)) => b.turn_acks.push((b.ctx.conn, id)),
             Ok(Err(code)) => return Err(code),
             Err(e) => {
@@ -28,6 +28,12 @@ pub fn write(b: &mut Broker, transactional_id: &str, m: &Markers) -> Result<(), 
         }
     }
     b.txn.complete(transactional_id, m.commit);
+    // The group sees what the transaction committed; an abort drops it.
+    for p in b.txn.take_pending_offsets(m.producer_id) {
+        if m.commit {
+            b.groups.group_mut(&p.group).offsets.insert((p.topic, p.partition), p.offset);
+        }
+    }
     Ok(())
 }
 

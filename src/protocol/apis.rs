@@ -25,6 +25,7 @@ pub const OFFSET_FOR_LEADER_EPOCH: i16 = 23;
 pub const ADD_PARTITIONS_TO_TXN: i16 = 24;
 pub const ADD_OFFSETS_TO_TXN: i16 = 25;
 pub const END_TXN: i16 = 26;
+pub const TXN_OFFSET_COMMIT: i16 = 28;
 pub const DESCRIBE_CONFIGS: i16 = 32;
 pub const ALTER_CONFIGS: i16 = 33;
 pub const INCREMENTAL_ALTER_CONFIGS: i16 = 44;
@@ -80,6 +81,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     },
     ApiSpec { key: ADD_OFFSETS_TO_TXN, name: "AddOffsetsToTxn", min: 0, max: 4, flexible_from: 3 },
     ApiSpec { key: END_TXN, name: "EndTxn", min: 0, max: 4, flexible_from: 3 },
+    ApiSpec { key: TXN_OFFSET_COMMIT, name: "TxnOffsetCommit", min: 0, max: 3, flexible_from: 3 },
     ApiSpec { key: DESCRIBE_CONFIGS, name: "DescribeConfigs", min: 1, max: 4, flexible_from: 4 },
     ApiSpec { key: ALTER_CONFIGS, name: "AlterConfigs", min: 0, max: 2, flexible_from: 2 },
     ApiSpec { key: DESCRIBE_LOG_DIRS, name: "DescribeLogDirs", min: 1, max: 4, flexible_from: 2 },

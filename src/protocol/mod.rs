@@ -40,3 +40,4 @@ mod oracle;
 pub mod output;
 pub mod produce;
 pub mod sync_group;
+pub mod txn_offset_commit;

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use super::index::{self, AbortedTxn};
 use super::now_ms;
 use super::partition::PartitionLog;
-use super::Appended;
+use super::{Appended, LogId, LogManager};
 use crate::records::BatchBuilder;
 
 /// Control record types (Kafka's `ControlRecordType`).
@@ -30,6 +30,13 @@ pub fn marker_batch(producer_id: i64, epoch: i16, commit: bool, coordinator_epoc
 }
 
 impl PartitionLog {
+    /// Appends a transactional batch the broker writes for a producer (TxnOffsetCommit's
+    /// offsets): no sequence, so only its epoch is checked; it opens the producer's
+    /// transaction here like a produced one.
+    pub fn append_for_producer(&mut self, batch: &[u8]) -> io::Result<Appended> {
+        self.append_with(batch, true)
+    }
+
     /// Appends a COMMIT or ABORT marker for `producer_id` and closes its transaction here;
     /// returns the marker's offset.
     pub fn write_marker(
@@ -40,7 +47,7 @@ impl PartitionLog {
         coordinator_epoch: i32,
     ) -> io::Result<Result<i64, i16>> {
         let batch = marker_batch(producer_id, epoch, commit, coordinator_epoch);
-        let at = match self.append(&batch)? {
+        let at = match self.append_with(&batch, true)? {
             Appended::At(at) | Appended::Duplicate(at, _) => at,
             Appended::Rejected(code, why) => {
                 log::warn!(
@@ -67,6 +74,37 @@ impl PartitionLog {
         Ok(Ok(at))
     }
 }
+
+impl LogManager {
+    /// [`PartitionLog::write_marker`] on log `id`, flushed with the turn's appends.
+    pub fn write_marker(
+        &mut self,
+        id: LogId,
+        producer_id: i64,
+        epoch: i16,
+        commit: bool,
+        coordinator_epoch: i32,
+    ) -> io::Result<Result<i64, i16>> {
+        self.note_append(id, MARKER_LEN);
+        self.get_mut(id).write_marker(producer_id, epoch, commit, coordinator_epoch)
+    }
+
+    /// [`PartitionLog::append_for_producer`] on log `id`, flushed with the turn's appends.
+    pub fn append_for_producer(&mut self, id: LogId, batch: &[u8]) -> io::Result<Appended> {
+        self.note_append(id, batch.len());
+        self.get_mut(id).append_for_producer(batch)
+    }
+
+    fn note_append(&mut self, id: LogId, len: usize) {
+        if !self.get(id).has_pending() {
+            self.dirty.push(id);
+        }
+        self.pending_bytes += len;
+    }
+}
+
+/// A marker batch's size: the batch header and its one control record.
+const MARKER_LEN: usize = 78;
 
 /// One 34-byte `.txnindex` entry: version 0, producer id, first, last and last stable offset.
 fn append_txn_index(path: &std::path::Path, txn: &AbortedTxn, lso: i64) -> io::Result<()> {

@@ -410,8 +410,16 @@ impl PartitionLog {
     /// Takes a validated batch, checks it against its producer's state, gives it the next
     /// offsets, and buffers it.
     pub fn append(&mut self, batch: &[u8]) -> io::Result<Appended> {
+        self.append_with(batch, false)
+    }
+
+    /// [`append`](Self::append); a batch the broker's own coordinators write (a transaction
+    /// marker, transactional offsets) carries no sequence, and only its epoch is checked.
+    pub(super) fn append_with(&mut self, batch: &[u8], coordinator: bool) -> io::Result<Appended> {
         let h = BatchHeader::parse(batch).expect("appended batches are validated");
-        match self.producers.check(&h) {
+        let check =
+            if coordinator { self.producers.check_epoch(&h) } else { self.producers.check(&h) };
+        match check {
             Check::Append => {}
             Check::Duplicate(at, ts) => return Ok(Appended::Duplicate(at, ts)),
             Check::Reject(code, why) => return Ok(Appended::Rejected(code, why)),

@@ -58,6 +58,18 @@ fn seq_delta(first: i32, last: i32) -> i32 {
 }
 
 impl Producers {
+    /// For batches without sequences that the broker writes for a producer: one of an older
+    /// epoch than the producer's is fenced.
+    pub fn check_epoch(&self, h: &BatchHeader) -> Check {
+        match self.by_id.get(&h.producer_id) {
+            Some(p) if h.producer_epoch < p.epoch => Check::Reject(
+                error::INVALID_PRODUCER_EPOCH,
+                "producer epoch is older than the current one",
+            ),
+            _ => Check::Append,
+        }
+    }
+
     pub fn check(&self, h: &BatchHeader) -> Check {
         if h.producer_id < 0 {
             return Check::Append;
@@ -106,9 +118,10 @@ impl Producers {
 
     /// Records a batch written at `base_offset` (by an append, or found at recovery).
     pub fn record(&mut self, h: &BatchHeader, base_offset: i64) {
-        if h.producer_id >= 0 && h.is_control() {
-            // A marker of a newer epoch fences the producer's older one here, as Kafka's
-            // `ProducerStateManager` bumps the epoch on `appendEndTxnMarker`.
+        if h.producer_id >= 0 && (h.is_control() || h.base_sequence < 0) {
+            // A marker (or the coordinator's transactional offsets) of a newer epoch fences
+            // the producer's older one here, as Kafka's `ProducerStateManager` bumps the epoch
+            // on `appendEndTxnMarker`.
             let p = self.by_id.entry(h.producer_id).or_default();
             if h.producer_epoch > p.epoch {
                 p.epoch = h.producer_epoch;

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::groups::offsets::{self, CommittedOffset};
 use crate::protocol::error;
 
 #[cfg(test)]
@@ -67,9 +68,20 @@ pub enum End {
 /// Epochs past this one are not handed out: the transactional id gets a new producer id.
 const MAX_EPOCH: i16 = i16::MAX - 1;
 
+/// An offset TxnOffsetCommit wrote, which the group sees once the transaction commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingOffset {
+    pub group: String,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: CommittedOffset,
+}
+
 #[derive(Debug, Default)]
 pub struct TxnCoordinator {
     by_id: HashMap<String, TxnMetadata>,
+    /// By producer id: offsets of its ongoing transaction.
+    pending_offsets: HashMap<i64, Vec<PendingOffset>>,
 }
 
 impl TxnCoordinator {
@@ -196,6 +208,45 @@ impl TxnCoordinator {
             (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => End::Done,
             _ => End::Error(error::INVALID_TXN_STATE),
         }
+    }
+
+    /// TxnOffsetCommit's check: the producer's transaction is ongoing and holds the group's
+    /// `__consumer_offsets` partition (AddOffsetsToTxn came first).
+    pub fn check_offsets_partition(
+        &mut self,
+        transactional_id: &str,
+        pid: i64,
+        epoch: i16,
+        partition: i32,
+    ) -> Result<(), i16> {
+        let m = self.current(transactional_id, pid, epoch)?;
+        let key = (offsets::TOPIC.to_string(), partition);
+        if m.state != TxnState::Ongoing || !m.partitions.contains(&key) {
+            return Err(error::INVALID_TXN_STATE);
+        }
+        Ok(())
+    }
+
+    pub fn add_pending_offsets(
+        &mut self,
+        pid: i64,
+        offsets: impl IntoIterator<Item = PendingOffset>,
+    ) {
+        self.pending_offsets.entry(pid).or_default().extend(offsets);
+    }
+
+    /// The offsets a producer's transaction committed, taken when its markers are written.
+    pub fn take_pending_offsets(&mut self, pid: i64) -> Vec<PendingOffset> {
+        self.pending_offsets.remove(&pid).unwrap_or_default()
+    }
+
+    /// Whether a transaction still holds an offset of this group's partition (OffsetFetch
+    /// with `require_stable` answers UNSTABLE_OFFSET_COMMIT then).
+    pub fn has_pending_offset(&self, group: &str, topic: &str, partition: i32) -> bool {
+        self.pending_offsets
+            .values()
+            .flatten()
+            .any(|p| p.group == group && p.topic == topic && p.partition == partition)
     }
 
     /// The markers of `transactional_id`'s transaction are written: it is complete.

@@ -35,7 +35,7 @@ pub const INVALID_REQUEST: i16 = 42;
 pub const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// What ApiVersions must advertise, in this order: (key, min, max).
-pub const ADVERTISED: [(i16, i16, i16); 31] = [
+pub const ADVERTISED: [(i16, i16, i16); 32] = [
     (PRODUCE, 3, 12),
     (FETCH, 4, 17),
     (2, 1, 10), // ListOffsets
@@ -58,6 +58,7 @@ pub const ADVERTISED: [(i16, i16, i16); 31] = [
     (24, 0, 3), // AddPartitionsToTxn
     (25, 0, 4), // AddOffsetsToTxn
     (26, 0, 4), // EndTxn
+    (28, 0, 3), // TxnOffsetCommit
     (32, 1, 4), // DescribeConfigs
     (33, 0, 2), // AlterConfigs
     (35, 1, 4), // DescribeLogDirs
@@ -629,18 +630,18 @@ pub fn is_flexible(api_key: i16, version: i16) -> bool {
         15 => 5, // DescribeGroups
         16 => 3, // ListGroups
         API_VERSIONS => 3,
-        19 => 5,      // CreateTopics
-        20 => 4,      // DeleteTopics
-        21 => 2,      // DeleteRecords
-        22 => 2,      // InitProducerId
-        23 => 4,      // OffsetForLeaderEpoch
-        24..=26 => 3, // AddPartitionsToTxn, AddOffsetsToTxn, EndTxn
-        32 => 4,      // DescribeConfigs
-        37 => 2,      // CreatePartitions
-        42 => 2,      // DeleteGroups
-        33 => 2,      // AlterConfigs
-        44 => 1,      // IncrementalAlterConfigs
-        35 => 2,      // DescribeLogDirs
+        19 => 5,           // CreateTopics
+        20 => 4,           // DeleteTopics
+        21 => 2,           // DeleteRecords
+        22 => 2,           // InitProducerId
+        23 => 4,           // OffsetForLeaderEpoch
+        24..=26 | 28 => 3, // AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit
+        32 => 4,           // DescribeConfigs
+        37 => 2,           // CreatePartitions
+        42 => 2,           // DeleteGroups
+        33 => 2,           // AlterConfigs
+        44 => 1,           // IncrementalAlterConfigs
+        35 => 2,           // DescribeLogDirs
         60 | DESCRIBE_TOPIC_PARTITIONS => 0,
         _ => i16::MAX,
     };
