@@ -395,11 +395,25 @@ fn librdkafka_transactions_commit_and_abort() {
         }
         p.flush(Duration::from_secs(30)).expect("flush");
     };
+    // A consume-transform-produce loop's offsets, sent with each transaction.
+    let mut gconfig = rdkafka_config(b.addr);
+    gconfig.set("group.id", "app").set("enable.auto.commit", "false");
+    let app: BaseConsumer = gconfig.create().expect("group consumer");
+    let group = app.group_metadata().expect("group metadata");
+    let offsets = |part: i32, at: i64| {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset("tx", part, Offset::Offset(at)).unwrap();
+        tpl
+    };
     p.begin_transaction().unwrap();
     send("committed");
+    p.send_offsets_to_transaction(&offsets(0, 7), &group, Duration::from_secs(30))
+        .expect("send offsets");
     p.commit_transaction(Duration::from_secs(30)).expect("commit");
     p.begin_transaction().unwrap();
     send("aborted");
+    p.send_offsets_to_transaction(&offsets(1, 9), &group, Duration::from_secs(30))
+        .expect("send offsets");
     p.abort_transaction(Duration::from_secs(30)).expect("abort");
     p.begin_transaction().unwrap();
     send("later");
@@ -430,5 +444,14 @@ fn librdkafka_transactions_commit_and_abort() {
         v
     };
     assert_eq!(read("read_committed"), all(&["committed", "later"]));
+    let mut both = offsets(0, 0);
+    both.add_partition("tx", 1);
+    let committed = app.committed_offsets(both, Duration::from_secs(30)).expect("committed");
+    let got: Vec<Offset> = committed.elements().iter().map(|e| e.offset()).collect();
+    assert_eq!(
+        got,
+        [Offset::Offset(7), Offset::Invalid],
+        "the aborted offsets are not the group's"
+    );
     assert_eq!(read("read_uncommitted"), all(&["committed", "aborted", "later"]));
 }
