@@ -32,9 +32,11 @@ pub fn handle(
         );
         Some(txn_markers::fenced_for(added.err().unwrap_or(error::NONE), version >= 2))
     };
-    let results = req
-        .topics
-        .iter()
+    // Kafka gathers the unknown partitions' errors first, and answers them first.
+    let mut topics: Vec<&(&str, Vec<i32>)> = req.topics.iter().collect();
+    topics.sort_by_key(|(t, ps)| !ps.iter().any(|&p| unknown(t, p)));
+    let results = topics
+        .into_iter()
         .map(|(t, ps)| {
             let codes = ps
                 .iter()

@@ -114,7 +114,7 @@ pub struct PartitionLog {
     pub(super) leader_epoch: i32,
     /// Kafka's leader epoch cache: (epoch, first offset written in it), ascending.
     pub(super) epochs: Vec<(i32, i64)>,
-    /// Transactions Kafka aborted in this log, by first offset.
+    /// Transactions aborted in this log (by Kafka, or by this broker's markers), by first offset.
     pub(super) aborted: Vec<AbortedTxn>,
     /// (producer id, first offset) of each transaction open in this log: read_committed
     /// readers stop before the first. A commit or abort marker closes one.

@@ -560,6 +560,10 @@ fn normalise_records(resp: &mut ResponseKind) {
                     b[at + 17..at + 21].fill(0);
                     b[at + 43..at + 51].fill(0);
                 }
+                // A transaction marker carries its coordinator's clock.
+                if b[at + 22] & 0x20 != 0 {
+                    b[at + 27..at + 43].fill(0);
+                }
                 // A LogAppendTime batch carries each broker's clock as its max timestamp,
                 // and so its CRC differs too; its type bit and the rest are compared.
                 if b[at + 22] & 0x08 != 0 {

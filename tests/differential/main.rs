@@ -17,6 +17,7 @@ mod harness;
 mod logs;
 mod scenarios;
 mod timestamps;
+mod transactions;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

@@ -1,0 +1,178 @@
+//! Transactions, judged against Kafka's transaction coordinator (transactions v1, the
+//! versions below EndTxn v5): InitProducerId with a transactional id, AddPartitionsToTxn,
+//! AddOffsetsToTxn and EndTxn with their error paths, and what the markers leave behind for
+//! read_committed readers (the last stable offset, the aborted transactions, the batches).
+//! Kafka writes markers after it answers EndTxn: the steps after one wait (`until`) for the
+//! last stable offset to move before they are judged.
+
+use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafka_protocol::messages::*;
+use kafka_protocol::protocol::StrBytes;
+
+use crate::common::BatchBuilder;
+use crate::harness::{Ctx, Scenario};
+use crate::scenarios::{fetch, produce, versions, FetchAt, TS};
+
+fn s(v: &str) -> StrBytes {
+    StrBytes::from_string(v.to_string())
+}
+
+fn init(tid: &str, timeout_ms: i32) -> RequestKind {
+    InitProducerIdRequest::default()
+        .with_transactional_id(Some(TransactionalId(s(tid))))
+        .with_transaction_timeout_ms(timeout_ms)
+        .with_producer_id(ProducerId(-1))
+        .with_producer_epoch(-1)
+        .into()
+}
+
+fn find_txn_coordinator(tid: &str) -> RequestKind {
+    FindCoordinatorRequest::default().with_key_type(1).with_coordinator_keys(vec![s(tid)]).into()
+}
+
+/// Kafka makes `__transaction_state` on the first FindCoordinator for a transactional id,
+/// and answers COORDINATOR_NOT_AVAILABLE until it has loaded it.
+fn found(r: &ResponseKind) -> bool {
+    matches!(r, ResponseKind::FindCoordinator(r) if r.coordinators.iter().all(|c| c.error_code == 0))
+}
+
+fn initialised(r: &ResponseKind) -> bool {
+    matches!(r, ResponseKind::InitProducerId(r) if r.error_code == 0)
+}
+
+fn add_partitions(ctx: &Ctx, tid: &str, pid_delta: i64, parts: &[(&str, i32)]) -> RequestKind {
+    let topics = parts
+        .iter()
+        .map(|&(t, p)| {
+            AddPartitionsToTxnTopic::default().with_name(TopicName(s(t))).with_partitions(vec![p])
+        })
+        .collect();
+    AddPartitionsToTxnRequest::default()
+        .with_v3_and_below_transactional_id(TransactionalId(s(tid)))
+        .with_v3_and_below_producer_id(ProducerId(ctx.producer_id + pid_delta))
+        .with_v3_and_below_producer_epoch(ctx.producer_epoch)
+        .with_v3_and_below_topics(topics)
+        .into()
+}
+
+fn added(r: &ResponseKind) -> bool {
+    matches!(r, ResponseKind::AddPartitionsToTxn(r) if r.results_by_topic_v3_and_below.iter()
+        .all(|t| t.results_by_partition.iter().all(|p| p.partition_error_code == 0)))
+}
+
+fn end(ctx: &Ctx, tid: &str, epoch_delta: i16, commit: bool) -> RequestKind {
+    EndTxnRequest::default()
+        .with_transactional_id(TransactionalId(s(tid)))
+        .with_producer_id(ProducerId(ctx.producer_id))
+        .with_producer_epoch(ctx.producer_epoch + epoch_delta)
+        .with_committed(commit)
+        .into()
+}
+
+/// A transactional batch of `n` records from `sequence`, in a Produce naming the id.
+fn txn_produce(ctx: &Ctx, tid: &str, name: &str, n: usize, sequence: i32) -> RequestKind {
+    let mut b = BatchBuilder::new(0, TS)
+        .producer(ctx.producer_id, ctx.producer_epoch, sequence)
+        .transactional();
+    for i in 0..n {
+        b.push(None, Some(format!("txn {}", sequence + i as i32).as_bytes()), &[]);
+    }
+    let RequestKind::Produce(req) = produce(ctx, name, 0, -1, b.finish().into()) else {
+        unreachable!()
+    };
+    req.with_transactional_id(Some(TransactionalId(s(tid)))).into()
+}
+
+fn latest(name: &str, committed: bool) -> RequestKind {
+    ListOffsetsRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_isolation_level(i8::from(committed))
+        .with_topics(vec![ListOffsetsTopic::default()
+            .with_name(TopicName(s(name)))
+            .with_partitions(vec![ListOffsetsPartition::default()
+                .with_partition_index(0)
+                .with_timestamp(-1)])])
+        .into()
+}
+
+fn stable_at(offset: i64) -> impl Fn(&ResponseKind) -> bool {
+    move |r| matches!(r, ResponseKind::ListOffsets(r) if r.topics[0].partitions[0].offset == offset)
+}
+
+fn read_committed(ctx: &Ctx, v: i16, name: &str, offset: i64) -> RequestKind {
+    let RequestKind::Fetch(req) =
+        fetch(ctx, v, name, &[FetchAt { partition: 0, offset, max_bytes: 1 << 20 }], 0)
+    else {
+        unreachable!()
+    };
+    req.with_isolation_level(1).into()
+}
+
+pub fn scenarios() -> Vec<Scenario> {
+    let mut out = Vec::new();
+    let (tid, name) = ("dtx-1", "dtx");
+    out.push(
+        Scenario::new("transactions: a committed and an aborted transaction, read_committed")
+            .topic(name, 1)
+            .until(ApiKey::FindCoordinator, 4, move |_, _| find_txn_coordinator(tid), found)
+            .until(ApiKey::InitProducerId, 4, move |_, _| init(tid, 60_000), initialised)
+            .step(ApiKey::AddPartitionsToTxn, 3, move |c, _| {
+                add_partitions(c, tid, 0, &[(name, 0)])
+            })
+            .step(ApiKey::Produce, 9, move |c, _| txn_produce(c, tid, name, 2, 0))
+            .step(ApiKey::ListOffsets, 7, move |_, _| latest(name, true))
+            .step(ApiKey::EndTxn, 3, move |c, _| end(c, tid, 0, true))
+            .until(ApiKey::ListOffsets, 7, move |_, _| latest(name, true), stable_at(3))
+            // Kafka completes the transaction just after its markers: retried until it has.
+            .until(
+                ApiKey::AddPartitionsToTxn,
+                3,
+                move |c, _| add_partitions(c, tid, 0, &[(name, 0)]),
+                added,
+            )
+            .step(ApiKey::Produce, 9, move |c, _| txn_produce(c, tid, name, 2, 2))
+            .step(ApiKey::EndTxn, 3, move |c, _| end(c, tid, 0, false))
+            .until(ApiKey::ListOffsets, 7, move |_, _| latest(name, true), stable_at(6))
+            .step(ApiKey::ListOffsets, 7, move |_, _| latest(name, false))
+            // From 3: the segment the commit marker rolled to (its clock is years past TS).
+            .step(ApiKey::Fetch, 12, move |c, v| read_committed(c, v, name, 3)),
+    );
+    let tid = "dtx-errors";
+    let mut errors = Scenario::new("transactions: error paths")
+        .topic("dtx-e", 1)
+        .until(ApiKey::FindCoordinator, 4, move |_, _| find_txn_coordinator(tid), found)
+        .step(ApiKey::InitProducerId, 4, move |_, _| init(tid, 900_001))
+        .until(ApiKey::InitProducerId, 4, move |_, _| init(tid, 60_000), initialised)
+        .step(ApiKey::FindCoordinator, 4, move |_, _| find_txn_coordinator(tid));
+    for v in versions(ApiKey::EndTxn) {
+        errors = errors
+            .step(ApiKey::EndTxn, v, move |c, _| end(c, tid, 0, true))
+            .step(ApiKey::EndTxn, v, move |c, _| end(c, tid, 1, false))
+            .step(ApiKey::EndTxn, v, move |c, _| end(c, "dtx-nobody", 0, true));
+    }
+    for v in versions(ApiKey::AddPartitionsToTxn) {
+        errors = errors
+            .step(ApiKey::AddPartitionsToTxn, v, move |c, _| {
+                add_partitions(c, "dtx-nobody", 0, &[("dtx-e", 0)])
+            })
+            .step(ApiKey::AddPartitionsToTxn, v, move |c, _| {
+                add_partitions(c, tid, 1, &[("dtx-e", 0)])
+            })
+            .step(ApiKey::AddPartitionsToTxn, v, move |c, _| {
+                add_partitions(c, tid, 0, &[("dtx-e", 0), ("dtx-no-such-topic", 0)])
+            });
+    }
+    for v in versions(ApiKey::AddOffsetsToTxn) {
+        errors = errors.step(ApiKey::AddOffsetsToTxn, v, move |c, _| {
+            AddOffsetsToTxnRequest::default()
+                .with_transactional_id(TransactionalId(s(tid)))
+                .with_producer_id(ProducerId(c.producer_id))
+                .with_producer_epoch(c.producer_epoch - 1)
+                .with_group_id(GroupId(s("dtx-group")))
+                .into()
+        });
+    }
+    out.push(errors);
+    out
+}
