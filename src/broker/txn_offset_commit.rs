@@ -60,10 +60,10 @@ pub fn handle(
         let mut codes = Vec::with_capacity(partitions.len());
         for p in partitions {
             let meta = p.committed_metadata.unwrap_or("");
-            let code = if txn_error != error::NONE {
-                txn_error
-            } else if b.logs.find(name, p.partition_index).is_none() {
+            let code = if b.logs.find(name, p.partition_index).is_none() {
                 error::UNKNOWN_TOPIC_OR_PARTITION
+            } else if txn_error != error::NONE {
+                txn_error
             } else if meta.len() > OFFSET_METADATA_MAX_BYTES {
                 error::OFFSET_METADATA_TOO_LARGE
             } else {
@@ -94,6 +94,12 @@ pub fn handle(
     } else {
         b.txn.add_pending_offsets(req.producer_id, pending);
     }
+    // As Kafka: the partitions refused before the group coordinator is asked come first.
+    let unknown = |c: &(i32, i16)| c.1 != error::UNKNOWN_TOPIC_OR_PARTITION;
+    for (_, codes) in &mut results {
+        codes.sort_by_key(unknown);
+    }
+    results.sort_by_key(|(_, codes)| codes.first().is_none_or(unknown));
     encode_response(&results, version, out);
     Ok(Reply::Sent)
 }

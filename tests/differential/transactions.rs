@@ -174,5 +174,89 @@ pub fn scenarios() -> Vec<Scenario> {
         });
     }
     out.push(errors);
+    out.push(offsets_scenario());
     out
+}
+
+fn txn_offset_commit(ctx: &Ctx, tid: &str, group: &str, parts: &[(i32, i64)]) -> RequestKind {
+    use kafka_protocol::messages::txn_offset_commit_request::*;
+    let partitions = parts
+        .iter()
+        .map(|&(p, o)| {
+            TxnOffsetCommitRequestPartition::default()
+                .with_partition_index(p)
+                .with_committed_offset(o)
+                .with_committed_leader_epoch(0)
+                .with_committed_metadata(Some(s("m")))
+        })
+        .collect();
+    TxnOffsetCommitRequest::default()
+        .with_transactional_id(TransactionalId(s(tid)))
+        .with_group_id(GroupId(s(group)))
+        .with_producer_id(ProducerId(ctx.producer_id))
+        .with_producer_epoch(ctx.producer_epoch)
+        .with_generation_id(-1)
+        .with_topics(vec![TxnOffsetCommitRequestTopic::default()
+            .with_name(TopicName(s("dtx-o")))
+            .with_partitions(partitions)])
+        .into()
+}
+
+fn offset_fetch(group: &str) -> RequestKind {
+    use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+    OffsetFetchRequest::default()
+        .with_group_id(GroupId(s(group)))
+        .with_require_stable(true)
+        .with_topics(Some(vec![OffsetFetchRequestTopic::default()
+            .with_name(TopicName(s("dtx-o")))
+            .with_partition_indexes(vec![0, 1])]))
+        .into()
+}
+
+/// TxnOffsetCommit: refused before AddOffsetsToTxn, then held until the commit
+/// (OffsetFetch with `require_stable` meanwhile), then the group's.
+fn offsets_scenario() -> Scenario {
+    let (tid, group) = ("dtx-o", "dtx-o-group");
+    let mut sc = Scenario::new("transactions: TxnOffsetCommit")
+        .topic("dtx-o", 2)
+        .until(ApiKey::FindCoordinator, 4, move |_, _| find_txn_coordinator(tid), found)
+        .until(
+            ApiKey::FindCoordinator,
+            4,
+            move |_, _| {
+                FindCoordinatorRequest::default()
+                    .with_key_type(0)
+                    .with_coordinator_keys(vec![s(group)])
+                    .into()
+            },
+            found,
+        )
+        .until(ApiKey::InitProducerId, 4, move |_, _| init(tid, 60_000), initialised)
+        .step(ApiKey::TxnOffsetCommit, 3, move |c, _| txn_offset_commit(c, tid, group, &[(0, 1)]))
+        .step(ApiKey::AddOffsetsToTxn, 3, move |c, _| {
+            AddOffsetsToTxnRequest::default()
+                .with_transactional_id(TransactionalId(s(tid)))
+                .with_producer_id(ProducerId(c.producer_id))
+                .with_producer_epoch(c.producer_epoch)
+                .with_group_id(GroupId(s(group)))
+                .into()
+        });
+    for v in versions(ApiKey::TxnOffsetCommit) {
+        let at = 10 + i64::from(v);
+        sc = sc.step(ApiKey::TxnOffsetCommit, v, move |c, _| {
+            txn_offset_commit(c, tid, group, &[(0, at), (5, 1)])
+        });
+    }
+    sc.step(ApiKey::OffsetFetch, 7, move |_, _| offset_fetch(group))
+        .step(ApiKey::EndTxn, 3, move |c, _| end(c, tid, 0, true))
+        .until(
+            ApiKey::OffsetFetch,
+            7,
+            move |_, _| offset_fetch(group),
+            |r| {
+                matches!(r, ResponseKind::OffsetFetch(r)
+                if r.topics[0].partitions.iter().all(|p| p.error_code == 0))
+            },
+        )
+        .step(ApiKey::OffsetFetch, 7, move |_, _| offset_fetch(group))
 }
