@@ -4,7 +4,8 @@
 //! offset look-ups, and rebalances (eager and cooperative) as a second member joins; then the
 //! admin's topic configs (create with configs, incremental alter, describe with synonyms),
 //! createPartitions, deleteConsumerGroups, deleteConsumerGroupOffsets, deleteRecords and
-//! describeLogDirs (tests/clients/java). The same session runs against a real one-node Kafka too, so the
+//! describeLogDirs, and a transactional producer with a read_committed consumer
+//! (tests/clients/java). The same session runs against a real one-node Kafka too, so the
 //! session itself is known right, and the two transcripts are compared line by line.
 
 mod common;
@@ -250,6 +251,18 @@ fn assert_session(lines: &[String]) {
          java-topic-2=1@1700000005000/Optional[0]]",
     );
     expect("delete-records ", "delete-records low-watermark=2 earliest=2");
+    // Transactions: commit, abort, commit, each with the group's offsets (3 records and a
+    // marker each, so the log ends at 12).
+    expect(
+        "txn-read-committed ",
+        "txn-read-committed [end=12, commit-0, commit-1, commit-2, commit2-0, commit2-1, commit2-2]",
+    );
+    expect(
+        "txn-read-uncommitted ",
+        "txn-read-uncommitted [end=12, commit-0, commit-1, commit-2, abort-0, abort-1, abort-2, \
+         commit2-0, commit2-1, commit2-2]",
+    );
+    expect("txn-group-offsets ", "txn-group-offsets {java-txn-0=7/epoch:none}");
     expect(
         "log-dirs ",
         "log-dirs 1 error=null java-topic [0:true/lag=0/future=false, 1:true/lag=0/future=false, \

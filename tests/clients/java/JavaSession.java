@@ -84,6 +84,8 @@ public class JavaSession {
             phase("rebalance");
             deleteTopic();
             phase("delete");
+            transactions();
+            phase("transactions");
         } finally {
             admin.close(Duration.ofSeconds(10));
         }
@@ -781,6 +783,64 @@ public class JavaSession {
             a.consumer.close();
             if (b != null) b.consumer.close();
         }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Transactions
+    // ---------------------------------------------------------------------------------------
+
+    /// A transactional producer commits, aborts and commits again, sending a group's offsets
+    /// with each; read_committed reads the committed records only, the group keeps the
+    /// committed offsets only.
+    static void transactions() throws Exception {
+        String topic = "java-txn";
+        admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        Properties pp = new Properties();
+        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "java-txn-id");
+        try (KafkaProducer<String, String> p =
+                new KafkaProducer<>(pp, new StringSerializer(), new StringSerializer())) {
+            p.initTransactions();
+            ConsumerGroupMetadata group = new ConsumerGroupMetadata("java-txn-group");
+            for (String outcome : List.of("commit", "abort", "commit2")) {
+                p.beginTransaction();
+                for (int i = 0; i < 3; i++) {
+                    p.send(new ProducerRecord<>(topic, 0, T0 + i, "k" + i, outcome + "-" + i));
+                }
+                // Sent before the abort: unsent batches would be dropped by it, how many
+                // depending on the client's timing.
+                p.flush();
+                p.sendOffsetsToTransaction(
+                        Map.of(tp, new OffsetAndMetadata(outcome.length())), group);
+                if (outcome.equals("abort")) p.abortTransaction();
+                else p.commitTransaction();
+            }
+        }
+        out("txn-read-committed " + readAll(tp, "read_committed"));
+        out("txn-read-uncommitted " + readAll(tp, "read_uncommitted"));
+        out("txn-group-offsets " + offsets(admin.listConsumerGroupOffsets("java-txn-group")
+                .partitionsToOffsetAndMetadata().get()));
+    }
+
+    static List<String> readAll(TopicPartition tp, String isolation) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
+        List<String> got = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer =
+                new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            got.add("end=" + end);
+            waitFor("read " + isolation, () -> {
+                for (var r : consumer.poll(Duration.ofMillis(100))) got.add(r.value());
+                return consumer.position(tp) >= end;
+            });
+        }
+        return got;
     }
 
     // ---------------------------------------------------------------------------------------
