@@ -11,13 +11,11 @@ use std::path::Path;
 
 use common::*;
 use kafka_protocol::messages::alter_configs_request as acq;
-use kafka_protocol::messages::create_topics_request as ctq;
 use kafka_protocol::messages::describe_configs_request as dcq;
 use kafka_protocol::messages::describe_configs_response::DescribeConfigsResourceResult;
 use kafka_protocol::messages::incremental_alter_configs_request as iacq;
 use kafka_protocol::messages::{
-    AlterConfigsRequest, CreateTopicsRequest, DescribeConfigsRequest,
-    IncrementalAlterConfigsRequest, TopicName,
+    AlterConfigsRequest, DescribeConfigsRequest, IncrementalAlterConfigsRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -34,21 +32,7 @@ fn s(v: &str) -> StrBytes {
 }
 
 fn create(c: &mut Client, name: &str, configs: &[(&str, &str)]) {
-    let req = CreateTopicsRequest::default()
-        .with_topics(vec![ctq::CreatableTopic::default()
-            .with_name(TopicName(s(name)))
-            .with_num_partitions(1)
-            .with_replication_factor(1)
-            .with_configs(
-                configs
-                    .iter()
-                    .map(|(k, v)| {
-                        ctq::CreatableTopicConfig::default().with_name(s(k)).with_value(Some(s(v)))
-                    })
-                    .collect(),
-            )])
-        .with_timeout_ms(5000);
-    assert_eq!(c.kp_call(7, &req).topics[0].error_code, NONE);
+    create_topic_with(c, name, configs);
 }
 
 fn describe(

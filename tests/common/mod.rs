@@ -336,6 +336,43 @@ impl Logs {
     }
 }
 
+/// The arguments of a broker on an ephemeral loopback port over `log_dir`, plus `overrides`.
+fn override_args(log_dir: &Path, overrides: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "--override".into(),
+        "listeners=PLAINTEXT://127.0.0.1:0".into(),
+        "--override".into(),
+        format!("log.dirs={}", log_dir.display()).into(),
+    ];
+    for o in overrides {
+        args.push("--override".into());
+        args.push(o.into());
+    }
+    args
+}
+
+/// Creates a one-partition topic with these configs by CreateTopics v7, asserting success;
+/// returns its topic id.
+pub fn create_topic_with(c: &mut Client, name: &str, configs: &[(&str, &str)]) -> [u8; 16] {
+    use kafka_protocol::messages::create_topics_request as ctq;
+    use kafka_protocol::protocol::StrBytes;
+    let s = |v: &str| StrBytes::from_string(v.to_string());
+    let configs = configs
+        .iter()
+        .map(|(k, v)| ctq::CreatableTopicConfig::default().with_name(s(k)).with_value(Some(s(v))))
+        .collect();
+    let req = kafka_protocol::messages::CreateTopicsRequest::default()
+        .with_timeout_ms(30_000)
+        .with_topics(vec![ctq::CreatableTopic::default()
+            .with_name(kafka_protocol::messages::TopicName(s(name)))
+            .with_num_partitions(1)
+            .with_replication_factor(1)
+            .with_configs(configs)]);
+    let resp = c.kp_call(7, &req);
+    assert_eq!(resp.topics[0].error_code, NONE, "create {name}: {resp:?}");
+    *resp.topics[0].topic_id.as_bytes()
+}
+
 /// A running broker; killed (and reaped) on drop.
 pub struct Broker {
     child: Child,
@@ -351,17 +388,7 @@ impl Broker {
 
     /// As [`Broker::start`], with extra `key=value` overrides.
     pub fn start_with(log_dir: &Path, overrides: &[&str]) -> Broker {
-        let mut args: Vec<OsString> = vec![
-            "--override".into(),
-            "listeners=PLAINTEXT://127.0.0.1:0".into(),
-            "--override".into(),
-            format!("log.dirs={}", log_dir.display()).into(),
-        ];
-        for o in overrides {
-            args.push("--override".into());
-            args.push(o.into());
-        }
-        Broker::start_args(args)
+        Broker::start_args(override_args(log_dir, overrides))
     }
 
     /// Starts the broker with exactly these arguments and waits for its ready line.
@@ -374,16 +401,7 @@ impl Broker {
     /// As [`Broker::start_with`], logging by `rust_log` (an env_logger filter such as
     /// `info,minikafka::storage=debug`) to see what the broker does but does not answer.
     pub fn start_logging(log_dir: &Path, overrides: &[&str], rust_log: &str) -> Broker {
-        let mut args: Vec<OsString> = vec![
-            "--override".into(),
-            "listeners=PLAINTEXT://127.0.0.1:0".into(),
-            "--override".into(),
-            format!("log.dirs={}", log_dir.display()).into(),
-        ];
-        for o in overrides {
-            args.push("--override".into());
-            args.push(o.into());
-        }
+        let args = override_args(log_dir, overrides);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_minikafka"));
         cmd.args(&args).env("RUST_LOG", rust_log);
         Broker::start_command(cmd, &args)
