@@ -294,29 +294,15 @@ impl Config {
         // log.cleanup.policy and log.message.timestamp.* are read where topic keys fall back
         // to broker keys.
         let t = crate::topic_config::TopicConfig::resolve(self, None);
+        // Sizes and times come from the broker's own fields, which read whichever unit
+        // (ms, minutes, hours) was given.
         crate::storage::LogConfig {
             segment_bytes: self.log_segment_bytes,
             max_message_bytes: self.message_max_bytes,
             segment_ms: self.log_roll_ms,
             retention_ms: self.log_retention_ms,
             retention_bytes: self.log_retention_bytes,
-            delete: t.cleanup_delete,
-            compact: t.cleanup_compact,
-            delete_retention_ms: t.delete_retention_ms,
-            min_compaction_lag_ms: t.min_compaction_lag_ms,
-            max_compaction_lag_ms: t.max_compaction_lag_ms,
-            min_cleanable_ratio: t.min_cleanable_ratio,
-            index_interval_bytes: t.index_interval_bytes,
-            segment_index_bytes: t.segment_index_bytes,
-            log_append_time: t.log_append_time,
-            timestamp_before_max_ms: t.timestamp_before_max_ms,
-            timestamp_after_max_ms: t.timestamp_after_max_ms,
-            compression: t.compression,
-            compression_level: t.compression_level,
-            flush_messages: t.flush_messages,
-            flush_ms: t.flush_ms,
-            segment_jitter_ms: t.segment_jitter_ms,
-            file_delete_delay_ms: t.file_delete_delay_ms,
+            ..t.log_config()
         }
     }
 
