@@ -44,6 +44,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("log.cleaner.enable", "true"),
     ("log.cleaner.backoff.ms", "15000"),
     ("log.cleaner.dedupe.buffer.size", "134217728"),
+    ("max.connections", "2147483647"),
+    ("max.connections.per.ip", "2147483647"),
+    ("max.connections.per.ip.overrides", ""),
+    ("connections.max.idle.ms", "600000"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +84,13 @@ pub struct Config {
     pub group_min_session_timeout_ms: u64,
     pub group_max_session_timeout_ms: u64,
     pub offsets_topic_num_partitions: i32,
+    /// max.connections: past it no more are accepted until one closes.
+    pub max_connections: usize,
+    /// max.connections.per.ip, and its overrides by host.
+    pub max_connections_per_ip: usize,
+    pub max_connections_per_ip_overrides: Vec<(std::net::IpAddr, usize)>,
+    /// connections.max.idle.ms: an idle connection is closed after this long.
+    pub connections_max_idle_ms: u64,
     /// Every key=value in force: `server.properties` and `--override`s, then the dynamic
     /// cluster defaults, then this broker's dynamic configs (see [`Config::with_dynamic`]).
     pub given: Vec<(String, String)>,
@@ -231,6 +242,12 @@ impl Config {
             group_max_session_timeout_ms: positive("group.max.session.timeout.ms")? as u64,
             offsets_topic_num_partitions: i32::try_from(positive("offsets.topic.num.partitions")?)
                 .map_err(|_| "offsets.topic.num.partitions out of range")?,
+            max_connections: positive("max.connections")? as usize,
+            max_connections_per_ip: num("max.connections.per.ip")?.max(0) as usize,
+            max_connections_per_ip_overrides: crate::server::parse_connection_overrides(&get(
+                "max.connections.per.ip.overrides",
+            ))?,
+            connections_max_idle_ms: positive("connections.max.idle.ms")? as u64,
             given: pairs.to_vec(),
             static_given: pairs.to_vec(),
             dynamic_default: BTreeMap::new(),
