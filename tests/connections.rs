@@ -100,3 +100,32 @@ fn an_idle_connection_is_closed_and_a_busy_one_kept() {
     answers(&mut busy);
     assert!(b.logs.lines().iter().any(|l| l.contains("connections.max.idle.ms")));
 }
+
+#[test]
+fn a_request_trickling_in_is_cut_off_without_stalling_anyone() {
+    let dir = TempDir::new("conn-slow");
+    let b = Broker::start_with(dir.path(), &["connections.max.idle.ms=400"]);
+    let mut fine = b.connect();
+    let mut slow = b.connect();
+    let id = slow.next_id();
+    let request = frame(18, 3, id, &api_versions_body(3));
+    let started = Instant::now();
+    // One byte every 50 ms: never idle, never a whole request.
+    let mut cut = None;
+    for byte in request.iter().take(request.len() - 1) {
+        answers(&mut fine);
+        if std::io::Write::write_all(&mut slow.stream, &[*byte]).is_err() {
+            cut = Some(started.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if cut.is_none() {
+        slow.stream.set_read_timeout(Some(WAIT)).unwrap();
+        slow.expect_closed();
+        cut = Some(started.elapsed());
+    }
+    let cut = cut.unwrap();
+    assert!(cut >= Duration::from_millis(350), "cut off too soon: {cut:?}");
+    answers(&mut fine);
+}

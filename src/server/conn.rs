@@ -25,6 +25,9 @@ pub struct Connection {
     pub peer_closed: bool,
     /// When bytes last moved either way (connections.max.idle.ms).
     pub last_active: std::time::Instant,
+    /// When the partial frame buffered now began to arrive: a request trickling in (a byte a
+    /// second, or a size announced and never sent) is cut off by connections.max.idle.ms too.
+    pub frame_started: Option<std::time::Instant>,
 }
 
 /// What reading found.
@@ -50,6 +53,7 @@ impl Connection {
             parked: false,
             peer_closed: false,
             last_active: std::time::Instant::now(),
+            frame_started: None,
         }
     }
 

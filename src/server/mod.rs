@@ -243,6 +243,11 @@ impl Server {
         }
         if let Some(conn) = self.conns.get_mut(id) {
             conn.input.shrink_if_idle();
+            if conn.input.unread().is_empty() {
+                conn.frame_started = None;
+            } else if handled || conn.frame_started.is_none() {
+                conn.frame_started = Some(Instant::now());
+            }
         }
         if handled {
             self.queue_flush(id);
@@ -339,7 +344,8 @@ impl Server {
     }
 
     /// Closes connections idle past connections.max.idle.ms: nothing parked, nothing unsent,
-    /// no bytes either way for that long (Kafka's `Selector` closes them the same way).
+    /// no bytes either way for that long (Kafka's `Selector` closes them the same way), or a
+    /// request that has been arriving for longer than that (a slowloris).
     fn close_idle(&mut self) {
         let now = Instant::now();
         if !self.limits.idle_check_due(now) {
@@ -350,7 +356,9 @@ impl Server {
             .conns
             .iter()
             .filter(|(_, c)| {
-                !c.parked && c.pending_out() == 0 && now.duration_since(c.last_active) > idle
+                let quiet = c.pending_out() == 0 && now.duration_since(c.last_active) > idle;
+                let trickling = c.frame_started.is_some_and(|t| now.duration_since(t) > idle);
+                !c.parked && (quiet || trickling)
             })
             .map(|(id, _)| id)
             .collect();
