@@ -373,6 +373,42 @@ pub fn create_topic_with(c: &mut Client, name: &str, configs: &[(&str, &str)]) -
     *resp.topics[0].topic_id.as_bytes()
 }
 
+/// IncrementalAlterConfigs of one resource at `version`; returns its error code and message.
+pub fn incremental_alter_configs(
+    c: &mut Client,
+    version: i16,
+    resource_type: i8,
+    name: &str,
+    ops: &[(&str, i8, Option<&str>)],
+    validate_only: bool,
+) -> (i16, Option<String>) {
+    use kafka_protocol::messages::incremental_alter_configs_request as iacq;
+    use kafka_protocol::protocol::StrBytes;
+    let s = |v: &str| StrBytes::from_string(v.to_string());
+    let configs = ops
+        .iter()
+        .map(|(k, op, v)| {
+            iacq::AlterableConfig::default()
+                .with_name(s(k))
+                .with_config_operation(*op)
+                .with_value(v.map(s))
+        })
+        .collect();
+    let req = kafka_protocol::messages::IncrementalAlterConfigsRequest::default()
+        .with_resources(vec![iacq::AlterConfigsResource::default()
+            .with_resource_type(resource_type)
+            .with_resource_name(s(name))
+            .with_configs(configs)])
+        .with_validate_only(validate_only);
+    let r = c.kp_call(version, &req);
+    assert_eq!(r.responses.len(), 1);
+    assert_eq!(
+        (r.responses[0].resource_type, r.responses[0].resource_name.as_str()),
+        (resource_type, name)
+    );
+    (r.responses[0].error_code, r.responses[0].error_message.as_ref().map(|m| m.to_string()))
+}
+
 /// A running broker; killed (and reaped) on drop.
 pub struct Broker {
     child: Child,
