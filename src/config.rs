@@ -45,6 +45,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("log.cleaner.enable", "true"),
     ("log.cleaner.backoff.ms", "15000"),
     ("log.cleaner.dedupe.buffer.size", "134217728"),
+    ("max.connections", "2147483647"),
+    ("max.connections.per.ip", "2147483647"),
+    ("max.connections.per.ip.overrides", ""),
+    ("connections.max.idle.ms", "600000"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +86,13 @@ pub struct Config {
     pub group_max_session_timeout_ms: u64,
     pub offsets_topic_num_partitions: i32,
     pub transaction_max_timeout_ms: i32,
+    /// max.connections: past it no more are accepted until one closes.
+    pub max_connections: usize,
+    /// max.connections.per.ip, and its overrides by host.
+    pub max_connections_per_ip: usize,
+    pub max_connections_per_ip_overrides: Vec<(std::net::IpAddr, usize)>,
+    /// connections.max.idle.ms: an idle connection is closed after this long.
+    pub connections_max_idle_ms: u64,
     /// Every key=value in force: `server.properties` and `--override`s, then the dynamic
     /// cluster defaults, then this broker's dynamic configs (see [`Config::with_dynamic`]).
     pub given: Vec<(String, String)>,
@@ -235,6 +246,12 @@ impl Config {
                 .map_err(|_| "offsets.topic.num.partitions out of range")?,
             transaction_max_timeout_ms: i32::try_from(positive("transaction.max.timeout.ms")?)
                 .map_err(|_| "transaction.max.timeout.ms out of range")?,
+            max_connections: positive("max.connections")? as usize,
+            max_connections_per_ip: num("max.connections.per.ip")?.max(0) as usize,
+            max_connections_per_ip_overrides: crate::server::parse_connection_overrides(&get(
+                "max.connections.per.ip.overrides",
+            ))?,
+            connections_max_idle_ms: positive("connections.max.idle.ms")? as u64,
             given: pairs.to_vec(),
             static_given: pairs.to_vec(),
             dynamic_default: BTreeMap::new(),
@@ -298,29 +315,15 @@ impl Config {
         // log.cleanup.policy and log.message.timestamp.* are read where topic keys fall back
         // to broker keys.
         let t = crate::topic_config::TopicConfig::resolve(self, None);
+        // Sizes and times come from the broker's own fields, which read whichever unit
+        // (ms, minutes, hours) was given.
         crate::storage::LogConfig {
             segment_bytes: self.log_segment_bytes,
             max_message_bytes: self.message_max_bytes,
             segment_ms: self.log_roll_ms,
             retention_ms: self.log_retention_ms,
             retention_bytes: self.log_retention_bytes,
-            delete: t.cleanup_delete,
-            compact: t.cleanup_compact,
-            delete_retention_ms: t.delete_retention_ms,
-            min_compaction_lag_ms: t.min_compaction_lag_ms,
-            max_compaction_lag_ms: t.max_compaction_lag_ms,
-            min_cleanable_ratio: t.min_cleanable_ratio,
-            index_interval_bytes: t.index_interval_bytes,
-            segment_index_bytes: t.segment_index_bytes,
-            log_append_time: t.log_append_time,
-            timestamp_before_max_ms: t.timestamp_before_max_ms,
-            timestamp_after_max_ms: t.timestamp_after_max_ms,
-            compression: t.compression,
-            compression_level: t.compression_level,
-            flush_messages: t.flush_messages,
-            flush_ms: t.flush_ms,
-            segment_jitter_ms: t.segment_jitter_ms,
-            file_delete_delay_ms: t.file_delete_delay_ms,
+            ..t.log_config()
         }
     }
 

@@ -180,6 +180,14 @@ pub fn broker(name: &str) -> Option<String> {
         "transaction.max.timeout.ms" => {
             "Longest transaction timeout a transactional producer may ask for."
         }
+        "max.connections" => "Most client connections open at once; more wait to be accepted.",
+        "max.connections.per.ip" => "Most connections from one host; more are closed at once.",
+        "max.connections.per.ip.overrides" => {
+            "Per-host exceptions to max.connections.per.ip, as host:count pairs."
+        }
+        "connections.max.idle.ms" => {
+            "Connections with no traffic and nothing in flight for this long are closed."
+        }
         "log.cleaner.enable" => "Whether the log cleaner compacts topics whose policy is compact.",
         "log.cleaner.backoff.ms" => {
             "How long the log cleaner waits before looking again when no log needs cleaning."

@@ -464,6 +464,34 @@ impl TopicConfig {
             segment_jitter_ms: long("segment.jitter.ms"),
         }
     }
+
+    /// These values as the log layer's rules.
+    pub fn log_config(&self) -> LogConfig {
+        LogConfig {
+            segment_bytes: self.segment_bytes,
+            max_message_bytes: self.max_message_bytes,
+            segment_ms: self.segment_ms,
+            retention_ms: self.retention_ms,
+            retention_bytes: self.retention_bytes,
+            delete: self.cleanup_delete,
+            compact: self.cleanup_compact,
+            delete_retention_ms: self.delete_retention_ms,
+            min_compaction_lag_ms: self.min_compaction_lag_ms,
+            max_compaction_lag_ms: self.max_compaction_lag_ms,
+            min_cleanable_ratio: self.min_cleanable_ratio,
+            index_interval_bytes: self.index_interval_bytes,
+            segment_index_bytes: self.segment_index_bytes,
+            log_append_time: self.log_append_time,
+            timestamp_before_max_ms: self.timestamp_before_max_ms,
+            timestamp_after_max_ms: self.timestamp_after_max_ms,
+            compression: self.compression,
+            compression_level: self.compression_level,
+            flush_messages: self.flush_messages,
+            flush_ms: self.flush_ms,
+            segment_jitter_ms: self.segment_jitter_ms,
+            file_delete_delay_ms: self.file_delete_delay_ms,
+        }
+    }
 }
 
 /// The rules a topic's partition logs are kept by: the broker's `log.*` settings
@@ -490,21 +518,7 @@ pub fn log_config(config: &Config, overrides: Option<&BTreeMap<String, String>>)
         },
         delete: if given("cleanup.policy") { t.cleanup_delete } else { base.delete },
         compact: if given("cleanup.policy") { t.cleanup_compact } else { base.compact },
-        delete_retention_ms: t.delete_retention_ms,
-        min_compaction_lag_ms: t.min_compaction_lag_ms,
-        max_compaction_lag_ms: t.max_compaction_lag_ms,
-        min_cleanable_ratio: t.min_cleanable_ratio,
-        index_interval_bytes: t.index_interval_bytes,
-        segment_index_bytes: t.segment_index_bytes,
-        log_append_time: t.log_append_time,
-        timestamp_before_max_ms: t.timestamp_before_max_ms,
-        timestamp_after_max_ms: t.timestamp_after_max_ms,
-        compression: t.compression,
-        compression_level: t.compression_level,
-        flush_messages: t.flush_messages,
-        flush_ms: t.flush_ms,
-        segment_jitter_ms: t.segment_jitter_ms,
-        file_delete_delay_ms: t.file_delete_delay_ms,
+        ..t.log_config()
     }
 }
 

@@ -11,14 +11,9 @@ use std::path::Path;
 
 use common::*;
 use kafka_protocol::messages::alter_configs_request as acq;
-use kafka_protocol::messages::create_topics_request as ctq;
 use kafka_protocol::messages::describe_configs_request as dcq;
 use kafka_protocol::messages::describe_configs_response::DescribeConfigsResourceResult;
-use kafka_protocol::messages::incremental_alter_configs_request as iacq;
-use kafka_protocol::messages::{
-    AlterConfigsRequest, CreateTopicsRequest, DescribeConfigsRequest,
-    IncrementalAlterConfigsRequest, TopicName,
-};
+use kafka_protocol::messages::{AlterConfigsRequest, DescribeConfigsRequest};
 use kafka_protocol::protocol::StrBytes;
 
 const TOPIC_CONFIG: i8 = 1;
@@ -34,21 +29,7 @@ fn s(v: &str) -> StrBytes {
 }
 
 fn create(c: &mut Client, name: &str, configs: &[(&str, &str)]) {
-    let req = CreateTopicsRequest::default()
-        .with_topics(vec![ctq::CreatableTopic::default()
-            .with_name(TopicName(s(name)))
-            .with_num_partitions(1)
-            .with_replication_factor(1)
-            .with_configs(
-                configs
-                    .iter()
-                    .map(|(k, v)| {
-                        ctq::CreatableTopicConfig::default().with_name(s(k)).with_value(Some(s(v)))
-                    })
-                    .collect(),
-            )])
-        .with_timeout_ms(5000);
-    assert_eq!(c.kp_call(7, &req).topics[0].error_code, NONE);
+    create_topic_with(c, name, configs);
 }
 
 fn describe(
@@ -91,23 +72,7 @@ fn incremental(
     ops: &[(&str, i8, Option<&str>)],
     validate_only: bool,
 ) -> (i16, Option<String>) {
-    let req = IncrementalAlterConfigsRequest::default()
-        .with_resources(vec![iacq::AlterConfigsResource::default()
-            .with_resource_type(4)
-            .with_resource_name(s(name))
-            .with_configs(
-                ops.iter()
-                    .map(|(k, op, v)| {
-                        iacq::AlterableConfig::default()
-                            .with_name(s(k))
-                            .with_config_operation(*op)
-                            .with_value(v.map(s))
-                    })
-                    .collect(),
-            )])
-        .with_validate_only(validate_only);
-    let r = c.kp_call(1, &req);
-    (r.responses[0].error_code, r.responses[0].error_message.as_ref().map(|m| m.to_string()))
+    incremental_alter_configs(c, 1, 4, name, ops, validate_only)
 }
 
 fn alter(c: &mut Client, name: &str, configs: &[(&str, &str)]) -> (i16, Option<String>) {

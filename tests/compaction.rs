@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use kafka_protocol::messages::{
-    create_topics_request as ctq, incremental_alter_configs_request as iacq,
-    offset_commit_request as ocq, offset_fetch_request as ofq, CreateTopicsRequest, GroupId,
-    IncrementalAlterConfigsRequest, OffsetCommitRequest, OffsetFetchRequest, TopicName,
+    incremental_alter_configs_request as iacq, offset_commit_request as ocq,
+    offset_fetch_request as ofq, GroupId, IncrementalAlterConfigsRequest, OffsetCommitRequest,
+    OffsetFetchRequest, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -29,22 +29,7 @@ fn s(v: &str) -> StrBytes {
 }
 
 fn create(c: &mut Client, name: &str, configs: &[(&str, &str)]) {
-    let req = CreateTopicsRequest::default()
-        .with_topics(vec![ctq::CreatableTopic::default()
-            .with_name(TopicName(s(name)))
-            .with_num_partitions(1)
-            .with_replication_factor(1)
-            .with_configs(
-                configs
-                    .iter()
-                    .map(|(k, v)| {
-                        ctq::CreatableTopicConfig::default().with_name(s(k)).with_value(Some(s(v)))
-                    })
-                    .collect(),
-            )])
-        .with_timeout_ms(5000);
-    let r = c.kp_call(7, &req);
-    assert_eq!(r.topics[0].error_code, NONE, "{:?}", r.topics[0].error_message);
+    create_topic_with(c, name, configs);
 }
 
 /// Compacted, rolling at Kafka's smallest segment, cleaned as soon as anything is dirty, the

@@ -11,9 +11,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use kafka_protocol::messages::{
-    create_topics_request as ctq, CreateTopicsRequest, MetadataRequest, TopicName,
-};
+use kafka_protocol::messages::{MetadataRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
 use minikafka::records::{self, compression};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -27,26 +25,8 @@ fn tn(s: &str) -> TopicName {
     TopicName(StrBytes::from_string(s.to_string()))
 }
 
-/// Creates `name` with one partition and `configs`; returns its topic id.
 fn create(c: &mut Client, name: &str, configs: &[(&str, &str)]) -> [u8; 16] {
-    let configs = configs
-        .iter()
-        .map(|(k, v)| {
-            ctq::CreatableTopicConfig::default()
-                .with_name(StrBytes::from_string(k.to_string()))
-                .with_value(Some(StrBytes::from_string(v.to_string())))
-        })
-        .collect();
-    let req = CreateTopicsRequest::default().with_timeout_ms(30_000).with_topics(vec![
-        ctq::CreatableTopic::default()
-            .with_name(tn(name))
-            .with_num_partitions(1)
-            .with_replication_factor(1)
-            .with_configs(configs),
-    ]);
-    let resp = c.kp_call(7, &req);
-    assert_eq!(resp.topics[0].error_code, NONE, "{resp:?}");
-    *resp.topics[0].topic_id.as_bytes()
+    create_topic_with(c, name, configs)
 }
 
 fn topic_id(c: &mut Client, name: &str) -> [u8; 16] {

@@ -14,10 +14,9 @@ use kafka_protocol::messages::alter_configs_request as acq;
 use kafka_protocol::messages::create_topics_request as ctq;
 use kafka_protocol::messages::describe_configs_request as dcq;
 use kafka_protocol::messages::describe_configs_response::DescribeConfigsResourceResult;
-use kafka_protocol::messages::incremental_alter_configs_request as iacq;
 use kafka_protocol::messages::{
     AlterConfigsRequest, CreateTopicsRequest, DeleteTopicsRequest, DescribeConfigsRequest,
-    IncrementalAlterConfigsRequest, TopicName,
+    TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -98,28 +97,7 @@ fn incremental(
     ops: &[(&str, i8, Option<&str>)],
     validate_only: bool,
 ) -> (i16, Option<String>) {
-    let req = IncrementalAlterConfigsRequest::default()
-        .with_resources(vec![iacq::AlterConfigsResource::default()
-            .with_resource_type(resource_type)
-            .with_resource_name(s(name))
-            .with_configs(
-                ops.iter()
-                    .map(|(k, op, v)| {
-                        iacq::AlterableConfig::default()
-                            .with_name(s(k))
-                            .with_config_operation(*op)
-                            .with_value(v.map(s))
-                    })
-                    .collect(),
-            )])
-        .with_validate_only(validate_only);
-    let r = c.kp_call(version, &req);
-    assert_eq!(r.responses.len(), 1);
-    assert_eq!(
-        (r.responses[0].resource_type, r.responses[0].resource_name.as_str()),
-        (resource_type, name)
-    );
-    (r.responses[0].error_code, r.responses[0].error_message.as_ref().map(|m| m.to_string()))
+    incremental_alter_configs(c, version, resource_type, name, ops, validate_only)
 }
 
 fn alter(

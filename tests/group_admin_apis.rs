@@ -384,3 +384,21 @@ fn offset_delete_and_after_a_restart() {
     assert_eq!(committed(&mut c, "g", "t", &[0, 1]), [-1, 6]);
     assert_eq!(committed(&mut c, "g", "u", &[0]), [9]);
 }
+
+/// A group id is the client's to choose: written into a log line it is quoted and escaped,
+/// so a newline in it cannot forge a line of the broker's log.
+#[test]
+fn a_group_id_cannot_forge_a_log_line() {
+    let dir = TempDir::new("group-log-line");
+    let b = Broker::start(dir.path());
+    let mut c = b.connect();
+    create_topic_with(&mut c, "t", &[]);
+    let evil = "g\n[2026-01-01T00:00:00Z INFO  minikafka] forged";
+    commit_manual(&mut c, evil, &[("t", 0, 1)]);
+    assert_eq!(delete_groups(&mut c, 2, &[evil]), [(evil.to_string(), 0)]);
+    let lines =
+        b.logs.wait_for(std::time::Duration::from_secs(10), |l| l.contains("deleted group"));
+    let line = lines.expect("the deletion is logged");
+    assert!(line.contains(r#""g\n[2026"#), "escaped in its line: {line}");
+    assert!(!b.logs.lines().iter().any(|l| l.starts_with("[2026-01-01")), "no forged line");
+}

@@ -16,11 +16,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
 use kafka_protocol::messages::{
-    create_topics_request as ctq, delete_records_request as drq, describe_log_dirs_request as dlq,
+    delete_records_request as drq, describe_log_dirs_request as dlq,
     incremental_alter_configs_request as iacq, list_offsets_request as loq,
-    offset_for_leader_epoch_request as oeq, BrokerId, CreateTopicsRequest, DeleteRecordsRequest,
-    DescribeLogDirsRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest,
-    ListOffsetsRequest, OffsetForLeaderEpochRequest, TopicName,
+    offset_for_leader_epoch_request as oeq, BrokerId, DeleteRecordsRequest, DescribeLogDirsRequest,
+    IncrementalAlterConfigsRequest, InitProducerIdRequest, ListOffsetsRequest,
+    OffsetForLeaderEpochRequest, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -129,26 +129,8 @@ fn retention_ms_deletes_old_segments_moves_the_start_and_keeps_it_across_a_crash
     assert_eq!(c.fetch_one(ids[0], 0, 0).error_code, OFFSET_OUT_OF_RANGE);
 }
 
-/// Creates a one-partition topic with these configs; returns its id.
 fn create_topic(c: &mut Client, name: &str, configs: &[(&str, &str)]) -> [u8; 16] {
-    let configs = configs
-        .iter()
-        .map(|(k, v)| {
-            ctq::CreatableTopicConfig::default()
-                .with_name(StrBytes::from_string(k.to_string()))
-                .with_value(Some(StrBytes::from_string(v.to_string())))
-        })
-        .collect();
-    let req = CreateTopicsRequest::default()
-        .with_topics(vec![ctq::CreatableTopic::default()
-            .with_name(tn(name))
-            .with_num_partitions(1)
-            .with_replication_factor(1)
-            .with_configs(configs)])
-        .with_timeout_ms(5000);
-    let r = c.kp_call(7, &req);
-    assert_eq!(r.topics[0].error_code, NONE, "{r:?}");
-    *r.topics[0].topic_id.as_bytes()
+    create_topic_with(c, name, configs)
 }
 
 /// The files of `topic`-`partition` ending in `.deleted`, sorted.

@@ -11,8 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::*;
 use kafka_protocol::messages::{
-    create_topics_request as ctq, list_offsets_request as loq, produce_request as pq, BrokerId,
-    CreateTopicsRequest, ListOffsetsRequest, ProduceRequest, ProduceResponse, TopicName,
+    list_offsets_request as loq, produce_request as pq, BrokerId, ListOffsetsRequest,
+    ProduceRequest, ProduceResponse, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 use minikafka::records::{self, BatchHeader};
@@ -28,26 +28,8 @@ fn tn(s: &str) -> TopicName {
     TopicName(StrBytes::from_string(s.to_string()))
 }
 
-/// Creates `name` with one partition and `configs`; returns its topic id.
 fn create(c: &mut Client, name: &str, configs: &[(&str, &str)]) -> [u8; 16] {
-    let configs = configs
-        .iter()
-        .map(|(k, v)| {
-            ctq::CreatableTopicConfig::default()
-                .with_name(StrBytes::from_string(k.to_string()))
-                .with_value(Some(StrBytes::from_string(v.to_string())))
-        })
-        .collect();
-    let req = CreateTopicsRequest::default().with_timeout_ms(30_000).with_topics(vec![
-        ctq::CreatableTopic::default()
-            .with_name(tn(name))
-            .with_num_partitions(1)
-            .with_replication_factor(1)
-            .with_configs(configs),
-    ]);
-    let resp = c.kp_call(7, &req);
-    assert_eq!(resp.topics[0].error_code, NONE, "{resp:?}");
-    *resp.topics[0].topic_id.as_bytes()
+    create_topic_with(c, name, configs)
 }
 
 /// `n` records, all at timestamp `ts`.

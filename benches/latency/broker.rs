@@ -159,6 +159,22 @@ impl Broker {
         self.child.id()
     }
 
+    /// Stops the broker as an operator does (SIGTERM: a clean shutdown, Kafka's checkpoints
+    /// and snapshots written) and waits for it to exit.
+    pub fn stop(mut self) -> Result<(), String> {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        if !sent.is_ok_and(|s| s.success()) {
+            return Err("kill -TERM failed".into());
+        }
+        let status = self.child.wait().map_err(|e| format!("wait: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("broker exited with {status} on SIGTERM{}", self.tail_text()))
+        }
+    }
+
     /// What its housekeeping did so far, by the lines it has logged.
     pub fn housekeeping(&self) -> Tally {
         *self.housekeeping.lock().unwrap()

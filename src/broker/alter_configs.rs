@@ -93,17 +93,7 @@ fn alter_topic(
     if validate_only {
         return Ok(());
     }
-    let mut changes: Vec<(String, Option<String>)> = Vec::new();
-    for (k, v) in &new {
-        if old.get(k) != Some(v) {
-            changes.push((k.clone(), Some(v.clone())));
-        }
-    }
-    for k in old.keys() {
-        if !new.contains_key(k) {
-            changes.push((k.clone(), None));
-        }
-    }
+    let changes = config_changes(&old, &new);
     b.set_topic_configs(name, &changes)
 }
 
@@ -192,4 +182,17 @@ pub fn validate_topic_configs<'a>(
         ));
     }
     Ok(())
+}
+
+/// The ConfigRecords that turn `old` into `new`: a value for each key set or changed, `None`
+/// for each key removed.
+pub(super) fn config_changes(
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Vec<(String, Option<String>)> {
+    let set = new.iter().filter(|(k, v)| old.get(*k) != Some(*v));
+    let removed = old.keys().filter(|k| !new.contains_key(*k));
+    set.map(|(k, v)| (k.clone(), Some(v.clone())))
+        .chain(removed.map(|k| (k.clone(), None)))
+        .collect()
 }

@@ -93,17 +93,7 @@ pub fn alter(
         return Ok(());
     }
     let old = if per_broker { &b.config.dynamic_broker } else { &b.config.dynamic_default };
-    let mut changes: Vec<(String, Option<String>)> = Vec::new();
-    for (k, v) in &new {
-        if old.get(k) != Some(v) {
-            changes.push((k.clone(), Some(v.clone())));
-        }
-    }
-    for k in old.keys() {
-        if !new.contains_key(k) {
-            changes.push((k.clone(), None));
-        }
-    }
+    let changes = super::alter_configs::config_changes(old, &new);
     b.set_broker_configs(name, &changes, config)
 }
 

@@ -23,7 +23,7 @@ pub fn handle(
             code = b.write_offset_tombstones(group_id, &keys, true);
             if code == error::NONE {
                 b.groups.remove_group(group_id);
-                log::info!("deleted group {group_id} and its {} committed offsets", keys.len());
+                log::info!("deleted group {group_id:?} and its {} committed offsets", keys.len());
             }
         }
         results.push((group_id, code));

@@ -72,7 +72,7 @@ pub fn handle(
         return refuse(code, out);
     }
     if !tombstones.is_empty() {
-        log::info!("group {}: deleted {} committed offsets", req.group_id, tombstones.len());
+        log::info!("group {:?}: deleted {} committed offsets", req.group_id, tombstones.len());
     }
     OffsetDeleteResponse { error_code: error::NONE, throttle_time_ms: 0, topics }
         .encode(version, out);

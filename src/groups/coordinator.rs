@@ -85,7 +85,7 @@ impl Coordinator {
                 // keeping its assignment; the old id is fenced from now on.
                 let unchanged = group.members[&old].protocols == a.protocols;
                 replace_member(group, &old, &id);
-                log::info!("group {}: static member {old} replaced by {id}", a.group_id);
+                log::info!("group {:?}: static member {old:?} replaced by {id:?}", a.group_id);
                 if group.state == GroupState::Stable && unchanged {
                     let m = group.members.get_mut(&id).expect("just replaced");
                     m.session_deadline = now + session;
@@ -162,7 +162,7 @@ impl Coordinator {
         let timeout = group.max_rebalance_timeout();
         group.rebalance_deadline = Some(now + timeout.max(delay));
         group.join_not_before = from_empty.then(|| now + delay);
-        log::debug!("group {group_id}: preparing rebalance (generation {})", group.generation_id);
+        log::debug!("group {group_id:?}: preparing rebalance (generation {})", group.generation_id);
     }
 
     /// Completes the join phase when every member has rejoined, or at the deadline without
@@ -190,7 +190,7 @@ impl Coordinator {
             .collect();
         for id in &gone {
             group.members.remove(id);
-            log::info!("group {group_id}: member {id} removed: it did not rejoin in time");
+            log::info!("group {group_id:?}: member {id:?} removed: it did not rejoin in time");
         }
         group.order.retain(|id| group.members.contains_key(id));
         group.generation_id += 1;
@@ -208,7 +208,7 @@ impl Coordinator {
         }
         group.state = GroupState::CompletingRebalance;
         log::info!(
-            "group {group_id}: generation {} with {} members, leader {:?}",
+            "group {group_id:?}: generation {} with {} members, leader {:?}",
             group.generation_id,
             group.members.len(),
             group.leader
@@ -349,7 +349,7 @@ impl Coordinator {
                     ));
                 }
                 group.order.retain(|o| *o != id);
-                log::info!("group {group_id}: member {id} left");
+                log::info!("group {group_id:?}: member {id:?} left");
                 removed = true;
                 errors.push(error::NONE);
             } else {
@@ -399,7 +399,7 @@ impl Coordinator {
                 .map(|m| m.member_id.clone())
                 .collect();
             for m in &expired {
-                log::info!("group {id}: member {m} expired after its session timeout");
+                log::info!("group {id:?}: member {m:?} expired after its session timeout");
                 group.members.remove(m);
                 group.order.retain(|o| o != m);
             }

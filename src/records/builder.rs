@@ -1,6 +1,6 @@
 //! Builds uncompressed record batches: for the metadata log the broker writes, and for tests.
 
-use super::{crc32c::crc32c, Header, ATTRIBUTES_AT, CRC_AT, HEADER_LEN, MAGIC};
+use super::{BatchHeader, Header, HEADER_LEN, MAGIC};
 use crate::protocol::codec::Put;
 
 pub struct BatchBuilder {
@@ -85,27 +85,27 @@ impl BatchBuilder {
         self.count += 1;
     }
 
-    pub fn finish(mut self) -> Vec<u8> {
-        let b = &mut self.buf;
-        let len = (b.len() - 12) as i32;
-        b[8..12].copy_from_slice(&len.to_be_bytes());
-        b[12..16].copy_from_slice(&self.leader_epoch.to_be_bytes());
-        b[16] = MAGIC as u8;
-        b[21..23].copy_from_slice(&self.attributes.to_be_bytes());
-        b[23..27].copy_from_slice(&(self.count - 1).max(0).to_be_bytes());
-        b[27..35].copy_from_slice(&self.base_timestamp.to_be_bytes());
-        b[35..43].copy_from_slice(&self.max_timestamp.to_be_bytes());
-        b[43..51].copy_from_slice(&self.producer_id.to_be_bytes());
-        b[51..53].copy_from_slice(&self.producer_epoch.to_be_bytes());
-        b[53..57].copy_from_slice(&self.base_sequence.to_be_bytes());
-        b[57..61].copy_from_slice(&self.count.to_be_bytes());
-        let crc = crc32c(&b[ATTRIBUTES_AT..]);
-        b[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
-        self.buf
+    pub fn finish(self) -> Vec<u8> {
+        let h = BatchHeader {
+            base_offset: i64::from_be_bytes(self.buf[..8].try_into().expect("8 bytes")),
+            batch_length: 0,
+            partition_leader_epoch: self.leader_epoch,
+            magic: MAGIC,
+            crc: 0,
+            attributes: self.attributes,
+            last_offset_delta: (self.count - 1).max(0),
+            base_timestamp: self.base_timestamp,
+            max_timestamp: self.max_timestamp,
+            producer_id: self.producer_id,
+            producer_epoch: self.producer_epoch,
+            base_sequence: self.base_sequence,
+            records_count: self.count,
+        };
+        super::build_batch(&h, &self.buf[HEADER_LEN..], 0, None)
     }
 }
 
-fn put_varbytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
+pub(super) fn put_varbytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
     match b {
         None => out.put_varint(-1),
         Some(b) => {

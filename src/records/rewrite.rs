@@ -3,9 +3,9 @@
 //! offset, producer fields, leader epoch and flags, or, when none is retained but the batch
 //! must stay for its producer's sake, an empty batch header.
 
-use super::crc32c::crc32c;
-use super::{BatchHeader, Header, Record, ATTRIBUTES_AT, CRC_AT, HEADER_LEN, MAGIC};
-use super::{ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_TIMESTAMP_LOG_APPEND, ATTR_TRANSACTIONAL};
+use super::builder::put_varbytes;
+use super::{build_batch, BatchHeader, Header, Record};
+use super::{ATTR_CONTROL, ATTR_TIMESTAMP_LOG_APPEND, ATTR_TRANSACTIONAL};
 use crate::protocol::codec::Put;
 
 /// `DELETE_HORIZON_FLAG_MASK`: the base timestamp holds the time after which the batch's
@@ -23,7 +23,7 @@ pub fn record_timestamp(h: &BatchHeader, r: &Record<'_>) -> i64 {
 }
 
 /// Appends to `out` a batch holding `records` of the batch `h` (Kafka's
-/// `buildRetainedRecordsInto`), uncompressed. Its base timestamp is `delete_horizon` when given
+/// `buildRetainedRecordsInto`), in `codec`. Its base timestamp is `delete_horizon` when given
 /// (with the flag set), else the first record's timestamp, and record timestamp deltas are
 /// taken from it, so every record keeps its timestamp. The last offset delta is the
 /// original's, so the producer's last sequence survives the records removed after it.
@@ -31,9 +31,9 @@ pub fn rebuild_batch(
     h: &BatchHeader,
     records: &[Record<'_>],
     delete_horizon: Option<i64>,
+    codec: i16,
     out: &mut Vec<u8>,
 ) {
-    let start = out.len();
     let first_ts = records.first().map_or(-1, |r| record_timestamp(h, r));
     let base_timestamp = delete_horizon.unwrap_or(first_ts);
     let max_timestamp = if h.attributes & ATTR_TIMESTAMP_LOG_APPEND != 0 {
@@ -41,11 +41,11 @@ pub fn rebuild_batch(
     } else {
         records.iter().map(|r| record_timestamp(h, r)).max().unwrap_or(-1)
     };
-    let mut attributes = h.attributes & !(ATTR_COMPRESSION_MASK | ATTR_DELETE_HORIZON);
+    let mut attributes = h.attributes & !ATTR_DELETE_HORIZON;
     if delete_horizon.is_some() {
         attributes |= ATTR_DELETE_HORIZON;
     }
-    out.resize(start + HEADER_LEN, 0);
+    let mut section = Vec::new();
     let mut body = Vec::new();
     for r in records {
         body.clear();
@@ -59,70 +59,32 @@ pub fn rebuild_batch(
             put_varbytes(&mut body, Some(key.as_bytes()));
             put_varbytes(&mut body, *value);
         }
-        out.put_varint(body.len() as i32);
-        out.extend_from_slice(&body);
+        section.put_varint(body.len() as i32);
+        section.extend_from_slice(&body);
     }
-    let fields =
-        Fields { attributes, base_timestamp, max_timestamp, records_count: records.len() as i32 };
-    write_header(h, &fields, &mut out[start..]);
+    let rebuilt = BatchHeader {
+        attributes,
+        base_timestamp,
+        max_timestamp,
+        records_count: records.len() as i32,
+        ..*h
+    };
+    out.extend(build_batch(&rebuilt, &section, codec, None));
 }
 
 /// Appends to `out` the header of `h` with no records (Kafka's `writeEmptyHeader`): kept so
 /// that a producer's last sequence and epoch, or the offsets up to a cleaning's end, survive.
 pub fn empty_batch(h: &BatchHeader, out: &mut Vec<u8>) {
-    let start = out.len();
-    out.resize(start + HEADER_LEN, 0);
     let keep = ATTR_TIMESTAMP_LOG_APPEND | ATTR_TRANSACTIONAL | ATTR_CONTROL;
-    let fields = Fields {
-        attributes: h.attributes & keep,
-        base_timestamp: -1,
-        max_timestamp: h.max_timestamp,
-        records_count: 0,
-    };
-    write_header(h, &fields, &mut out[start..]);
-}
-
-struct Fields {
-    attributes: i16,
-    base_timestamp: i64,
-    max_timestamp: i64,
-    records_count: i32,
-}
-
-/// Fills the header of the batch in `b` (its records already after [`HEADER_LEN`]) from the
-/// original `h` and the new `f`, and computes the CRC.
-fn write_header(h: &BatchHeader, f: &Fields, b: &mut [u8]) {
-    b[0..8].copy_from_slice(&h.base_offset.to_be_bytes());
-    let len = (b.len() - 12) as i32;
-    b[8..12].copy_from_slice(&len.to_be_bytes());
-    b[12..16].copy_from_slice(&h.partition_leader_epoch.to_be_bytes());
-    b[16] = MAGIC as u8;
-    b[21..23].copy_from_slice(&f.attributes.to_be_bytes());
-    b[23..27].copy_from_slice(&h.last_offset_delta.to_be_bytes());
-    b[27..35].copy_from_slice(&f.base_timestamp.to_be_bytes());
-    b[35..43].copy_from_slice(&f.max_timestamp.to_be_bytes());
-    b[43..51].copy_from_slice(&h.producer_id.to_be_bytes());
-    b[51..53].copy_from_slice(&h.producer_epoch.to_be_bytes());
-    b[53..57].copy_from_slice(&h.base_sequence.to_be_bytes());
-    b[57..61].copy_from_slice(&f.records_count.to_be_bytes());
-    let crc = crc32c(&b[ATTRIBUTES_AT..]);
-    b[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
-}
-
-fn put_varbytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
-    match b {
-        None => out.put_varint(-1),
-        Some(b) => {
-            out.put_varint(b.len() as i32);
-            out.extend_from_slice(b);
-        }
-    }
+    let empty =
+        BatchHeader { attributes: h.attributes & keep, base_timestamp: -1, records_count: 0, ..*h };
+    out.extend(build_batch(&empty, &[], 0, None));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::{check_batch, BatchBuilder, Records};
+    use crate::records::{check_batch, BatchBuilder, Records, HEADER_LEN};
 
     fn sample() -> Vec<u8> {
         // Three records at 1000, 1000 (the builder's deltas are 0), with a header on one.
@@ -140,7 +102,7 @@ mod tests {
         let recs: Vec<_> = Records::new(&src).unwrap().map(Result::unwrap).collect();
         let kept = [recs[1].clone(), recs[2].clone()];
         let mut out = Vec::new();
-        rebuild_batch(&h, &kept, Some(5000), &mut out);
+        rebuild_batch(&h, &kept, Some(5000), 0, &mut out);
         let n = check_batch(&out).expect("a valid batch with its CRC");
         assert_eq!(n.total_len(), out.len());
         assert_eq!((n.base_offset, n.last_offset(), n.records_count), (40, 42, 2));
@@ -154,7 +116,7 @@ mod tests {
         assert_eq!(again[0].headers, kept[0].headers);
         assert!(again.iter().all(|r| record_timestamp(&n, r) == 1000));
         let mut plain = Vec::new();
-        rebuild_batch(&h, &kept[1..], None, &mut plain);
+        rebuild_batch(&h, &kept[1..], None, 0, &mut plain);
         let p = check_batch(&plain).unwrap();
         assert_eq!((p.base_timestamp, delete_horizon(&p), p.last_offset()), (1000, None, 42));
     }

@@ -23,6 +23,11 @@ pub struct Connection {
     pub parked: bool,
     /// The peer shut down its side; close once everything is answered.
     pub peer_closed: bool,
+    /// When bytes last moved either way (connections.max.idle.ms).
+    pub last_active: std::time::Instant,
+    /// When the partial frame buffered now began to arrive: a request trickling in (a byte a
+    /// second, or a size announced and never sent) is cut off by connections.max.idle.ms too.
+    pub frame_started: Option<std::time::Instant>,
 }
 
 /// What reading found.
@@ -47,6 +52,8 @@ impl Connection {
             queued: false,
             parked: false,
             peer_closed: false,
+            last_active: std::time::Instant::now(),
+            frame_started: None,
         }
     }
 
@@ -64,6 +71,7 @@ impl Connection {
                 Ok(0) => return Ok(ReadOutcome::Closed),
                 Ok(n) => {
                     self.input.commit(n);
+                    self.last_active = std::time::Instant::now();
                     if n < room && !to_end {
                         return Ok(ReadOutcome::Open);
                     }
@@ -98,6 +106,7 @@ impl Connection {
 
     /// Writes pending output until done or the socket would block.
     pub fn write(&mut self) -> io::Result<()> {
+        self.last_active = std::time::Instant::now();
         self.out.write_to(&mut self.stream)
     }
 }

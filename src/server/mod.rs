@@ -10,7 +10,10 @@
 
 mod buffer;
 mod conn;
+mod limits;
 mod signals;
+
+pub use limits::parse_overrides as parse_connection_overrides;
 
 use std::io;
 use std::net::SocketAddr;
@@ -44,6 +47,9 @@ pub struct Server {
     to_flush: Vec<usize>,
     /// Connections to read and handle again at the start of the next turn.
     resume: Vec<usize>,
+    limits: limits::Limits,
+    /// Accepting stopped at max.connections; resumed when a connection closes.
+    accept_paused: bool,
 }
 
 impl Server {
@@ -61,9 +67,11 @@ impl Server {
             poll,
             listener,
             conns: Slab::new(),
+            limits: limits::Limits::new(&broker.config),
             broker,
             to_flush: Vec::new(),
             resume: Vec::new(),
+            accept_paused: false,
         })
     }
 
@@ -86,7 +94,9 @@ impl Server {
         let mut events = Events::with_capacity(1024);
         while !signals::stop_requested() {
             let timeout = if self.resume.is_empty() {
-                self.broker.next_timeout()
+                let now = Instant::now();
+                let idle = self.limits.next_idle_check().saturating_duration_since(now);
+                Some(self.broker.next_timeout().map_or(idle, |t| t.min(idle)))
             } else {
                 Some(Duration::ZERO)
             };
@@ -114,6 +124,7 @@ impl Server {
                 }
             }
             self.end_turn();
+            self.close_idle();
         }
         log::info!("stopping: writing the logs and Kafka's checkpoints");
         let started = Instant::now();
@@ -124,8 +135,24 @@ impl Server {
 
     fn accept(&mut self) {
         loop {
+            if !self.limits.room() {
+                // Kafka's acceptor waits at max.connections: the rest stay in the backlog.
+                if !self.accept_paused {
+                    log::info!("max.connections reached: accepting again when one closes");
+                }
+                self.accept_paused = true;
+                return;
+            }
+            self.accept_paused = false;
             match self.listener.accept() {
                 Ok((mut stream, peer)) => {
+                    if !self.limits.admit(peer.ip()) {
+                        log::info!(
+                            "closing connection from {peer}: max.connections.per.ip reached for {}",
+                            peer.ip()
+                        );
+                        continue;
+                    }
                     let _ = stream.set_nodelay(true);
                     let entry = self.conns.vacant_entry();
                     let token = Token(entry.key());
@@ -133,6 +160,7 @@ impl Server {
                         self.poll.registry().register(&mut stream, token, Interest::READABLE)
                     {
                         log::warn!("cannot register connection from {peer}: {e}");
+                        self.limits.release(peer.ip());
                         continue;
                     }
                     log::debug!("accepted {peer} as connection {}", token.0);
@@ -215,6 +243,11 @@ impl Server {
         }
         if let Some(conn) = self.conns.get_mut(id) {
             conn.input.shrink_if_idle();
+            if conn.input.unread().is_empty() {
+                conn.frame_started = None;
+            } else if handled || conn.frame_started.is_none() {
+                conn.frame_started = Some(Instant::now());
+            }
         }
         if handled {
             self.queue_flush(id);
@@ -298,11 +331,39 @@ impl Server {
     fn close(&mut self, id: usize, reason: &str) {
         let Some(mut conn) = self.conns.try_remove(id) else { return };
         self.broker.connection_closed(id);
+        self.limits.release(conn.peer.ip());
         if reason.is_empty() {
             log::debug!("connection {id} from {} closed by peer", conn.peer);
         } else {
             log::warn!("closing connection from {}: {reason}", conn.peer);
         }
         let _ = self.poll.registry().deregister(&mut conn.stream);
+        if self.accept_paused {
+            self.accept();
+        }
+    }
+
+    /// Closes connections idle past connections.max.idle.ms: nothing parked, nothing unsent,
+    /// no bytes either way for that long (Kafka's `Selector` closes them the same way), or a
+    /// request that has been arriving for longer than that (a slowloris).
+    fn close_idle(&mut self) {
+        let now = Instant::now();
+        if !self.limits.idle_check_due(now) {
+            return;
+        }
+        let idle = self.limits.idle_timeout();
+        let stale: Vec<usize> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| {
+                let quiet = c.pending_out() == 0 && now.duration_since(c.last_active) > idle;
+                let trickling = c.frame_started.is_some_and(|t| now.duration_since(t) > idle);
+                !c.parked && (quiet || trickling)
+            })
+            .map(|(id, _)| id)
+            .collect();
+        for id in stale {
+            self.close(id, &format!("idle for more than connections.max.idle.ms ({idle:?})"));
+        }
     }
 }

@@ -108,6 +108,14 @@ pub fn offset_entries(dir: &Path, base_offset: i64) -> io::Result<Vec<(i64, u64)
         .collect())
 }
 
+/// Whether offset index entries can be trusted for a segment of `size` bytes: offsets and
+/// positions strictly rising, all within the segment (a file Kafka preallocated and did not
+/// trim ends in zeros, which fail this).
+pub fn sound(entries: &[(i64, u64)], size: u64) -> bool {
+    entries.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1)
+        && entries.last().is_none_or(|e| e.1 < size)
+}
+
 /// From a segment's `.timeindex`: the offset of the last entry whose timestamp is below `ts`
 /// (reading from that offset's batch on finds the first record at or after `ts`), or `None`
 /// when there is no such entry or no usable file.

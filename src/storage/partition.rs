@@ -70,9 +70,7 @@ impl Segment {
         }
         if self.size > 0 && !index::needs_rebuild(dir, self.base_offset) {
             if let Ok(entries) = index::offset_entries(dir, self.base_offset) {
-                let sound = entries.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1)
-                    && entries.last().is_none_or(|e| e.1 < self.size);
-                if sound {
+                if index::sound(&entries, self.size) {
                     self.last_indexed = entries.last().map(|e| e.1);
                     self.index = Some(
                         entries

@@ -47,6 +47,9 @@ fn try_clean_active(
     let max_ts = index::last_time_entry(dir, base);
     let (files, entries) =
         SegmentIndex::resume(dir, base, config.index_interval_bytes, (max_ts, base))?;
+    if !index::sound(&entries, active.size) {
+        return Ok(None);
+    }
     // The batches after the last offset index entry: at most index.interval.bytes and a batch.
     let from = entries.last().map_or(0, |e| e.1);
     let (mut end, mut tail_max) = (None, -1);

@@ -340,6 +340,79 @@ impl Logs {
     }
 }
 
+/// The arguments of a broker on an ephemeral loopback port over `log_dir`, plus `overrides`.
+fn override_args(log_dir: &Path, overrides: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "--override".into(),
+        "listeners=PLAINTEXT://127.0.0.1:0".into(),
+        "--override".into(),
+        format!("log.dirs={}", log_dir.display()).into(),
+    ];
+    for o in overrides {
+        args.push("--override".into());
+        args.push(o.into());
+    }
+    args
+}
+
+/// Creates a one-partition topic with these configs by CreateTopics v7, asserting success;
+/// returns its topic id.
+pub fn create_topic_with(c: &mut Client, name: &str, configs: &[(&str, &str)]) -> [u8; 16] {
+    use kafka_protocol::messages::create_topics_request as ctq;
+    use kafka_protocol::protocol::StrBytes;
+    let s = |v: &str| StrBytes::from_string(v.to_string());
+    let configs = configs
+        .iter()
+        .map(|(k, v)| ctq::CreatableTopicConfig::default().with_name(s(k)).with_value(Some(s(v))))
+        .collect();
+    let req = kafka_protocol::messages::CreateTopicsRequest::default()
+        .with_timeout_ms(30_000)
+        .with_topics(vec![ctq::CreatableTopic::default()
+            .with_name(kafka_protocol::messages::TopicName(s(name)))
+            .with_num_partitions(1)
+            .with_replication_factor(1)
+            .with_configs(configs)]);
+    let resp = c.kp_call(7, &req);
+    assert_eq!(resp.topics[0].error_code, NONE, "create {name}: {resp:?}");
+    *resp.topics[0].topic_id.as_bytes()
+}
+
+/// IncrementalAlterConfigs of one resource at `version`; returns its error code and message.
+pub fn incremental_alter_configs(
+    c: &mut Client,
+    version: i16,
+    resource_type: i8,
+    name: &str,
+    ops: &[(&str, i8, Option<&str>)],
+    validate_only: bool,
+) -> (i16, Option<String>) {
+    use kafka_protocol::messages::incremental_alter_configs_request as iacq;
+    use kafka_protocol::protocol::StrBytes;
+    let s = |v: &str| StrBytes::from_string(v.to_string());
+    let configs = ops
+        .iter()
+        .map(|(k, op, v)| {
+            iacq::AlterableConfig::default()
+                .with_name(s(k))
+                .with_config_operation(*op)
+                .with_value(v.map(s))
+        })
+        .collect();
+    let req = kafka_protocol::messages::IncrementalAlterConfigsRequest::default()
+        .with_resources(vec![iacq::AlterConfigsResource::default()
+            .with_resource_type(resource_type)
+            .with_resource_name(s(name))
+            .with_configs(configs)])
+        .with_validate_only(validate_only);
+    let r = c.kp_call(version, &req);
+    assert_eq!(r.responses.len(), 1);
+    assert_eq!(
+        (r.responses[0].resource_type, r.responses[0].resource_name.as_str()),
+        (resource_type, name)
+    );
+    (r.responses[0].error_code, r.responses[0].error_message.as_ref().map(|m| m.to_string()))
+}
+
 /// A running broker; killed (and reaped) on drop.
 pub struct Broker {
     child: Child,
@@ -355,17 +428,7 @@ impl Broker {
 
     /// As [`Broker::start`], with extra `key=value` overrides.
     pub fn start_with(log_dir: &Path, overrides: &[&str]) -> Broker {
-        let mut args: Vec<OsString> = vec![
-            "--override".into(),
-            "listeners=PLAINTEXT://127.0.0.1:0".into(),
-            "--override".into(),
-            format!("log.dirs={}", log_dir.display()).into(),
-        ];
-        for o in overrides {
-            args.push("--override".into());
-            args.push(o.into());
-        }
-        Broker::start_args(args)
+        Broker::start_args(override_args(log_dir, overrides))
     }
 
     /// Starts the broker with exactly these arguments and waits for its ready line.
@@ -378,16 +441,7 @@ impl Broker {
     /// As [`Broker::start_with`], logging by `rust_log` (an env_logger filter such as
     /// `info,minikafka::storage=debug`) to see what the broker does but does not answer.
     pub fn start_logging(log_dir: &Path, overrides: &[&str], rust_log: &str) -> Broker {
-        let mut args: Vec<OsString> = vec![
-            "--override".into(),
-            "listeners=PLAINTEXT://127.0.0.1:0".into(),
-            "--override".into(),
-            format!("log.dirs={}", log_dir.display()).into(),
-        ];
-        for o in overrides {
-            args.push("--override".into());
-            args.push(o.into());
-        }
+        let args = override_args(log_dir, overrides);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_minikafka"));
         cmd.args(&args).env("RUST_LOG", rust_log);
         Broker::start_command(cmd, &args)

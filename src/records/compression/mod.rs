@@ -213,11 +213,11 @@ pub(crate) mod tests {
     pub fn survives_damage(codec: i16, framed: bool) {
         for s in samples().into_iter().take(8) {
             let c = compress(codec, &s, None);
-            for cut in (0..c.len()).step_by(c.len() / 50 + 1) {
+            for cut in (0..c.len()).step_by(c.len() / 25 + 1) {
                 let r = decompress(codec, &c[..cut], 1 << 20);
                 assert!(!framed || r.is_err(), "{} cut at {cut} accepted", name(codec));
             }
-            for i in (0..c.len()).step_by(c.len() / 200 + 1) {
+            for i in (0..c.len()).step_by(c.len() / 80 + 1) {
                 for bit in [0x01, 0x10, 0x80] {
                     let mut bad = c.clone();
                     bad[i] ^= bit;

@@ -214,15 +214,7 @@ impl Round<'_> {
             } else {
                 horizon
             };
-            if h.compression() == 0 {
-                rewrite::rebuild_batch(h, &kept, horizon, out);
-            } else {
-                let mut plain = Vec::new();
-                rewrite::rebuild_batch(h, &kept, horizon, &mut plain);
-                let ph = BatchHeader::parse(&plain).expect("a whole header was written");
-                let section = &plain[HEADER_LEN..];
-                out.extend(records::build_batch(&ph, section, h.compression(), None));
-            }
+            rewrite::rebuild_batch(h, &kept, horizon, h.compression(), out);
             return Kept::Rewritten;
         }
         if retain_empty {
