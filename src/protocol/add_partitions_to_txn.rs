@@ -43,15 +43,21 @@ impl AddPartitionsToTxnResponse<'_> {
     pub fn encode(&self, version: i16, out: &mut Vec<u8>) {
         let flexible = version >= 3;
         out.put_i32(self.throttle_time_ms);
-        out.put_array_len(Some(self.results.len()), flexible);
-        for (name, partitions) in &self.results {
-            out.put_string(name, flexible);
-            out.put_array_len(Some(partitions.len()), flexible);
-            for &(index, code) in partitions {
-                out.put_i32(index);
-                out.put_i16(code);
-                out.put_empty_tags(flexible);
-            }
+        put_partition_errors(&self.results, flexible, out);
+        out.put_empty_tags(flexible);
+    }
+}
+
+/// Per topic, its partitions' (index, error code): the result array AddPartitionsToTxn and
+/// TxnOffsetCommit answer with, flexible from the same version.
+pub fn put_partition_errors(topics: &[(&str, Vec<(i32, i16)>)], flexible: bool, out: &mut Vec<u8>) {
+    out.put_array_len(Some(topics.len()), flexible);
+    for (name, partitions) in topics {
+        out.put_string(name, flexible);
+        out.put_array_len(Some(partitions.len()), flexible);
+        for &(index, code) in partitions {
+            out.put_i32(index);
+            out.put_i16(code);
             out.put_empty_tags(flexible);
         }
         out.put_empty_tags(flexible);

@@ -15,6 +15,24 @@
 
 use super::codec::{Put, Reader, Result};
 
+impl<'a> OffsetCommitRequestPartition<'a> {
+    /// One partition of OffsetCommit or TxnOffsetCommit, whose layouts are the same but for
+    /// the version that adds `committed_leader_epoch`.
+    pub fn decode(r: &mut Reader<'a>, flexible: bool, with_epoch: bool) -> Result<Self> {
+        let partition_index = r.i32()?;
+        let committed_offset = r.i64()?;
+        let committed_leader_epoch = if with_epoch { r.i32()? } else { -1 };
+        let committed_metadata = r.nullable_string(flexible)?;
+        r.end_struct(flexible)?;
+        Ok(OffsetCommitRequestPartition {
+            partition_index,
+            committed_offset,
+            committed_leader_epoch,
+            committed_metadata,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OffsetCommitRequestPartition<'a> {
     pub partition_index: i32,
@@ -52,17 +70,7 @@ impl<'a> OffsetCommitRequest<'a> {
         let topics = r.array(flexible, |r| {
             let name = r.string(flexible)?;
             let partitions = r.array(flexible, |r| {
-                let partition_index = r.i32()?;
-                let committed_offset = r.i64()?;
-                let committed_leader_epoch = if version >= 6 { r.i32()? } else { -1 };
-                let committed_metadata = r.nullable_string(flexible)?;
-                r.end_struct(flexible)?;
-                Ok(OffsetCommitRequestPartition {
-                    partition_index,
-                    committed_offset,
-                    committed_leader_epoch,
-                    committed_metadata,
-                })
+                OffsetCommitRequestPartition::decode(r, flexible, version >= 6)
             })?;
             r.end_struct(flexible)?;
             Ok(OffsetCommitRequestTopic { name, partitions })

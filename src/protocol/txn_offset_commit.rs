@@ -6,13 +6,8 @@
 
 use super::codec::{Put, Reader, Result};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TxnOffsetCommitPartition<'a> {
-    pub partition_index: i32,
-    pub committed_offset: i64,
-    pub committed_leader_epoch: i32,
-    pub committed_metadata: Option<&'a str>,
-}
+/// A partition's commit: the same fields as OffsetCommit's.
+pub type TxnOffsetCommitPartition<'a> = super::offset_commit::OffsetCommitRequestPartition<'a>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TxnOffsetCommitRequest<'a> {
@@ -40,19 +35,8 @@ impl<'a> TxnOffsetCommitRequest<'a> {
         };
         let topics = r.array(flexible, |r| {
             let name = r.string(flexible)?;
-            let partitions = r.array(flexible, |r| {
-                let partition_index = r.i32()?;
-                let committed_offset = r.i64()?;
-                let committed_leader_epoch = if version >= 2 { r.i32()? } else { -1 };
-                let committed_metadata = r.nullable_string(flexible)?;
-                r.end_struct(flexible)?;
-                Ok(TxnOffsetCommitPartition {
-                    partition_index,
-                    committed_offset,
-                    committed_leader_epoch,
-                    committed_metadata,
-                })
-            })?;
+            let partitions =
+                r.array(flexible, |r| TxnOffsetCommitPartition::decode(r, flexible, version >= 2))?;
             r.end_struct(flexible)?;
             Ok((name, partitions))
         })?;
@@ -74,16 +58,6 @@ impl<'a> TxnOffsetCommitRequest<'a> {
 pub fn encode_response(topics: &[(&str, Vec<(i32, i16)>)], version: i16, out: &mut Vec<u8>) {
     let flexible = version >= 3;
     out.put_i32(0);
-    out.put_array_len(Some(topics.len()), flexible);
-    for (name, partitions) in topics {
-        out.put_string(name, flexible);
-        out.put_array_len(Some(partitions.len()), flexible);
-        for &(index, code) in partitions {
-            out.put_i32(index);
-            out.put_i16(code);
-            out.put_empty_tags(flexible);
-        }
-        out.put_empty_tags(flexible);
-    }
+    super::add_partitions_to_txn::put_partition_errors(topics, flexible, out);
     out.put_empty_tags(flexible);
 }
