@@ -9,6 +9,7 @@ pub mod metadata;
 pub mod properties;
 pub mod protocol;
 pub mod records;
+pub mod security;
 pub mod server;
 pub mod storage;
 #[cfg(test)]
