@@ -4,7 +4,7 @@
 //! ignored with a debug line, so a stock Kafka `server.properties` works unchanged.
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::properties;
@@ -14,6 +14,12 @@ pub const KEYS: &[(&str, &str)] = &[
     ("listeners", "PLAINTEXT://:9092"),
     ("advertised.listeners", ""),
     ("controller.listener.names", "CONTROLLER"),
+    (
+        "listener.security.protocol.map",
+        "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT",
+    ),
+    ("sasl.enabled.mechanisms", "GSSAPI"),
+    ("connections.max.reauth.ms", "0"),
     ("log.dirs", "/tmp/kraft-combined-logs"),
     ("log.dir", "/tmp/kafka-logs"),
     ("node.id", "1"),
@@ -55,6 +61,8 @@ pub const KEYS: &[(&str, &str)] = &[
 pub struct Config {
     /// The listener clients connect to.
     pub listener: SocketAddr,
+    /// Every client listener (the first is `listener`).
+    pub listeners: Vec<crate::listeners::Listener>,
     /// The host and port clients are told to use.
     pub advertised_host: String,
     pub advertised_port: u16,
@@ -108,22 +116,6 @@ fn default(key: &str) -> &'static str {
     KEYS.iter().find(|(k, _)| *k == key).map(|(_, v)| *v).expect("every key has a default")
 }
 
-/// Parses `NAME://host:port` entries; returns (name, host, port).
-fn parse_listeners(v: &str) -> Result<Vec<(String, String, u16)>, String> {
-    v.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|l| {
-            let (name, rest) = l.split_once("://").ok_or(format!("bad listener '{l}'"))?;
-            let (host, port) =
-                rest.rsplit_once(':').ok_or(format!("listener '{l}' has no port"))?;
-            let port = port.parse().map_err(|_| format!("listener '{l}' has a bad port"))?;
-            let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
-            Ok((name.to_string(), host, port))
-        })
-        .collect()
-}
-
 impl Config {
     /// The value in force for `key` (given or default), if it is one of [`KEYS`].
     pub fn value(&self, key: &str) -> Option<String> {
@@ -147,27 +139,10 @@ impl Config {
         let num = |k: &str| -> Result<i64, String> {
             get(k).parse::<i64>().map_err(|_| format!("{k}: '{}' is not a number", get(k)))
         };
-        let controllers: Vec<String> =
-            get("controller.listener.names").split(',').map(|s| s.trim().to_string()).collect();
-        let listeners = parse_listeners(&get("listeners"))?;
-        let (name, host, port) = listeners
-            .into_iter()
-            .find(|(n, _, _)| !controllers.contains(n))
-            .ok_or("listeners has no client listener")?;
-        let bind_host = if host.is_empty() { "0.0.0.0".to_string() } else { host.clone() };
-        let listener = (bind_host.as_str(), port)
-            .to_socket_addrs()
-            .map_err(|e| format!("listener {name}: {e}"))?
-            .next()
-            .ok_or(format!("listener {name}: host '{host}' has no address"))?;
-        let advertised =
-            parse_listeners(&get("advertised.listeners"))?.into_iter().find(|(n, _, _)| *n == name);
-        let (advertised_host, advertised_port) = match advertised {
-            Some((_, h, p)) if !h.is_empty() => (h, p),
-            Some((_, _, p)) => (local_host_name(), p),
-            None if host.is_empty() || host == "0.0.0.0" => (local_host_name(), port),
-            None => (host, port),
-        };
+        let listeners = crate::listeners::parse(pairs, &get, &local_host_name)?;
+        let first = &listeners[0];
+        let (listener, advertised_host, advertised_port) =
+            (first.bind, first.advertised_host.clone(), first.advertised_port);
         let log_dir = properties::get(pairs, "log.dirs")
             .or_else(|| properties::get(pairs, "log.dir"))
             .unwrap_or(default("log.dirs"));
@@ -220,6 +195,7 @@ impl Config {
             log_initial_task_delay_ms: u64::try_from(num("log.initial.task.delay.ms")?)
                 .map_err(|_| "log.initial.task.delay.ms must not be negative")?,
             listener,
+            listeners,
             advertised_host,
             advertised_port,
             log_dir: PathBuf::from(log_dir),
@@ -278,6 +254,9 @@ impl Config {
         }
         let mut c = Config::from_pairs(&pairs)?;
         c.static_given = self.static_given.clone();
+        // Listeners are bound once: keep the ports port 0 turned into real ones.
+        c.listeners = self.listeners.clone();
+        c.advertised_port = self.advertised_port;
         c.dynamic_default = default.clone();
         c.dynamic_broker = broker.clone();
         Ok(c)

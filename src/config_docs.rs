@@ -147,6 +147,18 @@ pub fn broker(name: &str) -> Option<String> {
             "Addresses clients are told to connect to, when they differ from the listeners."
         }
         "controller.listener.names" => "Names of the listeners used by the KRaft controller.",
+        "listener.security.protocol.map" => {
+            "Security protocol of each listener name: PLAINTEXT or SASL_PLAINTEXT (TLS is not \
+             served)."
+        }
+        "sasl.enabled.mechanisms" => {
+            "SASL mechanisms a SASL listener offers: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512. A \
+             listener.name.<listener>.sasl.enabled.mechanisms key overrides it per listener."
+        }
+        "connections.max.reauth.ms" => {
+            "When positive, the lifetime of an authenticated session: the client must \
+             re-authenticate before it ends, or its connection is closed."
+        }
         "log.dirs" => "Directories the partition logs and metadata are kept in.",
         "log.dir" => "Directory of the logs when log.dirs is not given.",
         "node.id" => "This node's id in the cluster.",

@@ -5,6 +5,7 @@ pub mod broker_config;
 pub mod config;
 pub mod config_docs;
 pub mod groups;
+pub mod listeners;
 pub mod metadata;
 pub mod properties;
 pub mod protocol;

@@ -1,10 +1,11 @@
-//! `minikafka [server.properties] [--override key=value ...]`
+//! `minikafka [server.properties] [--override key=value ...] [--add-scram SPEC ...]`
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use minikafka::broker::Broker;
 use minikafka::config::Config;
+use minikafka::security::scram::AddScram;
 use minikafka::server::Server;
 
 fn main() -> ExitCode {
@@ -22,22 +23,51 @@ fn main() -> ExitCode {
             )
         })
         .init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: minikafka [server.properties] [--override key=value ...] \
+                 [--add-scram 'SCRAM-SHA-256=[name=NAME,password=PASSWORD]' ...]";
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let scram_users = match take_add_scram(&mut args) {
+        Ok(u) => u,
+        Err(e) => {
+            log::error!("{e}");
+            eprintln!("{usage}");
+            return ExitCode::from(2);
+        }
+    };
     let config = match Config::from_args(&args) {
         Ok(c) => c,
         Err(e) => {
             log::error!("{e}");
-            eprintln!("usage: minikafka [server.properties] [--override key=value ...]");
+            eprintln!("{usage}");
             return ExitCode::from(2);
         }
     };
-    let result =
-        Broker::open(config).and_then(Server::bind).and_then(|mut server| server.run(started));
+    let result = Broker::open(config)
+        .and_then(|mut b| b.add_scram_users(&scram_users).map(|()| b))
+        .and_then(Server::bind)
+        .and_then(|mut server| server.run(started));
     if let Err(e) = result {
         log::error!("{e}");
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+/// Removes every `--add-scram SPEC` from `args`, parsed.
+fn take_add_scram(args: &mut Vec<String>) -> Result<Vec<AddScram>, String> {
+    let mut users = Vec::new();
+    let mut rest = Vec::new();
+    let mut it = std::mem::take(args).into_iter();
+    while let Some(a) = it.next() {
+        if a == "--add-scram" {
+            let spec = it.next().ok_or("--add-scram needs a SPEC")?;
+            users.push(AddScram::parse(&spec)?);
+        } else {
+            rest.push(a);
+        }
+    }
+    *args = rest;
+    Ok(users)
 }
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`, without a date-time dependency.

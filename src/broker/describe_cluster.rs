@@ -25,8 +25,8 @@ pub fn handle(
         controller_id: node,
         brokers: vec![DescribeClusterBroker {
             broker_id: node,
-            host: &b.config.advertised_host,
-            port: i32::from(b.config.advertised_port),
+            host: b.advertised().0,
+            port: i32::from(b.advertised().1),
             rack: None,
         }],
         cluster_authorized_operations: if req.include_cluster_authorized_operations {

@@ -24,8 +24,8 @@ pub fn handle(
             let mut c = Coordinator {
                 key,
                 node_id: node,
-                host: &b.config.advertised_host,
-                port: i32::from(b.config.advertised_port),
+                host: b.advertised().0,
+                port: i32::from(b.advertised().1),
                 error_code: error::NONE,
                 // What Kafka sends on success: the error's name before v4, empty from v4.
                 error_message: Some(if version >= 4 { "" } else { "NONE" }.into()),

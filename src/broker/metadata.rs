@@ -55,8 +55,8 @@ pub fn handle(
         throttle_time_ms: 0,
         brokers: vec![MetadataResponseBroker {
             node_id: node,
-            host: &b.config.advertised_host,
-            port: i32::from(b.config.advertised_port),
+            host: b.advertised().0,
+            port: i32::from(b.advertised().1),
             rack: None,
         }],
         cluster_id: Some(&b.cluster_id),

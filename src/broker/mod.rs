@@ -11,6 +11,7 @@ mod add_partitions_to_txn;
 #[cfg(test)]
 mod alloc_tests;
 mod alter_configs;
+mod alter_user_scram_credentials;
 mod api_versions;
 mod broker_configs;
 mod create_partitions;
@@ -23,6 +24,7 @@ mod describe_configs;
 mod describe_groups;
 mod describe_log_dirs;
 mod describe_topic_partitions;
+mod describe_user_scram_credentials;
 mod end_txn;
 mod fetch;
 mod find_coordinator;
@@ -39,6 +41,8 @@ mod offset_delete;
 mod offset_fetch;
 mod offset_for_leader_epoch;
 mod produce;
+mod sasl;
+mod scram_users;
 mod sync_group;
 mod topics;
 mod txn_markers;
@@ -89,13 +93,16 @@ impl RequestContext {
 }
 
 /// What became of a request frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
     /// Answered (or needing no answer): the connection's next request may be handled.
     Done,
     /// Waiting: handle nothing more from this connection until its answer comes from
     /// [`Broker::end_turn`].
     Parked,
+    /// Answered, and the connection must close once the answer is sent (a failed SASL
+    /// authentication, as Kafka closes it).
+    CloseAfterResponse(String),
 }
 
 /// What the end of a turn asks of the event loop.
@@ -136,9 +143,18 @@ pub struct Broker {
     producer_ids: std::ops::Range<i64>,
     /// The transaction coordinator's state (in memory only).
     pub txn: crate::txn::TxnCoordinator,
+    /// The listener (index in `config.listeners`) of the request being handled.
+    listener: usize,
 }
 
 impl Broker {
+    /// The host and port the request's listener advertises: a client is told to come back
+    /// the way it came (a SASL client to the SASL listener).
+    pub(crate) fn advertised(&self) -> (&str, u16) {
+        let l = &self.config.listeners[self.listener.min(self.config.listeners.len() - 1)];
+        (&l.advertised_host, l.advertised_port)
+    }
+
     /// Opens (formatting it if needed) the log directory, replays the metadata log and opens
     /// every partition it names.
     pub fn open(config: Config) -> io::Result<Broker> {
@@ -198,6 +214,7 @@ impl Broker {
             failed: Vec::new(),
             producer_ids: 0..0,
             txn: crate::txn::TxnCoordinator::default(),
+            listener: 0,
             groups,
             ctx: RequestContext {
                 conn: usize::MAX,
@@ -290,6 +307,15 @@ impl Broker {
             apis::DESCRIBE_TOPIC_PARTITIONS => {
                 describe_topic_partitions::handle(self, &mut r, api_version, out)
             }
+            apis::DESCRIBE_USER_SCRAM_CREDENTIALS => {
+                describe_user_scram_credentials::handle(self, &mut r, api_version, out)
+            }
+            apis::ALTER_USER_SCRAM_CREDENTIALS => {
+                alter_user_scram_credentials::handle(self, &mut r, api_version, out)
+            }
+            apis::SASL_HANDSHAKE | apis::SASL_AUTHENTICATE => {
+                return Err(Close(format!("{} outside a connection's session", spec.name)))
+            }
             _ => unreachable!("every supported api has a handler"),
         };
         match result {
@@ -353,7 +379,7 @@ impl Broker {
                 match self.handle(p.conn, p.peer, &p.frame, &mut out) {
                     Ok(Handled::Done) => end.ready.push((p.conn, out)),
                     Ok(Handled::Parked) => {}
-                    Err(Close(reason)) => {
+                    Ok(Handled::CloseAfterResponse(reason)) | Err(Close(reason)) => {
                         log::warn!("parked request failed: {reason}");
                         end.close.push(p.conn);
                     }

@@ -56,9 +56,26 @@ pub struct Cache {
     topic_configs: BTreeMap<String, BTreeMap<String, String>>,
     /// Dynamic configs of other resources (broker: 4) by (type, name).
     other_configs: BTreeMap<(i8, String), BTreeMap<String, String>>,
+    /// SCRAM credentials by (user, mechanism type).
+    scram: BTreeMap<(String, i8), crate::security::scram::Credential>,
 }
 
 impl Cache {
+    pub fn scram_credential(
+        &self,
+        user: &str,
+        mechanism: crate::security::scram::Mechanism,
+    ) -> Option<&crate::security::scram::Credential> {
+        self.scram.get(&(user.to_string(), mechanism.kafka_type()))
+    }
+
+    /// Every SCRAM credential: ((user, mechanism type), credential).
+    pub fn scram_credentials(
+        &self,
+    ) -> impl Iterator<Item = (&(String, i8), &crate::security::scram::Credential)> {
+        self.scram.iter()
+    }
+
     pub fn topic(&self, name: &str) -> Option<&TopicMeta> {
         self.topics.get(name)
     }
@@ -129,6 +146,21 @@ impl Cache {
                     self.topic_configs.remove(&name);
                     self.topics.remove(&name);
                 }
+            }
+            MetadataRecord::UserScramCredential {
+                name,
+                mechanism,
+                salt,
+                stored_key,
+                server_key,
+                iterations,
+            } => {
+                let cred =
+                    crate::security::scram::Credential { salt, iterations, stored_key, server_key };
+                self.scram.insert((name, mechanism), cred);
+            }
+            MetadataRecord::RemoveUserScramCredential { name, mechanism } => {
+                self.scram.remove(&(name, mechanism));
             }
             MetadataRecord::ProducerIds { next_producer_id, .. } => {
                 self.next_producer_id = self.next_producer_id.max(next_producer_id);

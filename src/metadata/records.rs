@@ -12,8 +12,10 @@ pub const PARTITION_RECORD: u32 = 3;
 pub const CONFIG_RECORD: u32 = 4;
 pub const PARTITION_CHANGE_RECORD: u32 = 5;
 pub const REMOVE_TOPIC_RECORD: u32 = 9;
+pub const USER_SCRAM_CREDENTIAL_RECORD: u32 = 11;
 pub const FEATURE_LEVEL_RECORD: u32 = 12;
 pub const PRODUCER_IDS_RECORD: u32 = 15;
+pub const REMOVE_USER_SCRAM_CREDENTIAL_RECORD: u32 = 22;
 
 const FRAME_VERSION: u32 = 1;
 
@@ -65,6 +67,19 @@ pub enum MetadataRecord {
         resource_name: String,
         name: String,
         value: Option<String>,
+    },
+    /// A user's SCRAM credential for one mechanism (Kafka's `ScramMechanism` type).
+    UserScramCredential {
+        name: String,
+        mechanism: i8,
+        salt: Vec<u8>,
+        stored_key: Vec<u8>,
+        server_key: Vec<u8>,
+        iterations: i32,
+    },
+    RemoveUserScramCredential {
+        name: String,
+        mechanism: i8,
     },
     Other {
         api_key: u32,
@@ -133,6 +148,18 @@ impl MetadataRecord {
                 broker_id: r.i32()?,
                 broker_epoch: r.i64()?,
                 next_producer_id: r.i64()?,
+            },
+            USER_SCRAM_CREDENTIAL_RECORD => MetadataRecord::UserScramCredential {
+                name: r.string(true)?.to_string(),
+                mechanism: r.i8()?,
+                salt: r.nullable_bytes(true)?.ok_or(DecodeError("null salt"))?.to_vec(),
+                stored_key: r.nullable_bytes(true)?.ok_or(DecodeError("null key"))?.to_vec(),
+                server_key: r.nullable_bytes(true)?.ok_or(DecodeError("null key"))?.to_vec(),
+                iterations: r.i32()?,
+            },
+            REMOVE_USER_SCRAM_CREDENTIAL_RECORD => MetadataRecord::RemoveUserScramCredential {
+                name: r.string(true)?.to_string(),
+                mechanism: r.i8()?,
             },
             _ => MetadataRecord::Other { api_key, version },
         };
@@ -210,6 +237,27 @@ impl MetadataRecord {
                 out.put_string(name, true);
                 out.put_nullable_string(value.as_deref(), true);
             }
+            MetadataRecord::UserScramCredential {
+                name,
+                mechanism,
+                salt,
+                stored_key,
+                server_key,
+                iterations,
+            } => {
+                head(out, USER_SCRAM_CREDENTIAL_RECORD, 0);
+                out.put_string(name, true);
+                out.put_i8(*mechanism);
+                out.put_nullable_bytes(Some(salt), true);
+                out.put_nullable_bytes(Some(stored_key), true);
+                out.put_nullable_bytes(Some(server_key), true);
+                out.put_i32(*iterations);
+            }
+            MetadataRecord::RemoveUserScramCredential { name, mechanism } => {
+                head(out, REMOVE_USER_SCRAM_CREDENTIAL_RECORD, 0);
+                out.put_string(name, true);
+                out.put_i8(*mechanism);
+            }
             MetadataRecord::Other { .. } => panic!("cannot encode an unknown metadata record"),
         }
         out.put_empty_tags(true);
@@ -254,6 +302,15 @@ mod tests {
                 name: "cleanup.policy".into(),
                 value: Some("compact".into()),
             },
+            MetadataRecord::UserScramCredential {
+                name: "alice".into(),
+                mechanism: 2,
+                salt: vec![1, 2, 3],
+                stored_key: vec![4; 64],
+                server_key: vec![5; 64],
+                iterations: 4096,
+            },
+            MetadataRecord::RemoveUserScramCredential { name: "alice".into(), mechanism: 2 },
         ];
         for rec in recs {
             let mut b = Vec::new();

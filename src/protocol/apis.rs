@@ -14,8 +14,12 @@ pub const JOIN_GROUP: i16 = 11;
 pub const HEARTBEAT: i16 = 12;
 pub const LEAVE_GROUP: i16 = 13;
 pub const SYNC_GROUP: i16 = 14;
+pub const SASL_AUTHENTICATE: i16 = 36;
+pub const DESCRIBE_USER_SCRAM_CREDENTIALS: i16 = 50;
+pub const ALTER_USER_SCRAM_CREDENTIALS: i16 = 51;
 pub const DESCRIBE_GROUPS: i16 = 15;
 pub const LIST_GROUPS: i16 = 16;
+pub const SASL_HANDSHAKE: i16 = 17;
 pub const API_VERSIONS: i16 = 18;
 pub const CREATE_TOPICS: i16 = 19;
 pub const DELETE_TOPICS: i16 = 20;
@@ -60,6 +64,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     ApiSpec { key: SYNC_GROUP, name: "SyncGroup", min: 0, max: 5, flexible_from: 4 },
     ApiSpec { key: DESCRIBE_GROUPS, name: "DescribeGroups", min: 0, max: 6, flexible_from: 5 },
     ApiSpec { key: LIST_GROUPS, name: "ListGroups", min: 0, max: 5, flexible_from: 3 },
+    ApiSpec { key: SASL_HANDSHAKE, name: "SaslHandshake", min: 0, max: 1, flexible_from: i16::MAX },
     ApiSpec { key: API_VERSIONS, name: "ApiVersions", min: 0, max: 4, flexible_from: 3 },
     ApiSpec { key: CREATE_TOPICS, name: "CreateTopics", min: 2, max: 7, flexible_from: 5 },
     ApiSpec { key: DELETE_TOPICS, name: "DeleteTopics", min: 1, max: 6, flexible_from: 4 },
@@ -95,6 +100,21 @@ pub const SUPPORTED: &[ApiSpec] = &[
         flexible_from: 1,
     },
     ApiSpec { key: OFFSET_DELETE, name: "OffsetDelete", min: 0, max: 0, flexible_from: i16::MAX },
+    ApiSpec { key: SASL_AUTHENTICATE, name: "SaslAuthenticate", min: 0, max: 2, flexible_from: 2 },
+    ApiSpec {
+        key: DESCRIBE_USER_SCRAM_CREDENTIALS,
+        name: "DescribeUserScramCredentials",
+        min: 0,
+        max: 0,
+        flexible_from: 0,
+    },
+    ApiSpec {
+        key: ALTER_USER_SCRAM_CREDENTIALS,
+        name: "AlterUserScramCredentials",
+        min: 0,
+        max: 0,
+        flexible_from: 0,
+    },
     ApiSpec { key: DESCRIBE_CLUSTER, name: "DescribeCluster", min: 0, max: 2, flexible_from: 0 },
     ApiSpec {
         key: DESCRIBE_TOPIC_PARTITIONS,

@@ -4,7 +4,9 @@
 
 pub mod base64;
 pub mod hmac;
+pub mod jaas;
 pub mod scram;
+pub mod session;
 pub mod sha2;
 
 #[cfg(test)]

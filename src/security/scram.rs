@@ -130,6 +130,19 @@ impl ScramServer {
         self.mechanism
     }
 
+    /// Whether the client-first-message has been seen.
+    pub fn started(&self) -> bool {
+        !matches!(self.state, State::AwaitingClientFirst)
+    }
+
+    /// The user of the exchange, once named.
+    pub fn user(&self) -> Option<&str> {
+        match &self.state {
+            State::AwaitingClientFinal { username, .. } => Some(username),
+            _ => None,
+        }
+    }
+
     /// The answer to `client-first-message`. `lookup` finds the user's credential;
     /// `server_nonce` is fresh randomness of the caller's (printable, no comma).
     pub fn client_first(
@@ -142,6 +155,9 @@ impl ScramServer {
             return fail("unexpected client-first-message");
         }
         self.state = State::Done;
+        if server_nonce.is_empty() {
+            return fail("no server nonce");
+        }
         let Ok(text) = std::str::from_utf8(message) else {
             return fail("client-first-message is not UTF-8");
         };
@@ -253,4 +269,83 @@ fn decode_saslname(s: &str) -> Result<String, ScramError> {
         return fail("empty user name");
     }
     Ok(out)
+}
+
+/// A user to add at start-up: `--add-scram` takes what `kafka-storage.sh format --add-scram`
+/// takes, e.g. `SCRAM-SHA-256=[name=alice,password=alice-secret]` (`iterations=N` optional,
+/// default 4096; values may be double-quoted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddScram {
+    pub mechanism: Mechanism,
+    pub name: String,
+    pub password: String,
+    pub iterations: i32,
+}
+
+impl AddScram {
+    pub fn parse(spec: &str) -> Result<AddScram, String> {
+        // Errors name the mechanism part only: the rest may hold the password.
+        let mech_part = spec.split('=').next().unwrap_or("");
+        let bad = |why: &str| format!("--add-scram {mech_part:?}: {why}");
+        let (mech, rest) = spec.split_once('=').ok_or_else(|| bad("expected MECHANISM=[...]"))?;
+        let mechanism = Mechanism::from_name(mech.trim())
+            .ok_or_else(|| bad("the mechanism is SCRAM-SHA-256 or SCRAM-SHA-512"))?;
+        let body = rest
+            .trim()
+            .strip_prefix('[')
+            .and_then(|r| r.strip_suffix(']'))
+            .ok_or_else(|| bad("expected [key=value,...]"))?;
+        let (mut name, mut password, mut iterations) = (None, None, 4096);
+        for kv in body.split(',') {
+            let (k, v) = kv.split_once('=').ok_or_else(|| bad("expected key=value"))?;
+            let v = v.trim();
+            let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
+            match k.trim() {
+                "name" => name = Some(v.to_string()),
+                "password" => password = Some(v.to_string()),
+                "iterations" => {
+                    iterations = v.parse().map_err(|_| bad("iterations is not a number"))?
+                }
+                other => return Err(bad(&format!("unknown key {other}"))),
+            }
+        }
+        if !(Mechanism::MIN_ITERATIONS..=Mechanism::MAX_ITERATIONS).contains(&iterations) {
+            return Err(bad("iterations must be within 4096..=16384"));
+        }
+        match (name, password) {
+            (Some(name), Some(password)) if !name.is_empty() => {
+                Ok(AddScram { mechanism, name, password, iterations })
+            }
+            _ => Err(bad("name and password are required")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod add_scram_tests {
+    use super::*;
+
+    #[test]
+    fn specs_as_kafka_storage_takes_them() {
+        assert_eq!(
+            AddScram::parse("SCRAM-SHA-512=[name=alice,password=\"a=b\",iterations=8192]"),
+            Ok(AddScram {
+                mechanism: Mechanism::ScramSha512,
+                name: "alice".into(),
+                password: "a=b".into(),
+                iterations: 8192
+            })
+        );
+        for bad in [
+            "SCRAM-SHA-1=[name=a,password=b]",
+            "SCRAM-SHA-256=name=a,password=b",
+            "SCRAM-SHA-256=[name=a]",
+            "SCRAM-SHA-256=[name=a,password=b,iterations=10]",
+            "SCRAM-SHA-256=[name=a,password=b,colour=red]",
+        ] {
+            let e = AddScram::parse(bad).unwrap_err();
+            // The password never reaches an error message.
+            assert!(!e.contains("password=b"), "{e}");
+        }
+    }
 }

@@ -8,6 +8,7 @@ use mio::net::TcpStream;
 
 use super::buffer::InBuf;
 use crate::protocol::output::Output;
+use crate::security::session::Session;
 
 pub struct Connection {
     pub stream: TcpStream,
@@ -28,6 +29,10 @@ pub struct Connection {
     /// When the partial frame buffered now began to arrive: a request trickling in (a byte a
     /// second, or a size announced and never sent) is cut off by connections.max.idle.ms too.
     pub frame_started: Option<std::time::Instant>,
+    /// Its listener and what it has proved (SASL).
+    pub session: Session,
+    /// Answered for the last time: close once the output is sent, read nothing more.
+    pub closing: bool,
 }
 
 /// What reading found.
@@ -42,7 +47,7 @@ pub enum ReadOutcome {
 const SIZE_LEN: usize = 4;
 
 impl Connection {
-    pub fn new(stream: TcpStream, peer: SocketAddr) -> Self {
+    pub fn new(stream: TcpStream, peer: SocketAddr, session: Session) -> Self {
         Connection {
             stream,
             peer,
@@ -54,6 +59,8 @@ impl Connection {
             peer_closed: false,
             last_active: std::time::Instant::now(),
             frame_started: None,
+            session,
+            closing: false,
         }
     }
 

@@ -25,10 +25,20 @@ use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 
 use crate::broker::{Broker, Handled};
+use crate::security::session::Session;
 use conn::{Connection, ReadOutcome};
 
-const LISTENER: Token = Token(usize::MAX);
-const STOP: Token = Token(usize::MAX - 1);
+const STOP: Token = Token(usize::MAX);
+
+/// Listener `i` polls as token `usize::MAX - 1 - i`, far above any slab key.
+fn listener_token(i: usize) -> Token {
+    Token(usize::MAX - 1 - i)
+}
+
+fn listener_index(token: Token, listeners: usize) -> Option<usize> {
+    let i = (usize::MAX - 1).checked_sub(token.0)?;
+    (i < listeners).then_some(i)
+}
 /// Stop handling a connection's requests while this much output waits for its socket: a
 /// client that does not read its responses gets TCP back-pressure, not our memory.
 const OUTPUT_HIGH_WATER: usize = 8 << 20;
@@ -40,7 +50,8 @@ const EARLY_FLUSH_BYTES: usize = 64 << 10;
 
 pub struct Server {
     poll: Poll,
-    listener: TcpListener,
+    /// The client listeners, in `config.listeners` order.
+    listeners: Vec<TcpListener>,
     conns: Slab<Connection>,
     broker: Broker,
     /// Connections with output produced this turn.
@@ -55,17 +66,23 @@ pub struct Server {
 impl Server {
     pub fn bind(broker: Broker) -> io::Result<Server> {
         let poll = Poll::new()?;
-        let mut listener = TcpListener::bind(broker.config.listener)?;
-        poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
-        signals::install(poll.registry(), STOP)?;
         let mut broker = broker;
-        if broker.config.advertised_port == 0 {
-            // Listening on port 0 picks a free port: clients must be told the real one.
-            broker.config.advertised_port = listener.local_addr()?.port();
+        let mut listeners = Vec::new();
+        for (i, l) in broker.config.listeners.iter_mut().enumerate() {
+            let mut listener = TcpListener::bind(l.bind)
+                .map_err(|e| io::Error::new(e.kind(), format!("listener {}: {e}", l.name)))?;
+            poll.registry().register(&mut listener, listener_token(i), Interest::READABLE)?;
+            if l.advertised_port == 0 {
+                // Listening on port 0 picks a free port: clients must be told the real one.
+                l.advertised_port = listener.local_addr()?.port();
+            }
+            listeners.push(listener);
         }
+        broker.config.advertised_port = broker.config.listeners[0].advertised_port;
+        signals::install(poll.registry(), STOP)?;
         Ok(Server {
             poll,
-            listener,
+            listeners,
             conns: Slab::new(),
             limits: limits::Limits::new(&broker.config),
             broker,
@@ -76,10 +93,21 @@ impl Server {
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.listeners[0].local_addr()
     }
 
     pub fn run(&mut self, started: Instant) -> io::Result<()> {
+        // The other listeners first: a client that waits for "listening on" finds them all.
+        for (i, l) in self.broker.config.listeners.iter().enumerate().skip(1) {
+            log::info!(
+                "listener {} on {} ({:?}{}{})",
+                l.name,
+                self.listeners[i].local_addr()?,
+                l.protocol,
+                if l.mechanisms.is_empty() { "" } else { ", mechanisms " },
+                l.mechanisms.join(","),
+            );
+        }
         log::info!(
             "listening on {} (node.id {}, advertised {}:{}, log dir {}, {} topics, {} partitions, started in {:.1} ms)",
             self.local_addr()?,
@@ -110,8 +138,8 @@ impl Server {
             }
             for ev in events.iter() {
                 match ev.token() {
-                    LISTENER => self.accept(),
                     STOP => {}
+                    t if listener_index(t, self.listeners.len()).is_some() => self.accept_all(),
                     Token(id) => {
                         let closing = ev.is_read_closed() || ev.is_error();
                         if ev.is_readable() || closing {
@@ -133,7 +161,13 @@ impl Server {
         Ok(())
     }
 
-    fn accept(&mut self) {
+    fn accept_all(&mut self) {
+        for i in 0..self.listeners.len() {
+            self.accept(i);
+        }
+    }
+
+    fn accept(&mut self, listener: usize) {
         loop {
             if !self.limits.room() {
                 // Kafka's acceptor waits at max.connections: the rest stay in the backlog.
@@ -144,7 +178,7 @@ impl Server {
                 return;
             }
             self.accept_paused = false;
-            match self.listener.accept() {
+            match self.listeners[listener].accept() {
                 Ok((mut stream, peer)) => {
                     if !self.limits.admit(peer.ip()) {
                         log::info!(
@@ -164,7 +198,9 @@ impl Server {
                         continue;
                     }
                     log::debug!("accepted {peer} as connection {}", token.0);
-                    entry.insert(Connection::new(stream, peer));
+                    let sasl = self.broker.config.listeners[listener].protocol
+                        == crate::listeners::SecurityProtocol::SaslPlaintext;
+                    entry.insert(Connection::new(stream, peer, Session::new(listener, sasl)));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -179,7 +215,7 @@ impl Server {
 
     /// Whether a connection must not be read now; it is resumed when that changes.
     fn held(conn: &Connection) -> bool {
-        conn.parked || conn.pending_out() >= OUTPUT_HIGH_WATER
+        conn.parked || conn.closing || conn.pending_out() >= OUTPUT_HIGH_WATER
     }
 
     /// Reads what the socket has (to its end if `to_end`, see [`Connection::read`]) and
@@ -224,9 +260,15 @@ impl Server {
             let Some(frame) = conn.input.unread().get(4..4 + size) else { break };
             // A bug in one handler must cost one connection, not the broker.
             let broker = &mut self.broker;
-            let (out, peer) = (&mut conn.out, conn.peer);
-            match panic::catch_unwind(AssertUnwindSafe(|| broker.handle(id, peer, frame, out))) {
+            let (out, peer, session) = (&mut conn.out, conn.peer, &mut conn.session);
+            let handle = || broker.handle_session(id, peer, session, frame, out);
+            match panic::catch_unwind(AssertUnwindSafe(handle)) {
                 Ok(Ok(Handled::Done)) => handled = true,
+                Ok(Ok(Handled::CloseAfterResponse(reason))) => {
+                    log::info!("closing connection from {peer} once answered: {reason}");
+                    conn.closing = true;
+                    handled = true;
+                }
                 Ok(Ok(Handled::Parked)) => conn.parked = true,
                 Ok(Err(close)) => return Err(close.0),
                 Err(_) => return Err("internal error handling its request".to_string()),
@@ -306,7 +348,8 @@ impl Server {
         }
         let pending = conn.pending_out();
         // Whole requests still buffered behind an answered parked one are handled first.
-        if conn.peer_closed && pending == 0 && !conn.parked && !conn.has_frame() {
+        let done_reading = conn.closing || (conn.peer_closed && !conn.has_frame());
+        if done_reading && pending == 0 && !conn.parked {
             self.close(id, "");
             return;
         }
@@ -339,7 +382,7 @@ impl Server {
         }
         let _ = self.poll.registry().deregister(&mut conn.stream);
         if self.accept_paused {
-            self.accept();
+            self.accept_all();
         }
     }
 

@@ -696,6 +696,8 @@ pub fn is_flexible(api_key: i16, version: i16) -> bool {
         33 => 2,           // AlterConfigs
         44 => 1,           // IncrementalAlterConfigs
         35 => 2,           // DescribeLogDirs
+        36 => 2,           // SaslAuthenticate
+        50 | 51 => 0,      // DescribeUserScramCredentials, AlterUserScramCredentials
         60 | DESCRIBE_TOPIC_PARTITIONS => 0,
         _ => i16::MAX,
     };
@@ -1335,6 +1337,13 @@ impl Client {
         let mut payload = vec![0u8; size as usize];
         self.stream.read_exact(&mut payload)?;
         Ok(payload)
+    }
+
+    /// Reads exactly `n` bytes, whatever they are (a bare SASL token's frame, say).
+    pub fn recv_exact(&mut self, n: usize) -> Vec<u8> {
+        let mut b = vec![0u8; n];
+        self.stream.read_exact(&mut b).unwrap_or_else(|e| panic!("reading {n} bytes: {e}"));
+        b
     }
 
     pub fn recv_frame(&mut self) -> Vec<u8> {
