@@ -44,7 +44,8 @@ pub fn handle(
                 );
                 (error::DUPLICATE_RESOURCE, Some(msg), vec![])
             } else if let Some(i) = infos.get(user) {
-                (error::NONE, None, i.clone())
+                // Kafka's ApiError.NONE carries an empty message, not a null one.
+                (error::NONE, Some(String::new()), i.clone())
             } else {
                 let msg =
                     format!("Attempt to describe a user credential that does not exist: {user}");
@@ -56,7 +57,7 @@ pub fn handle(
     DescribeUserScramCredentialsResponse {
         throttle_time_ms: 0,
         error_code: error::NONE,
-        error_message: None,
+        error_message: Some(String::new()),
         results,
     }
     .encode(version, out);

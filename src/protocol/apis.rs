@@ -90,6 +90,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     ApiSpec { key: DESCRIBE_CONFIGS, name: "DescribeConfigs", min: 1, max: 4, flexible_from: 4 },
     ApiSpec { key: ALTER_CONFIGS, name: "AlterConfigs", min: 0, max: 2, flexible_from: 2 },
     ApiSpec { key: DESCRIBE_LOG_DIRS, name: "DescribeLogDirs", min: 1, max: 4, flexible_from: 2 },
+    ApiSpec { key: SASL_AUTHENTICATE, name: "SaslAuthenticate", min: 0, max: 2, flexible_from: 2 },
     ApiSpec { key: CREATE_PARTITIONS, name: "CreatePartitions", min: 0, max: 3, flexible_from: 2 },
     ApiSpec { key: DELETE_GROUPS, name: "DeleteGroups", min: 0, max: 2, flexible_from: 2 },
     ApiSpec {
@@ -100,7 +101,6 @@ pub const SUPPORTED: &[ApiSpec] = &[
         flexible_from: 1,
     },
     ApiSpec { key: OFFSET_DELETE, name: "OffsetDelete", min: 0, max: 0, flexible_from: i16::MAX },
-    ApiSpec { key: SASL_AUTHENTICATE, name: "SaslAuthenticate", min: 0, max: 2, flexible_from: 2 },
     ApiSpec {
         key: DESCRIBE_USER_SCRAM_CREDENTIALS,
         name: "DescribeUserScramCredentials",

@@ -35,7 +35,7 @@ pub const INVALID_REQUEST: i16 = 42;
 pub const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// What ApiVersions must advertise, in this order: (key, min, max).
-pub const ADVERTISED: [(i16, i16, i16); 32] = [
+pub const ADVERTISED: [(i16, i16, i16); 36] = [
     (PRODUCE, 3, 12),
     (FETCH, 4, 17),
     (2, 1, 10), // ListOffsets
@@ -49,6 +49,7 @@ pub const ADVERTISED: [(i16, i16, i16); 32] = [
     (14, 0, 5), // SyncGroup
     (15, 0, 6), // DescribeGroups
     (16, 0, 5), // ListGroups
+    (17, 0, 1), // SaslHandshake
     (API_VERSIONS, 0, 4),
     (19, 2, 7), // CreateTopics
     (20, 1, 6), // DeleteTopics
@@ -62,10 +63,13 @@ pub const ADVERTISED: [(i16, i16, i16); 32] = [
     (32, 1, 4), // DescribeConfigs
     (33, 0, 2), // AlterConfigs
     (35, 1, 4), // DescribeLogDirs
+    (36, 0, 2), // SaslAuthenticate
     (37, 0, 3), // CreatePartitions
     (42, 0, 2), // DeleteGroups
     (44, 0, 1), // IncrementalAlterConfigs
     (47, 0, 0), // OffsetDelete
+    (50, 0, 0), // DescribeUserScramCredentials
+    (51, 0, 0), // AlterUserScramCredentials
     (60, 0, 2), // DescribeCluster
     (DESCRIBE_TOPIC_PARTITIONS, 0, 0),
 ];

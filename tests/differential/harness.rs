@@ -507,6 +507,14 @@ fn sort_unordered(resp: &mut ResponseKind) {
                 res.configs.sort_by(|a, b| a.name.cmp(&b.name));
             }
         }
+        // Kafka's SCRAM managers collect users in hash maps.
+        ResponseKind::AlterUserScramCredentials(r) => r.results.sort_by(|a, b| a.user.cmp(&b.user)),
+        ResponseKind::DescribeUserScramCredentials(r) => {
+            r.results.sort_by(|a, b| a.user.cmp(&b.user));
+            for res in &mut r.results {
+                res.credential_infos.sort_by_key(|i| i.mechanism);
+            }
+        }
         _ => {}
     }
 }

@@ -16,6 +16,7 @@ mod group_admin;
 mod harness;
 mod logs;
 mod scenarios;
+mod security;
 mod timestamps;
 mod transactions;
 
