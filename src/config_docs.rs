@@ -155,6 +155,14 @@ pub fn broker(name: &str) -> Option<String> {
             "SASL mechanisms a SASL listener offers: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512. A \
              listener.name.<listener>.sasl.enabled.mechanisms key overrides it per listener."
         }
+        "authorizer.class.name" => {
+            "org.apache.kafka.metadata.authorizer.StandardAuthorizer turns ACLs on; empty \
+             leaves every action allowed."
+        }
+        "super.users" => "Principals (User:name; separated) every action is allowed to.",
+        "allow.everyone.if.no.acl.found" => {
+            "Whether an action on a resource no ACL covers is allowed."
+        }
         "connections.max.reauth.ms" => {
             "When positive, the lifetime of an authenticated session: the client must \
              re-authenticate before it ends, or its connection is closed."

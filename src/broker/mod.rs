@@ -6,6 +6,7 @@
 //! Appends are buffered in the partition logs; `end_turn` writes them before the event loop
 //! sends any response of the turn, which is what makes an acknowledgement mean "in the file".
 
+mod acls;
 mod add_offsets_to_txn;
 mod add_partitions_to_txn;
 #[cfg(test)]
@@ -14,11 +15,14 @@ mod alter_configs;
 mod alter_user_scram_credentials;
 mod api_versions;
 mod broker_configs;
+mod create_acls;
 mod create_partitions;
 mod create_topics;
+mod delete_acls;
 mod delete_groups;
 mod delete_records;
 mod delete_topics;
+mod describe_acls;
 mod describe_cluster;
 mod describe_configs;
 mod describe_groups;
@@ -145,6 +149,9 @@ pub struct Broker {
     pub txn: crate::txn::TxnCoordinator,
     /// The listener (index in `config.listeners`) of the request being handled.
     listener: usize,
+    /// The principal of the request being handled (`User:ANONYMOUS` on PLAINTEXT).
+    principal: String,
+    pub authorizer: crate::security::acl::Authorizer,
 }
 
 impl Broker {
@@ -173,6 +180,8 @@ impl Broker {
         }
         let (meta, meta_log) = kraft::load(&config.log_dir)?;
         let config = crate::broker_config::in_force(&config, &meta);
+        let authorizer = acls::from_config(&config)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let mut logs = LogManager::new(
             &config.log_dir,
             config.log_config(),
@@ -215,6 +224,8 @@ impl Broker {
             producer_ids: 0..0,
             txn: crate::txn::TxnCoordinator::default(),
             listener: 0,
+            principal: crate::security::session::ANONYMOUS.to_string(),
+            authorizer,
             groups,
             ctx: RequestContext {
                 conn: usize::MAX,
@@ -307,6 +318,9 @@ impl Broker {
             apis::DESCRIBE_TOPIC_PARTITIONS => {
                 describe_topic_partitions::handle(self, &mut r, api_version, out)
             }
+            apis::DESCRIBE_ACLS => describe_acls::handle(self, &mut r, api_version, out),
+            apis::CREATE_ACLS => create_acls::handle(self, &mut r, api_version, out),
+            apis::DELETE_ACLS => delete_acls::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_USER_SCRAM_CREDENTIALS => {
                 describe_user_scram_credentials::handle(self, &mut r, api_version, out)
             }

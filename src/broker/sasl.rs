@@ -82,6 +82,11 @@ impl Broker {
             }
         }
         self.listener = session.listener;
+        if let Some(p) = &session.principal {
+            if *p != self.principal {
+                self.principal.clone_from(p);
+            }
+        }
         self.handle(conn, peer, frame, out)
     }
 

@@ -58,6 +58,8 @@ pub struct Cache {
     other_configs: BTreeMap<(i8, String), BTreeMap<String, String>>,
     /// SCRAM credentials by (user, mechanism type).
     scram: BTreeMap<(String, i8), crate::security::scram::Credential>,
+    /// ACLs by id, in the order they were recorded.
+    acls: Vec<crate::security::acl::StoredAcl>,
 }
 
 impl Cache {
@@ -67,6 +69,10 @@ impl Cache {
         mechanism: crate::security::scram::Mechanism,
     ) -> Option<&crate::security::scram::Credential> {
         self.scram.get(&(user.to_string(), mechanism.kafka_type()))
+    }
+
+    pub fn acls(&self) -> &[crate::security::acl::StoredAcl] {
+        &self.acls
     }
 
     /// Every SCRAM credential: ((user, mechanism type), credential).
@@ -162,6 +168,11 @@ impl Cache {
             MetadataRecord::RemoveUserScramCredential { name, mechanism } => {
                 self.scram.remove(&(name, mechanism));
             }
+            MetadataRecord::AccessControlEntry(acl) => {
+                self.acls.retain(|a| a.id != acl.id);
+                self.acls.push(acl);
+            }
+            MetadataRecord::RemoveAccessControlEntry { id } => self.acls.retain(|a| a.id != id),
             MetadataRecord::ProducerIds { next_producer_id, .. } => {
                 self.next_producer_id = self.next_producer_id.max(next_producer_id);
             }

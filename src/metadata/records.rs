@@ -15,6 +15,8 @@ pub const REMOVE_TOPIC_RECORD: u32 = 9;
 pub const USER_SCRAM_CREDENTIAL_RECORD: u32 = 11;
 pub const FEATURE_LEVEL_RECORD: u32 = 12;
 pub const PRODUCER_IDS_RECORD: u32 = 15;
+pub const ACCESS_CONTROL_ENTRY_RECORD: u32 = 18;
+pub const REMOVE_ACCESS_CONTROL_ENTRY_RECORD: u32 = 19;
 pub const REMOVE_USER_SCRAM_CREDENTIAL_RECORD: u32 = 22;
 
 const FRAME_VERSION: u32 = 1;
@@ -80,6 +82,10 @@ pub enum MetadataRecord {
     RemoveUserScramCredential {
         name: String,
         mechanism: i8,
+    },
+    AccessControlEntry(crate::security::acl::StoredAcl),
+    RemoveAccessControlEntry {
+        id: Uuid,
     },
     Other {
         api_key: u32,
@@ -161,6 +167,22 @@ impl MetadataRecord {
                 name: r.string(true)?.to_string(),
                 mechanism: r.i8()?,
             },
+            ACCESS_CONTROL_ENTRY_RECORD => {
+                let id = r.uuid()?;
+                let binding = crate::security::acl::AclBinding {
+                    resource_type: r.i8()?,
+                    resource_name: r.string(true)?.to_string(),
+                    pattern_type: r.i8()?,
+                    principal: r.string(true)?.to_string(),
+                    host: r.string(true)?.to_string(),
+                    operation: r.i8()?,
+                    permission_type: r.i8()?,
+                };
+                MetadataRecord::AccessControlEntry(crate::security::acl::StoredAcl { id, binding })
+            }
+            REMOVE_ACCESS_CONTROL_ENTRY_RECORD => {
+                MetadataRecord::RemoveAccessControlEntry { id: r.uuid()? }
+            }
             _ => MetadataRecord::Other { api_key, version },
         };
         Ok(rec)
@@ -258,6 +280,22 @@ impl MetadataRecord {
                 out.put_string(name, true);
                 out.put_i8(*mechanism);
             }
+            MetadataRecord::AccessControlEntry(acl) => {
+                let b = &acl.binding;
+                head(out, ACCESS_CONTROL_ENTRY_RECORD, 0);
+                out.put_uuid(&acl.id);
+                out.put_i8(b.resource_type);
+                out.put_string(&b.resource_name, true);
+                out.put_i8(b.pattern_type);
+                out.put_string(&b.principal, true);
+                out.put_string(&b.host, true);
+                out.put_i8(b.operation);
+                out.put_i8(b.permission_type);
+            }
+            MetadataRecord::RemoveAccessControlEntry { id } => {
+                head(out, REMOVE_ACCESS_CONTROL_ENTRY_RECORD, 0);
+                out.put_uuid(id);
+            }
             MetadataRecord::Other { .. } => panic!("cannot encode an unknown metadata record"),
         }
         out.put_empty_tags(true);
@@ -311,6 +349,19 @@ mod tests {
                 iterations: 4096,
             },
             MetadataRecord::RemoveUserScramCredential { name: "alice".into(), mechanism: 2 },
+            MetadataRecord::AccessControlEntry(crate::security::acl::StoredAcl {
+                id: [3; 16],
+                binding: crate::security::acl::AclBinding {
+                    resource_type: 2,
+                    resource_name: "orders".into(),
+                    pattern_type: 4,
+                    principal: "User:alice".into(),
+                    host: "*".into(),
+                    operation: 4,
+                    permission_type: 3,
+                },
+            }),
+            MetadataRecord::RemoveAccessControlEntry { id: [3; 16] },
         ];
         for rec in recs {
             let mut b = Vec::new();

@@ -15,6 +15,9 @@ pub const HEARTBEAT: i16 = 12;
 pub const LEAVE_GROUP: i16 = 13;
 pub const SYNC_GROUP: i16 = 14;
 pub const SASL_AUTHENTICATE: i16 = 36;
+pub const DESCRIBE_ACLS: i16 = 29;
+pub const CREATE_ACLS: i16 = 30;
+pub const DELETE_ACLS: i16 = 31;
 pub const DESCRIBE_USER_SCRAM_CREDENTIALS: i16 = 50;
 pub const ALTER_USER_SCRAM_CREDENTIALS: i16 = 51;
 pub const DESCRIBE_GROUPS: i16 = 15;
@@ -87,6 +90,9 @@ pub const SUPPORTED: &[ApiSpec] = &[
     ApiSpec { key: ADD_OFFSETS_TO_TXN, name: "AddOffsetsToTxn", min: 0, max: 4, flexible_from: 3 },
     ApiSpec { key: END_TXN, name: "EndTxn", min: 0, max: 4, flexible_from: 3 },
     ApiSpec { key: TXN_OFFSET_COMMIT, name: "TxnOffsetCommit", min: 0, max: 3, flexible_from: 3 },
+    ApiSpec { key: DESCRIBE_ACLS, name: "DescribeAcls", min: 1, max: 3, flexible_from: 2 },
+    ApiSpec { key: CREATE_ACLS, name: "CreateAcls", min: 1, max: 3, flexible_from: 2 },
+    ApiSpec { key: DELETE_ACLS, name: "DeleteAcls", min: 1, max: 3, flexible_from: 2 },
     ApiSpec { key: DESCRIBE_CONFIGS, name: "DescribeConfigs", min: 1, max: 4, flexible_from: 4 },
     ApiSpec { key: ALTER_CONFIGS, name: "AlterConfigs", min: 0, max: 2, flexible_from: 2 },
     ApiSpec { key: DESCRIBE_LOG_DIRS, name: "DescribeLogDirs", min: 1, max: 4, flexible_from: 2 },

@@ -2,6 +2,7 @@
 //! (RFC 5802, RFC 7677) is made of, base64 for its messages, and comparisons whose time does
 //! not depend on where two secrets differ.
 
+pub mod acl;
 pub mod base64;
 pub mod hmac;
 pub mod jaas;

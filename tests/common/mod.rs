@@ -35,7 +35,7 @@ pub const INVALID_REQUEST: i16 = 42;
 pub const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// What ApiVersions must advertise, in this order: (key, min, max).
-pub const ADVERTISED: [(i16, i16, i16); 36] = [
+pub const ADVERTISED: [(i16, i16, i16); 39] = [
     (PRODUCE, 3, 12),
     (FETCH, 4, 17),
     (2, 1, 10), // ListOffsets
@@ -60,6 +60,9 @@ pub const ADVERTISED: [(i16, i16, i16); 36] = [
     (25, 0, 4), // AddOffsetsToTxn
     (26, 0, 4), // EndTxn
     (28, 0, 3), // TxnOffsetCommit
+    (29, 1, 3), // DescribeAcls
+    (30, 1, 3), // CreateAcls
+    (31, 1, 3), // DeleteAcls
     (32, 1, 4), // DescribeConfigs
     (33, 0, 2), // AlterConfigs
     (35, 1, 4), // DescribeLogDirs
@@ -694,6 +697,7 @@ pub fn is_flexible(api_key: i16, version: i16) -> bool {
         22 => 2,           // InitProducerId
         23 => 4,           // OffsetForLeaderEpoch
         24..=26 | 28 => 3, // AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit
+        29..=31 => 2,      // DescribeAcls, CreateAcls, DeleteAcls
         32 => 4,           // DescribeConfigs
         37 => 2,           // CreatePartitions
         42 => 2,           // DeleteGroups
