@@ -260,3 +260,128 @@ fn the_acl_apis_answer_as_kafkas_standard_authorizer() {
         c.expect_closed();
     }
 }
+
+// ----- enforcement ---------------------------------------------------------------------------
+
+const TOPIC_AUTHORIZATION_FAILED: i16 = 29;
+const GROUP_AUTHORIZATION_FAILED: i16 = 30;
+const CLUSTER_AUTHORIZATION_FAILED: i16 = 31;
+
+/// A broker with the authorizer on, `User:admin` a super user, and a SASL listener whose
+/// PLAIN users are admin, alice and bob; returns it and the SASL listener's address.
+fn secured(dir: &std::path::Path) -> (Broker, std::net::SocketAddr) {
+    let jaas = "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.\
+                security.plain.PlainLoginModule required user_admin=\"a\" user_alice=\"b\" \
+                user_bob=\"c\";";
+    let b = Broker::start_with(
+        dir,
+        &[
+            "listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+            "sasl.enabled.mechanisms=PLAIN",
+            jaas,
+            AUTHORIZER,
+            "super.users=User:admin",
+        ],
+    );
+    let line =
+        b.logs.lines().into_iter().find(|l| l.contains("listener SASL_PLAINTEXT on ")).unwrap();
+    let at = &line[line.find(" on ").unwrap() + 4..];
+    let addr = at.split_whitespace().next().unwrap().parse().unwrap();
+    (b, addr)
+}
+
+fn login(addr: std::net::SocketAddr, user: &str, password: &str) -> Client {
+    use kafka_protocol::messages::{SaslAuthenticateRequest, SaslHandshakeRequest};
+    let mut c = Client::connect(addr);
+    let r = c.kp_call(1, &SaslHandshakeRequest::default().with_mechanism(sb("PLAIN")));
+    assert_eq!(r.error_code, 0);
+    let token = format!("\0{user}\0{password}").into_bytes();
+    let r = c.kp_call(2, &SaslAuthenticateRequest::default().with_auth_bytes(token.into()));
+    assert_eq!(r.error_code, 0, "{user}");
+    c
+}
+
+fn produce_code(c: &mut Client, topic: &str) -> i16 {
+    c.produce(&[(topic, vec![(0, Some(batch(0, &[b"v"])))])]).partition(topic, 0).error_code
+}
+
+/// (name, error) of Metadata v12 for `topics` (None: all).
+fn metadata(c: &mut Client, topics: Option<&[&str]>) -> Vec<(String, i16)> {
+    use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+    use kafka_protocol::messages::{MetadataRequest, TopicName};
+    let req = MetadataRequest::default().with_allow_auto_topic_creation(false).with_topics(
+        topics.map(|ts| {
+            ts.iter()
+                .map(|t| MetadataRequestTopic::default().with_name(Some(TopicName(sb(t)))))
+                .collect()
+        }),
+    );
+    let mut v: Vec<(String, i16)> = c
+        .kp_call(12, &req)
+        .topics
+        .into_iter()
+        .map(|t| (t.name.map(|n| n.to_string()).unwrap_or_default(), t.error_code))
+        .filter(|(n, _)| !n.starts_with("__"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn acls_an_admin_creates_allow_one_user_and_deny_another() {
+    let dir = TempDir::new("acl-enforce");
+    let (b, sasl) = secured(dir.path());
+    let mut admin = login(sasl, "admin", "a");
+    let orders = create_topic_with(&mut admin, "orders", &[]);
+    create_topic_with(&mut admin, "secret", &[]);
+    let grants: [Acl; 3] = [
+        (2, "orders", 3, "User:alice", "*", 4, 3), // WRITE orders
+        (3, "g1", 3, "User:alice", "*", 3, 3),     // READ group g1
+        (2, "secret", 3, "User:bob", "*", 2, 2),   // DENY ALL on secret
+    ];
+    assert!(create(&mut admin, 3, &grants).results.iter().all(|r| r.error_code == 0));
+
+    let mut alice = login(sasl, "alice", "b");
+    assert_eq!(produce_code(&mut alice, "orders"), 0);
+    assert_eq!(produce_code(&mut alice, "secret"), TOPIC_AUTHORIZATION_FAILED);
+    assert_eq!(produce_code(&mut alice, "nonexistent"), TOPIC_AUTHORIZATION_FAILED);
+    // WRITE implies DESCRIBE: alice sees orders only.
+    assert_eq!(metadata(&mut alice, None), vec![("orders".to_string(), 0)]);
+    assert_eq!(
+        metadata(&mut alice, Some(&["orders", "secret"])),
+        vec![("orders".to_string(), 0), ("secret".to_string(), TOPIC_AUTHORIZATION_FAILED)]
+    );
+    // No READ: her fetch of orders is refused.
+    let f = alice.fetch(&FetchReq::default().topic(orders, vec![fp(0, 0)]));
+    assert_eq!(f.partition(&orders, 0).error_code, TOPIC_AUTHORIZATION_FAILED);
+    // Groups: g1 is hers, g2 is not.
+    let coordinator = |c: &mut Client, g: &str| {
+        use kafka_protocol::messages::FindCoordinatorRequest;
+        let r = c.kp_call(4, &FindCoordinatorRequest::default().with_coordinator_keys(vec![sb(g)]));
+        r.coordinators[0].error_code
+    };
+    assert_eq!(coordinator(&mut alice, "g1"), 0);
+    assert_eq!(coordinator(&mut alice, "g2"), GROUP_AUTHORIZATION_FAILED);
+    // She may not change ACLs.
+    assert_eq!(
+        create(&mut alice, 3, &grants[..1]).results[0].error_code,
+        CLUSTER_AUTHORIZATION_FAILED
+    );
+
+    let mut bob = login(sasl, "bob", "c");
+    assert_eq!(produce_code(&mut bob, "orders"), TOPIC_AUTHORIZATION_FAILED);
+    assert_eq!(metadata(&mut bob, None), vec![]);
+    // The anonymous PLAINTEXT listener has no ACLs either.
+    let mut anonymous = b.connect();
+    assert_eq!(produce_code(&mut anonymous, "orders"), TOPIC_AUTHORIZATION_FAILED);
+    // The admin (a super user) is never refused.
+    assert_eq!(produce_code(&mut admin, "secret"), 0);
+    assert_eq!(
+        metadata(&mut admin, None),
+        vec![("orders".to_string(), 0), ("secret".to_string(), 0)]
+    );
+    // Revoking alice's WRITE takes effect at once.
+    let r = delete(&mut admin, 3, &[(2, Some("orders"), 3, Some("User:alice"), None, 1, 1)]);
+    assert_eq!(r.filter_results[0].matching_acls.len(), 1);
+    assert_eq!(produce_code(&mut alice, "orders"), TOPIC_AUTHORIZATION_FAILED);
+}

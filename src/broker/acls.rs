@@ -38,9 +38,21 @@ pub fn from_config(config: &Config) -> Result<Authorizer, String> {
 impl Broker {
     /// Whether the request's principal may do `operation` on the resource.
     pub(crate) fn authorized(&self, operation: i8, resource_type: i8, name: &str) -> bool {
+        if !self.authorizer.enabled {
+            return true;
+        }
         let acls = self.meta.acls().iter().map(|a| &a.binding);
         let host = self.ctx.peer.ip().to_string();
         self.authorizer.authorize(acls, &self.principal, &host, operation, resource_type, name)
+    }
+
+    /// Kafka's `topic_authorized_operations`: one bit per operation on a topic allowed.
+    pub(crate) fn topic_operations(&self, name: &str) -> i32 {
+        use acl::op::*;
+        [READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS]
+            .into_iter()
+            .filter(|&o| self.authorized(o, acl::resource::TOPIC, name))
+            .fold(0, |bits, o| bits | 1 << o)
     }
 
     pub(crate) fn cluster_authorized(&self, operation: i8) -> bool {

@@ -12,6 +12,7 @@ use crate::metadata::validate_topic_name;
 use crate::protocol::codec::{Reader, ZERO_UUID};
 use crate::protocol::create_topics::*;
 use crate::protocol::error;
+use crate::security::acl;
 
 pub fn handle(
     b: &mut Broker,
@@ -36,7 +37,15 @@ pub fn handle(
             replication_factor: 1,
             configs: Vec::new(),
         };
-        let configs = match check(b, t, partitions, &req.topics[..i]).and_then(|()| configs(t)) {
+        // Kafka creates for a principal with CREATE on the cluster or on the topic.
+        let allowed = b.cluster_authorized(acl::op::CREATE)
+            || b.authorized(acl::op::CREATE, acl::resource::TOPIC, t.name);
+        let checked = if allowed {
+            check(b, t, partitions, &req.topics[..i])
+        } else {
+            Err((error::TOPIC_AUTHORIZATION_FAILED, "Authorization failed.".to_string()))
+        };
+        let configs = match checked.and_then(|()| configs(t)) {
             Ok(c) => c,
             Err((code, msg)) => {
                 (result.error_code, result.error_message) = (code, Some(msg));

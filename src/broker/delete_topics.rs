@@ -5,6 +5,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::{Reader, ZERO_UUID};
 use crate::protocol::delete_topics::*;
 use crate::protocol::error;
+use crate::security::acl;
 
 pub fn handle(
     b: &mut Broker,
@@ -25,7 +26,13 @@ pub fn handle(
             error_code: error::NONE,
             error_message: None,
         };
+        let denied = |n: &str| !b.authorized(acl::op::DELETE, acl::resource::TOPIC, n);
         match name {
+            // Kafka checks DELETE on a named topic before it looks for it.
+            _ if t.name.is_some_and(denied) || name.as_deref().is_some_and(denied) => {
+                result.error_code = error::TOPIC_AUTHORIZATION_FAILED;
+                result.error_message = Some("Authorization failed.".into());
+            }
             None if t.name.is_some() || t.topic_id == ZERO_UUID => {
                 result.error_code = error::UNKNOWN_TOPIC_OR_PARTITION;
                 result.error_message =

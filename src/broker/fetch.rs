@@ -14,6 +14,7 @@ use crate::protocol::error;
 use crate::protocol::fetch::*;
 use crate::protocol::nested::Step;
 use crate::protocol::output::Output;
+use crate::security::acl;
 use crate::storage::{LogId, PartitionLog};
 
 pub fn handle(b: &mut Broker, r: &mut Reader<'_>, version: i16, out: &mut Output) -> HandlerResult {
@@ -58,6 +59,7 @@ fn respond(
     let unknown =
         if version >= 13 { error::UNKNOWN_TOPIC_ID } else { error::UNKNOWN_TOPIC_OR_PARTITION };
     let mut topic = None;
+    let mut readable = true;
     for step in req.topics() {
         let p = match step? {
             Step::Outer(t, _) => {
@@ -66,10 +68,23 @@ fn respond(
                 } else {
                     b.meta.topic(t.topic)
                 };
+                // An unknown id names nothing to authorize; a name is checked whether or not
+                // the topic exists, as Kafka does.
+                let name = topic.map_or(t.topic, |t| t.name.as_str());
+                readable = (version >= 13 && topic.is_none())
+                    || b.authorized(acl::op::READ, acl::resource::TOPIC, name);
                 continue;
             }
             Step::Inner(p) => p,
         };
+        if !readable {
+            any_error = true;
+            partitions.push(PartitionData {
+                aborted_transactions: Some(Vec::new()),
+                ..empty(p.partition, error::TOPIC_AUTHORIZATION_FAILED, -1, -1)
+            });
+            continue;
+        }
         // An unknown topic (id) and a missing partition of a known topic differ.
         // Kafka answers these with an empty aborted-transactions list, not a null one.
         let Some(topic) = topic else {

@@ -4,6 +4,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::find_coordinator::*;
+use crate::security::acl;
 
 /// `key_type` of a consumer group and of a transactional id; 2 (a share group) is not served.
 const GROUP_KEY: i8 = 0;
@@ -34,6 +35,17 @@ pub fn handle(
                 (c.node_id, c.host, c.port) = (-1, "", -1);
                 c.error_code = error::COORDINATOR_NOT_AVAILABLE;
                 c.error_message = Some("Share groups are not supported by this broker.".into());
+            } else {
+                let (resource, code) = if req.key_type == GROUP_KEY {
+                    (acl::resource::GROUP, error::GROUP_AUTHORIZATION_FAILED)
+                } else {
+                    (acl::resource::TRANSACTIONAL_ID, error::TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+                };
+                if !b.authorized(acl::op::DESCRIBE, resource, key) {
+                    (c.node_id, c.host, c.port) = (-1, "", -1);
+                    c.error_code = code;
+                    c.error_message = None;
+                }
             }
             c
         })

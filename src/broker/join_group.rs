@@ -5,6 +5,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::groups::{Answer, JoinArgs, JoinResult};
 use crate::protocol::codec::Reader;
 use crate::protocol::join_group::*;
+use crate::security::acl;
 
 pub fn handle(
     b: &mut Broker,
@@ -14,6 +15,16 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = JoinGroupRequest::decode(r, version)?;
+    if !b.authorized(acl::op::READ, acl::resource::GROUP, req.group_id) {
+        let result = JoinResult {
+            error_code: crate::protocol::error::GROUP_AUTHORIZATION_FAILED,
+            generation_id: -1,
+            member_id: req.member_id.to_string(),
+            ..Default::default()
+        };
+        encode(&result, version, out);
+        return Ok(Reply::Sent);
+    }
     let args = JoinArgs {
         group_id: req.group_id.to_string(),
         member_id: req.member_id.to_string(),

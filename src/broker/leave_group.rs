@@ -3,6 +3,7 @@
 use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::leave_group::*;
+use crate::security::acl;
 
 pub fn handle(
     b: &mut Broker,
@@ -11,6 +12,12 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = LeaveGroupRequest::decode(r, version)?;
+    if !b.authorized(acl::op::READ, acl::resource::GROUP, req.group_id) {
+        let error_code = crate::protocol::error::GROUP_AUTHORIZATION_FAILED;
+        LeaveGroupResponse { throttle_time_ms: 0, error_code, members: vec![] }
+            .encode(version, out);
+        return Ok(Reply::Sent);
+    }
     let ids: Vec<(String, Option<String>)> = req
         .members
         .iter()

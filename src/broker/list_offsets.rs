@@ -6,6 +6,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::list_offsets::*;
+use crate::security::acl;
 
 pub fn handle(
     b: &mut Broker,
@@ -17,6 +18,7 @@ pub fn handle(
     let mut topics = Vec::with_capacity(req.topics.len());
     for t in &req.topics {
         let mut partitions = Vec::with_capacity(t.partitions.len());
+        let describable = b.authorized(acl::op::DESCRIBE, acl::resource::TOPIC, t.name);
         for p in &t.partitions {
             let mut resp = ListOffsetsPartitionResponse {
                 partition_index: p.partition_index,
@@ -25,6 +27,11 @@ pub fn handle(
                 offset: -1,
                 leader_epoch: -1,
             };
+            if !describable {
+                resp.error_code = error::TOPIC_AUTHORIZATION_FAILED;
+                partitions.push(resp);
+                continue;
+            }
             let Some(id) = b.logs.find(t.name, p.partition_index) else {
                 resp.error_code = error::UNKNOWN_TOPIC_OR_PARTITION;
                 partitions.push(resp);

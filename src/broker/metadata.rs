@@ -7,6 +7,7 @@ use crate::metadata::{validate_topic_name, TopicMeta};
 use crate::protocol::codec::{Reader, ZERO_UUID};
 use crate::protocol::error;
 use crate::protocol::metadata::*;
+use crate::security::acl::{op, resource};
 
 pub fn handle(
     b: &mut Broker,
@@ -18,7 +19,16 @@ pub fn handle(
     let auto_create = b.config.auto_create_topics_enable && req.allow_auto_topic_creation;
     let mut create_errors = Vec::new();
     for name in req.topics.iter().flatten().filter_map(|t| t.name) {
+        if !b.authorized(op::DESCRIBE, resource::TOPIC, name) {
+            continue;
+        }
         if auto_create && b.meta.topic(name).is_none() {
+            // Kafka creates for a principal with CREATE on the cluster or on the topic.
+            if !b.cluster_authorized(op::CREATE) && !b.authorized(op::CREATE, resource::TOPIC, name)
+            {
+                create_errors.push((name, error::TOPIC_AUTHORIZATION_FAILED));
+                continue;
+            }
             if let Err((code, msg)) = b.create_topic(name, b.config.num_partitions) {
                 log::info!("auto-creating topic {name:?} refused: {msg}");
                 create_errors.push((name, code));
@@ -26,13 +36,30 @@ pub fn handle(
         }
     }
     let node = b.config.node_id;
-    let ops = req.include_topic_authorized_operations;
+    let ops = |t: &TopicMeta| {
+        if !req.include_topic_authorized_operations {
+            i32::MIN
+        } else if !b.authorizer.enabled {
+            ALL_TOPIC_OPERATIONS
+        } else {
+            b.topic_operations(&t.name)
+        }
+    };
+    let may_describe = |name: &str| b.authorized(op::DESCRIBE, resource::TOPIC, name);
     let topics = match &req.topics {
-        None => b.meta.topics().map(|t| describe(t, node, ops)).collect(),
+        None => b
+            .meta
+            .topics()
+            .filter(|t| may_describe(&t.name))
+            .map(|t| describe(t, node, ops(t)))
+            .collect(),
         Some(list) => list
             .iter()
             .map(|t| match (t.name, t.name.and_then(|n| b.meta.topic(n))) {
-                (_, Some(meta)) => describe(meta, node, ops),
+                (Some(name), _) if !may_describe(name) => {
+                    missing(Some(name), ZERO_UUID, error::TOPIC_AUTHORIZATION_FAILED)
+                }
+                (_, Some(meta)) => describe(meta, node, ops(meta)),
                 (Some(name), None) => {
                     let code = match create_errors.iter().find(|(n, _)| *n == name) {
                         Some((_, c)) => *c,
@@ -45,7 +72,10 @@ pub fn handle(
                     missing(Some(name), ZERO_UUID, code)
                 }
                 (None, None) => match b.meta.topic_by_id(&t.topic_id) {
-                    Some(meta) => describe(meta, node, ops),
+                    Some(meta) if !may_describe(&meta.name) => {
+                        missing(None, t.topic_id, error::TOPIC_AUTHORIZATION_FAILED)
+                    }
+                    Some(meta) => describe(meta, node, ops(meta)),
                     None => missing(None, t.topic_id, error::UNKNOWN_TOPIC_ID),
                 },
             })
@@ -67,7 +97,7 @@ pub fn handle(
     Ok(Reply::Sent)
 }
 
-fn describe(t: &TopicMeta, node: i32, include_ops: bool) -> MetadataResponseTopic<'_> {
+fn describe(t: &TopicMeta, node: i32, operations: i32) -> MetadataResponseTopic<'_> {
     MetadataResponseTopic {
         error_code: error::NONE,
         name: Some(&t.name),
@@ -86,7 +116,7 @@ fn describe(t: &TopicMeta, node: i32, include_ops: bool) -> MetadataResponseTopi
                 offline_replicas: vec![],
             })
             .collect(),
-        topic_authorized_operations: if include_ops { ALL_TOPIC_OPERATIONS } else { i32::MIN },
+        topic_authorized_operations: operations,
     }
 }
 

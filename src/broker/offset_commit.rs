@@ -6,6 +6,7 @@ use crate::groups::offsets::CommittedOffset;
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::offset_commit::*;
+use crate::security::acl;
 
 /// Kafka's `offset.metadata.max.bytes` default.
 const OFFSET_METADATA_MAX_BYTES: usize = 4096;
@@ -18,22 +19,33 @@ pub fn handle(
 ) -> HandlerResult {
     let req = OffsetCommitRequest::decode(r, version)?;
     let now = std::time::Instant::now();
-    let group_error = b.groups.check_commit(
-        req.group_id,
-        req.generation_id_or_member_epoch,
-        req.member_id,
-        req.group_instance_id,
-        now,
-    );
+    let group_allowed = b.authorized(acl::op::READ, acl::resource::GROUP, req.group_id);
+    let group_error = if !group_allowed {
+        error::GROUP_AUTHORIZATION_FAILED
+    } else {
+        b.groups.check_commit(
+            req.group_id,
+            req.generation_id_or_member_epoch,
+            req.member_id,
+            req.group_instance_id,
+            now,
+        )
+    };
     let ts = crate::metadata::log::now_ms();
     let mut commits = Vec::new();
     // Per partition: the error found before writing, or None if it is to be written.
     let mut errors: Vec<Vec<Option<i16>>> = Vec::with_capacity(req.topics.len());
     for t in &req.topics {
         let mut es = Vec::with_capacity(t.partitions.len());
+        let readable = b.authorized(acl::op::READ, acl::resource::TOPIC, t.name);
         for p in &t.partitions {
             let meta = p.committed_metadata.unwrap_or("");
-            let e = if group_error != error::NONE {
+            // Kafka: the group's authorization, then each topic's, then the group's state.
+            let e = if !group_allowed {
+                Some(group_error)
+            } else if !readable {
+                Some(error::TOPIC_AUTHORIZATION_FAILED)
+            } else if group_error != error::NONE {
                 Some(group_error)
             } else if b.logs.find(t.name, p.partition_index).is_none() {
                 Some(error::UNKNOWN_TOPIC_OR_PARTITION)

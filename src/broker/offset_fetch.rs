@@ -5,6 +5,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::offset_fetch::*;
+use crate::security::acl;
 
 pub fn handle(
     b: &mut Broker,
@@ -17,6 +18,14 @@ pub fn handle(
         .groups
         .iter()
         .map(|g| {
+            if !b.authorized(acl::op::DESCRIBE, acl::resource::GROUP, g.group_id) {
+                return OffsetFetchResponseGroup {
+                    group_id: g.group_id,
+                    topics: vec![],
+                    error_code: error::GROUP_AUTHORIZATION_FAILED,
+                };
+            }
+            let describable = |t: &str| b.authorized(acl::op::DESCRIBE, acl::resource::TOPIC, t);
             let committed = b.groups.groups.get(g.group_id).map(|grp| &grp.offsets);
             let topics = match &g.topics {
                 Some(topics) => topics
@@ -27,6 +36,15 @@ pub fn handle(
                             .partition_indexes
                             .iter()
                             .map(|&p| {
+                                if !describable(t.name) {
+                                    return OffsetFetchResponsePartition {
+                                        partition_index: p,
+                                        committed_offset: -1,
+                                        committed_leader_epoch: -1,
+                                        metadata: Some(""),
+                                        error_code: error::TOPIC_AUTHORIZATION_FAILED,
+                                    };
+                                }
                                 let c = committed.and_then(|o| o.get(&(t.name.to_string(), p)));
                                 if req.require_stable
                                     && b.txn.has_pending_offset(g.group_id, t.name, p)
@@ -53,7 +71,10 @@ pub fn handle(
                     .collect(),
                 None => {
                     let mut topics: Vec<OffsetFetchResponseTopic> = Vec::new();
-                    for ((topic, p), c) in committed.into_iter().flatten() {
+                    // Topics the principal may not describe are left out.
+                    let visible =
+                        committed.into_iter().flatten().filter(|((t, _), _)| describable(t));
+                    for ((topic, p), c) in visible {
                         let part = OffsetFetchResponsePartition {
                             partition_index: *p,
                             committed_offset: c.offset,

@@ -7,6 +7,7 @@ use crate::protocol::error;
 use crate::protocol::nested::Step;
 use crate::protocol::produce::*;
 use crate::records::{self, BatchHeader};
+use crate::security::acl;
 use crate::storage::{self, Appended, LogConfig, LogId};
 
 pub fn handle(
@@ -22,10 +23,12 @@ pub fn handle(
     let mut responses = std::mem::take(&mut b.produce_responses);
     responses.clear();
     let mut topic = "";
+    let mut writable = true;
     for item in req.topic_data() {
         let p = match item? {
             Step::Outer(name, _) => {
                 topic = name;
+                writable = b.authorized(acl::op::WRITE, acl::resource::TOPIC, name);
                 continue;
             }
             Step::Inner(p) => p,
@@ -34,6 +37,10 @@ pub fn handle(
         let resp = match b.logs.find(topic, p.index) {
             _ if !acks_ok => {
                 PartitionProduceResponse::error(p.index, error::INVALID_REQUIRED_ACKS, None)
+            }
+            // Kafka checks WRITE before it looks for the topic.
+            _ if !writable => {
+                PartitionProduceResponse::error(p.index, error::TOPIC_AUTHORIZATION_FAILED, None)
             }
             None => {
                 PartitionProduceResponse::error(p.index, error::UNKNOWN_TOPIC_OR_PARTITION, None)

@@ -5,6 +5,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::groups::{Answer, SyncArgs, SyncResult};
 use crate::protocol::codec::Reader;
 use crate::protocol::sync_group::*;
+use crate::security::acl;
 
 pub fn handle(
     b: &mut Broker,
@@ -13,6 +14,16 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = SyncGroupRequest::decode(r, version)?;
+    if !b.authorized(acl::op::READ, acl::resource::GROUP, req.group_id) {
+        let result = SyncResult {
+            error_code: crate::protocol::error::GROUP_AUTHORIZATION_FAILED,
+            protocol_type: None,
+            protocol_name: None,
+            assignment: Vec::new(),
+        };
+        encode(&result, version, out);
+        return Ok(Reply::Sent);
+    }
     let args = SyncArgs {
         group_id: req.group_id,
         generation_id: req.generation_id,
