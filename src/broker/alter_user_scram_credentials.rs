@@ -31,6 +31,26 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = AlterUserScramCredentialsRequest::decode(r, version)?;
+    if !b.cluster_authorized(crate::security::acl::op::ALTER) {
+        let mut users: Vec<&str> = Vec::new();
+        for name in
+            req.deletions.iter().map(|d| d.name).chain(req.upsertions.iter().map(|u| u.name))
+        {
+            if !users.contains(&name) {
+                users.push(name);
+            }
+        }
+        let results = users
+            .into_iter()
+            .map(|u| AlterResult {
+                user: u.to_string(),
+                error_code: error::CLUSTER_AUTHORIZATION_FAILED,
+                error_message: Some("Cluster authorization failed.".into()),
+            })
+            .collect();
+        AlterUserScramCredentialsResponse { throttle_time_ms: 0, results }.encode(version, out);
+        return Ok(Reply::Sent);
+    }
     let mut deletions: Vec<(&str, i8)> = Vec::new();
     let mut upserts: Vec<&Upsertion> = Vec::new();
     let mut errors: Vec<(&str, Failure)> = Vec::new();

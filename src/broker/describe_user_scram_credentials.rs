@@ -17,6 +17,16 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = DescribeUserScramCredentialsRequest::decode(r, version)?;
+    if !b.cluster_authorized(crate::security::acl::op::DESCRIBE) {
+        DescribeUserScramCredentialsResponse {
+            throttle_time_ms: 0,
+            error_code: error::CLUSTER_AUTHORIZATION_FAILED,
+            error_message: Some("Cluster authorization failed.".into()),
+            results: vec![],
+        }
+        .encode(version, out);
+        return Ok(Reply::Sent);
+    }
     let mut infos: BTreeMap<&str, Vec<(i8, i32)>> = BTreeMap::new();
     for ((user, mechanism), cred) in b.meta.scram_credentials() {
         infos.entry(user).or_default().push((*mechanism, cred.iterations));
