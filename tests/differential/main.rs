@@ -18,6 +18,7 @@ mod logs;
 mod scenarios;
 mod timestamps;
 mod transactions;
+mod txn_admin;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
