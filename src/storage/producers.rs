@@ -318,6 +318,30 @@ mod tests {
     }
 
     #[test]
+    fn active_producers_as_describe_producers_lists_them() {
+        let mut s = Producers::default();
+        let mut b = BatchBuilder::new(0, 50).producer(4, 0, 0);
+        b.push(None, Some(b"x"), &[]);
+        b.push(None, Some(b"y"), &[]);
+        s.record(&BatchHeader::parse(&b.finish()).unwrap(), 0);
+        let want = ActiveProducer {
+            producer_id: 4,
+            epoch: 0,
+            last_sequence: 1,
+            last_timestamp: 50,
+            coordinator_epoch: -1,
+        };
+        assert_eq!(s.active(), [want]);
+        // A marker of a newer epoch: its time, its coordinator epoch, no batches kept.
+        let marker = crate::storage::markers::marker_batch(4, 1, true, 3);
+        s.record(&BatchHeader::parse(&marker).unwrap(), 2);
+        s.set_coordinator_epoch(4, 3);
+        let [p] = s.active()[..] else { panic!("one producer") };
+        assert_eq!((p.epoch, p.last_sequence, p.coordinator_epoch), (1, -1, 3));
+        assert!(p.last_timestamp > 50);
+    }
+
+    #[test]
     fn only_the_last_five_batches_are_remembered() {
         let mut s = Producers::default();
         let first = batch(1, 0, 0, 1);
