@@ -19,13 +19,28 @@ enum Node {
     Repeat(Box<Node>, u32, Option<u32>),
 }
 
+/// A compiled pattern: a program for a Pike VM (Thompson's construction, as RE2 runs it),
+/// so matching takes time linear in the id times the program, whatever the pattern.
 #[derive(Debug, Clone)]
 pub struct Pattern {
-    alts: Vec<Vec<Node>>,
+    prog: Vec<Inst>,
+}
+
+#[derive(Debug, Clone)]
+enum Inst {
+    Class(Vec<(char, char)>, bool),
+    Any,
+    Start,
+    End,
+    Split(usize, usize),
+    Jmp(usize),
+    Match,
 }
 
 /// Repetition counts above this are refused (RE2's limit is 1000).
 const MAX_REPEAT: u32 = 1000;
+/// Programs larger than this are refused, as RE2 refuses an expression too large.
+const MAX_PROGRAM: usize = 10_000;
 
 impl Pattern {
     pub fn compile(p: &str) -> Result<Pattern, String> {
@@ -35,17 +50,140 @@ impl Pattern {
         if at != chars.len() {
             return Err(format!("unexpected ) at {at}"));
         }
-        Ok(Pattern { alts })
+        let mut prog = Vec::new();
+        emit(&Node::Alt(alts), &mut prog)?;
+        prog.push(Inst::Match);
+        Ok(Pattern { prog })
     }
 
     /// Whether the whole of `s` matches (Java's `Matcher.matches`).
     pub fn matches(&self, s: &str) -> bool {
         let chars: Vec<char> = s.chars().collect();
-        let node = Node::Alt(self.alts.clone());
-        let mut ends = Vec::new();
-        step(&node, &chars, 0, &mut ends);
-        ends.contains(&chars.len())
+        let n = chars.len();
+        let mut seen = vec![usize::MAX; self.prog.len()];
+        let mut current = Vec::new();
+        let mut next = Vec::new();
+        let mut stack = Vec::new();
+        self.add(0, 0, n, &mut seen, &mut current, &mut stack);
+        for (i, &ch) in chars.iter().enumerate() {
+            next.clear();
+            for &pc in &current {
+                let step = match &self.prog[pc] {
+                    Inst::Class(ranges, negated) => {
+                        ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&ch)) != *negated
+                    }
+                    Inst::Any => ch != '\n',
+                    _ => false,
+                };
+                if step {
+                    self.add(pc + 1, i + 1, n, &mut seen, &mut next, &mut stack);
+                }
+            }
+            std::mem::swap(&mut current, &mut next);
+            if current.is_empty() {
+                return false;
+            }
+        }
+        current.iter().any(|&pc| matches!(self.prog[pc], Inst::Match))
     }
+
+    /// Adds the threads `pc` leads to at position `i` (following jumps, splits and anchors)
+    /// to `list`, each program counter once per position.
+    fn add(
+        &self,
+        pc: usize,
+        i: usize,
+        n: usize,
+        seen: &mut [usize],
+        list: &mut Vec<usize>,
+        stack: &mut Vec<usize>,
+    ) {
+        stack.push(pc);
+        while let Some(pc) = stack.pop() {
+            if seen[pc] == i {
+                continue;
+            }
+            seen[pc] = i;
+            match self.prog[pc] {
+                Inst::Jmp(to) => stack.push(to),
+                Inst::Split(a, b) => {
+                    stack.push(b);
+                    stack.push(a);
+                }
+                Inst::Start if i == 0 => stack.push(pc + 1),
+                Inst::End if i == n => stack.push(pc + 1),
+                Inst::Start | Inst::End => {}
+                _ => list.push(pc),
+            }
+        }
+    }
+}
+
+/// Appends the instructions of `node` to `prog`.
+fn emit(node: &Node, prog: &mut Vec<Inst>) -> Result<(), String> {
+    if prog.len() > MAX_PROGRAM {
+        return Err("expression too large".into());
+    }
+    match node {
+        Node::Class(ranges, negated) => prog.push(Inst::Class(ranges.clone(), *negated)),
+        Node::Any => prog.push(Inst::Any),
+        Node::Start => prog.push(Inst::Start),
+        Node::End => prog.push(Inst::End),
+        Node::Alt(alts) => {
+            // Split(this, next alternative) before each but the last; each jumps to the end.
+            let mut to_end = Vec::new();
+            for (k, seq) in alts.iter().enumerate() {
+                let split = prog.len();
+                if k + 1 < alts.len() {
+                    prog.push(Inst::Split(split + 1, 0));
+                }
+                for n in seq {
+                    emit(n, prog)?;
+                }
+                if k + 1 < alts.len() {
+                    to_end.push(prog.len());
+                    prog.push(Inst::Jmp(0));
+                    let next = prog.len();
+                    prog[split] = Inst::Split(split + 1, next);
+                }
+            }
+            let end = prog.len();
+            for at in to_end {
+                prog[at] = Inst::Jmp(end);
+            }
+        }
+        Node::Repeat(inner, min, max) => {
+            for _ in 0..*min {
+                emit(inner, prog)?;
+            }
+            match max {
+                None => {
+                    let split = prog.len();
+                    prog.push(Inst::Split(split + 1, 0));
+                    emit(inner, prog)?;
+                    prog.push(Inst::Jmp(split));
+                    let out = prog.len();
+                    prog[split] = Inst::Split(split + 1, out);
+                }
+                Some(max) => {
+                    let mut splits = Vec::new();
+                    for _ in *min..*max {
+                        splits.push(prog.len());
+                        prog.push(Inst::Split(prog.len() + 1, 0));
+                        emit(inner, prog)?;
+                    }
+                    let out = prog.len();
+                    for at in splits {
+                        prog[at] = Inst::Split(at + 1, out);
+                    }
+                }
+            }
+        }
+    }
+    if prog.len() > MAX_PROGRAM {
+        return Err("expression too large".into());
+    }
+    Ok(())
 }
 
 fn parse_alt(c: &[char], at: &mut usize, depth: usize) -> Result<Vec<Vec<Node>>, String> {
@@ -232,80 +370,6 @@ fn parse_class(c: &[char], at: &mut usize) -> Result<Node, String> {
     Ok(Node::Class(ranges, negated))
 }
 
-/// Every position `node` can end at when it starts at `i`, appended to `ends`.
-fn step(node: &Node, s: &[char], i: usize, ends: &mut Vec<usize>) {
-    match node {
-        Node::Class(ranges, negated) => {
-            if let Some(&ch) = s.get(i) {
-                if ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&ch)) != *negated {
-                    ends.push(i + 1);
-                }
-            }
-        }
-        Node::Any => {
-            if s.get(i).is_some_and(|&ch| ch != '\n') {
-                ends.push(i + 1);
-            }
-        }
-        Node::Start => {
-            if i == 0 {
-                ends.push(i);
-            }
-        }
-        Node::End => {
-            if i == s.len() {
-                ends.push(i);
-            }
-        }
-        Node::Alt(alts) => {
-            for seq in alts {
-                let mut at = vec![i];
-                for n in seq {
-                    let mut next = Vec::new();
-                    for &p in &at {
-                        step(n, s, p, &mut next);
-                    }
-                    next.sort_unstable();
-                    next.dedup();
-                    at = next;
-                }
-                ends.extend(at);
-            }
-        }
-        Node::Repeat(inner, min, max) => {
-            // Breadth first over the positions reached after each count: linear in the
-            // input for each count, and a count that adds no new position ends the walk.
-            let mut at = vec![i];
-            let mut seen = vec![false; s.len() + 1];
-            let mut count = 0;
-            loop {
-                if count >= *min {
-                    for &p in &at {
-                        if !seen[p] {
-                            seen[p] = true;
-                            ends.push(p);
-                        }
-                    }
-                }
-                if max.is_some_and(|m| count >= m) || at.is_empty() {
-                    break;
-                }
-                let mut next = Vec::new();
-                for &p in &at {
-                    step(inner, s, p, &mut next);
-                }
-                next.sort_unstable();
-                next.dedup();
-                if count >= *min {
-                    next.retain(|&p| !seen[p]);
-                }
-                at = next;
-                count += 1;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::Pattern;
@@ -330,7 +394,16 @@ mod tests {
     }
 
     #[test]
+    fn nested_repetitions_take_linear_time() {
+        let long = "a".repeat(5000);
+        assert!(!m("(a*)*(a*)*(a*)*b", &long));
+        assert!(m("((a|aa)+)+", &long));
+        assert!(m("(x?){0,1000}x{0,1000}", &"x".repeat(1000)));
+    }
+
+    #[test]
     fn invalid_patterns_are_refused() {
+        assert_eq!(Pattern::compile("(a{1000}){1000}").unwrap_err(), "expression too large");
         for p in ["(", "[a", "*a", "a)", "\\", "[z-a]", "a{3,2}", "(?i)a", "\\q", "a**"] {
             assert!(Pattern::compile(p).is_err(), "{p}");
         }
