@@ -1,7 +1,8 @@
 //! The transaction operator APIs over the wire against the real binary, every advertised
 //! version encoded and decoded by kafka-protocol (an independent codec): DescribeProducers
 //! (v0) from each partition's producer state, DescribeTransactions (v0) and ListTransactions
-//! (v0-2, with state, producer id, duration and pattern filters) from the coordinator.
+//! (v0-2, with state, producer id, duration and pattern filters) from the coordinator; and
+//! truncated, mutated and random bodies of the three, answered or closed, never fatal.
 
 mod common;
 
@@ -324,4 +325,92 @@ fn describe_producers_from_the_partition_state() {
         .map(|(_, p)| producers_of(&p))
         .collect();
     assert_eq!(got, want);
+}
+
+/// Truncated, mutated and random bodies of the three APIs: each gets an answer or a closed
+/// connection, and the broker keeps serving.
+#[test]
+fn bad_requests_never_kill_the_broker() {
+    use kafka_protocol::protocol::Encodable;
+    let dir = TempDir::new("txn-admin-fuzz");
+    make_log_dir(dir.path(), &[("fz", 1)]);
+    let mut b = Broker::start(dir.path());
+    {
+        let mut c = b.connect();
+        init(&mut c, Some("fz-id"));
+    }
+    let encode = |m: &dyn Fn(&mut Vec<u8>)| {
+        let mut v = Vec::new();
+        m(&mut v);
+        v
+    };
+    let seeds: [(i16, i16, Vec<u8>); 3] = [
+        (
+            61,
+            0,
+            encode(&|v| {
+                DescribeProducersRequest::default()
+                    .with_topics(vec![TopicRequest::default()
+                        .with_name(TopicName(sb("fz")))
+                        .with_partition_indexes(vec![0, 1])])
+                    .encode(v, 0)
+                    .unwrap()
+            }),
+        ),
+        (
+            65,
+            0,
+            encode(&|v| {
+                DescribeTransactionsRequest::default()
+                    .with_transactional_ids(vec![TransactionalId(sb("fz-id"))])
+                    .encode(v, 0)
+                    .unwrap()
+            }),
+        ),
+        (
+            66,
+            2,
+            encode(&|v| {
+                ListTransactionsRequest::default()
+                    .with_state_filters(vec![sb("Empty")])
+                    .with_duration_filter(0)
+                    .with_transactional_id_pattern(Some(sb("((f|fz)*-*)*id")))
+                    .encode(v, 2)
+                    .unwrap()
+            }),
+        ),
+    ];
+    let mut rng = Rng::new(0x7a_0be);
+    let (mut answered, mut closed) = (0, 0);
+    for round in 0..90 {
+        let (key, version, seed) = &seeds[round as usize % 3];
+        let mut body = seed.clone();
+        match rng.below(3) {
+            0 => {
+                for _ in 0..1 + rng.below(4) {
+                    let at = rng.below(body.len() as u64) as usize;
+                    body[at] = rng.next() as u8;
+                }
+            }
+            1 => body.truncate(rng.below(body.len() as u64) as usize),
+            _ => {
+                let n = rng.below(64) as usize;
+                body = rng.bytes(n);
+            }
+        }
+        let mut c = b.connect();
+        c.send_raw(&frame(*key, *version, round, &body));
+        match c.recv_frame_or_close() {
+            Some(payload) => {
+                answered += 1;
+                assert_eq!(i32::from_be_bytes(payload[..4].try_into().unwrap()), round);
+            }
+            None => closed += 1,
+        }
+        b.assert_running();
+    }
+    assert!(answered > 5 && closed > 5, "answered {answered}, closed {closed}");
+    // Still answering properly.
+    let mut c = b.connect();
+    assert_eq!(describe(&mut c, &["fz-id"])[0].transaction_state.as_str(), "Empty");
 }
