@@ -4,9 +4,10 @@
 //! offset look-ups, and rebalances (eager and cooperative) as a second member joins; then the
 //! admin's topic configs (create with configs, incremental alter, describe with synonyms),
 //! createPartitions, deleteConsumerGroups, deleteConsumerGroupOffsets, deleteRecords and
-//! describeLogDirs, and a transactional producer with a read_committed consumer
-//! (tests/clients/java). The same session runs against a real one-node Kafka too, so the
-//! session itself is known right, and the two transcripts are compared line by line.
+//! describeLogDirs, a transactional producer with a read_committed consumer, and the admin's
+//! describeTransactions, listTransactions and describeProducers (tests/clients/java). The
+//! same session runs against a real one-node Kafka too, so the session itself is known right,
+//! and the two transcripts are compared line by line.
 
 mod common;
 
@@ -356,6 +357,37 @@ fn assert_session(lines: &[String]) {
         "cooperative consumed 1=50 2=[2@10, 2@11, 2@12, 2@13, 2@14, 3@10, 3@11, 3@12, 3@13, 3@14]",
     );
     expect("after-delete ", "after-delete [java-rebal, java-topic]");
+    // The operator's view of a transaction: open (one partition written, from offset 0),
+    // then committed (the marker names coordinator epoch 0 and closes it there).
+    expect(
+        "ops-ongoing ",
+        "ops-ongoing state=Ongoing timeout=45000 coordinator=1 partitions=[java-ops-0] \
+         started-now=true",
+    );
+    expect("ops-list-ongoing ", "ops-list-ongoing [java-ops-id:Ongoing]");
+    expect("ops-list-pid ", "ops-list-pid [java-ops-id:Ongoing]");
+    expect("ops-list-empty ", "ops-list-empty []");
+    expect("ops-list-older ", "ops-list-older []");
+    expect(
+        "ops-list-pattern ",
+        "ops-list-pattern [java-ops-id:Ongoing, java-txn-id:CompleteCommit]",
+    );
+    expect(
+        "ops-producers-ongoing ",
+        "ops-producers-ongoing [java-ops-0:same-id=true same-epoch=true seq=2 ts=T0+2 \
+         coordinator-epoch=OptionalInt.empty txn-start=OptionalLong[0]]",
+    );
+    expect("ops-committed ", "ops-committed state=CompleteCommit partitions=[] same-start=true");
+    expect(
+        "ops-producers-committed ",
+        "ops-producers-committed coordinator-epoch=OptionalInt[0] txn-start=OptionalLong.empty \
+         marker-time-now=true",
+    );
+    expect(
+        "ops-unknown-id ",
+        "ops-unknown-id TransactionalIdNotFoundException: DescribeTransactions request for \
+         transactionalId `java-ops-nobody` failed because the ID could not be found",
+    );
     assert_eq!(lines.last().map(String::as_str), Some("done"));
 }
 

@@ -27,7 +27,9 @@ mod describe_cluster;
 mod describe_configs;
 mod describe_groups;
 mod describe_log_dirs;
+mod describe_producers;
 mod describe_topic_partitions;
+mod describe_transactions;
 mod describe_user_scram_credentials;
 mod end_txn;
 mod fetch;
@@ -39,6 +41,7 @@ mod join_group;
 mod leave_group;
 mod list_groups;
 mod list_offsets;
+mod list_transactions;
 mod metadata;
 mod offset_commit;
 mod offset_delete;
@@ -315,6 +318,11 @@ impl Broker {
                 offset_for_leader_epoch::handle(self, &mut r, api_version, out)
             }
             apis::DESCRIBE_LOG_DIRS => describe_log_dirs::handle(self, &mut r, api_version, out),
+            apis::DESCRIBE_PRODUCERS => describe_producers::handle(self, &mut r, api_version, out),
+            apis::DESCRIBE_TRANSACTIONS => {
+                describe_transactions::handle(self, &mut r, api_version, out)
+            }
+            apis::LIST_TRANSACTIONS => list_transactions::handle(self, &mut r, api_version, out),
             apis::DESCRIBE_TOPIC_PARTITIONS => {
                 describe_topic_partitions::handle(self, &mut r, api_version, out)
             }

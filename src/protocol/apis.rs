@@ -41,6 +41,9 @@ pub const DELETE_GROUPS: i16 = 42;
 pub const OFFSET_DELETE: i16 = 47;
 pub const DESCRIBE_LOG_DIRS: i16 = 35;
 pub const DESCRIBE_CLUSTER: i16 = 60;
+pub const DESCRIBE_PRODUCERS: i16 = 61;
+pub const DESCRIBE_TRANSACTIONS: i16 = 65;
+pub const LIST_TRANSACTIONS: i16 = 66;
 pub const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
 
 #[derive(Debug, Clone, Copy)]
@@ -122,6 +125,21 @@ pub const SUPPORTED: &[ApiSpec] = &[
         flexible_from: 0,
     },
     ApiSpec { key: DESCRIBE_CLUSTER, name: "DescribeCluster", min: 0, max: 2, flexible_from: 0 },
+    ApiSpec {
+        key: DESCRIBE_PRODUCERS,
+        name: "DescribeProducers",
+        min: 0,
+        max: 0,
+        flexible_from: 0,
+    },
+    ApiSpec {
+        key: DESCRIBE_TRANSACTIONS,
+        name: "DescribeTransactions",
+        min: 0,
+        max: 0,
+        flexible_from: 0,
+    },
+    ApiSpec { key: LIST_TRANSACTIONS, name: "ListTransactions", min: 0, max: 2, flexible_from: 0 },
     ApiSpec {
         key: DESCRIBE_TOPIC_PARTITIONS,
         name: "DescribeTopicPartitions",

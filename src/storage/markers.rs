@@ -57,6 +57,7 @@ impl PartitionLog {
                 return Ok(Err(code));
             }
         };
+        self.producers.set_coordinator_epoch(producer_id, coordinator_epoch);
         let Some(i) = self.open_txns.iter().position(|t| t.0 == producer_id) else {
             // Nothing written here in this transaction: the marker closes nothing.
             return Ok(Ok(at));

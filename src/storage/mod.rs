@@ -24,6 +24,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 pub use partition::{Appended, PartitionLog};
+pub use producers::ActiveProducer;
 
 use crate::uuid::{self, Uuid};
 

@@ -333,6 +333,19 @@ impl PartitionLog {
             .map_or(self.log_end_offset, |o| o.min(self.log_end_offset))
     }
 
+    /// The producers this partition knows, each with the first offset of its open
+    /// transaction here (-1 when none), as DescribeProducers lists them.
+    pub fn active_producers(&self) -> Vec<(super::producers::ActiveProducer, i64)> {
+        self.producers
+            .active()
+            .into_iter()
+            .map(|p| {
+                let open = self.open_txns.iter().find(|t| t.0 == p.producer_id);
+                (p, open.map_or(-1, |t| t.1))
+            })
+            .collect()
+    }
+
     /// The aborted transactions a read_committed fetch from `offset` must be told of: those
     /// ending at or after it (Kafka bounds them by the fetched range too; more do no harm,
     /// as a client skips only the batches of the producer from each first offset on).

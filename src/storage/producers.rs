@@ -24,10 +24,32 @@ struct CachedBatch {
     max_timestamp: i64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Producer {
     epoch: i16,
     batches: VecDeque<CachedBatch>,
+    /// The max timestamp of its last batch or marker here (Kafka's `lastTimestamp`).
+    last_timestamp: i64,
+    /// The coordinator epoch of the last marker written for it here, -1 before any.
+    coordinator_epoch: i32,
+}
+
+impl Default for Producer {
+    fn default() -> Producer {
+        Producer { epoch: 0, batches: VecDeque::new(), last_timestamp: -1, coordinator_epoch: -1 }
+    }
+}
+
+/// A producer as DescribeProducers lists it (Kafka's `ProducerStateEntry`), less the first
+/// offset of its open transaction, which the partition knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveProducer {
+    pub producer_id: i64,
+    pub epoch: i16,
+    /// The last sequence of its last batch, -1 when none is kept (after a new epoch).
+    pub last_sequence: i32,
+    pub last_timestamp: i64,
+    pub coordinator_epoch: i32,
 }
 
 /// What to do with an incoming batch.
@@ -127,6 +149,7 @@ impl Producers {
                 p.epoch = h.producer_epoch;
                 p.batches.clear();
             }
+            p.last_timestamp = h.max_timestamp;
             return;
         }
         if h.producer_id < 0 || h.base_sequence < 0 {
@@ -140,6 +163,7 @@ impl Producers {
         if p.batches.len() == CACHED_BATCHES {
             p.batches.pop_front();
         }
+        p.last_timestamp = h.max_timestamp;
         p.batches.push_back(CachedBatch {
             first_seq: h.base_sequence,
             last_seq: last_seq(h),
@@ -162,13 +186,37 @@ impl Producers {
                     last_sequence: b.last_seq,
                     last_offset: b.base_offset + i64::from(delta),
                     offset_delta: delta,
-                    timestamp: b.max_timestamp,
-                    coordinator_epoch: -1,
+                    timestamp: p.last_timestamp,
+                    coordinator_epoch: p.coordinator_epoch,
                     current_txn_first_offset: -1,
                 })
             })
             .collect();
         out.sort_by_key(|e| e.producer_id);
+        out
+    }
+
+    /// A marker written for `producer_id` names its coordinator's epoch.
+    pub fn set_coordinator_epoch(&mut self, producer_id: i64, coordinator_epoch: i32) {
+        if let Some(p) = self.by_id.get_mut(&producer_id) {
+            p.coordinator_epoch = coordinator_epoch;
+        }
+    }
+
+    /// Every producer this partition knows, by producer id.
+    pub fn active(&self) -> Vec<ActiveProducer> {
+        let mut out: Vec<ActiveProducer> = self
+            .by_id
+            .iter()
+            .map(|(&id, p)| ActiveProducer {
+                producer_id: id,
+                epoch: p.epoch,
+                last_sequence: p.batches.back().map_or(-1, |b| b.last_seq),
+                last_timestamp: p.last_timestamp,
+                coordinator_epoch: p.coordinator_epoch,
+            })
+            .collect();
+        out.sort_by_key(|p| p.producer_id);
         out
     }
 
@@ -193,7 +241,12 @@ impl Producers {
             };
             by_id.insert(
                 e.producer_id,
-                Producer { epoch: e.epoch, batches: VecDeque::from([batch]) },
+                Producer {
+                    epoch: e.epoch,
+                    batches: VecDeque::from([batch]),
+                    last_timestamp: e.timestamp,
+                    coordinator_epoch: e.coordinator_epoch,
+                },
             );
         }
         Producers { by_id }
@@ -262,6 +315,30 @@ mod tests {
         // Unknown producers and plain batches are taken as they come.
         assert_eq!(s.check(&batch(8, 0, 42, 1)), Check::Append);
         assert_eq!(s.check(&batch(-1, -1, -1, 1)), Check::Append);
+    }
+
+    #[test]
+    fn active_producers_as_describe_producers_lists_them() {
+        let mut s = Producers::default();
+        let mut b = BatchBuilder::new(0, 50).producer(4, 0, 0);
+        b.push(None, Some(b"x"), &[]);
+        b.push(None, Some(b"y"), &[]);
+        s.record(&BatchHeader::parse(&b.finish()).unwrap(), 0);
+        let want = ActiveProducer {
+            producer_id: 4,
+            epoch: 0,
+            last_sequence: 1,
+            last_timestamp: 50,
+            coordinator_epoch: -1,
+        };
+        assert_eq!(s.active(), [want]);
+        // A marker of a newer epoch: its time, its coordinator epoch, no batches kept.
+        let marker = crate::storage::markers::marker_batch(4, 1, true, 3);
+        s.record(&BatchHeader::parse(&marker).unwrap(), 2);
+        s.set_coordinator_epoch(4, 3);
+        let [p] = s.active()[..] else { panic!("one producer") };
+        assert_eq!((p.epoch, p.last_sequence, p.coordinator_epoch), (1, -1, 3));
+        assert!(p.last_timestamp > 50);
     }
 
     #[test]

@@ -15,6 +15,8 @@ use crate::protocol::error;
 #[cfg(test)]
 mod tests;
 
+pub mod pattern;
+
 /// Kafka's `TransactionState`, less the states a request never observes here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TxnState {
@@ -22,6 +24,19 @@ pub enum TxnState {
     Ongoing,
     CompleteCommit,
     CompleteAbort,
+}
+
+impl TxnState {
+    /// Kafka's `TransactionState.stateName`, as DescribeTransactions and ListTransactions
+    /// name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TxnState::Empty => "Empty",
+            TxnState::Ongoing => "Ongoing",
+            TxnState::CompleteCommit => "CompleteCommit",
+            TxnState::CompleteAbort => "CompleteAbort",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -32,6 +47,9 @@ pub struct TxnMetadata {
     pub state: TxnState,
     /// The partitions of the ongoing transaction.
     pub partitions: BTreeSet<(String, i32)>,
+    /// When the last transaction began (its first AddPartitionsToTxn), -1 after
+    /// InitProducerId: Kafka's `txnStartTimestamp`, which a completed transaction keeps.
+    pub transaction_start_time_ms: i64,
 }
 
 /// A transaction whose markers the broker must write now, then report with
@@ -89,6 +107,11 @@ impl TxnCoordinator {
         self.by_id.get(transactional_id)
     }
 
+    /// Every transactional id with its state (in no particular order, as Kafka's).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &TxnMetadata)> {
+        self.by_id.iter().map(|(id, m)| (id.as_str(), m))
+    }
+
     /// Kafka's `handleInitProducerId` for a transactional id. `expected` is the (producer id,
     /// epoch) the producer names (v3+, -1 when none); `new_id` allocates a producer id.
     pub fn init_producer_id(
@@ -118,6 +141,7 @@ impl TxnCoordinator {
                     timeout_ms,
                     state: TxnState::Empty,
                     partitions: BTreeSet::new(),
+                    transaction_start_time_ms: -1,
                 },
             );
             return Init::Ready(id, 0);
@@ -147,6 +171,7 @@ impl TxnCoordinator {
         m.timeout_ms = timeout_ms;
         m.state = TxnState::Empty;
         m.partitions.clear();
+        m.transaction_start_time_ms = -1;
         Init::Ready(m.producer_id, m.producer_epoch)
     }
 
@@ -183,6 +208,7 @@ impl TxnCoordinator {
         let m = self.current(transactional_id, pid, epoch)?;
         if m.state != TxnState::Ongoing {
             m.partitions.clear();
+            m.transaction_start_time_ms = crate::storage::now_ms();
         }
         m.partitions.extend(partitions);
         m.state = TxnState::Ongoing;

@@ -35,7 +35,7 @@ pub const INVALID_REQUEST: i16 = 42;
 pub const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// What ApiVersions must advertise, in this order: (key, min, max).
-pub const ADVERTISED: [(i16, i16, i16); 39] = [
+pub const ADVERTISED: [(i16, i16, i16); 42] = [
     (PRODUCE, 3, 12),
     (FETCH, 4, 17),
     (2, 1, 10), // ListOffsets
@@ -74,6 +74,9 @@ pub const ADVERTISED: [(i16, i16, i16); 39] = [
     (50, 0, 0), // DescribeUserScramCredentials
     (51, 0, 0), // AlterUserScramCredentials
     (60, 0, 2), // DescribeCluster
+    (61, 0, 0), // DescribeProducers
+    (65, 0, 0), // DescribeTransactions
+    (66, 0, 2), // ListTransactions
     (DESCRIBE_TOPIC_PARTITIONS, 0, 0),
 ];
 
@@ -706,7 +709,8 @@ pub fn is_flexible(api_key: i16, version: i16) -> bool {
         35 => 2,           // DescribeLogDirs
         36 => 2,           // SaslAuthenticate
         50 | 51 => 0,      // DescribeUserScramCredentials, AlterUserScramCredentials
-        60 | DESCRIBE_TOPIC_PARTITIONS => 0,
+        // DescribeCluster, DescribeProducers, DescribeTransactions, ListTransactions
+        60 | 61 | 65 | 66 | DESCRIBE_TOPIC_PARTITIONS => 0,
         _ => i16::MAX,
     };
     version >= first

@@ -502,6 +502,19 @@ fn sort_unordered(resp: &mut ResponseKind) {
                 }
             }
         }
+        // Kafka keeps a transaction's partitions in a hash set, and its transactional ids in
+        // hash maps.
+        ResponseKind::DescribeTransactions(r) => {
+            for t in &mut r.transaction_states {
+                t.topics.sort_by(|a, b| a.topic.cmp(&b.topic));
+                for topic in &mut t.topics {
+                    topic.partitions.sort_unstable();
+                }
+            }
+        }
+        ResponseKind::ListTransactions(r) => {
+            r.transaction_states.sort_by(|a, b| a.transactional_id.cmp(&b.transactional_id));
+        }
         ResponseKind::DescribeConfigs(r) => {
             for res in &mut r.results {
                 res.configs.sort_by(|a, b| a.name.cmp(&b.name));
@@ -670,13 +683,16 @@ pub fn normalise(text: &str, ctx: &Ctx) -> String {
 /// (the scenarios' own timestamps are years away, and stay compared), and the range in
 /// INVALID_TIMESTAMP's record errors, whose width is kept.
 fn mask_clock(line: &str) -> String {
+    // Also DescribeTransactions' start of a transaction and DescribeProducers' last timestamp
+    // of a producer whose last write was a marker.
+    const CLOCK_FIELDS: [&str; 4] =
+        ["log_append_time_ms", "timestamp", "transaction_start_time_ms", "last_timestamp"];
     let trimmed = line.trim_start();
     let indent = &line[..line.len() - trimmed.len()];
     if let Some((field, value)) = trimmed.split_once(": ") {
-        if let (true, Ok(t)) = (
-            field == "log_append_time_ms" || field == "timestamp",
-            value.trim_end_matches(',').parse::<i64>(),
-        ) {
+        if let (true, Ok(t)) =
+            (CLOCK_FIELDS.contains(&field), value.trim_end_matches(',').parse::<i64>())
+        {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()

@@ -19,6 +19,7 @@ mod scenarios;
 mod security;
 mod timestamps;
 mod transactions;
+mod txn_admin;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

@@ -264,6 +264,7 @@ pub fn all() -> Vec<Scenario> {
     out.extend(crate::compaction::scenarios());
     out.extend(crate::transactions::scenarios());
     out.extend(crate::security::scenarios());
+    out.extend(crate::txn_admin::scenarios());
     out.push(
         Scenario::new("read_committed: fetch and list offsets, no transactions")
             .topic("rc", 1)

@@ -2,7 +2,9 @@
 // as the only argument: admin, idempotent and plain producers with every codec and acks
 // setting, a classic-protocol consumer group that reads everything back, offset look-ups, and
 // rebalances (eager, then cooperative) when a second member joins, and the admin calls around
-// them (topic configs, createPartitions, group and offset deletion, deleteRecords, log dirs).
+// them (topic configs, createPartitions, group and offset deletion, deleteRecords, log dirs),
+// then transactions and the admin's view of them (describeTransactions, listTransactions,
+// describeProducers).
 // It checks what it reads back itself (a mismatch throws, so the JVM exits non-zero) and
 // prints result lines that do not depend on the broker's ids, so two brokers can be compared
 // line by line. Timings go to stderr.
@@ -86,6 +88,8 @@ public class JavaSession {
             phase("delete");
             transactions();
             phase("transactions");
+            transactionAdmin();
+            phase("transaction-admin");
         } finally {
             admin.close(Duration.ofSeconds(10));
         }
@@ -821,6 +825,87 @@ public class JavaSession {
         out("txn-read-uncommitted " + readAll(tp, "read_uncommitted"));
         out("txn-group-offsets " + offsets(admin.listConsumerGroupOffsets("java-txn-group")
                 .partitionsToOffsetAndMetadata().get()));
+    }
+
+    /// The operator's view of a transaction while it is open and once committed:
+    /// describeTransactions, listTransactions with each filter, describeProducers. Epochs
+    /// and sequences after the commit are not printed: they depend on the transaction
+    /// protocol version the broker offers (KIP-890 bumps the epoch at each commit).
+    static void transactionAdmin() throws Exception {
+        String topic = "java-ops";
+        String id = "java-ops-id";
+        admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        TopicPartition p0 = new TopicPartition(topic, 0);
+        TopicPartition p1 = new TopicPartition(topic, 1);
+        Properties pp = new Properties();
+        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id);
+        pp.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "45000");
+        try (KafkaProducer<String, String> p =
+                new KafkaProducer<>(pp, new StringSerializer(), new StringSerializer())) {
+            p.initTransactions();
+            p.beginTransaction();
+            long before = System.currentTimeMillis();
+            for (int i = 0; i < 3; i++) {
+                p.send(new ProducerRecord<>(topic, 0, T0 + i, "k" + i, "ops-" + i)).get();
+            }
+            TransactionDescription d = admin.describeTransactions(List.of(id)).description(id).get();
+            long started = d.transactionStartTimeMs().orElse(-1);
+            out("ops-ongoing state=" + d.state() + " timeout=" + d.transactionTimeoutMs()
+                    + " coordinator=" + d.coordinatorId() + " partitions=" + sorted(d.topicPartitions())
+                    + " started-now=" + (started >= before - 1000 && started <= System.currentTimeMillis()));
+            out("ops-list-ongoing " + listings(new ListTransactionsOptions()
+                    .filterStates(List.of(TransactionState.ONGOING))));
+            out("ops-list-pid " + listings(new ListTransactionsOptions()
+                    .filterProducerIds(List.of(d.producerId()))));
+            out("ops-list-empty " + listings(new ListTransactionsOptions()
+                    .filterStates(List.of(TransactionState.EMPTY))
+                    .filterProducerIds(List.of(d.producerId()))));
+            out("ops-list-older " + listings(new ListTransactionsOptions()
+                    .filterOnDuration(3_600_000).filterOnTransactionalIdPattern("java-ops-.*")));
+            out("ops-list-pattern " + listings(new ListTransactionsOptions()
+                    .filterOnTransactionalIdPattern("java-[a-z]+-id")));
+            var states = admin.describeProducers(List.of(p0, p1)).all().get();
+            List<String> producers = new ArrayList<>();
+            for (TopicPartition tp : List.of(p0, p1)) {
+                for (ProducerState ps : states.get(tp).activeProducers()) {
+                    producers.add(tp + ":same-id=" + (ps.producerId() == d.producerId())
+                            + " same-epoch=" + (ps.producerEpoch() == d.producerEpoch())
+                            + " seq=" + ps.lastSequence() + " ts=T0+" + (ps.lastTimestamp() - T0)
+                            + " coordinator-epoch=" + ps.coordinatorEpoch()
+                            + " txn-start=" + ps.currentTransactionStartOffset());
+                }
+            }
+            out("ops-producers-ongoing " + producers);
+            p.commitTransaction();
+            waitFor("transaction complete", () -> {
+                try {
+                    return admin.describeTransactions(List.of(id)).description(id).get().state()
+                            == TransactionState.COMPLETE_COMMIT;
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            d = admin.describeTransactions(List.of(id)).description(id).get();
+            out("ops-committed state=" + d.state() + " partitions=" + sorted(d.topicPartitions())
+                    + " same-start=" + (d.transactionStartTimeMs().orElse(-1) == started));
+            ProducerState ps = admin.describeProducers(List.of(p0)).partitionResult(p0).get()
+                    .activeProducers().get(0);
+            out("ops-producers-committed coordinator-epoch=" + ps.coordinatorEpoch()
+                    + " txn-start=" + ps.currentTransactionStartOffset()
+                    + " marker-time-now=" + (ps.lastTimestamp() >= before));
+        }
+        out("ops-unknown-id " + failure(admin.describeTransactions(List.of("java-ops-nobody"))
+                .description("java-ops-nobody")));
+    }
+
+    /// The listed transactions of this session's ids, as "id:STATE", sorted.
+    static List<String> listings(ListTransactionsOptions options) throws Exception {
+        return admin.listTransactions(options).all().get().stream()
+                .filter(l -> l.transactionalId().startsWith("java-"))
+                .map(l -> l.transactionalId() + ":" + l.state())
+                .sorted()
+                .collect(Collectors.toList());
     }
 
     static List<String> readAll(TopicPartition tp, String isolation) {
