@@ -41,6 +41,7 @@ mod offset_for_leader_epoch;
 mod produce;
 mod sync_group;
 mod topics;
+mod txn_log;
 mod txn_markers;
 mod txn_offset_commit;
 mod waiting;
@@ -134,8 +135,10 @@ pub struct Broker {
     ctx: RequestContext,
     /// Producer ids recorded in the metadata log and not yet handed out.
     producer_ids: std::ops::Range<i64>,
-    /// The transaction coordinator's state (in memory only).
+    /// The transaction coordinator's state, kept in `__transaction_state`.
     pub txn: crate::txn::TxnCoordinator,
+    /// When ongoing transactions are next checked against their timeouts.
+    next_txn_timeout_check: Instant,
 }
 
 impl Broker {
@@ -180,7 +183,13 @@ impl Broker {
             max_session_timeout: Duration::from_millis(config.group_max_session_timeout_ms),
             initial_rebalance_delay: Duration::from_millis(config.group_initial_rebalance_delay_ms),
         });
+        // First: completing a prepared transaction writes its markers, which may commit
+        // offsets in `__consumer_offsets`.
+        let txn = txn_log::load_transactions(&meta, &mut logs)?;
         load_committed_offsets(&meta, &mut logs, &mut groups)?;
+        let txn_check_every = Duration::from_millis(
+            config.transaction_abort_timed_out_transaction_cleanup_interval_ms,
+        );
         log::debug!("log directory loaded in {:?}", started.elapsed());
         Ok(Broker {
             config,
@@ -197,7 +206,8 @@ impl Broker {
             written: Vec::new(),
             failed: Vec::new(),
             producer_ids: 0..0,
-            txn: crate::txn::TxnCoordinator::default(),
+            txn,
+            next_txn_timeout_check: Instant::now() + txn_check_every,
             groups,
             ctx: RequestContext {
                 conn: usize::MAX,
@@ -393,6 +403,16 @@ impl Broker {
         self.logs.retention_tick(now);
         self.logs.cleaner_tick(now);
         self.logs.housekeeping_tick(now);
+        if now >= self.next_txn_timeout_check {
+            self.abort_timed_out_transactions();
+            self.next_txn_timeout_check = now + self.txn_timeout_check_interval();
+        }
+    }
+
+    fn txn_timeout_check_interval(&self) -> Duration {
+        Duration::from_millis(
+            self.config.transaction_abort_timed_out_transaction_cleanup_interval_ms,
+        )
     }
 
     /// Bytes appended this turn and not yet written.
@@ -415,6 +435,7 @@ impl Broker {
             .flatten()
             .chain(self.logs.next_cleaning())
             .chain(self.logs.next_housekeeping())
+            .chain([self.next_txn_timeout_check])
             .fold(self.logs.next_retention(), Instant::min);
         Some(waiting::until(next, now))
     }
