@@ -404,3 +404,56 @@ fn a_transaction_found_prepared_at_start_up_is_completed() {
     assert_eq!((after.len(), last.status, last.partitions.clone()), (4, 4, Some(vec![])));
     assert_eq!(init(&mut c, "p", 60_000), (NONE, pid, e + 1), "nothing left to abort");
 }
+
+/// Kafka 4.4 as the judge: it opens the log directory minikafka wrote and its transaction
+/// coordinator loads our `__transaction_state`. A transactional id whose transaction
+/// committed gets our producer id with the next epoch; one whose transaction a kill -9 left
+/// open is aborted by Kafka first (CONCURRENT_TRANSACTIONS until done), then gets the epoch
+/// after the abort's, and the partition's last stable offset moves past the aborted records.
+#[test]
+fn kafka_loads_the_transaction_state_minikafka_wrote() {
+    use common::kafka::{Kafka, KafkaOptions};
+    let tmp = TempDir::new("txnlog-kafka");
+    let dir = tmp.join("logs");
+    let b = Broker::start(&dir);
+    let mut c = b.connect();
+    create_topic_with(&mut c, "j", &[]);
+    let (_, done_pid, done_e) = init(&mut c, "judge-done", 60_000);
+    assert_eq!(add(&mut c, 3, "judge-done", done_pid, done_e, "j"), NONE);
+    assert_eq!(produce1(&mut c, "j", &tbatch(done_pid, done_e, 0, 2, "d")), (NONE, 0));
+    assert_eq!(end(&mut c, 3, "judge-done", done_pid, done_e, true), NONE);
+    let (_, open_pid, open_e) = init(&mut c, "judge-open", 60_000);
+    assert_eq!(add(&mut c, 3, "judge-open", open_pid, open_e, "j"), NONE);
+    assert_eq!(produce1(&mut c, "j", &tbatch(open_pid, open_e, 0, 1, "o")), (NONE, 3));
+    assert_eq!(latest(&mut c, "j", true), 3);
+    drop(c);
+    assert!(b.stop().success());
+
+    let kafka = Kafka::start(&dir, &tmp.join("conf"), &KafkaOptions::default());
+    let mut k = Client::connect(kafka.addr);
+    // Kafka answers COORDINATOR_LOAD_IN_PROGRESS (14) or NOT_COORDINATOR (16) while it loads
+    // the partitions, and CONCURRENT_TRANSACTIONS while it aborts the open transaction.
+    let mut init_on_kafka = |tid: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (code, pid, epoch) = init(&mut k, tid, 60_000);
+            match code {
+                NONE => return (pid, epoch),
+                14 | 15 | 16 | CONCURRENT_TRANSACTIONS if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                _ => panic!(
+                    "Kafka answered InitProducerId({tid}) with {code}:\n{}",
+                    kafka.output_tail()
+                ),
+            }
+        }
+    };
+    assert_eq!(init_on_kafka("judge-done"), (done_pid, done_e + 1));
+    assert_eq!(init_on_kafka("judge-open"), (open_pid, open_e + 2));
+    let mut k = Client::connect(kafka.addr);
+    assert_eq!(latest(&mut k, "j", true), latest(&mut k, "j", false), "Kafka aborted it");
+    assert_eq!(latest(&mut k, "j", false), 5);
+    drop(k);
+    kafka.stop();
+}
