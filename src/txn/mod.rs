@@ -352,7 +352,7 @@ impl TxnCoordinator {
                 continue;
             }
             if m.producer_epoch >= MAX_EPOCH {
-                // Kafka aborts with the current epoch when it cannot bump.
+                // No epoch left to bump to: aborted with the current one.
                 ::log::warn!("transactional id {id}: epoch exhausted, aborted without a bump");
             } else {
                 m.producer_epoch += 1;
