@@ -9,10 +9,12 @@ mod common;
 
 use common::*;
 use kafka_protocol::messages::{
+    add_offsets_to_txn_request::AddOffsetsToTxnRequest,
     add_partitions_to_txn_request::{AddPartitionsToTxnRequest, AddPartitionsToTxnTopic},
     end_txn_request::EndTxnRequest,
-    list_offsets_request as loq, InitProducerIdRequest, ListOffsetsRequest, ProducerId, TopicName,
-    TransactionalId,
+    list_offsets_request as loq, offset_fetch_request as ofq, txn_offset_commit_request as tocq,
+    GroupId, InitProducerIdRequest, ListOffsetsRequest, OffsetFetchRequest, ProducerId, TopicName,
+    TransactionalId, TxnOffsetCommitRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 use minikafka::records::{batches as log_batches, Records};
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant};
 const INVALID_PRODUCER_EPOCH: i16 = 47;
 const CONCURRENT_TRANSACTIONS: i16 = 51;
 const PRODUCER_FENCED: i16 = 90;
+const UNSTABLE_OFFSET_COMMIT: i16 = 88;
 const TOPIC: &str = "__transaction_state";
 
 fn sb(s: &str) -> StrBytes {
@@ -403,6 +406,58 @@ fn a_transaction_found_prepared_at_start_up_is_completed() {
     let last = &after.last().unwrap().1;
     assert_eq!((after.len(), last.status, last.partitions.clone()), (4, 4, Some(vec![])));
     assert_eq!(init(&mut c, "p", 60_000), (NONE, pid, e + 1), "nothing left to abort");
+}
+
+/// Offsets a transaction committed to a group before a kill -9 are still the transaction's
+/// after the restart: held back (require_stable answers UNSTABLE_OFFSET_COMMIT), the group's
+/// once the same producer commits.
+#[test]
+fn transactional_offsets_pending_at_a_kill_are_the_groups_at_commit() {
+    let dir = TempDir::new("txnlog-offsets");
+    make_log_dir(dir.path(), &[("a", 1)]);
+    let opts = ["offsets.topic.num.partitions=2"];
+    let b = Broker::start_with(dir.path(), &opts);
+    let mut c = b.connect();
+    let (_, pid, e) = init(&mut c, "o", 60_000);
+    let req = AddOffsetsToTxnRequest::default()
+        .with_transactional_id(TransactionalId(sb("o")))
+        .with_producer_id(ProducerId(pid))
+        .with_producer_epoch(e)
+        .with_group_id(GroupId(sb("g")));
+    assert_eq!(c.kp_call(3, &req).error_code, NONE);
+    let part = tocq::TxnOffsetCommitRequestPartition::default()
+        .with_partition_index(0)
+        .with_committed_offset(42)
+        .with_committed_leader_epoch(0);
+    let req = TxnOffsetCommitRequest::default()
+        .with_transactional_id(TransactionalId(sb("o")))
+        .with_group_id(GroupId(sb("g")))
+        .with_producer_id(ProducerId(pid))
+        .with_producer_epoch(e)
+        .with_generation_id(-1)
+        .with_topics(vec![tocq::TxnOffsetCommitRequestTopic::default()
+            .with_name(TopicName(sb("a")))
+            .with_partitions(vec![part])]);
+    assert_eq!(c.kp_call(3, &req).topics[0].partitions[0].error_code, NONE);
+    drop(c);
+    b.kill();
+    let b = Broker::start_with(dir.path(), &opts);
+    let mut c = b.connect();
+    let fetched = |c: &mut Client, stable: bool| {
+        let req = OffsetFetchRequest::default()
+            .with_group_id(GroupId(sb("g")))
+            .with_require_stable(stable)
+            .with_topics(Some(vec![ofq::OffsetFetchRequestTopic::default()
+                .with_name(TopicName(sb("a")))
+                .with_partition_indexes(vec![0])]));
+        let r = c.kp_call(7, &req);
+        let p = &r.topics[0].partitions[0];
+        (p.committed_offset, p.error_code)
+    };
+    assert_eq!(fetched(&mut c, true), (-1, UNSTABLE_OFFSET_COMMIT));
+    assert_eq!(fetched(&mut c, false), (-1, NONE));
+    assert_eq!(end(&mut c, 3, "o", pid, e, true), NONE);
+    assert_eq!(fetched(&mut c, true), (42, NONE));
 }
 
 /// Kafka 4.4 as the judge: it opens the log directory minikafka wrote and its transaction

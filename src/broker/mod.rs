@@ -185,8 +185,8 @@ impl Broker {
         });
         // First: completing a prepared transaction writes its markers, which may commit
         // offsets in `__consumer_offsets`.
-        let txn = txn_log::load_transactions(&meta, &mut logs)?;
-        load_committed_offsets(&meta, &mut logs, &mut groups)?;
+        let mut txn = txn_log::load_transactions(&meta, &mut logs)?;
+        load_committed_offsets(&meta, &mut logs, &mut groups, &mut txn)?;
         let txn_check_every = Duration::from_millis(
             config.transaction_abort_timed_out_transaction_cleanup_interval_ms,
         );
