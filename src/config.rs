@@ -45,6 +45,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("transaction.state.log.num.partitions", "50"),
     ("transaction.state.log.segment.bytes", "104857600"),
     ("transaction.abort.timed.out.transaction.cleanup.interval.ms", "10000"),
+    ("transactional.id.expiration.ms", "604800000"),
+    ("transaction.remove.expired.transaction.cleanup.interval.ms", "3600000"),
     ("log.cleaner.enable", "true"),
     ("log.cleaner.backoff.ms", "15000"),
     ("log.cleaner.dedupe.buffer.size", "134217728"),
@@ -93,6 +95,9 @@ pub struct Config {
     pub transaction_state_log_segment_bytes: u64,
     /// How often ongoing transactions are checked against their timeout.
     pub transaction_abort_timed_out_transaction_cleanup_interval_ms: u64,
+    /// A transactional id idle (no transaction ongoing) this long is forgotten.
+    pub transactional_id_expiration_ms: u64,
+    pub transaction_remove_expired_transaction_cleanup_interval_ms: u64,
     /// max.connections: past it no more are accepted until one closes.
     pub max_connections: usize,
     /// max.connections.per.ip, and its overrides by host.
@@ -261,6 +266,10 @@ impl Config {
                 as u64,
             transaction_abort_timed_out_transaction_cleanup_interval_ms: positive(
                 "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+            )? as u64,
+            transactional_id_expiration_ms: positive("transactional.id.expiration.ms")? as u64,
+            transaction_remove_expired_transaction_cleanup_interval_ms: positive(
+                "transaction.remove.expired.transaction.cleanup.interval.ms",
             )? as u64,
             max_connections: positive("max.connections")? as usize,
             max_connections_per_ip: num("max.connections.per.ip")?.max(0) as usize,

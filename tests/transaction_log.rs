@@ -460,6 +460,54 @@ fn transactional_offsets_pending_at_a_kill_are_the_groups_at_commit() {
     assert_eq!(fetched(&mut c, true), (42, NONE));
 }
 
+/// A transactional id idle past `transactional.id.expiration.ms` is forgotten and gets a
+/// tombstone (a null value under its key), so it stays forgotten after a restart; one with
+/// a transaction ongoing is kept.
+#[test]
+fn idle_transactional_ids_expire() {
+    let dir = TempDir::new("txnlog-expire");
+    make_log_dir(dir.path(), &[("a", 1)]);
+    let opts = [
+        "transaction.state.log.num.partitions=1",
+        "transactional.id.expiration.ms=300",
+        "transaction.remove.expired.transaction.cleanup.interval.ms=100",
+    ];
+    let b = Broker::start_with(dir.path(), &opts);
+    let mut c = b.connect();
+    let (_, idle_pid, _) = init(&mut c, "idle", 60_000);
+    let (_, busy_pid, busy_e) = init(&mut c, "busy", 60_000);
+    assert_eq!(add(&mut c, 3, "busy", busy_pid, busy_e, "a"), NONE);
+    let tombstones = |dir: &std::path::Path| {
+        let mut ids = Vec::new();
+        for bt in log_batches(&read_log(dir, TOPIC, 0)) {
+            for rec in Records::new(bt.unwrap().1).unwrap() {
+                let rec = rec.unwrap();
+                if rec.value.is_none() {
+                    let mut k = Cur(rec.key.unwrap());
+                    assert_eq!(k.i16(), 0);
+                    ids.push(k.string());
+                }
+            }
+        }
+        ids
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tombstones(dir.path()).is_empty() {
+        assert!(Instant::now() < deadline, "the idle id never expired");
+        std::thread::yield_now();
+    }
+    assert_eq!(tombstones(dir.path()), ["idle"], "the ongoing transaction's id is kept");
+    drop(c);
+    assert!(b.stop().success());
+    let b = Broker::start_with(dir.path(), &opts[..1]);
+    let mut c = b.connect();
+    let (code, pid, epoch) = init(&mut c, "idle", 60_000);
+    assert_eq!((code, epoch), (NONE, 0));
+    assert_ne!(pid, idle_pid, "a new producer id for the forgotten id");
+    // The kept one still has its transaction, aborted by the re-init.
+    assert_eq!(init(&mut c, "busy", 60_000).0, CONCURRENT_TRANSACTIONS);
+}
+
 /// Kafka 4.4 as the judge: it opens the log directory minikafka wrote and its transaction
 /// coordinator loads our `__transaction_state`. A transactional id whose transaction
 /// committed gets our producer id with the next epoch; one whose transaction a kill -9 left

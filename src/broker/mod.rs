@@ -139,6 +139,8 @@ pub struct Broker {
     pub txn: crate::txn::TxnCoordinator,
     /// When ongoing transactions are next checked against their timeouts.
     next_txn_timeout_check: Instant,
+    /// When transactional ids are next checked against `transactional.id.expiration.ms`.
+    next_txn_expiration_check: Instant,
 }
 
 impl Broker {
@@ -190,6 +192,9 @@ impl Broker {
         let txn_check_every = Duration::from_millis(
             config.transaction_abort_timed_out_transaction_cleanup_interval_ms,
         );
+        let txn_expire_every = Duration::from_millis(
+            config.transaction_remove_expired_transaction_cleanup_interval_ms,
+        );
         log::debug!("log directory loaded in {:?}", started.elapsed());
         Ok(Broker {
             config,
@@ -208,6 +213,7 @@ impl Broker {
             producer_ids: 0..0,
             txn,
             next_txn_timeout_check: Instant::now() + txn_check_every,
+            next_txn_expiration_check: Instant::now() + txn_expire_every,
             groups,
             ctx: RequestContext {
                 conn: usize::MAX,
@@ -407,6 +413,13 @@ impl Broker {
             self.abort_timed_out_transactions();
             self.next_txn_timeout_check = now + self.txn_timeout_check_interval();
         }
+        if now >= self.next_txn_expiration_check {
+            self.remove_expired_transactional_ids();
+            self.next_txn_expiration_check = now
+                + Duration::from_millis(
+                    self.config.transaction_remove_expired_transaction_cleanup_interval_ms,
+                );
+        }
     }
 
     fn txn_timeout_check_interval(&self) -> Duration {
@@ -435,7 +448,7 @@ impl Broker {
             .flatten()
             .chain(self.logs.next_cleaning())
             .chain(self.logs.next_housekeeping())
-            .chain([self.next_txn_timeout_check])
+            .chain([self.next_txn_timeout_check, self.next_txn_expiration_check])
             .fold(self.logs.next_retention(), Instant::min);
         Some(waiting::until(next, now))
     }

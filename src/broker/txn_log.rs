@@ -175,6 +175,34 @@ impl Broker {
     }
 }
 
+impl Broker {
+    /// Forgets the transactional ids idle past `transactional.id.expiration.ms` and writes
+    /// their tombstones, as Kafka's coordinator does, so a restart forgets them too.
+    pub(super) fn remove_expired_transactional_ids(&mut self) {
+        let expiration =
+            i64::try_from(self.config.transactional_id_expiration_ms).unwrap_or(i64::MAX);
+        let gone = self.txn.expire_ids(now_ms().saturating_sub(expiration));
+        let Some(partitions) = self.meta.topic(txn_log::TOPIC).map(|t| t.partitions.len() as i32)
+        else {
+            return;
+        };
+        for tid in gone {
+            let partition = txn_log::partition_for(&tid, partitions);
+            let Some(id) = self.logs.find(txn_log::TOPIC, partition) else { continue };
+            let mut batch = BatchBuilder::new(0, now_ms());
+            batch.push(Some(&txn_log::key(&tid)), None, &[]);
+            match self.logs.append(id, &batch.finish()) {
+                Ok(_) => log::info!("transactional id {tid} expired"),
+                Err(e) => log::error!("cannot append to {}-{partition}: {e}", txn_log::TOPIC),
+            }
+        }
+        if self.logs.pending_bytes() > 0 {
+            let (mut written, mut failed) = (Vec::new(), Vec::new());
+            self.logs.flush(&mut written, &mut failed);
+        }
+    }
+}
+
 /// The state recorded before the markers of `m` are written.
 pub(super) fn prepared_state(meta: &TxnMetadata, commit: bool) -> TxnLogValue {
     let mut v = meta.log_value();

@@ -365,6 +365,29 @@ impl TxnCoordinator {
     }
 }
 
+impl TxnCoordinator {
+    /// Kafka's `removeExpiredTransactionalIds`: the ids with no transaction in progress and
+    /// no change since `before_ms`, forgotten here; their tombstones are for the caller.
+    pub fn expire_ids(&mut self, before_ms: i64) -> Vec<String> {
+        let mut gone: Vec<String> = self
+            .by_id
+            .iter()
+            .filter(|(_, m)| {
+                matches!(
+                    m.state,
+                    TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort
+                ) && m.last_update_ms <= before_ms
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        gone.sort();
+        for id in &gone {
+            self.by_id.remove(id);
+        }
+        gone
+    }
+}
+
 impl TxnMetadata {
     fn markers(&self, commit: bool) -> Markers {
         Markers {
