@@ -460,6 +460,31 @@ fn transactional_offsets_pending_at_a_kill_are_the_groups_at_commit() {
     assert_eq!(fetched(&mut c, true), (42, NONE));
 }
 
+/// A read_committed fetch waiting for data past the last stable offset is answered when the
+/// broker aborts the timed-out transaction that held it, not at the end of its wait.
+#[test]
+fn a_waiting_read_committed_fetch_is_answered_by_the_timeout_abort() {
+    let dir = TempDir::new("txnlog-parked");
+    let ids = make_log_dir(dir.path(), &[("a", 1)]);
+    let b = Broker::start_with(
+        dir.path(),
+        &["transaction.abort.timed.out.transaction.cleanup.interval.ms=100"],
+    );
+    let mut c = b.connect();
+    let (_, pid, e) = init(&mut c, "w", 1000);
+    assert_eq!(add(&mut c, 3, "w", pid, e, "a"), NONE);
+    assert_eq!(produce1(&mut c, "a", &tbatch(pid, e, 0, 2, "w")), (NONE, 0));
+    let max_wait = Duration::from_secs(60);
+    let mut req = FetchReq::default().topic(ids[0], vec![fp(0, 0)]);
+    req.isolation_level = 1;
+    req.max_wait_ms = max_wait.as_millis() as i32;
+    let asked = Instant::now();
+    let f = c.fetch(&req).responses[0].partitions[0].clone();
+    assert!(asked.elapsed() < max_wait, "answered by the abort, not by the end of the wait");
+    assert_eq!((f.last_stable_offset, f.high_watermark), (3, 3));
+    assert_eq!(f.aborted_transactions, Some(vec![(pid, 0)]));
+}
+
 /// A transactional id idle past `transactional.id.expiration.ms` is forgotten and gets a
 /// tombstone (a null value under its key), so it stays forgotten after a restart; one with
 /// a transaction ongoing is kept.

@@ -141,6 +141,9 @@ pub struct Broker {
     next_txn_timeout_check: Instant,
     /// When transactional ids are next checked against `transactional.id.expiration.ms`.
     next_txn_expiration_check: Instant,
+    /// Logs the background path wrote (markers of a timed-out transaction): the parked
+    /// requests watching them are looked at in the next turn.
+    background_written: Vec<LogId>,
 }
 
 impl Broker {
@@ -214,6 +217,7 @@ impl Broker {
             txn,
             next_txn_timeout_check: Instant::now() + txn_check_every,
             next_txn_expiration_check: Instant::now() + txn_expire_every,
+            background_written: Vec::new(),
             groups,
             ctx: RequestContext {
                 conn: usize::MAX,
@@ -356,6 +360,7 @@ impl Broker {
         self.written.clear();
         self.failed.clear();
         self.logs.flush(&mut self.written, &mut self.failed);
+        self.written.append(&mut self.background_written);
         for (conn, log) in self.turn_acks.drain(..) {
             if self.failed.contains(&log) && !end.close.contains(&conn) {
                 end.close.push(conn);
@@ -411,7 +416,10 @@ impl Broker {
         self.logs.housekeeping_tick(now);
         if now >= self.next_txn_timeout_check {
             self.abort_timed_out_transactions();
-            self.next_txn_timeout_check = now + self.txn_timeout_check_interval();
+            self.next_txn_timeout_check = now
+                + Duration::from_millis(
+                    self.config.transaction_abort_timed_out_transaction_cleanup_interval_ms,
+                );
         }
         if now >= self.next_txn_expiration_check {
             self.remove_expired_transactional_ids();
@@ -420,12 +428,6 @@ impl Broker {
                     self.config.transaction_remove_expired_transaction_cleanup_interval_ms,
                 );
         }
-    }
-
-    fn txn_timeout_check_interval(&self) -> Duration {
-        Duration::from_millis(
-            self.config.transaction_abort_timed_out_transaction_cleanup_interval_ms,
-        )
     }
 
     /// Bytes appended this turn and not yet written.
@@ -442,6 +444,9 @@ impl Broker {
     /// How long the event loop may sleep before a parked request, a group timer, retention
     /// or the log cleaner is due.
     pub fn next_timeout(&mut self) -> Option<Duration> {
+        if !self.background_written.is_empty() {
+            return Some(Duration::ZERO);
+        }
         let now = Instant::now();
         let next = [self.waiting.next_deadline(), self.groups.next_deadline()]
             .into_iter()

@@ -68,7 +68,7 @@ pub fn load_transactions(meta: &Cache, logs: &mut LogManager) -> io::Result<TxnC
     }
     let prepared = txn.prepared();
     for (tid, m) in &prepared {
-        if let Err(code) = txn_markers::write_markers(logs, m) {
+        if let Err(code) = txn_markers::write_markers(logs, m, &mut Vec::new()) {
             log::error!("transactional id {tid}: markers not written at start-up ({code})");
             continue;
         }
@@ -168,10 +168,7 @@ impl Broker {
         }
         // No connection waits for these appends.
         self.turn_acks.truncate(acks);
-        if self.logs.pending_bytes() > 0 {
-            let (mut written, mut failed) = (Vec::new(), Vec::new());
-            self.logs.flush(&mut written, &mut failed);
-        }
+        self.flush_background_appends();
     }
 }
 
@@ -196,9 +193,15 @@ impl Broker {
                 Err(e) => log::error!("cannot append to {}-{partition}: {e}", txn_log::TOPIC),
             }
         }
+        self.flush_background_appends();
+    }
+
+    /// Writes what the background path appended; the fetches parked on those logs are woken
+    /// in the next turn.
+    fn flush_background_appends(&mut self) {
         if self.logs.pending_bytes() > 0 {
-            let (mut written, mut failed) = (Vec::new(), Vec::new());
-            self.logs.flush(&mut written, &mut failed);
+            let mut failed = Vec::new();
+            self.logs.flush(&mut self.background_written, &mut failed);
         }
     }
 }

@@ -20,9 +20,13 @@ pub fn write(b: &mut Broker, transactional_id: &str, m: &Markers) -> Result<(), 
         let prepare = txn_log::prepared_state(meta, m.commit);
         b.append_txn_state(transactional_id, &prepare)?;
     }
-    for id in write_markers(&mut b.logs, m)? {
+    let mut written = Vec::with_capacity(m.partitions.len());
+    let result = write_markers(&mut b.logs, m, &mut written);
+    // Those written before a failure are acknowledged with the turn all the same.
+    for id in written {
         b.turn_acks.push((b.ctx.conn, id));
     }
+    result?;
     b.txn.complete(transactional_id, m.commit);
     if let Some(done) = b.txn.get(transactional_id).map(|t| t.log_value()) {
         // The markers are written: the outcome stands even if this record is lost, as
@@ -40,9 +44,12 @@ pub fn write(b: &mut Broker, transactional_id: &str, m: &Markers) -> Result<(), 
     Ok(())
 }
 
-/// Appends the markers of `m` to its partitions; returns the logs written.
-pub fn write_markers(logs: &mut LogManager, m: &Markers) -> Result<Vec<LogId>, i16> {
-    let mut written = Vec::with_capacity(m.partitions.len());
+/// Appends the markers of `m` to its partitions, adding the logs written to `written`.
+pub fn write_markers(
+    logs: &mut LogManager,
+    m: &Markers,
+    written: &mut Vec<LogId>,
+) -> Result<(), i16> {
     for (topic, partition) in &m.partitions {
         let Some(id) = logs.find(topic, *partition) else {
             // Deleted since it joined the transaction: nothing to close there.
@@ -57,7 +64,7 @@ pub fn write_markers(logs: &mut LogManager, m: &Markers) -> Result<Vec<LogId>, i
             }
         }
     }
-    Ok(written)
+    Ok(())
 }
 
 /// Kafka answers clients older than a request's v2 (v4 for InitProducerId)
