@@ -13,8 +13,8 @@ use kafka_protocol::messages::{
     add_partitions_to_txn_request::{AddPartitionsToTxnRequest, AddPartitionsToTxnTopic},
     end_txn_request::EndTxnRequest,
     list_offsets_request as loq, offset_fetch_request as ofq, txn_offset_commit_request as tocq,
-    GroupId, InitProducerIdRequest, ListOffsetsRequest, OffsetFetchRequest, ProducerId, TopicName,
-    TransactionalId, TxnOffsetCommitRequest,
+    FindCoordinatorRequest, GroupId, InitProducerIdRequest, ListOffsetsRequest, OffsetFetchRequest,
+    ProducerId, TopicName, TransactionalId, TxnOffsetCommitRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 use minikafka::records::{batches as log_batches, Records};
@@ -223,6 +223,16 @@ fn state_records_decode_with_kafkas_schema() {
     make_log_dir(dir.path(), &[("a", 1), ("b", 1)]);
     let b = Broker::start_with(dir.path(), &["transaction.state.log.num.partitions=7"]);
     let mut c = b.connect();
+    // As Kafka, the first FindCoordinator for a transactional id creates the topic.
+    assert!(!dir.path().join("__transaction_state-0").exists());
+    let find = FindCoordinatorRequest::default()
+        .with_key_type(1)
+        .with_coordinator_keys(vec![sb("my-txn")]);
+    assert_eq!(c.kp_call(4, &find).coordinators[0].error_code, NONE);
+    for q in 0..7 {
+        assert!(dir.path().join(format!("{TOPIC}-{q}")).is_dir(), "partition {q}");
+    }
+    assert!(!dir.path().join(format!("{TOPIC}-7")).exists());
     let (_, pid, e) = init(&mut c, "my-txn", 45_000);
     assert_eq!(add(&mut c, 3, "my-txn", pid, e, "a"), NONE);
     assert_eq!(add(&mut c, 3, "my-txn", pid, e, "a"), NONE, "nothing new: nothing written");

@@ -16,6 +16,9 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = FindCoordinatorRequest::decode(r, version)?;
+    // As Kafka: the transaction coordinator's topic is made when a client first looks for it.
+    let txn_topic =
+        if req.key_type == TRANSACTION_KEY { b.ensure_txn_state_topic() } else { Ok(()) };
     let node = b.config.node_id;
     let coordinators = req
         .keys
@@ -34,6 +37,10 @@ pub fn handle(
                 (c.node_id, c.host, c.port) = (-1, "", -1);
                 c.error_code = error::COORDINATOR_NOT_AVAILABLE;
                 c.error_message = Some("Share groups are not supported by this broker.".into());
+            } else if let Err(code) = txn_topic {
+                (c.node_id, c.host, c.port) = (-1, "", -1);
+                c.error_code = code;
+                c.error_message = None;
             }
             c
         })

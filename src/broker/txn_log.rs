@@ -92,13 +92,9 @@ pub fn load_transactions(meta: &Cache, logs: &mut LogManager) -> io::Result<TxnC
 }
 
 impl Broker {
-    /// Appends `v` as `transactional_id`'s state to its `__transaction_state` partition,
-    /// creating the topic on first use as Kafka's coordinator does.
-    pub(super) fn append_txn_state(
-        &mut self,
-        transactional_id: &str,
-        v: &TxnLogValue,
-    ) -> Result<LogId, i16> {
+    /// Creates `__transaction_state` as Kafka does (compacted, uncompressed) if it does not
+    /// exist yet.
+    pub(super) fn ensure_txn_state_topic(&mut self) -> Result<(), i16> {
         if self.meta.topic(txn_log::TOPIC).is_none() {
             let segment_bytes = self.config.transaction_state_log_segment_bytes.to_string();
             let configs = [
@@ -118,6 +114,16 @@ impl Broker {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Appends `v` as `transactional_id`'s state to its `__transaction_state` partition.
+    pub(super) fn append_txn_state(
+        &mut self,
+        transactional_id: &str,
+        v: &TxnLogValue,
+    ) -> Result<LogId, i16> {
+        self.ensure_txn_state_topic()?;
         let partitions = self.meta.topic(txn_log::TOPIC).map_or(1, |t| t.partitions.len() as i32);
         let partition = txn_log::partition_for(transactional_id, partitions);
         let id =
