@@ -104,6 +104,11 @@ const KEY_TYPES: &[(&str, Kind)] = &[
     ("group.max.session.timeout.ms", Kind::Int),
     ("offsets.topic.num.partitions", Kind::Int),
     ("transaction.max.timeout.ms", Kind::Int),
+    ("transaction.state.log.num.partitions", Kind::Int),
+    ("transaction.state.log.segment.bytes", Kind::Int),
+    ("transaction.abort.timed.out.transaction.cleanup.interval.ms", Kind::Int),
+    ("transactional.id.expiration.ms", Kind::Int),
+    ("transaction.remove.expired.transaction.cleanup.interval.ms", Kind::Int),
 ];
 
 /// DescribeConfigs' `config_type` of broker key `key`.

@@ -51,6 +51,11 @@ pub const KEYS: &[(&str, &str)] = &[
     ("group.max.session.timeout.ms", "1800000"),
     ("offsets.topic.num.partitions", "50"),
     ("transaction.max.timeout.ms", "900000"),
+    ("transaction.state.log.num.partitions", "50"),
+    ("transaction.state.log.segment.bytes", "104857600"),
+    ("transaction.abort.timed.out.transaction.cleanup.interval.ms", "10000"),
+    ("transactional.id.expiration.ms", "604800000"),
+    ("transaction.remove.expired.transaction.cleanup.interval.ms", "3600000"),
     ("log.cleaner.enable", "true"),
     ("log.cleaner.backoff.ms", "15000"),
     ("log.cleaner.dedupe.buffer.size", "134217728"),
@@ -97,6 +102,13 @@ pub struct Config {
     pub group_max_session_timeout_ms: u64,
     pub offsets_topic_num_partitions: i32,
     pub transaction_max_timeout_ms: i32,
+    pub transaction_state_log_num_partitions: i32,
+    pub transaction_state_log_segment_bytes: u64,
+    /// How often ongoing transactions are checked against their timeout.
+    pub transaction_abort_timed_out_transaction_cleanup_interval_ms: u64,
+    /// A transactional id idle (no transaction ongoing) this long is forgotten.
+    pub transactional_id_expiration_ms: u64,
+    pub transaction_remove_expired_transaction_cleanup_interval_ms: u64,
     /// max.connections: past it no more are accepted until one closes.
     pub max_connections: usize,
     /// max.connections.per.ip, and its overrides by host.
@@ -225,6 +237,19 @@ impl Config {
                 .map_err(|_| "offsets.topic.num.partitions out of range")?,
             transaction_max_timeout_ms: i32::try_from(positive("transaction.max.timeout.ms")?)
                 .map_err(|_| "transaction.max.timeout.ms out of range")?,
+            transaction_state_log_num_partitions: i32::try_from(positive(
+                "transaction.state.log.num.partitions",
+            )?)
+            .map_err(|_| "transaction.state.log.num.partitions out of range")?,
+            transaction_state_log_segment_bytes: positive("transaction.state.log.segment.bytes")?
+                as u64,
+            transaction_abort_timed_out_transaction_cleanup_interval_ms: positive(
+                "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+            )? as u64,
+            transactional_id_expiration_ms: positive("transactional.id.expiration.ms")? as u64,
+            transaction_remove_expired_transaction_cleanup_interval_ms: positive(
+                "transaction.remove.expired.transaction.cleanup.interval.ms",
+            )? as u64,
             max_connections: positive("max.connections")? as usize,
             max_connections_per_ip: num("max.connections.per.ip")?.max(0) as usize,
             max_connections_per_ip_overrides: crate::server::parse_connection_overrides(&get(

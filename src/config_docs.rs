@@ -200,6 +200,19 @@ pub fn broker(name: &str) -> Option<String> {
         "transaction.max.timeout.ms" => {
             "Longest transaction timeout a transactional producer may ask for."
         }
+        "transaction.state.log.num.partitions" => "Partitions of the __transaction_state topic.",
+        "transaction.state.log.segment.bytes" => {
+            "Segment size of the __transaction_state topic, set when the topic is created."
+        }
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms" => {
+            "How often ongoing transactions past their timeout are looked for and aborted."
+        }
+        "transactional.id.expiration.ms" => {
+            "A transactional id with no transaction ongoing and no change for this long is forgotten."
+        }
+        "transaction.remove.expired.transaction.cleanup.interval.ms" => {
+            "How often transactional ids past transactional.id.expiration.ms are looked for."
+        }
         "max.connections" => "Most client connections open at once; more wait to be accepted.",
         "max.connections.per.ip" => "Most connections from one host; more are closed at once.",
         "max.connections.per.ip.overrides" => {

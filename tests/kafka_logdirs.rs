@@ -734,6 +734,19 @@ fn a_directory_kafka_wrote_opens_in_minikafka() {
         committed(baddr, "g1", &[("codecs", 0), ("codecs", 4), ("idem", 0)]),
         [Offset::Offset(100), Offset::Offset(119), Offset::Offset(7)]
     );
+    // Kafka's `__transaction_state` loaded: the transactional id keeps the producer id
+    // Kafka gave it (the one its batches carry), with a later epoch than they carry.
+    let txn_log = fs::read(dir.join("txn-0/00000000000000000000.log")).unwrap();
+    let kafka_pid = i64::from_be_bytes(txn_log[43..51].try_into().unwrap());
+    let kafka_epoch = i16::from_be_bytes(txn_log[51..53].try_into().unwrap());
+    let req = kafka_protocol::messages::InitProducerIdRequest::default()
+        .with_transactional_id(Some(kafka_protocol::messages::TransactionalId(
+            kafka_protocol::protocol::StrBytes::from_static_str("tx-1"),
+        )))
+        .with_transaction_timeout_ms(60_000);
+    let r = common::Client::connect(baddr).kp_call(4, &req);
+    assert_eq!((r.error_code, r.producer_id.0), (0, kafka_pid), "{r:?}");
+    assert!(r.producer_epoch > kafka_epoch, "{r:?} after epoch {kafka_epoch}");
     let status = broker.stop();
     assert!(status.success());
     assert!(dir.join(".kafka_cleanshutdown").exists(), "minikafka stopped cleanly");

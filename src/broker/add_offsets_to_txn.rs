@@ -5,7 +5,6 @@ use super::{txn_markers, Broker, HandlerResult, Reply};
 use crate::groups::offsets;
 use crate::protocol::add_offsets_to_txn::{encode_response, AddOffsetsToTxnRequest};
 use crate::protocol::codec::Reader;
-use crate::protocol::error;
 
 pub fn handle(
     b: &mut Broker,
@@ -15,13 +14,14 @@ pub fn handle(
 ) -> HandlerResult {
     let req = AddOffsetsToTxnRequest::decode(r, version)?;
     let partition = super::txn_offset_commit::offsets_partition(b, req.group_id);
+    let before = b.txn.get(req.transactional_id).cloned();
     let code = match b.txn.add_partitions(
         req.transactional_id,
         req.producer_id,
         req.producer_epoch,
         [(offsets::TOPIC.to_string(), partition)],
     ) {
-        Ok(()) => error::NONE,
+        Ok(()) => b.record_txn_change(req.transactional_id, before),
         Err(code) => code,
     };
     encode_response(txn_markers::fenced_for(code, version >= 2), version >= 3, out);

@@ -35,7 +35,7 @@ pub fn handle(
             transactional_id: id,
             transaction_state: m.state.name(),
             transaction_timeout_ms: m.timeout_ms,
-            transaction_start_time_ms: m.transaction_start_time_ms,
+            transaction_start_time_ms: m.start_ms,
             producer_id: m.producer_id,
             producer_epoch: m.producer_epoch,
             topics,

@@ -17,6 +17,9 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = FindCoordinatorRequest::decode(r, version)?;
+    // As Kafka: the transaction coordinator's topic is made when a client first looks for it.
+    let txn_topic =
+        if req.key_type == TRANSACTION_KEY { b.ensure_txn_state_topic() } else { Ok(()) };
     let node = b.config.node_id;
     let coordinators = req
         .keys
@@ -41,7 +44,12 @@ pub fn handle(
                 } else {
                     (acl::resource::TRANSACTIONAL_ID, error::TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
                 };
-                if !b.authorized(acl::op::DESCRIBE, resource, key) {
+                let refused = if !b.authorized(acl::op::DESCRIBE, resource, key) {
+                    Some(code)
+                } else {
+                    txn_topic.err()
+                };
+                if let Some(code) = refused {
                     (c.node_id, c.host, c.port) = (-1, "", -1);
                     c.error_code = code;
                     c.error_message = None;

@@ -11,17 +11,19 @@ use crate::metadata::Cache;
 use crate::protocol::error;
 use crate::records::{self, BatchBuilder, Records};
 use crate::storage::{Appended, LogId, LogManager};
+use crate::txn::{PendingOffset, TxnCoordinator};
 
 /// Control record type of a COMMIT marker (Kafka's `ControlRecordType`).
 const COMMIT_MARKER: i16 = 1;
 
 /// Replays every `__consumer_offsets` partition: the latest commit per group and partition
 /// wins; tombstones delete. A transaction's offsets count from its COMMIT marker on; aborted
-/// ones and those of a transaction never ended are dropped.
+/// ones are dropped, and those of a transaction not ended yet go back to `txn` as pending.
 pub fn load_committed_offsets(
     meta: &Cache,
     logs: &mut LogManager,
     groups: &mut Coordinator,
+    txn: &mut TxnCoordinator,
 ) -> io::Result<()> {
     let Some(topic) = meta.topic(offsets::TOPIC) else { return Ok(()) };
     let mut buf = Vec::new();
@@ -87,6 +89,15 @@ pub fn load_committed_offsets(
                     }
                 }
             }
+        }
+        for (pid, open) in txns {
+            let pending = open.into_iter().map(|(group, topic, partition, offset)| PendingOffset {
+                group,
+                topic,
+                partition,
+                offset,
+            });
+            txn.add_pending_offsets(pid, pending);
         }
     }
     let n: usize = groups.groups.values().map(|g| g.offsets.len()).sum();

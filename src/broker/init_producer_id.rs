@@ -26,13 +26,17 @@ pub fn handle(
         let max = b.config.transaction_max_timeout_ms;
         let expected = (req.producer_id, req.producer_epoch);
         // Taken out for the call, which may need a new producer id from the broker.
+        let before = b.txn.get(tid).cloned();
         let mut txn = std::mem::take(&mut b.txn);
         let init = txn.init_producer_id(tid, req.transaction_timeout_ms, max, expected, || {
             b.next_producer_id()
         });
         b.txn = txn;
         match init {
-            Init::Ready(id, epoch) => (resp.producer_id, resp.producer_epoch) = (id, epoch),
+            Init::Ready(id, epoch) => match b.record_txn_change(tid, before) {
+                error::NONE => (resp.producer_id, resp.producer_epoch) = (id, epoch),
+                code => resp.error_code = code,
+            },
             Init::AbortFirst(m) => {
                 // As Kafka: the old epoch's transaction is aborted and the client told to
                 // retry, which then finds it complete.

@@ -65,8 +65,7 @@ pub fn handle(
         .filter(|(id, m)| {
             (req.producer_id_filters.is_empty() || req.producer_id_filters.contains(&m.producer_id))
                 && (filters.is_empty() || filters.contains(&m.state.name()))
-                && (req.duration_filter < 0
-                    || now - m.transaction_start_time_ms > req.duration_filter)
+                && (req.duration_filter < 0 || now - m.start_ms > req.duration_filter)
                 && pattern.as_ref().is_none_or(|p| p.matches(id))
         })
         .map(|(id, m)| ListedTransaction {

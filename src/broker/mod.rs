@@ -52,6 +52,7 @@ mod sasl;
 mod scram_users;
 mod sync_group;
 mod topics;
+mod txn_log;
 mod txn_markers;
 mod txn_offset_commit;
 mod waiting;
@@ -148,13 +149,20 @@ pub struct Broker {
     ctx: RequestContext,
     /// Producer ids recorded in the metadata log and not yet handed out.
     producer_ids: std::ops::Range<i64>,
-    /// The transaction coordinator's state (in memory only).
+    /// The transaction coordinator's state, kept in `__transaction_state`.
     pub txn: crate::txn::TxnCoordinator,
     /// The listener (index in `config.listeners`) of the request being handled.
     listener: usize,
     /// The principal of the request being handled (`User:ANONYMOUS` on PLAINTEXT).
     principal: String,
     pub authorizer: crate::security::acl::Authorizer,
+    /// When ongoing transactions are next checked against their timeouts.
+    next_txn_timeout_check: Instant,
+    /// When transactional ids are next checked against `transactional.id.expiration.ms`.
+    next_txn_expiration_check: Instant,
+    /// Logs the background path wrote (markers of a timed-out transaction): the parked
+    /// requests watching them are looked at in the next turn.
+    background_written: Vec<LogId>,
 }
 
 impl Broker {
@@ -208,7 +216,16 @@ impl Broker {
             max_session_timeout: Duration::from_millis(config.group_max_session_timeout_ms),
             initial_rebalance_delay: Duration::from_millis(config.group_initial_rebalance_delay_ms),
         });
-        load_committed_offsets(&meta, &mut logs, &mut groups)?;
+        // First: completing a prepared transaction writes its markers, which may commit
+        // offsets in `__consumer_offsets`.
+        let mut txn = txn_log::load_transactions(&meta, &mut logs)?;
+        load_committed_offsets(&meta, &mut logs, &mut groups, &mut txn)?;
+        let txn_check_every = Duration::from_millis(
+            config.transaction_abort_timed_out_transaction_cleanup_interval_ms,
+        );
+        let txn_expire_every = Duration::from_millis(
+            config.transaction_remove_expired_transaction_cleanup_interval_ms,
+        );
         log::debug!("log directory loaded in {:?}", started.elapsed());
         Ok(Broker {
             config,
@@ -225,10 +242,13 @@ impl Broker {
             written: Vec::new(),
             failed: Vec::new(),
             producer_ids: 0..0,
-            txn: crate::txn::TxnCoordinator::default(),
             listener: 0,
             principal: crate::security::session::ANONYMOUS.to_string(),
             authorizer,
+            txn,
+            next_txn_timeout_check: Instant::now() + txn_check_every,
+            next_txn_expiration_check: Instant::now() + txn_expire_every,
+            background_written: Vec::new(),
             groups,
             ctx: RequestContext {
                 conn: usize::MAX,
@@ -388,6 +408,7 @@ impl Broker {
         self.written.clear();
         self.failed.clear();
         self.logs.flush(&mut self.written, &mut self.failed);
+        self.written.append(&mut self.background_written);
         for (conn, log) in self.turn_acks.drain(..) {
             if self.failed.contains(&log) && !end.close.contains(&conn) {
                 end.close.push(conn);
@@ -441,6 +462,20 @@ impl Broker {
         self.logs.retention_tick(now);
         self.logs.cleaner_tick(now);
         self.logs.housekeeping_tick(now);
+        if now >= self.next_txn_timeout_check {
+            self.abort_timed_out_transactions();
+            self.next_txn_timeout_check = now
+                + Duration::from_millis(
+                    self.config.transaction_abort_timed_out_transaction_cleanup_interval_ms,
+                );
+        }
+        if now >= self.next_txn_expiration_check {
+            self.remove_expired_transactional_ids();
+            self.next_txn_expiration_check = now
+                + Duration::from_millis(
+                    self.config.transaction_remove_expired_transaction_cleanup_interval_ms,
+                );
+        }
     }
 
     /// Bytes appended this turn and not yet written.
@@ -457,12 +492,16 @@ impl Broker {
     /// How long the event loop may sleep before a parked request, a group timer, retention
     /// or the log cleaner is due.
     pub fn next_timeout(&mut self) -> Option<Duration> {
+        if !self.background_written.is_empty() {
+            return Some(Duration::ZERO);
+        }
         let now = Instant::now();
         let next = [self.waiting.next_deadline(), self.groups.next_deadline()]
             .into_iter()
             .flatten()
             .chain(self.logs.next_cleaning())
             .chain(self.logs.next_housekeeping())
+            .chain([self.next_txn_timeout_check, self.next_txn_expiration_check])
             .fold(self.logs.next_retention(), Instant::min);
         Some(waiting::until(next, now))
     }

@@ -4,24 +4,30 @@
 //!
 //! The broker writes a transaction's markers in the same turn as the request that ends it,
 //! so the states Kafka passes through while markers are in flight (PrepareCommit,
-//! PrepareAbort, PrepareEpochFence) are never seen between requests. The state lives in
-//! memory only: Kafka's `__transaction_state` log is not written.
+//! PrepareAbort) are never seen between requests; they are only written to
+//! `__transaction_state` (see [`log`]), before the markers, as Kafka writes them, so a
+//! restart finishes what a crash interrupted.
 
 use std::collections::{BTreeSet, HashMap};
 
 use crate::groups::offsets::{self, CommittedOffset};
 use crate::protocol::error;
 
+pub mod log;
 #[cfg(test)]
 mod tests;
 
 pub mod pattern;
 
-/// Kafka's `TransactionState`, less the states a request never observes here.
+/// Kafka's `TransactionState`, less Dead (an expired id is forgotten) and PrepareEpochFence
+/// (never written: the fence is written as PrepareAbort).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TxnState {
     Empty,
     Ongoing,
+    /// Only in `__transaction_state`, between the request and its markers.
+    PrepareCommit,
+    PrepareAbort,
     CompleteCommit,
     CompleteAbort,
 }
@@ -33,13 +39,15 @@ impl TxnState {
         match self {
             TxnState::Empty => "Empty",
             TxnState::Ongoing => "Ongoing",
+            TxnState::PrepareCommit => "PrepareCommit",
+            TxnState::PrepareAbort => "PrepareAbort",
             TxnState::CompleteCommit => "CompleteCommit",
             TxnState::CompleteAbort => "CompleteAbort",
         }
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TxnMetadata {
     pub producer_id: i64,
     pub producer_epoch: i16,
@@ -47,9 +55,48 @@ pub struct TxnMetadata {
     pub state: TxnState,
     /// The partitions of the ongoing transaction.
     pub partitions: BTreeSet<(String, i32)>,
-    /// When the last transaction began (its first AddPartitionsToTxn), -1 after
-    /// InitProducerId: Kafka's `txnStartTimestamp`, which a completed transaction keeps.
-    pub transaction_start_time_ms: i64,
+    /// When the ongoing transaction began (-1 when none): its timeout counts from here.
+    pub start_ms: i64,
+    pub last_update_ms: i64,
+}
+
+impl TxnMetadata {
+    /// The `__transaction_state` value of this state.
+    pub fn log_value(&self) -> log::TxnLogValue {
+        log::TxnLogValue {
+            producer_id: self.producer_id,
+            producer_epoch: self.producer_epoch,
+            timeout_ms: self.timeout_ms,
+            state: self.state,
+            partitions: self.partitions.clone(),
+            last_update_ms: self.last_update_ms,
+            start_ms: self.start_ms,
+        }
+    }
+
+    fn from_log(v: log::TxnLogValue) -> Self {
+        TxnMetadata {
+            producer_id: v.producer_id,
+            producer_epoch: v.producer_epoch,
+            timeout_ms: v.timeout_ms,
+            state: v.state,
+            partitions: v.partitions,
+            start_ms: v.start_ms,
+            last_update_ms: v.last_update_ms,
+        }
+    }
+
+    /// Whether `other` differs in what `__transaction_state` records (timestamps aside).
+    pub fn differs_in_log(&self, other: &TxnMetadata) -> bool {
+        (self.producer_id, self.producer_epoch, self.timeout_ms, self.state, &self.partitions)
+            != (
+                other.producer_id,
+                other.producer_epoch,
+                other.timeout_ms,
+                other.state,
+                &other.partitions,
+            )
+    }
 }
 
 /// A transaction whose markers the broker must write now, then report with
@@ -141,7 +188,8 @@ impl TxnCoordinator {
                     timeout_ms,
                     state: TxnState::Empty,
                     partitions: BTreeSet::new(),
-                    transaction_start_time_ms: -1,
+                    start_ms: -1,
+                    last_update_ms: now_ms(),
                 },
             );
             return Init::Ready(id, 0);
@@ -153,6 +201,7 @@ impl TxnCoordinator {
             // Fence the producer of the ongoing transaction with a bumped epoch, which the
             // abort markers carry.
             m.producer_epoch = m.producer_epoch.saturating_add(1);
+            m.last_update_ms = now_ms();
             return Init::AbortFirst(Markers {
                 producer_id: m.producer_id,
                 producer_epoch: m.producer_epoch,
@@ -171,7 +220,8 @@ impl TxnCoordinator {
         m.timeout_ms = timeout_ms;
         m.state = TxnState::Empty;
         m.partitions.clear();
-        m.transaction_start_time_ms = -1;
+        m.start_ms = -1;
+        m.last_update_ms = now_ms();
         Init::Ready(m.producer_id, m.producer_epoch)
     }
 
@@ -206,12 +256,14 @@ impl TxnCoordinator {
             return Err(error::INVALID_REQUEST);
         }
         let m = self.current(transactional_id, pid, epoch)?;
+        let now = now_ms();
         if m.state != TxnState::Ongoing {
             m.partitions.clear();
-            m.transaction_start_time_ms = crate::storage::now_ms();
+            m.start_ms = now;
         }
         m.partitions.extend(partitions);
         m.state = TxnState::Ongoing;
+        m.last_update_ms = now;
         Ok(())
     }
 
@@ -280,6 +332,95 @@ impl TxnCoordinator {
         if let Some(m) = self.by_id.get_mut(transactional_id) {
             m.state = if commit { TxnState::CompleteCommit } else { TxnState::CompleteAbort };
             m.partitions.clear();
+            m.last_update_ms = now_ms();
         }
     }
+
+    /// Puts back the state a request found, when recording its change failed.
+    pub fn restore(&mut self, transactional_id: &str, before: Option<TxnMetadata>) {
+        match before {
+            Some(m) => self.by_id.insert(transactional_id.to_string(), m),
+            None => self.by_id.remove(transactional_id),
+        };
+    }
+
+    /// A state read back from `__transaction_state` (`None`: the id was deleted).
+    pub fn load(&mut self, transactional_id: String, value: Option<log::TxnLogValue>) {
+        match value {
+            Some(v) => self.by_id.insert(transactional_id, TxnMetadata::from_log(v)),
+            None => self.by_id.remove(&transactional_id),
+        };
+    }
+
+    /// The transactions a crash left between their Prepare record and their markers.
+    pub fn prepared(&self) -> Vec<(String, Markers)> {
+        let mut v: Vec<(String, Markers)> = self
+            .by_id
+            .iter()
+            .filter(|(_, m)| matches!(m.state, TxnState::PrepareCommit | TxnState::PrepareAbort))
+            .map(|(id, m)| (id.clone(), m.markers(m.state == TxnState::PrepareCommit)))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    /// Kafka's `timedOutTransactions` and the fence its abort starts with: every ongoing
+    /// transaction begun more than its timeout before `now_ms` gets its producer's epoch
+    /// bumped (so the producer is fenced) and comes back as the abort markers to write.
+    pub fn fence_timed_out(&mut self, now_ms: i64) -> Vec<(String, Markers)> {
+        let mut out = Vec::new();
+        for (id, m) in &mut self.by_id {
+            if m.state != TxnState::Ongoing || m.start_ms + i64::from(m.timeout_ms) >= now_ms {
+                continue;
+            }
+            if m.producer_epoch >= MAX_EPOCH {
+                // No epoch left to bump to: aborted with the current one.
+                ::log::warn!("transactional id {id}: epoch exhausted, aborted without a bump");
+            } else {
+                m.producer_epoch += 1;
+            }
+            m.last_update_ms = now_ms;
+            out.push((id.clone(), m.markers(false)));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+impl TxnCoordinator {
+    /// Kafka's `removeExpiredTransactionalIds`: the ids with no transaction in progress and
+    /// no change since `before_ms`, forgotten here; their tombstones are for the caller.
+    pub fn expire_ids(&mut self, before_ms: i64) -> Vec<String> {
+        let mut gone: Vec<String> = self
+            .by_id
+            .iter()
+            .filter(|(_, m)| {
+                matches!(
+                    m.state,
+                    TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort
+                ) && m.last_update_ms <= before_ms
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        gone.sort();
+        for id in &gone {
+            self.by_id.remove(id);
+        }
+        gone
+    }
+}
+
+impl TxnMetadata {
+    fn markers(&self, commit: bool) -> Markers {
+        Markers {
+            producer_id: self.producer_id,
+            producer_epoch: self.producer_epoch,
+            commit,
+            partitions: self.partitions.iter().cloned().collect(),
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    crate::storage::now_ms()
 }

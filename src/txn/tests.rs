@@ -80,3 +80,44 @@ fn reinit_bumps_the_epoch_and_aborts_an_ongoing_transaction_first() {
     );
     assert_eq!(c.init_producer_id("t", 1000, 900_000, (pid, 3), || Ok(7)), Init::Ready(pid, 4));
 }
+
+#[test]
+fn timed_out_transactions_are_fenced_and_returned_for_abort() {
+    let (mut c, pid) = coordinator_with("t");
+    c.add_partitions("t", pid, 0, [p("a", 0)]).unwrap();
+    let start = c.get("t").unwrap().start_ms;
+    assert!(c.fence_timed_out(start + 60_000).is_empty(), "not past the timeout yet");
+    let out = c.fence_timed_out(start + 60_001);
+    let (id, m) = &out[0];
+    assert_eq!((id.as_str(), m.producer_epoch, m.commit), ("t", 1, false));
+    assert_eq!(m.partitions, [p("a", 0)]);
+    // The old epoch is fenced from now on.
+    assert_eq!(c.end_txn("t", pid, 0, true), End::Error(error::PRODUCER_FENCED));
+    c.complete("t", false);
+    assert!(c.fence_timed_out(i64::MAX).is_empty());
+}
+
+#[test]
+fn loaded_prepared_states_come_back_as_markers() {
+    let mut c = TxnCoordinator::default();
+    let v = log::TxnLogValue {
+        producer_id: 5,
+        producer_epoch: 3,
+        timeout_ms: 1000,
+        state: TxnState::PrepareAbort,
+        partitions: [p("a", 1)].into_iter().collect(),
+        last_update_ms: 2,
+        start_ms: 1,
+    };
+    c.load("x".into(), Some(v.clone()));
+    c.load("y".into(), Some(log::TxnLogValue { state: TxnState::Ongoing, ..v.clone() }));
+    c.load("z".into(), Some(v));
+    c.load("z".into(), None);
+    let prepared = c.prepared();
+    assert_eq!(prepared.len(), 1);
+    assert_eq!(prepared[0].0, "x");
+    assert_eq!(
+        prepared[0].1,
+        Markers { producer_id: 5, producer_epoch: 3, commit: false, partitions: vec![p("a", 1)] }
+    );
+}
