@@ -43,6 +43,7 @@ mod sync_group;
 mod topics;
 mod txn_markers;
 mod txn_offset_commit;
+mod txn_verify;
 mod waiting;
 
 use std::io;

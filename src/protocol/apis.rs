@@ -76,7 +76,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
         key: ADD_PARTITIONS_TO_TXN,
         name: "AddPartitionsToTxn",
         min: 0,
-        max: 3,
+        max: 5,
         flexible_from: 3,
     },
     ApiSpec { key: ADD_OFFSETS_TO_TXN, name: "AddOffsetsToTxn", min: 0, max: 4, flexible_from: 3 },

@@ -189,6 +189,32 @@ impl TxnCoordinator {
         Ok(())
     }
 
+    /// Kafka's `handleVerifyPartitionsInTransaction` (KIP-890 part 1): whether the producer's
+    /// transaction holds a partition, asked by AddPartitionsToTxn v4+ with `VerifyOnly` and by
+    /// a transactional Produce before it appends. NONE if it does, TRANSACTION_ABORTABLE if
+    /// not; the error of the whole transaction otherwise.
+    pub fn verify_partition(
+        &self,
+        transactional_id: &str,
+        pid: i64,
+        epoch: i16,
+        topic: &str,
+        partition: i32,
+    ) -> i16 {
+        if transactional_id.is_empty() {
+            return error::INVALID_REQUEST;
+        }
+        match self.by_id.get(transactional_id) {
+            None => error::INVALID_PRODUCER_ID_MAPPING,
+            Some(m) if m.producer_id != pid => error::INVALID_PRODUCER_ID_MAPPING,
+            Some(m) if m.producer_epoch != epoch => error::PRODUCER_FENCED,
+            Some(m) if m.partitions.iter().any(|(t, p)| t == topic && *p == partition) => {
+                error::NONE
+            }
+            Some(_) => error::TRANSACTION_ABORTABLE,
+        }
+    }
+
     /// Kafka's `handleEndTransaction` (transactions v1).
     pub fn end_txn(&mut self, transactional_id: &str, pid: i64, epoch: i16, commit: bool) -> End {
         if transactional_id.is_empty() {

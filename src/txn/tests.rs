@@ -80,3 +80,19 @@ fn reinit_bumps_the_epoch_and_aborts_an_ongoing_transaction_first() {
     );
     assert_eq!(c.init_producer_id("t", 1000, 900_000, (pid, 3), || Ok(7)), Init::Ready(pid, 4));
 }
+
+#[test]
+fn verify_partition_answers_as_kafkas_coordinator() {
+    let (mut c, pid) = coordinator_with("t");
+    assert_eq!(c.verify_partition("t", pid, 0, "a", 0), error::TRANSACTION_ABORTABLE);
+    c.add_partitions("t", pid, 0, [p("a", 0)]).unwrap();
+    assert_eq!(c.verify_partition("t", pid, 0, "a", 0), error::NONE);
+    assert_eq!(c.verify_partition("t", pid, 0, "a", 1), error::TRANSACTION_ABORTABLE);
+    assert_eq!(c.verify_partition("t", pid, 1, "a", 0), error::PRODUCER_FENCED);
+    assert_eq!(c.verify_partition("t", pid + 1, 0, "a", 0), error::INVALID_PRODUCER_ID_MAPPING);
+    assert_eq!(c.verify_partition("u", pid, 0, "a", 0), error::INVALID_PRODUCER_ID_MAPPING);
+    assert_eq!(c.verify_partition("", pid, 0, "a", 0), error::INVALID_REQUEST);
+    // The partitions go with the transaction's end.
+    c.complete("t", true);
+    assert_eq!(c.verify_partition("t", pid, 0, "a", 0), error::TRANSACTION_ABORTABLE);
+}

@@ -72,16 +72,27 @@ fn end(ctx: &Ctx, tid: &str, epoch_delta: i16, commit: bool) -> RequestKind {
 
 /// A transactional batch of `n` records from `sequence`, in a Produce naming the id.
 fn txn_produce(ctx: &Ctx, tid: &str, name: &str, n: usize, sequence: i32) -> RequestKind {
+    txn_produce_to(ctx, Some(tid), name, 0, n, sequence)
+}
+
+fn txn_produce_to(
+    ctx: &Ctx,
+    tid: Option<&str>,
+    name: &str,
+    partition: i32,
+    n: usize,
+    sequence: i32,
+) -> RequestKind {
     let mut b = BatchBuilder::new(0, TS)
         .producer(ctx.producer_id, ctx.producer_epoch, sequence)
         .transactional();
     for i in 0..n {
         b.push(None, Some(format!("txn {}", sequence + i as i32).as_bytes()), &[]);
     }
-    let RequestKind::Produce(req) = produce(ctx, name, 0, -1, b.finish().into()) else {
+    let RequestKind::Produce(req) = produce(ctx, name, partition, -1, b.finish().into()) else {
         unreachable!()
     };
-    req.with_transactional_id(Some(TransactionalId(s(tid)))).into()
+    req.with_transactional_id(tid.map(|t| TransactionalId(s(t)))).into()
 }
 
 fn latest(name: &str, committed: bool) -> RequestKind {
@@ -151,7 +162,8 @@ pub fn scenarios() -> Vec<Scenario> {
             .step(ApiKey::EndTxn, v, move |c, _| end(c, tid, 1, false))
             .step(ApiKey::EndTxn, v, move |c, _| end(c, "dtx-nobody", 0, true));
     }
-    for v in versions(ApiKey::AddPartitionsToTxn) {
+    // The client versions; v4+ (a batch of transactions) in `verification_scenario`.
+    for v in 0..=3 {
         errors = errors
             .step(ApiKey::AddPartitionsToTxn, v, move |c, _| {
                 add_partitions(c, "dtx-nobody", 0, &[("dtx-e", 0)])
@@ -175,6 +187,7 @@ pub fn scenarios() -> Vec<Scenario> {
     }
     out.push(errors);
     out.push(offsets_scenario());
+    out.push(verification_scenario());
     out
 }
 
@@ -259,4 +272,79 @@ fn offsets_scenario() -> Scenario {
             },
         )
         .step(ApiKey::OffsetFetch, 7, move |_, _| offset_fetch(group))
+}
+
+/// AddPartitionsToTxn v4+: transactions in a batch (one entry per transactional id, Kafka's
+/// map key), added or only verified.
+/// (transactional id, epoch delta, verify only, partitions).
+type Txn<'a> = (&'a str, i16, bool, &'a [(&'a str, i32)]);
+
+fn add_or_verify(ctx: &Ctx, txns: &[Txn<'_>]) -> RequestKind {
+    use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTransaction;
+    let transactions = txns
+        .iter()
+        .map(|&(tid, epoch_delta, verify_only, parts)| {
+            AddPartitionsToTxnTransaction::default()
+                .with_transactional_id(TransactionalId(s(tid)))
+                .with_producer_id(ProducerId(ctx.producer_id))
+                .with_producer_epoch(ctx.producer_epoch + epoch_delta)
+                .with_verify_only(verify_only)
+                .with_topics(
+                    parts
+                        .iter()
+                        .map(|&(name, p)| {
+                            AddPartitionsToTxnTopic::default()
+                                .with_name(TopicName(s(name)))
+                                .with_partitions(vec![p])
+                        })
+                        .collect(),
+                )
+        })
+        .collect();
+    AddPartitionsToTxnRequest::default().with_transactions(transactions).into()
+}
+
+/// KIP-890 part 1: a transactional Produce to a partition not in the transaction, at every
+/// Produce version (refused with the error the version knows; from v12 the produce adds the
+/// partition), and AddPartitionsToTxn v4-5 verifying and adding.
+fn verification_scenario() -> Scenario {
+    let (tid, name) = ("dtx-v", "dtx-v");
+    let mut sc = Scenario::new("transactions: partition verification (KIP-890)")
+        .topic(name, 3)
+        .until(ApiKey::FindCoordinator, 4, move |_, _| find_txn_coordinator(tid), found)
+        .until(ApiKey::InitProducerId, 4, move |_, _| init(tid, 60_000), initialised);
+    for v in 3..=11 {
+        sc = sc.step(ApiKey::Produce, v, move |c, _| txn_produce_to(c, Some(tid), name, 0, 1, 0));
+    }
+    sc = sc
+        .step(ApiKey::Produce, 11, move |c, _| txn_produce_to(c, Some("dtx-nobody"), name, 0, 1, 0))
+        .step(ApiKey::Produce, 11, move |c, _| txn_produce_to(c, None, name, 0, 1, 0));
+    for v in 4..=5 {
+        sc = sc
+            .step(ApiKey::AddPartitionsToTxn, v, move |c, _| {
+                add_or_verify(
+                    c,
+                    &[(tid, 0, true, &[(name, 0)]), ("dtx-nobody", 0, true, &[(name, 0)])],
+                )
+            })
+            .step(ApiKey::AddPartitionsToTxn, v, move |c, _| {
+                add_or_verify(c, &[(tid, 1, true, &[(name, 0)])])
+            })
+            .step(ApiKey::AddPartitionsToTxn, v, move |c, _| {
+                add_or_verify(c, &[(tid, 0, true, &[("dtx-no-such-topic", 0)])])
+            });
+    }
+    sc.step(ApiKey::AddPartitionsToTxn, 4, move |c, _| {
+        add_or_verify(c, &[(tid, 0, false, &[(name, 1)])])
+    })
+    .step(ApiKey::AddPartitionsToTxn, 5, move |c, _| {
+        add_or_verify(c, &[(tid, 0, true, &[(name, 1)])])
+    })
+    .step(ApiKey::Produce, 9, move |c, _| txn_produce_to(c, Some(tid), name, 1, 2, 0))
+    // Transactions v2: the produce adds partition 2 to the transaction.
+    .step(ApiKey::Produce, 12, move |c, _| txn_produce_to(c, Some(tid), name, 2, 1, 0))
+    .step(ApiKey::AddPartitionsToTxn, 5, move |c, _| {
+        add_or_verify(c, &[(tid, 0, true, &[(name, 2)])])
+    })
+    .step(ApiKey::EndTxn, 4, move |c, _| end(c, tid, 0, true))
 }
