@@ -460,6 +460,67 @@ fn add_partitions_v4_batched_and_verify_only() {
     assert_eq!(call(&mut c, 4, vec![]), owned(&[]));
 }
 
+// ----- Transactions v2 (KIP-890 part 2): EndTxn v5 ---------------------------------------------
+
+/// EndTxn v5: (error code, producer id, producer epoch).
+fn end_v5(c: &mut Client, tid: &str, pid: i64, epoch: i16, commit: bool) -> (i16, i64, i16) {
+    let req = EndTxnRequest::default()
+        .with_transactional_id(TransactionalId(sb(tid)))
+        .with_producer_id(ProducerId(pid))
+        .with_producer_epoch(epoch)
+        .with_committed(commit);
+    let r = c.kp_call(5, &req);
+    (r.error_code, r.producer_id.0, r.producer_epoch)
+}
+
+/// EndTxn v5 bumps the producer's epoch at every end: the markers carry the new epoch, the
+/// answer names it, a retry names the old one, and the old epoch is fenced from then on. An
+/// abort with nothing ongoing still bumps it.
+#[test]
+fn end_txn_v5_bumps_the_epoch() {
+    let dir = TempDir::new("txn-v5");
+    let ids = make_log_dir(dir.path(), &[("a", 1)]);
+    let b = Broker::start(dir.path());
+    let mut c = b.connect();
+    let (_, pid, e) = init(&mut c, 4, "t", 60_000);
+    assert_eq!(end_v5(&mut c, "t", pid, e, true), (INVALID_TXN_STATE, -1, -1), "none ongoing");
+    assert_eq!(end_v5(&mut c, "nobody", pid, e, true), (INVALID_PRODUCER_ID_MAPPING, -1, -1));
+    assert_eq!(end_v5(&mut c, "t", pid + 1, e, true), (INVALID_PRODUCER_ID_MAPPING, -1, -1));
+    assert_eq!(end_v5(&mut c, "", pid, e, true), (INVALID_REQUEST, -1, -1));
+    assert_eq!(add(&mut c, 3, "t", pid, e, &[("a", 0)]), [NONE]);
+    assert_eq!(produce1(&mut c, "a", 0, &tbatch(pid, e, 0, 2, "c")), (NONE, 0));
+    assert_eq!(end_v5(&mut c, "t", pid, e + 1, true), (PRODUCER_FENCED, -1, -1));
+    assert_eq!(end_v5(&mut c, "t", pid, e, true), (NONE, pid, e + 1));
+    // The commit marker carries the new epoch.
+    let f = c.fetch_one(ids[0], 0, 0);
+    let marker = *split_batches(f.records()).last().unwrap();
+    assert_eq!(base_offset_of(marker), 2);
+    assert_eq!(i16::from_be_bytes([marker[51], marker[52]]), e + 1);
+    // A retry names the epoch it was sent with; with the new epoch there is nothing to commit.
+    assert_eq!(end_v5(&mut c, "t", pid, e, true), (NONE, pid, e + 1));
+    assert_eq!(end_v5(&mut c, "t", pid, e, false), (INVALID_TXN_STATE, -1, -1));
+    assert_eq!(end_v5(&mut c, "t", pid, e + 1, true), (INVALID_TXN_STATE, -1, -1));
+    assert_eq!(end_v5(&mut c, "t", pid, e + 2, true), (PRODUCER_FENCED, -1, -1));
+    // A v1 end of the new epoch is a retry of a committed transaction.
+    assert_eq!(end(&mut c, 4, "t", pid, e + 1, true), NONE);
+    // The next transaction is the new epoch's; the old one is fenced.
+    assert_eq!(add(&mut c, 3, "t", pid, e, &[("a", 0)]), [PRODUCER_FENCED]);
+    assert_eq!(add(&mut c, 3, "t", pid, e + 1, &[("a", 0)]), [NONE]);
+    assert_eq!(produce1(&mut c, "a", 0, &tbatch(pid, e + 1, 0, 1, "x")), (NONE, 3));
+    assert_eq!(end_v5(&mut c, "t", pid, e + 1, false), (NONE, pid, e + 2));
+    let f = fetch(&mut c, ids[0], 0, true);
+    assert_eq!((f.last_stable_offset, f.high_watermark), (5, 5));
+    assert_eq!(f.aborted_transactions, Some(vec![(pid, 3)]));
+    // An abort with nothing ongoing ends an empty transaction: the epoch moves, no marker.
+    assert_eq!(end_v5(&mut c, "t", pid, e + 2, false), (NONE, pid, e + 3));
+    assert_eq!(end_v5(&mut c, "t", pid, e + 2, false), (NONE, pid, e + 3), "retried");
+    assert_eq!(latest(&mut c, "a", false), 5);
+    // A v1 end does not bump.
+    assert_eq!(add(&mut c, 3, "t", pid, e + 3, &[("a", 0)]), [NONE]);
+    assert_eq!(end(&mut c, 4, "t", pid, e + 3, true), NONE);
+    assert_eq!(end(&mut c, 4, "t", pid, e + 3, true), NONE);
+}
+
 // ----- TxnOffsetCommit ------------------------------------------------------------------------
 
 /// TxnOffsetCommit of `offsets` (topic, partition, offset) for group `g`; the error codes.

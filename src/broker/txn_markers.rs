@@ -28,6 +28,7 @@ pub fn write(b: &mut Broker, transactional_id: &str, m: &Markers) -> Result<(), 
         }
     }
     b.txn.complete(transactional_id, m.commit);
+    b.txn.completed_with(transactional_id, m.next);
     // The group sees what the transaction committed; an abort drops it.
     for p in b.txn.take_pending_offsets(m.producer_id) {
         if m.commit {

@@ -32,6 +32,8 @@ pub struct TxnMetadata {
     pub state: TxnState,
     /// The partitions of the ongoing transaction.
     pub partitions: BTreeSet<(String, i32)>,
+    /// The producer id before an EndTxn v5 ran out of epochs and moved to a new one.
+    pub previous_producer_id: i64,
 }
 
 /// A transaction whose markers the broker must write now, then report with
@@ -43,6 +45,9 @@ pub struct Markers {
     pub producer_epoch: i16,
     pub commit: bool,
     pub partitions: Vec<(String, i32)>,
+    /// Transactions v2: the producer id and epoch the transactional id has once the markers
+    /// are written (the epoch bumped; a new id at epoch 0 when the epochs ran out).
+    pub next: Option<(i64, i16)>,
 }
 
 /// What InitProducerId with a transactional id comes to.
@@ -118,6 +123,7 @@ impl TxnCoordinator {
                     timeout_ms,
                     state: TxnState::Empty,
                     partitions: BTreeSet::new(),
+                    previous_producer_id: -1,
                 },
             );
             return Init::Ready(id, 0);
@@ -134,6 +140,7 @@ impl TxnCoordinator {
                 producer_epoch: m.producer_epoch,
                 commit: false,
                 partitions: m.partitions.iter().cloned().collect(),
+                next: None,
             });
         }
         if m.producer_epoch >= MAX_EPOCH {
@@ -215,25 +222,94 @@ impl TxnCoordinator {
         }
     }
 
-    /// Kafka's `handleEndTransaction` (transactions v1).
+    /// Kafka's `handleEndTransaction` (transactions v1, EndTxn before v5).
     pub fn end_txn(&mut self, transactional_id: &str, pid: i64, epoch: i16, commit: bool) -> End {
+        // A v1 end keeps the producer id: no new one is ever asked for.
+        self.end_transaction(transactional_id, pid, epoch, commit, false, || {
+            Err(error::UNKNOWN_SERVER_ERROR)
+        })
+    }
+
+    /// Kafka's `handleEndTransaction`. With transactions v2 (`tv2`, EndTxn v5) every end
+    /// bumps the epoch, which the markers carry and the producer continues with (a new
+    /// producer id from `new_id` when the epochs ran out): a retry names the epoch before it,
+    /// and an abort with no transaction ongoing still ends one (empty, without markers).
+    pub fn end_transaction(
+        &mut self,
+        transactional_id: &str,
+        pid: i64,
+        epoch: i16,
+        commit: bool,
+        tv2: bool,
+        new_id: impl FnOnce() -> Result<i64, i16>,
+    ) -> End {
         if transactional_id.is_empty() {
             return End::Error(error::INVALID_REQUEST);
         }
-        let m = match self.current(transactional_id, pid, epoch) {
-            Ok(m) => m,
-            Err(code) => return End::Error(code),
+        let Some(m) = self.by_id.get_mut(transactional_id) else {
+            return End::Error(error::INVALID_PRODUCER_ID_MAPPING);
         };
-        match (m.state, commit) {
-            (TxnState::Ongoing, _) => End::Write(Markers {
-                producer_id: m.producer_id,
-                producer_epoch: m.producer_epoch,
-                commit,
-                partitions: m.partitions.iter().cloned().collect(),
-            }),
-            (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => End::Done,
-            _ => End::Error(error::INVALID_TXN_STATE),
+        use TxnState::*;
+        if !tv2 {
+            if m.producer_id != pid {
+                return End::Error(error::INVALID_PRODUCER_ID_MAPPING);
+            }
+            if m.producer_epoch != epoch {
+                return End::Error(error::PRODUCER_FENCED);
+            }
+            return match (m.state, commit) {
+                (Ongoing, _) => End::Write(Markers {
+                    producer_id: m.producer_id,
+                    producer_epoch: m.producer_epoch,
+                    commit,
+                    partitions: m.partitions.iter().cloned().collect(),
+                    next: None,
+                }),
+                (CompleteCommit, true) | (CompleteAbort, false) => End::Done,
+                _ => End::Error(error::INVALID_TXN_STATE),
+            };
         }
+        let retry_on_overflow =
+            m.previous_producer_id == pid && epoch == MAX_EPOCH && m.producer_epoch == 0;
+        let retry_on_bump = i32::from(m.producer_epoch) == i32::from(epoch) + 1;
+        let is_retry = retry_on_bump || retry_on_overflow;
+        let valid_epoch = match m.state {
+            CompleteCommit | CompleteAbort => is_retry || epoch == m.producer_epoch,
+            Ongoing | Empty => epoch == m.producer_epoch,
+        };
+        if m.producer_id != pid && !retry_on_overflow {
+            return End::Error(error::INVALID_PRODUCER_ID_MAPPING);
+        }
+        if !valid_epoch {
+            return End::Error(error::PRODUCER_FENCED);
+        }
+        let abort_or_commit = match (m.state, commit) {
+            (Ongoing, _) => commit,
+            (CompleteCommit, true) | (CompleteAbort, false) if is_retry => return End::Done,
+            (CompleteCommit, false) if is_retry => return End::Error(error::INVALID_TXN_STATE),
+            (_, false) => false,
+            (_, true) => return End::Error(error::INVALID_TXN_STATE),
+        };
+        let next = if m.producer_epoch >= MAX_EPOCH {
+            match new_id() {
+                Ok(id) => (id, 0),
+                Err(code) => return End::Error(code),
+            }
+        } else {
+            (m.producer_id, m.producer_epoch + 1)
+        };
+        End::Write(Markers {
+            producer_id: m.producer_id,
+            producer_epoch: m.producer_epoch.saturating_add(1),
+            commit: abort_or_commit,
+            // Empty when no transaction is ongoing: nothing to mark.
+            partitions: if m.state == Ongoing {
+                m.partitions.iter().cloned().collect()
+            } else {
+                Vec::new()
+            },
+            next: Some(next),
+        })
     }
 
     /// TxnOffsetCommit's check: the producer's transaction is ongoing and holds the group's
@@ -280,6 +356,19 @@ impl TxnCoordinator {
         if let Some(m) = self.by_id.get_mut(transactional_id) {
             m.state = if commit { TxnState::CompleteCommit } else { TxnState::CompleteAbort };
             m.partitions.clear();
+        }
+    }
+
+    /// After [`complete`](Self::complete): the producer id and epoch a transactions v2 end
+    /// moved to (the markers' `next`).
+    pub fn completed_with(&mut self, transactional_id: &str, next: Option<(i64, i16)>) {
+        if let Some(m) = self.by_id.get_mut(transactional_id) {
+            if let Some((id, epoch)) = next {
+                if id != m.producer_id {
+                    m.previous_producer_id = m.producer_id;
+                }
+                (m.producer_id, m.producer_epoch) = (id, epoch);
+            }
         }
     }
 }

@@ -57,7 +57,7 @@ pub const ADVERTISED: [(i16, i16, i16); 32] = [
     (23, 2, 4), // OffsetForLeaderEpoch
     (24, 0, 5), // AddPartitionsToTxn
     (25, 0, 4), // AddOffsetsToTxn
-    (26, 0, 4), // EndTxn
+    (26, 0, 5), // EndTxn
     (28, 0, 3), // TxnOffsetCommit
     (32, 1, 4), // DescribeConfigs
     (33, 0, 2), // AlterConfigs

@@ -75,6 +75,34 @@ fn txn_produce(ctx: &Ctx, tid: &str, name: &str, n: usize, sequence: i32) -> Req
     txn_produce_to(ctx, Some(tid), name, 0, n, sequence)
 }
 
+/// The context with the producer's epoch moved by `delta` (EndTxn v5 bumps it).
+fn at_epoch(ctx: &Ctx, delta: i16) -> Ctx {
+    Ctx {
+        topic_ids: ctx.topic_ids.clone(),
+        member_id: ctx.member_id.clone(),
+        generation_id: ctx.generation_id,
+        producer_id: ctx.producer_id,
+        producer_epoch: ctx.producer_epoch + delta,
+    }
+}
+
+/// As [`txn_produce`], from the producer's epoch plus `epoch_delta`.
+fn txn_produce_at(
+    ctx: &Ctx,
+    tid: &str,
+    name: &str,
+    epoch_delta: i16,
+    sequence: i32,
+) -> RequestKind {
+    let ctx = at_epoch(ctx, epoch_delta);
+    txn_produce_to(&ctx, Some(tid), name, 0, 1, sequence)
+}
+
+fn add_partitions_at(ctx: &Ctx, tid: &str, epoch_delta: i16, name: &str) -> RequestKind {
+    let ctx = at_epoch(ctx, epoch_delta);
+    add_partitions(&ctx, tid, 0, &[(name, 0)])
+}
+
 fn txn_produce_to(
     ctx: &Ctx,
     tid: Option<&str>,
@@ -188,6 +216,7 @@ pub fn scenarios() -> Vec<Scenario> {
     out.push(errors);
     out.push(offsets_scenario());
     out.push(verification_scenario());
+    out.push(end_txn_v5_scenario());
     out
 }
 
@@ -347,4 +376,41 @@ fn verification_scenario() -> Scenario {
         add_or_verify(c, &[(tid, 0, true, &[(name, 2)])])
     })
     .step(ApiKey::EndTxn, 4, move |c, _| end(c, tid, 0, true))
+}
+
+fn ended(r: &ResponseKind) -> bool {
+    matches!(r, ResponseKind::EndTxn(r) if r.error_code == 0)
+}
+
+/// Transactions v2: EndTxn v5 bumps the producer epoch at every end (the answer names it,
+/// the markers carry it); a retry names the epoch before, the new one starts the next
+/// transaction, and an abort with none ongoing ends an empty one.
+fn end_txn_v5_scenario() -> Scenario {
+    let (tid, name) = ("dtx-2", "dtx-2");
+    Scenario::new("transactions v2: EndTxn v5 bumps the epoch")
+        .topic(name, 1)
+        .until(ApiKey::FindCoordinator, 4, move |_, _| find_txn_coordinator(tid), found)
+        .until(ApiKey::InitProducerId, 4, move |_, _| init(tid, 60_000), initialised)
+        .step(ApiKey::EndTxn, 5, move |c, _| end(c, tid, 0, true))
+        .step(ApiKey::AddPartitionsToTxn, 3, move |c, _| add_partitions(c, tid, 0, &[(name, 0)]))
+        .step(ApiKey::Produce, 9, move |c, _| txn_produce(c, tid, name, 2, 0))
+        .step(ApiKey::EndTxn, 5, move |c, _| end(c, tid, 1, true))
+        .step(ApiKey::EndTxn, 5, move |c, _| end(c, tid, 0, true))
+        .until(ApiKey::ListOffsets, 7, move |_, _| latest(name, true), stable_at(3))
+        // Kafka answers a retry CONCURRENT_TRANSACTIONS until its markers are written.
+        .until(ApiKey::EndTxn, 5, move |c, _| end(c, tid, 0, true), ended)
+        .step(ApiKey::EndTxn, 5, move |c, _| end(c, tid, 0, false))
+        .step(ApiKey::EndTxn, 5, move |c, _| end(c, tid, 1, true))
+        .step(ApiKey::EndTxn, 4, move |c, _| end(c, tid, 1, true))
+        .step(ApiKey::AddPartitionsToTxn, 3, move |c, _| add_partitions_at(c, tid, 0, name))
+        .step(ApiKey::AddPartitionsToTxn, 3, move |c, _| add_partitions_at(c, tid, 1, name))
+        .step(ApiKey::Produce, 9, move |c, _| txn_produce_at(c, tid, name, 1, 0))
+        .step(ApiKey::EndTxn, 5, move |c, _| end(c, tid, 1, false))
+        .until(ApiKey::ListOffsets, 7, move |_, _| latest(name, true), stable_at(5))
+        .step(ApiKey::Fetch, 12, move |c, v| read_committed(c, v, name, 3))
+        // An abort with nothing ongoing ends an empty transaction, bumping the epoch.
+        .step(ApiKey::EndTxn, 5, move |c, _| end(c, tid, 2, false))
+        .until(ApiKey::EndTxn, 5, move |c, _| end(c, tid, 2, false), ended)
+        .step(ApiKey::EndTxn, 5, move |c, _| end(c, tid, 3, true))
+        .step(ApiKey::ListOffsets, 7, move |_, _| latest(name, false))
 }
