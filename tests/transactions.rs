@@ -717,3 +717,28 @@ fn librdkafka_transactions_commit_and_abort() {
     );
     assert_eq!(read("read_uncommitted"), all(&["committed", "aborted", "later"]));
 }
+
+/// TxnOffsetCommit v4 refuses offsets of a group whose partition the transaction does not
+/// hold with TRANSACTION_ABORTABLE; v5 (transactions v2) adds the partition itself, with no
+/// AddOffsetsToTxn, and the commit gives the group its offsets.
+#[test]
+fn txn_offset_commit_v5_adds_the_offsets_partition() {
+    let dir = TempDir::new("txn-offsets-v5");
+    make_log_dir(dir.path(), &[("a", 1)]);
+    let b = Broker::start(dir.path());
+    let mut c = b.connect();
+    let (_, pid, e) = init(&mut c, 4, "t", 60_000);
+    for v in 0..=3 {
+        assert_eq!(txn_commit(&mut c, v, ("t", pid, e), "g", &[("a", 0, 5)]), [INVALID_TXN_STATE]);
+    }
+    assert_eq!(txn_commit(&mut c, 4, ("t", pid, e), "g", &[("a", 0, 5)]), [TRANSACTION_ABORTABLE]);
+    // Errors of the producer come first, as before.
+    assert_eq!(
+        txn_commit(&mut c, 5, ("t", pid, e + 1), "g", &[("a", 0, 5)]),
+        [INVALID_PRODUCER_EPOCH]
+    );
+    assert_eq!(txn_commit(&mut c, 5, ("t", pid, e), "g", &[("a", 0, 7)]), [NONE]);
+    assert_eq!(fetched(&mut c, "g", "a", 0, true), (-1, UNSTABLE_OFFSET_COMMIT));
+    assert_eq!(end_v5(&mut c, "t", pid, e, true), (NONE, pid, e + 1));
+    assert_eq!(fetched(&mut c, "g", "a", 0, true), (7, NONE));
+}

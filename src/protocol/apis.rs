@@ -81,7 +81,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     },
     ApiSpec { key: ADD_OFFSETS_TO_TXN, name: "AddOffsetsToTxn", min: 0, max: 4, flexible_from: 3 },
     ApiSpec { key: END_TXN, name: "EndTxn", min: 0, max: 5, flexible_from: 3 },
-    ApiSpec { key: TXN_OFFSET_COMMIT, name: "TxnOffsetCommit", min: 0, max: 3, flexible_from: 3 },
+    ApiSpec { key: TXN_OFFSET_COMMIT, name: "TxnOffsetCommit", min: 0, max: 5, flexible_from: 3 },
     ApiSpec { key: DESCRIBE_CONFIGS, name: "DescribeConfigs", min: 1, max: 4, flexible_from: 4 },
     ApiSpec { key: ALTER_CONFIGS, name: "AlterConfigs", min: 0, max: 2, flexible_from: 2 },
     ApiSpec { key: DESCRIBE_LOG_DIRS, name: "DescribeLogDirs", min: 1, max: 4, flexible_from: 2 },

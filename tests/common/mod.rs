@@ -58,7 +58,7 @@ pub const ADVERTISED: [(i16, i16, i16); 32] = [
     (24, 0, 5), // AddPartitionsToTxn
     (25, 0, 4), // AddOffsetsToTxn
     (26, 0, 5), // EndTxn
-    (28, 0, 3), // TxnOffsetCommit
+    (28, 0, 5), // TxnOffsetCommit
     (32, 1, 4), // DescribeConfigs
     (33, 0, 2), // AlterConfigs
     (35, 1, 4), // DescribeLogDirs

@@ -217,10 +217,21 @@ pub fn scenarios() -> Vec<Scenario> {
     out.push(offsets_scenario());
     out.push(verification_scenario());
     out.push(end_txn_v5_scenario());
+    out.push(offsets_v5_scenario());
     out
 }
 
 fn txn_offset_commit(ctx: &Ctx, tid: &str, group: &str, parts: &[(i32, i64)]) -> RequestKind {
+    txn_offset_commit_to(ctx, tid, group, "dtx-o", parts)
+}
+
+fn txn_offset_commit_to(
+    ctx: &Ctx,
+    tid: &str,
+    group: &str,
+    topic: &str,
+    parts: &[(i32, i64)],
+) -> RequestKind {
     use kafka_protocol::messages::txn_offset_commit_request::*;
     let partitions = parts
         .iter()
@@ -239,19 +250,23 @@ fn txn_offset_commit(ctx: &Ctx, tid: &str, group: &str, parts: &[(i32, i64)]) ->
         .with_producer_epoch(ctx.producer_epoch)
         .with_generation_id(-1)
         .with_topics(vec![TxnOffsetCommitRequestTopic::default()
-            .with_name(TopicName(s("dtx-o")))
+            .with_name(TopicName(s(topic)))
             .with_partitions(partitions)])
         .into()
 }
 
 fn offset_fetch(group: &str) -> RequestKind {
+    offset_fetch_of(group, "dtx-o", &[0, 1])
+}
+
+fn offset_fetch_of(group: &str, topic: &str, partitions: &[i32]) -> RequestKind {
     use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
     OffsetFetchRequest::default()
         .with_group_id(GroupId(s(group)))
         .with_require_stable(true)
         .with_topics(Some(vec![OffsetFetchRequestTopic::default()
-            .with_name(TopicName(s("dtx-o")))
-            .with_partition_indexes(vec![0, 1])]))
+            .with_name(TopicName(s(topic)))
+            .with_partition_indexes(partitions.to_vec())]))
         .into()
 }
 
@@ -275,6 +290,7 @@ fn offsets_scenario() -> Scenario {
         )
         .until(ApiKey::InitProducerId, 4, move |_, _| init(tid, 60_000), initialised)
         .step(ApiKey::TxnOffsetCommit, 3, move |c, _| txn_offset_commit(c, tid, group, &[(0, 1)]))
+        .step(ApiKey::TxnOffsetCommit, 4, move |c, _| txn_offset_commit(c, tid, group, &[(0, 1)]))
         .step(ApiKey::AddOffsetsToTxn, 3, move |c, _| {
             AddOffsetsToTxnRequest::default()
                 .with_transactional_id(TransactionalId(s(tid)))
@@ -413,4 +429,44 @@ fn end_txn_v5_scenario() -> Scenario {
         .until(ApiKey::EndTxn, 5, move |c, _| end(c, tid, 2, false), ended)
         .step(ApiKey::EndTxn, 5, move |c, _| end(c, tid, 3, true))
         .step(ApiKey::ListOffsets, 7, move |_, _| latest(name, false))
+}
+
+/// Transactions v2: TxnOffsetCommit v5 adds the group's partition to the transaction (no
+/// AddOffsetsToTxn), and the offsets are the group's once EndTxn v5 commits.
+fn offsets_v5_scenario() -> Scenario {
+    let (tid, group) = ("dtx-o5", "dtx-o5-group");
+    Scenario::new("transactions v2: TxnOffsetCommit v5")
+        .topic("dtx-o5", 1)
+        .until(ApiKey::FindCoordinator, 4, move |_, _| find_txn_coordinator(tid), found)
+        .until(
+            ApiKey::FindCoordinator,
+            4,
+            move |_, _| {
+                FindCoordinatorRequest::default()
+                    .with_key_type(0)
+                    .with_coordinator_keys(vec![s(group)])
+                    .into()
+            },
+            found,
+        )
+        .until(ApiKey::InitProducerId, 4, move |_, _| init(tid, 60_000), initialised)
+        .step(ApiKey::TxnOffsetCommit, 5, move |c, _| {
+            let c = at_epoch(c, 1);
+            txn_offset_commit_to(&c, tid, group, "dtx-o5", &[(0, 3)])
+        })
+        .step(ApiKey::TxnOffsetCommit, 5, move |c, _| {
+            txn_offset_commit_to(c, tid, group, "dtx-o5", &[(0, 3)])
+        })
+        .step(ApiKey::OffsetFetch, 7, move |_, _| offset_fetch_of(group, "dtx-o5", &[0]))
+        .step(ApiKey::EndTxn, 5, move |c, _| end(c, tid, 0, true))
+        .until(
+            ApiKey::OffsetFetch,
+            7,
+            move |_, _| offset_fetch_of(group, "dtx-o5", &[0]),
+            |r| {
+                matches!(r, ResponseKind::OffsetFetch(r)
+                if r.topics[0].partitions.iter().all(|p| p.error_code == 0))
+            },
+        )
+        .step(ApiKey::OffsetFetch, 7, move |_, _| offset_fetch_of(group, "dtx-o5", &[0]))
 }
