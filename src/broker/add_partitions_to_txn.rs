@@ -42,22 +42,22 @@ fn answer<'a>(
     // Kafka gathers the unknown partitions' errors first, and answers them first.
     let mut topics: Vec<&(&str, Vec<i32>)> = t.topics.iter().collect();
     topics.sort_by_key(|(n, ps)| !ps.iter().any(|&p| unknown(b, n, p)));
-    topics
-        .into_iter()
-        .map(|(n, ps)| {
-            let codes = ps
-                .iter()
-                .map(|&p| {
-                    let c = match code {
-                        Some(c) => c,
-                        None if unknown(b, n, p) => error::UNKNOWN_TOPIC_OR_PARTITION,
-                        None if any_unknown => error::OPERATION_NOT_ATTEMPTED,
-                        None => b.txn.verify_partition(tid, pid, epoch, n, p),
-                    };
-                    (p, c)
-                })
-                .collect();
-            (*n, codes)
-        })
-        .collect()
+    // Kafka answers from a map by partition: a topic named twice is answered once.
+    let mut results: TopicResults<'a> = Vec::with_capacity(topics.len());
+    for (n, ps) in topics {
+        let codes = ps.iter().map(|&p| {
+            let c = match code {
+                Some(c) => c,
+                None if unknown(b, n, p) => error::UNKNOWN_TOPIC_OR_PARTITION,
+                None if any_unknown => error::OPERATION_NOT_ATTEMPTED,
+                None => b.txn.verify_partition(tid, pid, epoch, n, p),
+            };
+            (p, c)
+        });
+        match results.iter_mut().find(|(name, _)| name == n) {
+            Some((_, known)) => known.extend(codes),
+            None => results.push((*n, codes.collect())),
+        }
+    }
+    results
 }

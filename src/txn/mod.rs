@@ -1,6 +1,8 @@
 //! The transaction coordinator's state: per transactional id, its producer id and epoch, its
 //! timeout and the partitions of its ongoing transaction, moved through Kafka's
 //! `TransactionState`s by InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn and EndTxn.
+//! It also answers KIP-890's questions: whether a transaction holds a partition (before a
+//! transactional Produce appends), and EndTxn v5's epoch bump (transactions v2).
 //!
 //! The broker writes a transaction's markers in the same turn as the request that ends it,
 //! so the states Kafka passes through while markers are in flight (PrepareCommit,

@@ -392,6 +392,21 @@ fn verification_scenario() -> Scenario {
         add_or_verify(c, &[(tid, 0, true, &[(name, 2)])])
     })
     .step(ApiKey::EndTxn, 4, move |c, _| end(c, tid, 0, true))
+    // The next transaction starts with a v12 produce (once Kafka has completed the last one).
+    .until(
+        ApiKey::Produce,
+        12,
+        move |c, _| txn_produce_to(c, Some(tid), name, 0, 1, 0),
+        |r| {
+            matches!(r, ResponseKind::Produce(r)
+                if r.responses[0].partition_responses[0].error_code == 0)
+        },
+    )
+    .step(ApiKey::AddPartitionsToTxn, 5, move |c, _| {
+        add_or_verify(c, &[(tid, 0, true, &[(name, 0), (name, 1)])])
+    })
+    .step(ApiKey::EndTxn, 4, move |c, _| end(c, tid, 0, false))
+    .until(ApiKey::ListOffsets, 7, move |_, _| latest(name, true), stable_at(2))
 }
 
 fn ended(r: &ResponseKind) -> bool {
