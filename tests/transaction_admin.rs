@@ -266,6 +266,25 @@ fn produce1(c: &mut Client, topic: &str, p: i32, batch: Vec<u8>) -> i64 {
     r.base_offset
 }
 
+/// A transactional batch goes with its transactional id, which Kafka requires of it.
+fn produce_txn(c: &mut Client, tid: &str, topic: &str, p: i32, batch: Vec<u8>) -> i64 {
+    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    use kafka_protocol::messages::{ProduceRequest, TopicName, TransactionalId};
+    let s = |v: &str| kafka_protocol::protocol::StrBytes::from_string(v.to_string());
+    let data = PartitionProduceData::default().with_index(p).with_records(Some(batch.into()));
+    let req = ProduceRequest::default()
+        .with_transactional_id(Some(TransactionalId(s(tid))))
+        .with_acks(-1)
+        .with_timeout_ms(5000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(TopicName(s(topic)))
+            .with_partition_data(vec![data])]);
+    let r = c.kp_call(9, &req);
+    let x = &r.responses[0].partition_responses[0];
+    assert_eq!(x.error_code, NONE);
+    x.base_offset
+}
+
 #[test]
 fn describe_producers_from_the_partition_state() {
     let dir = TempDir::new("txn-admin-producers");
@@ -299,7 +318,7 @@ fn describe_producers_from_the_partition_state() {
     // coordinator's epoch and is the producer's last write there.
     let (pid, epoch) = init(&mut c, Some("tp"));
     add(&mut c, "tp", pid, epoch, &[("a", 1)]);
-    assert_eq!(produce1(&mut c, "a", 1, batch(pid, epoch, 0, 2, ts, true)), 0);
+    assert_eq!(produce_txn(&mut c, "tp", "a", 1, batch(pid, epoch, 0, 2, ts, true)), 0);
     let r = describe_producers(&mut c, &[("a", &[1])]);
     assert_eq!(producers_of(&r[0].1), [(pid, i32::from(epoch), 1, ts, -1, 0)]);
     let before = now_ms();

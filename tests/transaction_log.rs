@@ -69,10 +69,22 @@ fn tbatch(pid: i64, epoch: i16, seq: i32, n: usize, tag: &str) -> Vec<u8> {
     b.finish()
 }
 
-fn produce1(c: &mut Client, topic: &str, batch: &[u8]) -> (i16, i64) {
-    let resp = c.produce(&[(topic, vec![(0, Some(batch.to_vec()))])]);
-    let r = resp.partition(topic, 0);
-    (r.error_code, r.base_offset)
+/// A transactional batch to `topic`-0, sent with its transactional id as Kafka requires.
+fn produce1(c: &mut Client, tid: &str, topic: &str, batch: &[u8]) -> (i16, i64) {
+    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    use kafka_protocol::messages::{ProduceRequest, TopicName};
+    let data =
+        PartitionProduceData::default().with_index(0).with_records(Some(batch.to_vec().into()));
+    let req = ProduceRequest::default()
+        .with_transactional_id(Some(TransactionalId(sb(tid))))
+        .with_acks(-1)
+        .with_timeout_ms(5000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(TopicName(sb(topic)))
+            .with_partition_data(vec![data])]);
+    let r = c.kp_call(9, &req);
+    let x = &r.responses[0].partition_responses[0];
+    (x.error_code, x.base_offset)
 }
 
 /// The latest offset of `topic`-0: the last stable offset when `committed`.
@@ -279,10 +291,10 @@ fn restart_keeps_producer_and_the_open_transaction_is_aborted_on_reinit() {
         let mut c = b.connect();
         let (_, pid, e) = init(&mut c, "t", 60_000);
         assert_eq!(add(&mut c, 3, "t", pid, e, "a"), NONE);
-        assert_eq!(produce1(&mut c, "a", &tbatch(pid, e, 0, 2, "c")), (NONE, 0));
+        assert_eq!(produce1(&mut c, "t", "a", &tbatch(pid, e, 0, 2, "c")), (NONE, 0));
         assert_eq!(end(&mut c, 3, "t", pid, e, true), NONE);
         assert_eq!(add(&mut c, 3, "t", pid, e, "a"), NONE);
-        assert_eq!(produce1(&mut c, "a", &tbatch(pid, e, 2, 1, "open")), (NONE, 3));
+        assert_eq!(produce1(&mut c, "t", "a", &tbatch(pid, e, 2, 1, "open")), (NONE, 3));
         drop(c);
         let b = restart(b, dir.path(), kill, &[]);
         let mut c = b.connect();
@@ -316,7 +328,7 @@ fn a_commit_acknowledged_before_a_kill_stays_committed() {
     let mut c = b.connect();
     let (_, pid, e) = init(&mut c, "k", 60_000);
     assert_eq!(add(&mut c, 3, "k", pid, e, "a"), NONE);
-    assert_eq!(produce1(&mut c, "a", &tbatch(pid, e, 0, 3, "kept")), (NONE, 0));
+    assert_eq!(produce1(&mut c, "k", "a", &tbatch(pid, e, 0, 3, "kept")), (NONE, 0));
     assert_eq!(end(&mut c, 3, "k", pid, e, true), NONE);
     drop(c);
     b.kill();
@@ -345,7 +357,7 @@ fn timed_out_transactions_are_aborted_and_their_producer_fenced() {
     let mut c = b.connect();
     let (_, pid, e) = init(&mut c, "slow", 1000);
     assert_eq!(add(&mut c, 3, "slow", pid, e, "a"), NONE);
-    assert_eq!(produce1(&mut c, "a", &tbatch(pid, e, 0, 2, "late")), (NONE, 0));
+    assert_eq!(produce1(&mut c, "slow", "a", &tbatch(pid, e, 0, 2, "late")), (NONE, 0));
     assert_eq!(latest(&mut c, "a", true), 0);
     let deadline = Instant::now() + Duration::from_secs(30);
     while latest(&mut c, "a", true) != 3 {
@@ -357,14 +369,14 @@ fn timed_out_transactions_are_aborted_and_their_producer_fenced() {
     assert_eq!(end(&mut c, 3, "slow", pid, e, true), PRODUCER_FENCED);
     assert_eq!(end(&mut c, 1, "slow", pid, e, true), INVALID_PRODUCER_EPOCH);
     assert_eq!(add(&mut c, 3, "slow", pid, e, "a"), PRODUCER_FENCED);
-    let (code, _) = produce1(&mut c, "a", &tbatch(pid, e, 2, 1, "zombie"));
+    let (code, _) = produce1(&mut c, "slow", "a", &tbatch(pid, e, 2, 1, "zombie"));
     assert_ne!(code, NONE, "the fenced producer cannot write");
     // The new producer of the id starts past the abort's epoch.
     assert_eq!(init(&mut c, "slow", 1000), (NONE, pid, e + 2));
 
     // Open, then killed: back up, the broker aborts it on its own.
     assert_eq!(add(&mut c, 3, "slow", pid, e + 2, "a"), NONE);
-    let (code, at) = produce1(&mut c, "a", &tbatch(pid, e + 2, 0, 1, "cut"));
+    let (code, at) = produce1(&mut c, "slow", "a", &tbatch(pid, e + 2, 0, 1, "cut"));
     assert_eq!(code, NONE);
     drop(c);
     b.kill();
@@ -391,7 +403,7 @@ fn a_transaction_found_prepared_at_start_up_is_completed() {
     let mut c = b.connect();
     let (_, pid, e) = init(&mut c, "p", 60_000);
     assert_eq!(add(&mut c, 3, "p", pid, e, "a"), NONE);
-    assert_eq!(produce1(&mut c, "a", &tbatch(pid, e, 0, 2, "p")), (NONE, 0));
+    assert_eq!(produce1(&mut c, "p", "a", &tbatch(pid, e, 0, 2, "p")), (NONE, 0));
     drop(c);
     b.kill();
     let before = state_records(dir.path(), 0);
@@ -483,7 +495,7 @@ fn a_waiting_read_committed_fetch_is_answered_by_the_timeout_abort() {
     let mut c = b.connect();
     let (_, pid, e) = init(&mut c, "w", 1000);
     assert_eq!(add(&mut c, 3, "w", pid, e, "a"), NONE);
-    assert_eq!(produce1(&mut c, "a", &tbatch(pid, e, 0, 2, "w")), (NONE, 0));
+    assert_eq!(produce1(&mut c, "w", "a", &tbatch(pid, e, 0, 2, "w")), (NONE, 0));
     let max_wait = Duration::from_secs(60);
     let mut req = FetchReq::default().topic(ids[0], vec![fp(0, 0)]);
     req.isolation_level = 1;
@@ -558,11 +570,17 @@ fn kafka_loads_the_transaction_state_minikafka_wrote() {
     create_topic_with(&mut c, "j", &[]);
     let (_, done_pid, done_e) = init(&mut c, "judge-done", 60_000);
     assert_eq!(add(&mut c, 3, "judge-done", done_pid, done_e, "j"), NONE);
-    assert_eq!(produce1(&mut c, "j", &tbatch(done_pid, done_e, 0, 2, "d")), (NONE, 0));
+    assert_eq!(
+        produce1(&mut c, "judge-done", "j", &tbatch(done_pid, done_e, 0, 2, "d")),
+        (NONE, 0)
+    );
     assert_eq!(end(&mut c, 3, "judge-done", done_pid, done_e, true), NONE);
     let (_, open_pid, open_e) = init(&mut c, "judge-open", 60_000);
     assert_eq!(add(&mut c, 3, "judge-open", open_pid, open_e, "j"), NONE);
-    assert_eq!(produce1(&mut c, "j", &tbatch(open_pid, open_e, 0, 1, "o")), (NONE, 3));
+    assert_eq!(
+        produce1(&mut c, "judge-open", "j", &tbatch(open_pid, open_e, 0, 1, "o")),
+        (NONE, 3)
+    );
     assert_eq!(latest(&mut c, "j", true), 3);
     drop(c);
     assert!(b.stop().success());

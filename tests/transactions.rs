@@ -1,8 +1,9 @@
 //! The transaction coordinator over the wire against the real binary: InitProducerId with a
-//! transactional id, AddPartitionsToTxn v0-3, AddOffsetsToTxn v0-4 and EndTxn v0-4 (encoded
-//! and decoded by kafka-protocol, an independent codec), their error paths, and what the
-//! markers leave in the partitions: read_committed fetches and ListOffsets stopping at the
-//! last stable offset, aborted transactions listed, Kafka's `.txnindex` entries.
+//! transactional id, AddPartitionsToTxn v0-5 (v4+ batched, verifying), AddOffsetsToTxn v0-4
+//! and EndTxn v0-4 (encoded and decoded by kafka-protocol, an independent codec), their error
+//! paths, partition verification of transactional Produce (KIP-890), and what the markers
+//! leave in the partitions: read_committed fetches and ListOffsets stopping at the last
+//! stable offset, aborted transactions listed, Kafka's `.txnindex` entries.
 
 mod common;
 
@@ -12,8 +13,8 @@ use kafka_protocol::messages::{
     add_partitions_to_txn_request::{AddPartitionsToTxnRequest, AddPartitionsToTxnTopic},
     end_txn_request::EndTxnRequest,
     list_offsets_request as loq, offset_fetch_request as ofq, txn_offset_commit_request as tocq,
-    GroupId, InitProducerIdRequest, ListOffsetsRequest, OffsetFetchRequest, ProducerId, TopicName,
-    TransactionalId, TxnOffsetCommitRequest,
+    GroupId, InitProducerIdRequest, ListOffsetsRequest, OffsetFetchRequest, ProduceRequest,
+    ProducerId, TopicName, TransactionalId, TxnOffsetCommitRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -100,10 +101,48 @@ fn tbatch(pid: i64, epoch: i16, seq: i32, n: usize, tag: &str) -> Vec<u8> {
     b.finish()
 }
 
+/// A Produce v9 of `batch` naming transactional id "t": (error code, base offset).
 fn produce1(c: &mut Client, topic: &str, p: i32, batch: &[u8]) -> (i16, i64) {
-    let resp = c.produce(&[(topic, vec![(p, Some(batch.to_vec()))])]);
-    let r = resp.partition(topic, p);
-    (r.error_code, r.base_offset)
+    let r = produce_txn(c, 9, Some("t"), &[(topic, p, batch)]);
+    (r[0].0, r[0].1)
+}
+
+/// A Produce at version `v` naming `tid`, one batch per partition: per partition in request
+/// order, (error code, base offset, error message).
+fn produce_txn(
+    c: &mut Client,
+    v: i16,
+    tid: Option<&str>,
+    parts: &[(&str, i32, &[u8])],
+) -> Vec<(i16, i64, Option<String>)> {
+    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    let mut topics: Vec<TopicProduceData> = Vec::new();
+    for &(t, p, batch) in parts {
+        let data =
+            PartitionProduceData::default().with_index(p).with_records(Some(batch.to_vec().into()));
+        match topics.iter_mut().find(|x| x.name.0.as_str() == t) {
+            Some(x) => x.partition_data.push(data),
+            None => topics.push(
+                TopicProduceData::default()
+                    .with_name(TopicName(sb(t)))
+                    .with_partition_data(vec![data]),
+            ),
+        }
+    }
+    let req = ProduceRequest::default()
+        .with_transactional_id(tid.map(|t| TransactionalId(sb(t))))
+        .with_acks(-1)
+        .with_timeout_ms(5000)
+        .with_topic_data(topics);
+    let r = c.kp_call(v, &req);
+    parts
+        .iter()
+        .map(|&(t, p, _)| {
+            let topic = r.responses.iter().find(|x| x.name.0.as_str() == t).unwrap();
+            let x = topic.partition_responses.iter().find(|x| x.index == p).unwrap();
+            (x.error_code, x.base_offset, x.error_message.as_ref().map(|m| m.to_string()))
+        })
+        .collect()
 }
 
 fn fetch(c: &mut Client, id: [u8; 16], offset: i64, committed: bool) -> FetchPartitionResp {
@@ -258,6 +297,228 @@ fn markers_commit_abort_and_the_last_stable_offset() {
     // The fenced producer's writes are refused by the partition.
     let (code, _) = produce1(&mut c, "a", 0, &tbatch(pid, e, 5, 1, "z"));
     assert_eq!(code, INVALID_PRODUCER_EPOCH);
+}
+
+// ----- KIP-890: partition verification, AddPartitionsToTxn v4-5 ------------------------------
+
+const TRANSACTIONAL_ID_AUTHORIZATION_FAILED: i16 = 53;
+const INVALID_REQUEST: i16 = 42;
+const TRANSACTION_ABORTABLE: i16 = 120;
+
+/// A transactional Produce to a partition its transaction does not hold is refused, with the
+/// error its version knows; from v12 the produce adds the partition itself.
+#[test]
+fn transactional_produce_is_verified() {
+    let dir = TempDir::new("txn-verify");
+    let ids = make_log_dir(dir.path(), &[("a", 3)]);
+    let b = Broker::start(dir.path());
+    let mut c = b.connect();
+    let (_, pid, e) = init(&mut c, 4, "t", 60_000);
+    let batch = tbatch(pid, e, 0, 1, "v");
+    for v in 3..=10 {
+        let msg = Some("Partition was not added to the transaction".to_string());
+        assert_eq!(
+            produce_txn(&mut c, v, Some("t"), &[("a", 0, &batch)]),
+            [(INVALID_TXN_STATE, -1, msg.filter(|_| v >= 8))],
+            "v{v}"
+        );
+    }
+    assert_eq!(
+        produce_txn(&mut c, 11, Some("t"), &[("a", 0, &batch)]),
+        [(TRANSACTION_ABORTABLE, -1, None)]
+    );
+    // What the coordinator says of the producer comes back as a producer knows it.
+    assert_eq!(
+        produce_txn(&mut c, 11, Some("nobody"), &[("a", 0, &batch)]),
+        [(INVALID_PRODUCER_ID_MAPPING, -1, None)]
+    );
+    let old = tbatch(pid, e - 1, 0, 1, "v");
+    assert_eq!(
+        produce_txn(&mut c, 12, Some("t"), &[("a", 0, &old)]),
+        [(INVALID_PRODUCER_EPOCH, -1, None)]
+    );
+    assert_eq!(
+        produce_txn(&mut c, 11, Some(""), &[("a", 0, &batch)]),
+        [(INVALID_REQUEST, -1, None)]
+    );
+    // Refused as a whole: transactional records without a transactional id, or from two
+    // producers; a partition that takes no transactional batch is refused with them.
+    let mut plain = BatchBuilder::new(0, 0).producer(pid, e, 0);
+    plain.push(None, Some(b"p"), &[]);
+    let plain = plain.finish();
+    let other = tbatch(pid + 1, 0, 0, 1, "o");
+    let two = [("a", 0, &batch[..]), ("a", 1, &plain[..])];
+    assert_eq!(
+        produce_txn(&mut c, 11, None, &two),
+        vec![(TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1, None); 2]
+    );
+    let two = [("a", 0, &batch[..]), ("a", 1, &other[..]), ("a", 2, &plain[..])];
+    assert_eq!(
+        produce_txn(&mut c, 11, Some("t"), &two),
+        vec![(INVALID_PRODUCER_ID_MAPPING, -1, None); 3]
+    );
+    assert_eq!(latest(&mut c, "a", false), 0, "nothing written");
+    // Added first: accepted.
+    assert_eq!(add(&mut c, 3, "t", pid, e, &[("a", 0)]), [NONE]);
+    assert_eq!(produce_txn(&mut c, 9, Some("t"), &[("a", 0, &batch)]), [(NONE, 0, None)]);
+    // v12 (transactions v2): partition 1 joins the transaction by its produce, and the commit
+    // writes its marker there too.
+    let batch1 = tbatch(pid, e, 0, 2, "w");
+    assert_eq!(produce_txn(&mut c, 12, Some("t"), &[("a", 1, &batch1)]), [(NONE, 0, None)]);
+    assert_eq!(end(&mut c, 4, "t", pid, e, true), NONE);
+    let f = c.fetch_one(ids[0], 1, 0);
+    assert_eq!(batch_kinds(f.records()), [(0, false), (2, true)]);
+    // The next transaction starts without partitions: v11 is refused again.
+    let next = tbatch(pid, e, 2, 1, "x");
+    assert_eq!(
+        produce_txn(&mut c, 11, Some("t"), &[("a", 1, &next)]),
+        [(TRANSACTION_ABORTABLE, -1, None)]
+    );
+}
+
+/// AddPartitionsToTxn v4-5 (KIP-890, broker to broker): several transactions in one request,
+/// each added or (`verify_only`) checked, answered per transaction.
+#[test]
+fn add_partitions_v4_batched_and_verify_only() {
+    use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTransaction;
+    let dir = TempDir::new("txn-apv4");
+    make_log_dir(dir.path(), &[("a", 2)]);
+    let b = Broker::start(dir.path());
+    let mut c = b.connect();
+    let (_, p1, e1) = init(&mut c, 4, "t1", 60_000);
+    let (_, p2, e2) = init(&mut c, 4, "t2", 60_000);
+    let txn = |tid: &str, pid: i64, epoch: i16, verify: bool, parts: &[(&str, i32)]| {
+        let topics = parts
+            .iter()
+            .map(|&(t, p)| {
+                AddPartitionsToTxnTopic::default()
+                    .with_name(TopicName(sb(t)))
+                    .with_partitions(vec![p])
+            })
+            .collect();
+        AddPartitionsToTxnTransaction::default()
+            .with_transactional_id(TransactionalId(sb(tid)))
+            .with_producer_id(ProducerId(pid))
+            .with_producer_epoch(epoch)
+            .with_verify_only(verify)
+            .with_topics(topics)
+    };
+    let call = |c: &mut Client, v: i16, txns: Vec<AddPartitionsToTxnTransaction>| {
+        let r = c.kp_call(v, &AddPartitionsToTxnRequest::default().with_transactions(txns));
+        assert_eq!(r.error_code, NONE);
+        r.results_by_transaction
+            .iter()
+            .map(|t| {
+                let codes = t
+                    .topic_results
+                    .iter()
+                    .flat_map(|x| x.results_by_partition.iter().map(|p| p.partition_error_code));
+                (t.transactional_id.0.to_string(), codes.collect::<Vec<_>>())
+            })
+            .collect::<Vec<_>>()
+    };
+    let owned = |v: &[(&str, &[i16])]| {
+        v.iter().map(|(t, c)| (t.to_string(), c.to_vec())).collect::<Vec<_>>()
+    };
+    for v in 4..=5 {
+        // Nothing added yet: verification fails per partition.
+        let r = call(
+            &mut c,
+            v,
+            vec![
+                txn("t1", p1, e1, true, &[("a", 0)]),
+                txn("t2", p2, e2 + 1, true, &[("a", 0)]),
+                txn("nobody", p1, e1, true, &[("a", 0)]),
+                txn("t2", p2, e2, true, &[("zz", 0)]),
+            ],
+        );
+        let want: &[(&str, &[i16])] = &[
+            ("t1", &[TRANSACTION_ABORTABLE]),
+            ("t2", &[PRODUCER_FENCED]),
+            ("nobody", &[INVALID_PRODUCER_ID_MAPPING]),
+            ("t2", &[UNKNOWN_TOPIC_OR_PARTITION]),
+        ];
+        assert_eq!(r, owned(want), "v{v}");
+    }
+    // Added by v4 for t1, v5 for t2; then verified.
+    let r = call(&mut c, 4, vec![txn("t1", p1, e1, false, &[("a", 0)])]);
+    assert_eq!(r, owned(&[("t1", &[NONE])]));
+    let r = call(&mut c, 5, vec![txn("t2", p2, e2, false, &[("a", 1)])]);
+    assert_eq!(r, owned(&[("t2", &[NONE])]));
+    let r = call(
+        &mut c,
+        5,
+        vec![txn("t1", p1, e1, true, &[("a", 0), ("a", 1)]), txn("t2", p2, e2, true, &[("a", 1)])],
+    );
+    assert_eq!(r, owned(&[("t1", &[NONE, TRANSACTION_ABORTABLE]), ("t2", &[NONE])]));
+    // The transactions are the clients' to produce to and end.
+    let batch = tbatch(p1, e1, 0, 1, "t1");
+    assert_eq!(produce_txn(&mut c, 9, Some("t1"), &[("a", 0, &batch)]), [(NONE, 0, None)]);
+    assert_eq!(end(&mut c, 4, "t1", p1, e1, false), NONE);
+    assert_eq!(end(&mut c, 4, "t2", p2, e2, true), NONE);
+    // A v4 request without transactions is answered with none.
+    assert_eq!(call(&mut c, 4, vec![]), owned(&[]));
+}
+
+// ----- Transactions v2 (KIP-890 part 2): EndTxn v5 ---------------------------------------------
+
+/// EndTxn v5: (error code, producer id, producer epoch).
+fn end_v5(c: &mut Client, tid: &str, pid: i64, epoch: i16, commit: bool) -> (i16, i64, i16) {
+    let req = EndTxnRequest::default()
+        .with_transactional_id(TransactionalId(sb(tid)))
+        .with_producer_id(ProducerId(pid))
+        .with_producer_epoch(epoch)
+        .with_committed(commit);
+    let r = c.kp_call(5, &req);
+    (r.error_code, r.producer_id.0, r.producer_epoch)
+}
+
+/// EndTxn v5 bumps the producer's epoch at every end: the markers carry the new epoch, the
+/// answer names it, a retry names the old one, and the old epoch is fenced from then on. An
+/// abort with nothing ongoing still bumps it.
+#[test]
+fn end_txn_v5_bumps_the_epoch() {
+    let dir = TempDir::new("txn-v5");
+    let ids = make_log_dir(dir.path(), &[("a", 1)]);
+    let b = Broker::start(dir.path());
+    let mut c = b.connect();
+    let (_, pid, e) = init(&mut c, 4, "t", 60_000);
+    assert_eq!(end_v5(&mut c, "t", pid, e, true), (INVALID_TXN_STATE, -1, -1), "none ongoing");
+    assert_eq!(end_v5(&mut c, "nobody", pid, e, true), (INVALID_PRODUCER_ID_MAPPING, -1, -1));
+    assert_eq!(end_v5(&mut c, "t", pid + 1, e, true), (INVALID_PRODUCER_ID_MAPPING, -1, -1));
+    assert_eq!(end_v5(&mut c, "", pid, e, true), (INVALID_REQUEST, -1, -1));
+    assert_eq!(add(&mut c, 3, "t", pid, e, &[("a", 0)]), [NONE]);
+    assert_eq!(produce1(&mut c, "a", 0, &tbatch(pid, e, 0, 2, "c")), (NONE, 0));
+    assert_eq!(end_v5(&mut c, "t", pid, e + 1, true), (PRODUCER_FENCED, -1, -1));
+    assert_eq!(end_v5(&mut c, "t", pid, e, true), (NONE, pid, e + 1));
+    // The commit marker carries the new epoch.
+    let f = c.fetch_one(ids[0], 0, 0);
+    let marker = *split_batches(f.records()).last().unwrap();
+    assert_eq!(base_offset_of(marker), 2);
+    assert_eq!(i16::from_be_bytes([marker[51], marker[52]]), e + 1);
+    // A retry names the epoch it was sent with; with the new epoch there is nothing to commit.
+    assert_eq!(end_v5(&mut c, "t", pid, e, true), (NONE, pid, e + 1));
+    assert_eq!(end_v5(&mut c, "t", pid, e, false), (INVALID_TXN_STATE, -1, -1));
+    assert_eq!(end_v5(&mut c, "t", pid, e + 1, true), (INVALID_TXN_STATE, -1, -1));
+    assert_eq!(end_v5(&mut c, "t", pid, e + 2, true), (PRODUCER_FENCED, -1, -1));
+    // A v1 end of the new epoch is a retry of a committed transaction.
+    assert_eq!(end(&mut c, 4, "t", pid, e + 1, true), NONE);
+    // The next transaction is the new epoch's; the old one is fenced.
+    assert_eq!(add(&mut c, 3, "t", pid, e, &[("a", 0)]), [PRODUCER_FENCED]);
+    assert_eq!(add(&mut c, 3, "t", pid, e + 1, &[("a", 0)]), [NONE]);
+    assert_eq!(produce1(&mut c, "a", 0, &tbatch(pid, e + 1, 0, 1, "x")), (NONE, 3));
+    assert_eq!(end_v5(&mut c, "t", pid, e + 1, false), (NONE, pid, e + 2));
+    let f = fetch(&mut c, ids[0], 0, true);
+    assert_eq!((f.last_stable_offset, f.high_watermark), (5, 5));
+    assert_eq!(f.aborted_transactions, Some(vec![(pid, 3)]));
+    // An abort with nothing ongoing ends an empty transaction: the epoch moves, no marker.
+    assert_eq!(end_v5(&mut c, "t", pid, e + 2, false), (NONE, pid, e + 3));
+    assert_eq!(end_v5(&mut c, "t", pid, e + 2, false), (NONE, pid, e + 3), "retried");
+    assert_eq!(latest(&mut c, "a", false), 5);
+    // A v1 end does not bump.
+    assert_eq!(add(&mut c, 3, "t", pid, e + 3, &[("a", 0)]), [NONE]);
+    assert_eq!(end(&mut c, 4, "t", pid, e + 3, true), NONE);
+    assert_eq!(end(&mut c, 4, "t", pid, e + 3, true), NONE);
 }
 
 // ----- TxnOffsetCommit ------------------------------------------------------------------------
@@ -455,4 +716,29 @@ fn librdkafka_transactions_commit_and_abort() {
         "the aborted offsets are not the group's"
     );
     assert_eq!(read("read_uncommitted"), all(&["committed", "aborted", "later"]));
+}
+
+/// TxnOffsetCommit v4 refuses offsets of a group whose partition the transaction does not
+/// hold with TRANSACTION_ABORTABLE; v5 (transactions v2) adds the partition itself, with no
+/// AddOffsetsToTxn, and the commit gives the group its offsets.
+#[test]
+fn txn_offset_commit_v5_adds_the_offsets_partition() {
+    let dir = TempDir::new("txn-offsets-v5");
+    make_log_dir(dir.path(), &[("a", 1)]);
+    let b = Broker::start(dir.path());
+    let mut c = b.connect();
+    let (_, pid, e) = init(&mut c, 4, "t", 60_000);
+    for v in 0..=3 {
+        assert_eq!(txn_commit(&mut c, v, ("t", pid, e), "g", &[("a", 0, 5)]), [INVALID_TXN_STATE]);
+    }
+    assert_eq!(txn_commit(&mut c, 4, ("t", pid, e), "g", &[("a", 0, 5)]), [TRANSACTION_ABORTABLE]);
+    // Errors of the producer come first, as before.
+    assert_eq!(
+        txn_commit(&mut c, 5, ("t", pid, e + 1), "g", &[("a", 0, 5)]),
+        [INVALID_PRODUCER_EPOCH]
+    );
+    assert_eq!(txn_commit(&mut c, 5, ("t", pid, e), "g", &[("a", 0, 7)]), [NONE]);
+    assert_eq!(fetched(&mut c, "g", "a", 0, true), (-1, UNSTABLE_OFFSET_COMMIT));
+    assert_eq!(end_v5(&mut c, "t", pid, e, true), (NONE, pid, e + 1));
+    assert_eq!(fetched(&mut c, "g", "a", 0, true), (7, NONE));
 }

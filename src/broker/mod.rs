@@ -55,6 +55,7 @@ mod topics;
 mod txn_log;
 mod txn_markers;
 mod txn_offset_commit;
+mod txn_verify;
 mod waiting;
 
 use std::io;

@@ -1,7 +1,7 @@
 //! Validates every batch of a partition's records before appending any, then appends them
 //! with the partition's next offsets. Errors are per partition, as Kafka answers them.
 
-use super::{Broker, HandlerResult, Reply};
+use super::{txn_verify, Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::nested::Step;
@@ -22,6 +22,7 @@ pub fn handle(
     // Reused from request to request: answering a produce allocates nothing.
     let mut responses = std::mem::take(&mut b.produce_responses);
     responses.clear();
+    let request_error = txn_verify::request_error(b, &req);
     let mut topic = "";
     let mut writable = true;
     for item in req.topic_data() {
@@ -33,6 +34,10 @@ pub fn handle(
             }
             Step::Inner(p) => p,
         };
+        if let Some(code) = request_error {
+            responses.push(PartitionProduceResponse::error(p.index, code, None));
+            continue;
+        }
         // The log manager holds a log for exactly the partitions the metadata names.
         let resp = match b.logs.find(topic, p.index) {
             _ if !acks_ok => {
@@ -45,7 +50,16 @@ pub fn handle(
             None => {
                 PartitionProduceResponse::error(p.index, error::UNKNOWN_TOPIC_OR_PARTITION, None)
             }
-            Some(log) => append(b, conn, log, p.index, p.records),
+            Some(log) => {
+                let producer = txn_verify::transactional_producer(p.records);
+                let refused = match (req.transactional_id, producer) {
+                    (Some(tid), Some(producer)) => {
+                        txn_verify::verify(b, tid, version, topic, p.index, producer)
+                    }
+                    _ => None,
+                };
+                refused.unwrap_or_else(|| append(b, conn, log, p.index, p.records))
+            }
         };
         responses.push(resp);
     }

@@ -28,6 +28,8 @@ pub fn write(b: &mut Broker, transactional_id: &str, m: &Markers) -> Result<(), 
     }
     result?;
     b.txn.complete(transactional_id, m.commit);
+    // Under transactions v2 the end may have moved the id to a new producer id.
+    b.txn.completed_with(transactional_id, m.next);
     if let Some(done) = b.txn.get(transactional_id).map(|t| t.log_value()) {
         // The markers are written: the outcome stands even if this record is lost, as
         // start-up completes the prepared transaction again.

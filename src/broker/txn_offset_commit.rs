@@ -46,12 +46,16 @@ pub fn handle(
         group_error
     } else {
         let partition = offsets_partition(b, req.group_id);
-        let checked = b.txn.check_offsets_partition(
-            req.transactional_id,
-            req.producer_id,
-            req.producer_epoch,
-            partition,
-        );
+        let (tid, pid, epoch) = (req.transactional_id, req.producer_id, req.producer_epoch);
+        let checked = match b.txn.check_offsets_partition(tid, pid, epoch, partition) {
+            // KIP-890: the group's partition is not in the transaction. Transactions v2 adds
+            // it here (no AddOffsetsToTxn); v4 clients know the abortable error.
+            Err(error::INVALID_TXN_STATE) if version >= 5 => {
+                b.txn.add_partitions(tid, pid, epoch, [(offsets::TOPIC.to_string(), partition)])
+            }
+            Err(error::INVALID_TXN_STATE) if version >= 4 => Err(error::TRANSACTION_ABORTABLE),
+            checked => checked,
+        };
         txn_markers::fenced_for(checked.err().unwrap_or(error::NONE), false)
     };
     let mut pending = Vec::new();

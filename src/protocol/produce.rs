@@ -5,7 +5,8 @@
 //! - v8 adds `record_errors` and `error_message` to partition responses.
 //! - v9 is the first flexible version.
 //! - v10 adds `current_leader` (tag 0) to partitions and `node_endpoints` (tag 0) to the
-//!   response, sent only with NOT_LEADER_OR_FOLLOWER; v11 is the same as v10.
+//!   response, sent only with NOT_LEADER_OR_FOLLOWER; v11 may answer TRANSACTION_ABORTABLE
+//!   (KIP-890) where earlier versions get INVALID_TXN_STATE.
 //! - v12 is the same as v11 (KIP-890: a transactional producer need not add partitions first).
 //!
 //! acks=0 requests get no response at all.

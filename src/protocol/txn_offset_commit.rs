@@ -1,8 +1,10 @@
-//! TxnOffsetCommit (key 28), versions 0-3.
+//! TxnOffsetCommit (key 28), versions 0-5.
 //!
 //! - v1 is the same as v0; v2 adds `committed_leader_epoch`.
 //! - v3 adds `generation_id`, `member_id` and `group_instance_id`, and is the first flexible
 //!   version.
+//! - v4 may answer TRANSACTION_ABORTABLE (KIP-890) where v3 answers INVALID_TXN_STATE.
+//! - v5 is the same as v4; it also does AddOffsetsToTxn's work (transactions v2).
 
 use super::codec::{Put, Reader, Result};
 

@@ -1,6 +1,8 @@
 //! The transaction coordinator's state: per transactional id, its producer id and epoch, its
 //! timeout and the partitions of its ongoing transaction, moved through Kafka's
 //! `TransactionState`s by InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn and EndTxn.
+//! It also answers KIP-890's questions: whether a transaction holds a partition (before a
+//! transactional Produce appends), and EndTxn v5's epoch bump (transactions v2).
 //!
 //! The broker writes a transaction's markers in the same turn as the request that ends it,
 //! so the states Kafka passes through while markers are in flight (PrepareCommit,
@@ -58,6 +60,8 @@ pub struct TxnMetadata {
     /// When the ongoing transaction began (-1 when none): its timeout counts from here.
     pub start_ms: i64,
     pub last_update_ms: i64,
+    /// The producer id before an EndTxn v5 ran out of epochs and moved to a new one.
+    pub previous_producer_id: i64,
 }
 
 impl TxnMetadata {
@@ -83,6 +87,7 @@ impl TxnMetadata {
             partitions: v.partitions,
             start_ms: v.start_ms,
             last_update_ms: v.last_update_ms,
+            previous_producer_id: -1,
         }
     }
 
@@ -108,6 +113,9 @@ pub struct Markers {
     pub producer_epoch: i16,
     pub commit: bool,
     pub partitions: Vec<(String, i32)>,
+    /// Transactions v2: the producer id and epoch the transactional id has once the markers
+    /// are written (the epoch bumped; a new id at epoch 0 when the epochs ran out).
+    pub next: Option<(i64, i16)>,
 }
 
 /// What InitProducerId with a transactional id comes to.
@@ -190,6 +198,7 @@ impl TxnCoordinator {
                     partitions: BTreeSet::new(),
                     start_ms: -1,
                     last_update_ms: now_ms(),
+                    previous_producer_id: -1,
                 },
             );
             return Init::Ready(id, 0);
@@ -207,6 +216,7 @@ impl TxnCoordinator {
                 producer_epoch: m.producer_epoch,
                 commit: false,
                 partitions: m.partitions.iter().cloned().collect(),
+                next: None,
             });
         }
         if m.producer_epoch >= MAX_EPOCH {
@@ -267,24 +277,136 @@ impl TxnCoordinator {
         Ok(())
     }
 
-    /// Kafka's `handleEndTransaction` (transactions v1).
+    /// Kafka's `handleVerifyPartitionsInTransaction` (KIP-890 part 1): whether the producer's
+    /// transaction holds a partition, asked by AddPartitionsToTxn v4+ with `VerifyOnly` and by
+    /// a transactional Produce before it appends. NONE if it does, TRANSACTION_ABORTABLE if
+    /// not; the error of the whole transaction otherwise.
+    pub fn verify_partition(
+        &self,
+        transactional_id: &str,
+        pid: i64,
+        epoch: i16,
+        topic: &str,
+        partition: i32,
+    ) -> i16 {
+        if transactional_id.is_empty() {
+            return error::INVALID_REQUEST;
+        }
+        match self.by_id.get(transactional_id) {
+            None => error::INVALID_PRODUCER_ID_MAPPING,
+            Some(m) if m.producer_id != pid => error::INVALID_PRODUCER_ID_MAPPING,
+            Some(m) if m.producer_epoch != epoch => error::PRODUCER_FENCED,
+            Some(m) if m.partitions.iter().any(|(t, p)| t == topic && *p == partition) => {
+                error::NONE
+            }
+            Some(_) => error::TRANSACTION_ABORTABLE,
+        }
+    }
+
+    /// Kafka's `handleEndTransaction` (transactions v1, EndTxn before v5).
     pub fn end_txn(&mut self, transactional_id: &str, pid: i64, epoch: i16, commit: bool) -> End {
+        // A v1 end keeps the producer id: no new one is ever asked for.
+        self.end_transaction(transactional_id, pid, epoch, commit, false, || {
+            Err(error::UNKNOWN_SERVER_ERROR)
+        })
+    }
+
+    /// Kafka's `handleEndTransaction`. With transactions v2 (`tv2`, EndTxn v5) every end
+    /// bumps the epoch, which the markers carry and the producer continues with (a new
+    /// producer id from `new_id` when the epochs ran out): a retry names the epoch before it,
+    /// and an abort with no transaction ongoing still ends one (empty, without markers).
+    pub fn end_transaction(
+        &mut self,
+        transactional_id: &str,
+        pid: i64,
+        epoch: i16,
+        commit: bool,
+        tv2: bool,
+        new_id: impl FnOnce() -> Result<i64, i16>,
+    ) -> End {
         if transactional_id.is_empty() {
             return End::Error(error::INVALID_REQUEST);
         }
-        let m = match self.current(transactional_id, pid, epoch) {
-            Ok(m) => m,
-            Err(code) => return End::Error(code),
+        let Some(m) = self.by_id.get_mut(transactional_id) else {
+            return End::Error(error::INVALID_PRODUCER_ID_MAPPING);
         };
-        match (m.state, commit) {
-            (TxnState::Ongoing, _) => End::Write(Markers {
-                producer_id: m.producer_id,
-                producer_epoch: m.producer_epoch,
-                commit,
-                partitions: m.partitions.iter().cloned().collect(),
-            }),
-            (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => End::Done,
-            _ => End::Error(error::INVALID_TXN_STATE),
+        use TxnState::*;
+        if matches!(m.state, PrepareCommit | PrepareAbort) {
+            // Its markers are being written: the client retries.
+            return End::Error(error::CONCURRENT_TRANSACTIONS);
+        }
+        if !tv2 {
+            if m.producer_id != pid {
+                return End::Error(error::INVALID_PRODUCER_ID_MAPPING);
+            }
+            if m.producer_epoch != epoch {
+                return End::Error(error::PRODUCER_FENCED);
+            }
+            return match (m.state, commit) {
+                (Ongoing, _) => End::Write(Markers {
+                    producer_id: m.producer_id,
+                    producer_epoch: m.producer_epoch,
+                    commit,
+                    partitions: m.partitions.iter().cloned().collect(),
+                    next: None,
+                }),
+                (CompleteCommit, true) | (CompleteAbort, false) => End::Done,
+                _ => End::Error(error::INVALID_TXN_STATE),
+            };
+        }
+        let retry_on_overflow =
+            m.previous_producer_id == pid && epoch == MAX_EPOCH && m.producer_epoch == 0;
+        let retry_on_bump = i32::from(m.producer_epoch) == i32::from(epoch) + 1;
+        let is_retry = retry_on_bump || retry_on_overflow;
+        let valid_epoch = match m.state {
+            CompleteCommit | CompleteAbort => is_retry || epoch == m.producer_epoch,
+            Ongoing | Empty | PrepareCommit | PrepareAbort => epoch == m.producer_epoch,
+        };
+        if m.producer_id != pid && !retry_on_overflow {
+            return End::Error(error::INVALID_PRODUCER_ID_MAPPING);
+        }
+        if !valid_epoch {
+            return End::Error(error::PRODUCER_FENCED);
+        }
+        let abort_or_commit = match (m.state, commit) {
+            (Ongoing, _) => commit,
+            (CompleteCommit, true) | (CompleteAbort, false) if is_retry => return End::Done,
+            (CompleteCommit, false) if is_retry => return End::Error(error::INVALID_TXN_STATE),
+            (_, false) => false,
+            (_, true) => return End::Error(error::INVALID_TXN_STATE),
+        };
+        let next = if m.producer_epoch >= MAX_EPOCH {
+            match new_id() {
+                Ok(id) => (id, 0),
+                Err(code) => return End::Error(code),
+            }
+        } else {
+            (m.producer_id, m.producer_epoch + 1)
+        };
+        End::Write(Markers {
+            producer_id: m.producer_id,
+            producer_epoch: m.producer_epoch.saturating_add(1),
+            commit: abort_or_commit,
+            // Empty when no transaction is ongoing: nothing to mark.
+            partitions: if m.state == Ongoing {
+                m.partitions.iter().cloned().collect()
+            } else {
+                Vec::new()
+            },
+            next: Some(next),
+        })
+    }
+
+    /// After [`complete`](Self::complete): the producer id and epoch a transactions v2 end
+    /// moved to (the markers' `next`).
+    pub fn completed_with(&mut self, transactional_id: &str, next: Option<(i64, i16)>) {
+        if let Some(m) = self.by_id.get_mut(transactional_id) {
+            if let Some((id, epoch)) = next {
+                if id != m.producer_id {
+                    m.previous_producer_id = m.producer_id;
+                }
+                (m.producer_id, m.producer_epoch) = (id, epoch);
+            }
         }
     }
 
@@ -417,6 +539,7 @@ impl TxnMetadata {
             producer_epoch: self.producer_epoch,
             commit,
             partitions: self.partitions.iter().cloned().collect(),
+            next: None,
         }
     }
 }

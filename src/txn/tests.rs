@@ -118,6 +118,53 @@ fn loaded_prepared_states_come_back_as_markers() {
     assert_eq!(prepared[0].0, "x");
     assert_eq!(
         prepared[0].1,
-        Markers { producer_id: 5, producer_epoch: 3, commit: false, partitions: vec![p("a", 1)] }
+        Markers {
+            producer_id: 5,
+            producer_epoch: 3,
+            commit: false,
+            partitions: vec![p("a", 1)],
+            next: None
+        }
+    );
+}
+
+#[test]
+fn verify_partition_answers_as_kafkas_coordinator() {
+    let (mut c, pid) = coordinator_with("t");
+    assert_eq!(c.verify_partition("t", pid, 0, "a", 0), error::TRANSACTION_ABORTABLE);
+    c.add_partitions("t", pid, 0, [p("a", 0)]).unwrap();
+    assert_eq!(c.verify_partition("t", pid, 0, "a", 0), error::NONE);
+    assert_eq!(c.verify_partition("t", pid, 0, "a", 1), error::TRANSACTION_ABORTABLE);
+    assert_eq!(c.verify_partition("t", pid, 1, "a", 0), error::PRODUCER_FENCED);
+    assert_eq!(c.verify_partition("t", pid + 1, 0, "a", 0), error::INVALID_PRODUCER_ID_MAPPING);
+    assert_eq!(c.verify_partition("u", pid, 0, "a", 0), error::INVALID_PRODUCER_ID_MAPPING);
+    assert_eq!(c.verify_partition("", pid, 0, "a", 0), error::INVALID_REQUEST);
+    // The partitions go with the transaction's end.
+    c.complete("t", true);
+    assert_eq!(c.verify_partition("t", pid, 0, "a", 0), error::TRANSACTION_ABORTABLE);
+}
+
+#[test]
+fn a_v2_end_past_the_last_epoch_moves_to_a_new_producer_id() {
+    let (mut c, pid) = coordinator_with("t");
+    c.by_id.get_mut("t").unwrap().producer_epoch = MAX_EPOCH;
+    c.add_partitions("t", pid, MAX_EPOCH, [p("a", 0)]).unwrap();
+    let End::Write(m) = c.end_transaction("t", pid, MAX_EPOCH, true, true, || Ok(77)) else {
+        panic!()
+    };
+    assert_eq!((m.producer_id, m.producer_epoch, m.next), (pid, MAX_EPOCH + 1, Some((77, 0))));
+    c.complete("t", true);
+    c.completed_with("t", m.next);
+    let t = c.get("t").unwrap();
+    assert_eq!((t.producer_id, t.producer_epoch, t.previous_producer_id), (77, 0, pid));
+    // A retry from before the move is still answered.
+    assert_eq!(c.end_transaction("t", pid, MAX_EPOCH, true, true, || panic!()), End::Done);
+    assert_eq!(
+        c.end_transaction("t", pid, MAX_EPOCH, false, true, || panic!()),
+        End::Error(error::INVALID_TXN_STATE)
+    );
+    assert_eq!(
+        c.end_transaction("t", pid, MAX_EPOCH - 1, true, true, || panic!()),
+        End::Error(error::INVALID_PRODUCER_ID_MAPPING)
     );
 }

@@ -56,10 +56,10 @@ pub const ADVERTISED: [(i16, i16, i16); 42] = [
     (21, 0, 2), // DeleteRecords
     (22, 0, 5), // InitProducerId
     (23, 2, 4), // OffsetForLeaderEpoch
-    (24, 0, 3), // AddPartitionsToTxn
+    (24, 0, 5), // AddPartitionsToTxn
     (25, 0, 4), // AddOffsetsToTxn
-    (26, 0, 4), // EndTxn
-    (28, 0, 3), // TxnOffsetCommit
+    (26, 0, 5), // EndTxn
+    (28, 0, 5), // TxnOffsetCommit
     (29, 1, 3), // DescribeAcls
     (30, 1, 3), // CreateAcls
     (31, 1, 3), // DeleteAcls
