@@ -1,0 +1,66 @@
+// kafkajs over SASL_PLAINTEXT against minikafka: for each MECHANISM:USER:PASSWORD argument,
+// create a topic, produce and consume it back; for each wrong=MECHANISM:USER:PASSWORD, the
+// refusal kafkajs reports. One JSON line per step.
+const { Kafka, logLevel } = require('kafkajs');
+
+const broker = process.argv[2];
+
+function client(spec, retries) {
+  const [mechanism, username, ...rest] = spec.split(':');
+  return [
+    mechanism,
+    username,
+    new Kafka({
+      clientId: 'kjs-sasl',
+      brokers: [broker],
+      logLevel: logLevel.NOTHING,
+      sasl: { mechanism: mechanism.toLowerCase(), username, password: rest.join(':') },
+      retry: { retries },
+    }),
+  ];
+}
+
+(async () => {
+  for (const arg of process.argv.slice(3)) {
+    if (arg.startsWith('wrong=')) {
+      const [mechanism, , kafka] = client(arg.slice('wrong='.length), 0);
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        console.log(JSON.stringify({ wrong: mechanism, accepted: true }));
+      } catch (e) {
+        console.log(JSON.stringify({ wrong: mechanism, error: e.name, message: e.message }));
+      }
+      await admin.disconnect();
+      continue;
+    }
+    const [mechanism, username, kafka] = client(arg, 5);
+    const topic = 'js-' + mechanism.toLowerCase();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [0, 1, 2].map((i) => ({ key: 'k' + i, value: mechanism + '-' + i })) });
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: 'js-sasl-' + mechanism.toLowerCase() });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const got = [];
+    await new Promise((done) => {
+      consumer.run({
+        eachMessage: async ({ message }) => {
+          got.push(message.offset + '=' + message.value.toString());
+          if (got.length === 3) done();
+        },
+      });
+    });
+    await consumer.disconnect();
+    await admin.disconnect();
+    console.log(JSON.stringify({ consumed: mechanism, user: username, records: got }));
+  }
+  console.log(JSON.stringify({ done: true }));
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
