@@ -29,7 +29,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 /// How long a test waits for any one thing a client does.
 const WAIT: Duration = Duration::from_secs(30);
-/// Bounds a whole client process (kafka-python takes its bootstrap deadline per refusal).
+/// Bounds a whole client process.
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(240);
 const KAFKA_PYTHON: &str = "kafka-python==3.0.12";
 const KAFKAJS: &str = "kafkajs@2.2.4";

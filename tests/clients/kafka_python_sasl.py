@@ -27,7 +27,7 @@ for spec in sys.argv[2:]:
     if spec.startswith("wrong="):
         conf = sasl(spec[len("wrong="):])
         try:
-            admin = KafkaAdminClient(request_timeout_ms=10000, **conf)
+            admin = KafkaAdminClient(bootstrap_timeout_ms=5000, **conf)
             admin.list_topics()
             print("wrong", conf["sasl_mechanism"], "accepted")
         except KafkaError as e:
