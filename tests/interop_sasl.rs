@@ -13,7 +13,7 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::{block_on, kafka, line, rdkafka_config, Broker, TempDir};
@@ -41,14 +41,21 @@ const JAAS: &str = "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apac
 /// The broker with a PLAINTEXT and a SASL_PLAINTEXT listener, alice and carol; and the SASL
 /// listener's address.
 fn start(dir: &Path) -> (Broker, SocketAddr) {
+    start_with(dir, &[])
+}
+
+/// As [`start`], with extra `key=value` overrides.
+fn start_with(dir: &Path, extra: &[&str]) -> (Broker, SocketAddr) {
     let mut args: Vec<OsString> = Vec::new();
-    for kv in [
+    let log_dirs = format!("log.dirs={}", dir.display());
+    let base = [
         "listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
-        &format!("log.dirs={}", dir.display()),
+        &log_dirs,
         "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
         "group.initial.rebalance.delay.ms=0",
         JAAS,
-    ] {
+    ];
+    for kv in base.iter().chain(extra) {
         args.push("--override".into());
         args.push(kv.into());
     }
@@ -325,19 +332,26 @@ fn java_class_path() -> String {
     std::env::join_paths(all).unwrap().into_string().unwrap()
 }
 
-#[test]
-fn java_client_scram_admin_and_plain() {
-    let cp = java_class_path();
-    let tmp = TempDir::new("sasl-java");
-    let (broker, sasl) = start(tmp.path());
-    let lines = run(
-        &broker,
+/// Runs SaslSession against `sasl` with `extra` arguments.
+fn java_session(broker: &Broker, sasl: SocketAddr, extra: &[&str]) -> Vec<String> {
+    static CP: OnceLock<String> = OnceLock::new();
+    let cp = CP.get_or_init(java_class_path);
+    run(
+        broker,
         Command::new(kafka::java())
-            .args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", &cp])
+            .args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp])
             .arg("-Dlog4j2.configurationFile=classpath:log4j2.properties")
             .arg("SaslSession")
-            .arg(sasl.to_string()),
-    );
+            .arg(sasl.to_string())
+            .args(extra),
+    )
+}
+
+#[test]
+fn java_client_scram_admin_and_plain() {
+    let tmp = TempDir::new("sasl-java");
+    let (broker, sasl) = start(tmp.path());
+    let lines = java_session(&broker, sasl, &[]);
     let expect = |prefix: &str, whole: &str| assert_eq!(line(&lines, prefix), whole);
     expect("scram-users ", "scram-users alice:SCRAM-SHA-512/4096");
     expect(
@@ -383,6 +397,23 @@ fn java_client_scram_admin_and_plain() {
          or password",
     );
     assert_eq!(lines.last().map(String::as_str), Some("done"));
+}
+
+/// KIP-368 with the client that implements it: sessions of 1.5 s, a producer sending across
+/// several of them re-authenticates on its open connection, and the broker never has to close
+/// it for an ended session.
+#[test]
+fn java_client_reauthenticates_before_its_session_ends() {
+    let tmp = TempDir::new("sasl-java-reauth");
+    let (broker, sasl) = start_with(tmp.path(), &["connections.max.reauth.ms=1500"]);
+    let lines = java_session(&broker, sasl, &["reauth"]);
+    assert_eq!(
+        line(&lines, "reauth produced "),
+        "reauth produced [0, 1, 2] reauthenticated=true failed=0"
+    );
+    let ended: Vec<String> =
+        broker.logs.lines().into_iter().filter(|l| l.contains("session's lifetime")).collect();
+    assert!(ended.is_empty(), "{ended:#?}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,9 @@
 // alterUserScramCredentials (adding bob with SCRAM-SHA-256), a producer and a consumer; then
 // the same as bob, and as carol with PLAIN; then wrong passwords, which must be refused with a
 // SaslAuthenticationException. Prints one line per step; a failure throws (exit 1).
+// With a second argument `reauth` (for a broker with a short connections.max.reauth.ms), it
+// instead produces as alice across several session lifetimes, which the client must renew by
+// re-authenticating on its open connection (KIP-368).
 
 import java.time.Duration;
 import java.util.*;
@@ -27,7 +30,11 @@ public class SaslSession {
     public static void main(String[] args) {
         try {
             bootstrap = args[0];
-            session();
+            if (args.length > 1 && args[1].equals("reauth")) {
+                reauth();
+            } else {
+                session();
+            }
         } catch (Throwable t) {
             t.printStackTrace();
             System.exit(1);
@@ -73,6 +80,41 @@ public class SaslSession {
         wrong(sasl("PLAIN", "carol", "not-c-pw"));
         wrong(sasl("SCRAM-SHA-256", "alice", "alice-secret"));
         System.out.println("done");
+    }
+
+    /** One producer, one connection: a record, then another after each session has ended. */
+    static void reauth() throws Exception {
+        Properties alice = sasl("SCRAM-SHA-512", "alice", "alice-secret");
+        try (Admin admin = Admin.create(alice)) {
+            admin.createTopics(List.of(new NewTopic("java-reauth", 1, (short) 1))).all().get();
+        }
+        Properties pp = new Properties();
+        pp.putAll(alice);
+        pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        List<Long> offsets = new ArrayList<>();
+        try (Producer<String, String> producer = new KafkaProducer<>(pp)) {
+            for (int i = 0; i < 3; i++) {
+                if (i > 0) {
+                    // The scenario itself: the broker's session lifetime is 1.5 s.
+                    Thread.sleep(2500);
+                }
+                offsets.add(producer.send(new ProducerRecord<>("java-reauth", "r" + i)).get()
+                        .offset());
+            }
+            double reauths = metric(producer, "successful-reauthentication-total");
+            double failed = metric(producer, "failed-reauthentication-total");
+            System.out.println("reauth produced " + offsets + " reauthenticated=" + (reauths >= 2)
+                    + " failed=" + (long) failed);
+        }
+    }
+
+    static double metric(Producer<?, ?> producer, String name) {
+        return producer.metrics().entrySet().stream()
+                .filter(e -> e.getKey().name().equals(name)
+                        && e.getKey().group().equals("producer-metrics"))
+                .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
+                .findFirst().orElseThrow(() -> new IllegalStateException("no metric " + name));
     }
 
     /** Users with their mechanisms and iterations, sorted. */
