@@ -93,17 +93,33 @@ fn rdkafka_sasl(addr: SocketAddr, user: &str, password: &str) -> rdkafka::Client
     c
 }
 
-/// Keeps the errors librdkafka reports for the whole client (not for one request), and the
-/// producer's delivery reports.
+/// Keeps the errors librdkafka reports for the whole client (not for one request), the
+/// producer's delivery reports, and per broker node its latest (node, connects,
+/// SaslAuthenticate requests sent) from the statistics.
 #[derive(Default)]
 struct Seen {
     errors: Mutex<Vec<(KafkaError, String)>>,
     delivered: Mutex<Vec<Result<(i32, i64), String>>>,
+    auths: Mutex<Vec<(i32, i64, i64)>>,
 }
 
 impl ClientContext for Seen {
     fn error(&self, error: KafkaError, reason: &str) {
         self.errors.lock().unwrap().push((error, reason.to_string()));
+    }
+
+    fn stats(&self, stats: rdkafka::Statistics) {
+        let mut auths: Vec<(i32, i64, i64)> = stats
+            .brokers
+            .values()
+            .filter(|b| b.nodeid >= 0)
+            .map(|b| {
+                let sent = b.req.get("SaslAuthenticate").copied().unwrap_or(0);
+                (b.nodeid, b.connects.unwrap_or(0), sent)
+            })
+            .collect();
+        auths.sort();
+        *self.auths.lock().unwrap() = auths;
     }
 }
 
@@ -184,6 +200,56 @@ fn rdkafka_wrong_password_is_an_authentication_error() {
         "{refusal}"
     );
     assert!(refusals(&broker, "PLAIN", "carol") >= 1);
+}
+
+/// KIP-368: sessions of 1.5 s, and a producer sending across several of them re-authenticates
+/// on its open connection; the broker never has to close it for an ended session.
+#[test]
+fn rdkafka_reauthenticates_before_its_session_ends() {
+    let tmp = TempDir::new("sasl-rdk-reauth");
+    let (broker, sasl) = start_with(tmp.path(), &["connections.max.reauth.ms=1500"]);
+    let config = rdkafka_sasl(sasl, "carol", "c-pw");
+    let admin: AdminClient<DefaultClientContext> = config.create().expect("admin client");
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let topic = NewTopic::new("rdk-reauth", 1, TopicReplication::Fixed(1));
+    let created = block_on(admin.create_topics(&[topic], &opts), WAIT).expect("CreateTopics");
+    assert_eq!(created, vec![Ok("rdk-reauth".to_string())]);
+    // Its statistics count its connections and the SaslAuthenticate requests it sent.
+    let producer: BaseProducer<Seen> = config
+        .clone()
+        .set("statistics.interval.ms", "100")
+        .create_with_context(Seen::default())
+        .expect("producer");
+    // The scenario itself: records 2.5 s apart, past the 1.5 s sessions, serving the producer
+    // meanwhile.
+    let serve = |for_ms: u64| {
+        let until = Instant::now() + Duration::from_millis(for_ms);
+        while Instant::now() < until {
+            producer.poll(Duration::from_millis(50));
+        }
+    };
+    for i in 0..3 {
+        if i > 0 {
+            serve(2500);
+        }
+        let value = format!("reauth-{i}");
+        let record = BaseRecord::to("rdk-reauth").key("carol").payload(&value);
+        producer.send(record).map_err(|(e, _)| e).expect("queued");
+        producer.flush(WAIT).expect("flush");
+    }
+    let delivered = producer.context().delivered.lock().unwrap().clone();
+    assert_eq!(delivered, [Ok((0, 0)), Ok((0, 1)), Ok((0, 2))]);
+    // Statistics come every 100 ms: one after the last send is what is asserted.
+    serve(300);
+    let auths = producer.context().auths.lock().unwrap().clone();
+    // Node 1: connected once, authenticated at least three times over 5 s of 1.5 s sessions.
+    assert!(
+        matches!(auths.as_slice(), [(1, 1, n)] if *n >= 3),
+        "(node, connects, SaslAuthenticate sent): {auths:?}"
+    );
+    let ended: Vec<String> =
+        broker.logs.lines().into_iter().filter(|l| l.contains("session's lifetime")).collect();
+    assert!(ended.is_empty(), "{ended:#?}");
 }
 
 // ---------------------------------------------------------------------------------------------
