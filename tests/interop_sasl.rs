@@ -1,7 +1,9 @@
 //! Real, unchanged Kafka clients authenticating against the binary's SASL_PLAINTEXT listener,
 //! and refused with wrong passwords: librdkafka (rdkafka crate; built without ssl, so PLAIN
 //! only), Kafka's own Java client (SCRAM-SHA-512 and -256, PLAIN, and the SCRAM admin calls),
-//! kafka-python and kafkajs (SCRAM-SHA-512 and PLAIN). The broker knows alice (SCRAM-SHA-512,
+//! kafka-python and kafkajs (SCRAM-SHA-512 and PLAIN); and, with short sessions
+//! (`connections.max.reauth.ms`, KIP-368), the Java client, librdkafka and kafkajs renewing
+//! them on their open connections. The broker knows alice (SCRAM-SHA-512,
 //! from `--add-scram`) and carol (PLAIN, from the listener's JAAS config). The raw-protocol side
 //! of SASL is in `security.rs`; how the clients are installed is as in `interop_clients.rs`
 //! and `interop_java.rs`.
@@ -532,8 +534,8 @@ fn kafka_python_scram_and_plain() {
     assert_eq!(lines.last().map(String::as_str), Some("done"));
 }
 
-#[test]
-fn kafkajs_scram_and_plain() {
+/// Runs kafkajs_sasl.js against `sasl` with `args`, kafkajs installed first.
+fn kafkajs(broker: &Broker, sasl: SocketAddr, args: &[&str]) -> Vec<String> {
     let dir = clients_dir().join("js");
     install(
         &dir,
@@ -543,16 +545,21 @@ fn kafkajs_scram_and_plain() {
             .arg(&dir)
             .arg(KAFKAJS),
     );
-    let tmp = TempDir::new("sasl-js");
-    let (broker, sasl) = start(tmp.path());
-    let lines = run(
-        &broker,
+    run(
+        broker,
         Command::new("node")
             .env("NODE_PATH", dir.join("node_modules"))
             .arg(script("kafkajs_sasl.js"))
             .arg(sasl.to_string())
-            .args(LOGINS),
-    );
+            .args(args),
+    )
+}
+
+#[test]
+fn kafkajs_scram_and_plain() {
+    let tmp = TempDir::new("sasl-js");
+    let (broker, sasl) = start(tmp.path());
+    let lines = kafkajs(&broker, sasl, &LOGINS);
     assert_eq!(
         line(&lines, "{\"consumed\":\"SCRAM-SHA-512\""),
         r#"{"consumed":"SCRAM-SHA-512","user":"alice","records":["0=SCRAM-SHA-512-0","1=SCRAM-SHA-512-1","2=SCRAM-SHA-512-2"]}"#
@@ -570,4 +577,25 @@ fn kafkajs_scram_and_plain() {
         r#"{"wrong":"PLAIN","error":"KafkaJSSASLAuthenticationError","message":"SASL PLAIN authentication failed: Authentication failed: Invalid username or password"}"#
     );
     assert_eq!(lines.last().map(String::as_str), Some(r#"{"done":true}"#));
+}
+
+/// KIP-368 with kafkajs: sessions of 1.5 s, and a producer sending across several of them
+/// authenticates again on its connection, which the broker never has to close.
+#[test]
+fn kafkajs_reauthenticates_before_its_session_ends() {
+    let tmp = TempDir::new("sasl-js-reauth");
+    let (broker, sasl) = start_with(tmp.path(), &["connections.max.reauth.ms=1500"]);
+    let args = ["reauth=SCRAM-SHA-512:alice:alice-secret", "reauth=PLAIN:carol:c-pw"];
+    let lines = kafkajs(&broker, sasl, &args);
+    assert_eq!(
+        line(&lines, "{\"reauth\":\"SCRAM-SHA-512\""),
+        r#"{"reauth":"SCRAM-SHA-512","offsets":["0","1","2"],"renewed":true}"#
+    );
+    assert_eq!(
+        line(&lines, "{\"reauth\":\"PLAIN\""),
+        r#"{"reauth":"PLAIN","offsets":["3","4","5"],"renewed":true}"#
+    );
+    let ended: Vec<String> =
+        broker.logs.lines().into_iter().filter(|l| l.contains("session's lifetime")).collect();
+    assert!(ended.is_empty(), "{ended:#?}");
 }

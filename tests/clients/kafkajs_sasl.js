@@ -1,9 +1,17 @@
 // kafkajs over SASL_PLAINTEXT against minikafka: for each MECHANISM:USER:PASSWORD argument,
 // create a topic, produce and consume it back; for each wrong=MECHANISM:USER:PASSWORD, the
-// refusal kafkajs reports. One JSON line per step.
+// refusal kafkajs reports; for each reauth=MECHANISM:USER:PASSWORD (a broker with 1.5 s
+// sessions), one producer sending 2.5 s apart, and how many times it authenticated. One JSON
+// line per step.
 const { Kafka, logLevel } = require('kafkajs');
 
 const broker = process.argv[2];
+
+// kafkajs says at debug level each time an authentication succeeds.
+let authentications = 0;
+const logCreator = () => ({ log }) => {
+  if (/authentication successful|SCRAM.* successful/.test(log.message)) authentications += 1;
+};
 
 function client(spec, retries) {
   const [mechanism, username, ...rest] = spec.split(':');
@@ -13,9 +21,12 @@ function client(spec, retries) {
     new Kafka({
       clientId: 'kjs-sasl',
       brokers: [broker],
-      logLevel: logLevel.NOTHING,
+      logLevel: logLevel.DEBUG,
+      logCreator,
       sasl: { mechanism: mechanism.toLowerCase(), username, password: rest.join(':') },
       retry: { retries },
+      // Renew a session once less than this is left of it (the broker's are 1.5 s).
+      reauthenticationThreshold: 1000,
     }),
   ];
 }
@@ -32,6 +43,26 @@ function client(spec, retries) {
         console.log(JSON.stringify({ wrong: mechanism, error: e.name, message: e.message }));
       }
       await admin.disconnect();
+      continue;
+    }
+    if (arg.startsWith('reauth=')) {
+      const [mechanism, , kafka] = client(arg.slice('reauth='.length), 0);
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'js-reauth', numPartitions: 1 }] });
+      await admin.disconnect();
+      const producer = kafka.producer();
+      await producer.connect();
+      const before = authentications;
+      const offsets = [];
+      for (let i = 0; i < 3; i++) {
+        // The scenario itself: each record after the session it would have used has ended.
+        if (i > 0) await new Promise((r) => setTimeout(r, 2500));
+        const [meta] = await producer.send({ topic: 'js-reauth', messages: [{ value: 'r' + i }] });
+        offsets.push(meta.baseOffset);
+      }
+      await producer.disconnect();
+      console.log(JSON.stringify({ reauth: mechanism, offsets, renewed: authentications - before >= 2 }));
       continue;
     }
     const [mechanism, username, kafka] = client(arg, 5);
