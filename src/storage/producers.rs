@@ -172,13 +172,6 @@ impl Producers {
         out
     }
 
-    /// Takes the producers of `other` this state does not know.
-    pub fn absorb(&mut self, other: Producers) {
-        for (id, p) in other.by_id {
-            self.by_id.entry(id).or_insert(p);
-        }
-    }
-
     /// State as a snapshot left it: each producer with its last batch.
     pub fn from_snapshot(entries: &[super::snapshot::ProducerEntry]) -> Producers {
         let mut by_id = HashMap::new();

@@ -139,6 +139,17 @@ pub fn latest(dir: &Path, at_most: i64) -> Option<(i64, Vec<ProducerEntry>)> {
     None
 }
 
+/// The newest snapshot at or above `at_least` that reads: (its offset, entries).
+pub fn latest_from(dir: &Path, at_least: i64) -> Option<(i64, Vec<ProducerEntry>)> {
+    for (offset, path) in list(dir).into_iter().rev().filter(|(o, _)| *o >= at_least) {
+        match fs::read(&path).and_then(|b| decode(&b)) {
+            Ok(entries) => return Some((offset, entries)),
+            Err(e) => log::warn!("{}: {e}", path.display()),
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
