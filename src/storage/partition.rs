@@ -286,7 +286,8 @@ fn scan_active(
                 (at, Producers::from_snapshot(&entries), txns)
             });
         let (mut max_ts, mut first_ts) = (-1i64, None);
-        let valid = segment::scan(&active.file, 0, active.size, RECOVERY_CHUNK, |pos, h| {
+        let (base, size) = (active.base_offset, active.size);
+        let valid = segment::scan_checked(&active.file, base, size, RECOVERY_CHUNK, |pos, h| {
             max_ts = max_ts.max(h.max_timestamp);
             first_ts.get_or_insert(h.max_timestamp);
             producers.record(h, h.base_offset);
@@ -303,7 +304,6 @@ fn scan_active(
             }
             files.note(pos, h.last_offset(), h.max_timestamp, h.total_len());
             end = h.last_offset() + 1;
-            true
         })?;
         if valid < active.size {
             log::warn!(
