@@ -471,3 +471,73 @@ fn recovery_cuts_the_log_at_the_first_damaged_batch() {
         assert_eq!(r.partition("damaged", 0).base_offset, 6, "{damage}");
     }
 }
+
+// ----- full disk ---------------------------------------------------------------------------------
+
+const KAFKA_STORAGE_ERROR: i16 = 56;
+
+/// An idempotent batch of one `len`-byte record.
+fn big_batch(pid: i64, seq: i32, len: usize) -> Vec<u8> {
+    let mut b = BatchBuilder::new(0, TS).producer(pid, 0, seq);
+    b.push(None, Some(&vec![b'0' + (seq % 10) as u8; len]), &[]);
+    b.finish()
+}
+
+fn produce_to(c: &mut Client, topic: &str, batch: &[u8]) -> (i16, i64) {
+    let r = c.produce(&[(topic, vec![(0, Some(batch.to_vec()))])]);
+    let p = r.partition(topic, 0);
+    (p.error_code, p.base_offset)
+}
+
+/// The log dir on a small tmpfs: once it is full, produces are answered KAFKA_STORAGE_ERROR
+/// (nothing acknowledged that is not written, nothing torn left behind), the broker keeps
+/// serving reads of what was acknowledged, and once a topic is deleted, writing resumes by
+/// itself where it stopped: the failed batch's retry is written once, at the next offset, and
+/// the producer's earlier batches are still known (a retry is a duplicate).
+#[test]
+fn a_full_disk_answers_storage_errors_and_recovers_when_space_is_freed() {
+    let tmp = TempDir::new("crash-full");
+    let broker = Broker::start_on_tmpfs(tmp.path(), 512, &[]);
+    let mut c = broker.connect();
+    create_topic_with(&mut c, "filler", &[]);
+    let data_id = create_topic_with(&mut c, "data", &[]);
+    let pid = new_pid(&mut c);
+    let other = new_pid(&mut c);
+    assert_eq!(produce_to(&mut c, "data", &big_batch(pid, 0, 1000)), (NONE, 0));
+    // Fill the disk.
+    let mut filled = 0;
+    loop {
+        match produce_to(&mut c, "filler", &big_batch(other, filled, 16_000)) {
+            (NONE, o) => assert_eq!(o, i64::from(filled)),
+            (KAFKA_STORAGE_ERROR, -1) => break,
+            r => panic!("filler batch {filled}: {r:?}"),
+        }
+        filled += 1;
+        assert!(filled < 100, "512 KiB took 100 batches of 16 kB");
+    }
+    assert!(broker.logs.wait_for(IO_TIMEOUT, |l| l.contains("write failed")).is_some());
+    assert_eq!(produce_to(&mut c, "data", &big_batch(pid, 1, 20_000)), (KAFKA_STORAGE_ERROR, -1));
+    // Reads go on: the acknowledged batches, whole, and nothing else.
+    let p = c.fetch_one(data_id, 0, 0);
+    assert_eq!((p.error_code, p.high_watermark), (NONE, 1));
+    assert_eq!(split_batches(p.records()).len(), 1);
+    assert_eq!(produce_to(&mut c, "data", &big_batch(pid, 0, 1000)), (NONE, 0), "a retry");
+    // Free space as an operator would: delete a topic.
+    let req = kafka_protocol::messages::DeleteTopicsRequest::default()
+        .with_topic_names(vec![kafka_protocol::messages::TopicName(
+            kafka_protocol::protocol::StrBytes::from_static_str("filler"),
+        )])
+        .with_timeout_ms(30_000);
+    let r = c.kp_call(5, &req);
+    assert_eq!(r.responses[0].error_code, NONE, "{r:?}");
+    assert_eq!(produce_to(&mut c, "data", &big_batch(pid, 1, 20_000)), (NONE, 1));
+    assert_eq!(produce_to(&mut c, "data", &big_batch(pid, 1, 20_000)), (NONE, 1), "a retry");
+    assert_eq!(produce_to(&mut c, "data", &big_batch(pid, 2, 20_000)), (NONE, 2));
+    let p = c.fetch_one(data_id, 0, 0);
+    assert_eq!(p.high_watermark, 3);
+    let stored = split_batches(p.records());
+    for (i, b) in stored.iter().enumerate() {
+        let len = if i == 0 { 1000 } else { 20_000 };
+        assert_eq!(b[16..], big_batch(pid, i as i32, len)[16..], "batch {i}");
+    }
+}

@@ -125,6 +125,9 @@ pub struct PartitionLog {
     pub(super) last_flush_ms: i64,
     /// Files of deleted segments, renamed `.deleted`, for the manager to remove later.
     pub(super) deleted_files: Vec<PathBuf>,
+    /// A write of buffered appends failed since the manager last asked (perhaps in a read or
+    /// a roll, before the turn's write): the turn's acknowledgements must be withdrawn.
+    pub(super) write_failed: bool,
 }
 
 /// What became of an appended batch.
@@ -252,6 +255,7 @@ impl PartitionLog {
             recovery_point: end,
             last_flush_ms: now_ms(),
             deleted_files: Vec::new(),
+            write_failed: false,
         })
     }
 }
@@ -579,6 +583,11 @@ impl PartitionLog {
         Ok(true)
     }
 
+    /// Whether a write of buffered appends failed since the last call.
+    pub fn take_write_failure(&mut self) -> bool {
+        std::mem::take(&mut self.write_failed)
+    }
+
     /// The `.deleted` files of segments deleted since the last call.
     pub fn take_deleted_files(&mut self) -> Vec<PathBuf> {
         std::mem::take(&mut self.deleted_files)
@@ -621,7 +630,9 @@ impl PartitionLog {
                 }
                 self.log_end_offset = self.flushed_end_offset;
                 self.pending.clear();
-                self.producers.clear();
+                self.producers.truncate(self.flushed_end_offset);
+                self.write_failed = true;
+                self.open_txns.retain(|t| t.1 < self.flushed_end_offset);
                 Err(e)
             }
         }

@@ -203,10 +203,15 @@ impl Producers {
             .collect()
     }
 
-    /// Forgets everything: after a failed write the state may be ahead of the file, and a
-    /// producer the partition does not know is accepted at any sequence.
-    pub fn clear(&mut self) {
-        self.by_id.clear();
+    /// Forgets the batches at or past `end`: after a failed write, what was appended and not
+    /// written. A producer left without batches is forgotten (one the partition does not know
+    /// is accepted at any sequence).
+    pub fn truncate(&mut self, end: i64) {
+        self.by_id.retain(|_, p| {
+            let had = p.batches.len();
+            p.batches.retain(|b| b.base_offset < end);
+            had == 0 || !p.batches.is_empty()
+        });
     }
 }
 
