@@ -137,10 +137,11 @@ impl Producer {
         }
     }
 
-    /// Reads the answers that arrived before the connection died.
-    fn drain(&mut self, c: &mut Client) {
+    /// Reads the answers that arrived before the connection died; returns how many requests
+    /// got none.
+    fn drain(&mut self, c: &mut Client) -> usize {
         while !self.in_flight.is_empty() && self.take_answer(c) {}
-        self.in_flight.clear();
+        std::mem::take(&mut self.in_flight).len()
     }
 
     /// Checks that the log of each partition holds, from `start`, exactly the first batches
@@ -253,21 +254,27 @@ fn sigkill_under_a_pipelining_idempotent_producer_loses_and_duplicates_nothing()
     let pid = new_pid(&mut broker.connect());
     let mut producer = Producer::new("crash", pid, 3, seed);
     let mut rng = Rng::new(seed ^ 0x5eed);
+    let mut unanswered = 0;
     for cycle in 0..20 {
         let context = format!("cycle {cycle}");
         let mut c = broker.connect();
         let requests = 1 + rng.below(40) as usize;
         producer.stream(&mut c, requests, 5);
-        // Requests are on their way or being handled: the kill lands among them.
-        std::thread::sleep(Duration::from_micros(rng.below(3000)));
+        // Requests are on their way or being handled: the kill lands among them, or a little
+        // later.
+        if rng.below(2) == 0 {
+            std::thread::sleep(Duration::from_micros(rng.below(3000)));
+        }
         broker.kill();
-        producer.drain(&mut c);
+        unanswered += producer.drain(&mut c);
         broker = Broker::start_with(tmp.path(), &overrides);
         let mut c = broker.connect();
         let held = producer.check_logs(&mut c, ids[0], &context);
         producer.retry_unacknowledged(&mut c, &held, &context);
         producer.check_logs(&mut c, ids[0], &format!("{context}, after the retries"));
     }
+    assert!(unanswered > 0, "seed {seed}: no kill landed among requests in flight");
+    eprintln!("{unanswered} requests unanswered at a kill");
     let mut c = broker.connect();
     let held = producer.check_logs(&mut c, ids[0], "at the end");
     for (p, s) in producer.parts.iter().enumerate() {
