@@ -112,13 +112,18 @@ pub fn decode(b: &[u8]) -> io::Result<Vec<ProducerEntry>> {
 pub fn write(dir: &Path, offset: i64, entries: &[ProducerEntry]) -> io::Result<()> {
     let path = dir.join(file_name(offset));
     let tmp = path.with_extension("snapshot.tmp");
-    {
+    let written = (|| {
         use std::io::Write;
         let mut f = fs::File::create(&tmp)?;
         f.write_all(&encode(entries))?;
         f.sync_all()?;
+        fs::rename(&tmp, &path)
+    })();
+    if let Err(e) = written {
+        // A full disk: what was written of it would only take room.
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
     }
-    fs::rename(&tmp, &path)?;
     for (o, p) in list(dir) {
         if o != offset {
             let _ = fs::remove_file(p);
