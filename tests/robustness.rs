@@ -803,35 +803,34 @@ fn announced_frame_sizes_do_not_allocate_ahead() {
 }
 
 /// A write that fails (here a file-size limit, as a full disk) withdraws the turn's
-/// acknowledgements: the producer's connection is closed without an answer, the file holds
-/// exactly the batches acknowledged before, and the broker goes on serving everyone else.
+/// acknowledgements: the producer is answered KAFKA_STORAGE_ERROR, the file holds exactly the
+/// batches acknowledged before, and the broker goes on serving everyone else.
 #[test]
 fn a_failed_write_withdraws_its_acknowledgement_and_nothing_else() {
+    const KAFKA_STORAGE_ERROR: i16 = 56;
     let tmp = TempDir::new("full");
     let ids = make_log_dir(tmp.path(), &[("full", 1)]);
     let broker = Broker::start_with_file_limit(tmp.path(), 64);
     let value = vec![b'v'; 10_000];
     let mut acked = Vec::new();
-    let mut closed = false;
+    let mut refused = false;
     for i in 0..20 {
         let mut c = broker.connect();
         let batch = batch(0, &[&value]);
         c.send(PRODUCE, 11, &produce_v11_body(1, &[("full", vec![(0, Some(batch.clone()))])]));
-        match c.recv_frame_or_close() {
-            Some(frame) => {
-                // Response header v1: correlation id, then an empty tagged-field section.
-                let resp = decode_produce_v11(&frame[5..]);
-                let p = resp.partition("full", 0);
-                assert_eq!((p.error_code, p.base_offset), (NONE, i), "batch {i}");
-                acked.push(batch);
-            }
-            None => {
-                closed = true;
-                break;
-            }
+        let frame = c.recv_frame_or_close().expect("an answer");
+        // Response header v1: correlation id, then an empty tagged-field section.
+        let resp = decode_produce_v11(&frame[5..]);
+        let p = resp.partition("full", 0);
+        if p.error_code == KAFKA_STORAGE_ERROR {
+            assert_eq!(p.base_offset, -1);
+            refused = true;
+            break;
         }
+        assert_eq!((p.error_code, p.base_offset), (NONE, i), "batch {i}");
+        acked.push(batch);
     }
-    assert!(closed, "64 KiB cannot hold 20 batches of 10 kB");
+    assert!(refused, "64 KiB cannot hold 20 batches of 10 kB");
     assert!((3..=6).contains(&acked.len()), "{} batches acknowledged", acked.len());
     assert!(broker.logs.wait_for(IO_TIMEOUT, |l| l.contains("write failed")).is_some());
     // The file holds exactly the acknowledged batches, whole.

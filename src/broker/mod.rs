@@ -121,6 +121,19 @@ pub struct TurnEnd {
     pub close: Vec<usize>,
     /// Answers to parked requests, each a whole response frame, for their connections.
     pub ready: Vec<(usize, Output)>,
+    /// (connection, position in its output) of produce answers whose appends could not be
+    /// written: the partition response there becomes KAFKA_STORAGE_ERROR before it is sent
+    /// (see [`withdraw_produce_answer`]).
+    pub withdrawn: Vec<(usize, usize)>,
+}
+
+/// Turns the partition produce response whose error code is at `at` in `out` into Kafka's
+/// answer to a write that failed: KAFKA_STORAGE_ERROR, base offset and log append time -1.
+pub fn withdraw_produce_answer(out: &mut [u8], at: usize) {
+    if let Some(b) = out.get_mut(at..at + 18) {
+        b[..2].copy_from_slice(&crate::protocol::error::KAFKA_STORAGE_ERROR.to_be_bytes());
+        b[2..].fill(0xff);
+    }
 }
 
 /// The reason a connection must be closed, for the log line.
@@ -140,6 +153,13 @@ pub struct Broker {
     fetch_scratch: fetch::Scratch,
     /// (connection, log) for every append acknowledged this turn.
     turn_acks: Vec<(usize, LogId)>,
+    /// (connection, log, position of the answer's error code in the connection's output)
+    /// for every produce acknowledged this turn: its answer is withdrawn if the write fails.
+    produce_acks: Vec<(usize, LogId, usize)>,
+    /// Per partition of the produce being answered: the log it appended to; kept for capacity.
+    produce_appended: Vec<Option<LogId>>,
+    /// Where the produce being answered encoded each partition; kept for capacity.
+    produce_positions: Vec<usize>,
     waiting: waiting::Waiting,
     /// While a parked request is handled again: the deadline it already had.
     rehandle_deadline: Option<Instant>,
@@ -238,6 +258,9 @@ impl Broker {
             produce_scratch: Vec::new(),
             fetch_scratch: fetch::Scratch::default(),
             turn_acks: Vec::new(),
+            produce_acks: Vec::new(),
+            produce_appended: Vec::new(),
+            produce_positions: Vec::new(),
             waiting: waiting::Waiting::default(),
             rehandle_deadline: None,
             written: Vec::new(),
@@ -413,6 +436,11 @@ impl Broker {
         for (conn, log) in self.turn_acks.drain(..) {
             if self.failed.contains(&log) && !end.close.contains(&conn) {
                 end.close.push(conn);
+            }
+        }
+        for (conn, log, at) in self.produce_acks.drain(..) {
+            if self.failed.contains(&log) {
+                end.withdrawn.push((conn, at));
             }
         }
         if !self.waiting.is_empty() {

@@ -23,6 +23,9 @@ pub fn handle(
     let mut responses = std::mem::take(&mut b.produce_responses);
     responses.clear();
     let request_error = txn_verify::request_error(b, &req);
+    // The log each partition appended to, for withdrawing its answer if the write fails.
+    let mut appended = std::mem::take(&mut b.produce_appended);
+    appended.clear();
     let mut topic = "";
     let mut writable = true;
     for item in req.topic_data() {
@@ -35,6 +38,7 @@ pub fn handle(
             Step::Inner(p) => p,
         };
         if let Some(code) = request_error {
+            appended.push(None);
             responses.push(PartitionProduceResponse::error(p.index, code, None));
             continue;
         }
@@ -58,9 +62,13 @@ pub fn handle(
                     }
                     _ => None,
                 };
-                refused.unwrap_or_else(|| append(b, conn, log, p.index, p.records))
+                let resp = refused.unwrap_or_else(|| append(b, log, p.index, p.records));
+                appended.push((resp.error_code == error::NONE).then_some(log));
+                responses.push(resp);
+                continue;
             }
         };
+        appended.push(None);
         responses.push(resp);
     }
     // acks=0 has no response to carry an error: Kafka closes the connection instead, so the
@@ -69,22 +77,37 @@ pub fn handle(
         let code = responses.iter().find(|r| r.error_code != error::NONE).unwrap().error_code;
         log::info!("closing connection {conn}: produce with acks=0 failed with error {code}");
         b.produce_responses = responses;
+        b.produce_appended = appended;
         return Ok(Reply::Close);
     }
+    let mut positions = std::mem::take(&mut b.produce_positions);
+    positions.clear();
     let encoded = if req.acks == 0 {
+        // No answer to withdraw: a failed write closes the connection, as an error would.
+        for &log in appended.iter().flatten() {
+            b.turn_acks.push((conn, log));
+        }
         Ok(())
     } else {
         ProduceResponse { request: &req, partition_responses: &responses, throttle_time_ms: 0 }
-            .encode(version, out)
+            .encode(version, out, Some(&mut positions))
     };
+    if encoded.is_ok() && req.acks != 0 {
+        for (log, &at) in appended.iter().zip(&positions) {
+            if let Some(log) = *log {
+                b.produce_acks.push((conn, log, at));
+            }
+        }
+    }
     b.produce_responses = responses;
+    b.produce_appended = appended;
+    b.produce_positions = positions;
     encoded?;
     Ok(if req.acks == 0 { Reply::Silent } else { Reply::Sent })
 }
 
 fn append(
     b: &mut Broker,
-    conn: usize,
     log: LogId,
     index: i32,
     records: Option<&[u8]>,
@@ -255,7 +278,6 @@ fn append(
         }
     }
     b.produce_scratch = scratch;
-    b.turn_acks.push((conn, log));
     PartitionProduceResponse {
         index,
         error_code: error::NONE,

@@ -63,8 +63,15 @@ impl MetadataLog {
     pub fn append(&mut self, recs: &[MetadataRecord]) -> io::Result<()> {
         let batch = encode_batch(self.next_offset, self.leader_epoch, recs);
         let mut f = fs::OpenOptions::new().create(true).append(true).open(&self.active)?;
-        f.write_all(&batch)?;
-        f.sync_data()?;
+        let len = f.metadata()?.len();
+        if let Err(e) = f.write_all(&batch).and_then(|()| f.sync_data()) {
+            // A write that failed part way (a full disk) must not stay: the next append
+            // would follow its torn bytes, and replay, which stops there, would never see it.
+            if let Err(cut) = f.set_len(len) {
+                log::error!("{}: cannot cut a failed append: {cut}", self.active.display());
+            }
+            return Err(e);
+        }
         self.next_offset += recs.len() as i64;
         Ok(())
     }

@@ -116,7 +116,15 @@ pub struct ProduceResponse<'r, 'a> {
 }
 
 impl ProduceResponse<'_, '_> {
-    pub fn encode(&self, version: i16, out: &mut Vec<u8>) -> Result<()> {
+    /// Encodes the response; with `positions`, notes where in `out` each partition's
+    /// error code is written, so that an answer can be withdrawn (made an error) before it is
+    /// sent when its append could not be written.
+    pub fn encode(
+        &self,
+        version: i16,
+        out: &mut Vec<u8>,
+        mut positions: Option<&mut Vec<usize>>,
+    ) -> Result<()> {
         let flexible = version >= 9;
         let mut responses = self.partition_responses.iter();
         self.request.topic_data().mirror(
@@ -124,6 +132,9 @@ impl ProduceResponse<'_, '_> {
             |name, out| out.put_string(name, flexible),
             |out| {
                 let p = responses.next().expect("a response for every request partition");
+                if let Some(at) = positions.as_deref_mut() {
+                    at.push(out.len() + 4);
+                }
                 p.encode(version, out);
             },
         )?;
@@ -242,7 +253,7 @@ mod tests {
                 throttle_time_ms: 9,
             };
             let mut out = Vec::new();
-            resp.encode(version, &mut out).unwrap();
+            resp.encode(version, &mut out, None).unwrap();
             let m: KpResponse = kp_decode(&out, version);
             assert_eq!(m.throttle_time_ms, 9);
             let topics: Vec<_> = m.responses.iter().map(|t| t.name.as_str()).collect();

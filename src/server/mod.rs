@@ -323,6 +323,11 @@ impl Server {
         for id in end.close {
             self.close(id, "its acknowledged append could not be written");
         }
+        for (id, at) in end.withdrawn {
+            if let Some(conn) = self.conns.get_mut(id) {
+                crate::broker::withdraw_produce_answer(&mut conn.out, at);
+            }
+        }
         for (id, frame) in end.ready {
             let Some(conn) = self.conns.get_mut(id) else { continue };
             conn.out.append(frame);

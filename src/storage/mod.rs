@@ -308,11 +308,20 @@ impl LogManager {
         self.turn_appended = std::mem::take(&mut self.pending_bytes);
         for id in self.dirty.drain(..) {
             let Some(log) = self.logs[id].as_mut() else { continue };
-            if let Err(e) = log.flush() {
+            let result = log.flush();
+            let failed_before = log.take_write_failure() && result.is_ok();
+            if let Err(e) = result {
                 log::error!(
                     "{}: write failed, appends of this turn withdrawn: {e}",
                     log.dir().display()
                 );
+                failed.push(id);
+                continue;
+            }
+            if failed_before {
+                // An earlier write this turn (a read's or a roll's) failed and dropped
+                // appends already answered: the answers are withdrawn all the same.
+                log::error!("{}: appends of this turn withdrawn", log.dir().display());
                 failed.push(id);
                 continue;
             }

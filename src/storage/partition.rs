@@ -125,6 +125,9 @@ pub struct PartitionLog {
     pub(super) last_flush_ms: i64,
     /// Files of deleted segments, renamed `.deleted`, for the manager to remove later.
     pub(super) deleted_files: Vec<PathBuf>,
+    /// A write of buffered appends failed since the manager last asked (perhaps in a read or
+    /// a roll, before the turn's write): the turn's acknowledgements must be withdrawn.
+    pub(super) write_failed: bool,
 }
 
 /// What became of an appended batch.
@@ -252,6 +255,7 @@ impl PartitionLog {
             recovery_point: end,
             last_flush_ms: now_ms(),
             deleted_files: Vec::new(),
+            write_failed: false,
         })
     }
 }
@@ -270,19 +274,32 @@ fn scan_active(
         let mut last_indexed = None;
         let mut files =
             SegmentIndex::with_interval(active.base_offset, config.index_interval_bytes);
-        // Producer state is rebuilt from the active segment (Kafka would use its snapshots).
+        // Producer state is rebuilt from the active segment, on top of the snapshot taken
+        // when it began (or later) if there is one: it holds the producers of the closed
+        // segments. Both are kept through the scan, as the log may turn out to end before the
+        // snapshot's offset (a torn tail), and the snapshot is then of no use.
         let mut producers = Producers::default();
         let mut open_txns: Vec<(i64, i64)> = Vec::new();
+        let mut since_snapshot =
+            super::snapshot::latest_from(dir, active.base_offset).map(|(at, entries)| {
+                let txns = entries
+                    .iter()
+                    .filter(|e| e.current_txn_first_offset >= 0)
+                    .map(|e| (e.producer_id, e.current_txn_first_offset))
+                    .collect::<Vec<_>>();
+                (at, Producers::from_snapshot(&entries), txns)
+            });
         let (mut max_ts, mut first_ts) = (-1i64, None);
-        let valid = segment::scan(&active.file, 0, active.size, RECOVERY_CHUNK, |pos, h| {
+        let (base, size) = (active.base_offset, active.size);
+        let valid = segment::scan_checked(&active.file, base, size, RECOVERY_CHUNK, |pos, h| {
             max_ts = max_ts.max(h.max_timestamp);
             first_ts.get_or_insert(h.max_timestamp);
             producers.record(h, h.base_offset);
-            if h.is_transactional() {
-                // A control batch (commit or abort marker) ends its producer's transaction.
-                open_txns.retain(|&(pid, _)| pid != h.producer_id);
-                if !h.is_control() {
-                    open_txns.push((h.producer_id, h.base_offset));
+            note_txn(&mut open_txns, h);
+            if let Some((at, p, txns)) = since_snapshot.as_mut() {
+                if h.base_offset >= *at {
+                    p.record(h, h.base_offset);
+                    note_txn(txns, h);
                 }
             }
             if last_indexed.is_none_or(|p| pos >= p + INDEX_INTERVAL) {
@@ -291,7 +308,6 @@ fn scan_active(
             }
             files.note(pos, h.last_offset(), h.max_timestamp, h.total_len());
             end = h.last_offset() + 1;
-            true
         })?;
         if valid < active.size {
             log::warn!(
@@ -312,14 +328,22 @@ fn scan_active(
             files.create(dir)?;
         }
         active.files = Some(files);
-        // Producers whose last batch lies before the active segment are known from the last
-        // snapshot, if it was taken at or after the segment began.
-        if let Some((at, entries)) = super::snapshot::latest(dir, end) {
-            if at >= active.base_offset {
-                producers.absorb(Producers::from_snapshot(&entries));
-            }
+        match since_snapshot {
+            Some((at, p, txns)) if at <= end => Ok((end, p, txns)),
+            _ => Ok((end, producers, open_txns)),
         }
-        Ok((end, producers, open_txns))
+    }
+}
+
+/// Follows the transactions open in a log through one more batch: a transactional batch
+/// opens its producer's, a control batch (commit or abort marker) ends it.
+fn note_txn(open_txns: &mut Vec<(i64, i64)>, h: &BatchHeader) {
+    if h.is_transactional() {
+        if h.is_control() {
+            open_txns.retain(|&(pid, _)| pid != h.producer_id);
+        } else if !open_txns.iter().any(|t| t.0 == h.producer_id) {
+            open_txns.push((h.producer_id, h.base_offset));
+        }
     }
 }
 
@@ -377,14 +401,20 @@ impl PartitionLog {
         self.recovery_point = self.log_end_offset;
         // Kafka's producer state snapshot at the log end: the next start (Kafka's or this
         // broker's) knows every idempotent producer without reading the log.
+        self.write_snapshot(self.log_end_offset)?;
+        checkpoint::write_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH), &self.epochs)
+    }
+
+    /// Writes Kafka's producer state snapshot as of `offset` (the state must be that of the
+    /// log up to it), with the first offset of each producer's open transaction.
+    fn write_snapshot(&self, offset: i64) -> io::Result<()> {
         let mut producers = self.producers.to_snapshot();
         for e in &mut producers {
             if let Some(t) = self.open_txns.iter().find(|t| t.0 == e.producer_id) {
                 e.current_txn_first_offset = t.1;
             }
         }
-        super::snapshot::write(&dir, self.log_end_offset, &producers)?;
-        checkpoint::write_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH), &self.epochs)
+        super::snapshot::write(&self.dir, offset, &producers)
     }
 
     pub fn dir(&self) -> &Path {
@@ -488,6 +518,11 @@ impl PartitionLog {
         let base = self.log_end_offset;
         self.recovery_point = base;
         self.last_flush_ms = now_ms();
+        // As Kafka's roll: recovery after a crash reads the active segment only, so the state
+        // of producers whose last batches are in the closed segments must be kept beside
+        // them, or their retries after a restart are taken as new batches (written twice)
+        // or refused as out of order.
+        self.write_snapshot(base)?;
         let file = Rc::new(open_file(&self.dir.join(segment::file_name(base)))?);
         log::debug!("{}: rolled to segment {base}", self.dir.display());
         self.segments.push(Segment {
@@ -561,6 +596,11 @@ impl PartitionLog {
         Ok(true)
     }
 
+    /// Whether a write of buffered appends failed since the last call.
+    pub fn take_write_failure(&mut self) -> bool {
+        std::mem::take(&mut self.write_failed)
+    }
+
     /// The `.deleted` files of segments deleted since the last call.
     pub fn take_deleted_files(&mut self) -> Vec<PathBuf> {
         std::mem::take(&mut self.deleted_files)
@@ -603,7 +643,9 @@ impl PartitionLog {
                 }
                 self.log_end_offset = self.flushed_end_offset;
                 self.pending.clear();
-                self.producers.clear();
+                self.producers.truncate(self.flushed_end_offset);
+                self.write_failed = true;
+                self.open_txns.retain(|t| t.1 < self.flushed_end_offset);
                 Err(e)
             }
         }

@@ -220,13 +220,6 @@ impl Producers {
         out
     }
 
-    /// Takes the producers of `other` this state does not know.
-    pub fn absorb(&mut self, other: Producers) {
-        for (id, p) in other.by_id {
-            self.by_id.entry(id).or_insert(p);
-        }
-    }
-
     /// State as a snapshot left it: each producer with its last batch.
     pub fn from_snapshot(entries: &[super::snapshot::ProducerEntry]) -> Producers {
         let mut by_id = HashMap::new();
@@ -263,10 +256,15 @@ impl Producers {
             .collect()
     }
 
-    /// Forgets everything: after a failed write the state may be ahead of the file, and a
-    /// producer the partition does not know is accepted at any sequence.
-    pub fn clear(&mut self) {
-        self.by_id.clear();
+    /// Forgets the batches at or past `end`: after a failed write, what was appended and not
+    /// written. A producer left without batches is forgotten (one the partition does not know
+    /// is accepted at any sequence).
+    pub fn truncate(&mut self, end: i64) {
+        self.by_id.retain(|_, p| {
+            let had = p.batches.len();
+            p.batches.retain(|b| b.base_offset < end);
+            had == 0 || !p.batches.is_empty()
+        });
     }
 }
 

@@ -112,13 +112,18 @@ pub fn decode(b: &[u8]) -> io::Result<Vec<ProducerEntry>> {
 pub fn write(dir: &Path, offset: i64, entries: &[ProducerEntry]) -> io::Result<()> {
     let path = dir.join(file_name(offset));
     let tmp = path.with_extension("snapshot.tmp");
-    {
+    let written = (|| {
         use std::io::Write;
         let mut f = fs::File::create(&tmp)?;
         f.write_all(&encode(entries))?;
         f.sync_all()?;
+        fs::rename(&tmp, &path)
+    })();
+    if let Err(e) = written {
+        // A full disk: what was written of it would only take room.
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
     }
-    fs::rename(&tmp, &path)?;
     for (o, p) in list(dir) {
         if o != offset {
             let _ = fs::remove_file(p);
@@ -131,6 +136,17 @@ pub fn write(dir: &Path, offset: i64, entries: &[ProducerEntry]) -> io::Result<(
 /// does not read is skipped with a log line (the log is scanned instead).
 pub fn latest(dir: &Path, at_most: i64) -> Option<(i64, Vec<ProducerEntry>)> {
     for (offset, path) in list(dir).into_iter().rev().filter(|(o, _)| *o <= at_most) {
+        match fs::read(&path).and_then(|b| decode(&b)) {
+            Ok(entries) => return Some((offset, entries)),
+            Err(e) => log::warn!("{}: {e}", path.display()),
+        }
+    }
+    None
+}
+
+/// The newest snapshot at or above `at_least` that reads: (its offset, entries).
+pub fn latest_from(dir: &Path, at_least: i64) -> Option<(i64, Vec<ProducerEntry>)> {
+    for (offset, path) in list(dir).into_iter().rev().filter(|(o, _)| *o >= at_least) {
         match fs::read(&path).and_then(|b| decode(&b)) {
             Ok(entries) => return Some((offset, entries)),
             Err(e) => log::warn!("{}: {e}", path.display()),

@@ -477,6 +477,36 @@ impl Broker {
         Broker::start_command(cmd, &args)
     }
 
+    /// As [`Broker::start_with`], run by `prefix`: a program and its arguments that ends by
+    /// exec'ing the rest of its command line (the broker and its arguments).
+    pub fn start_prefixed(prefix: &[&str], log_dir: &Path, overrides: &[&str]) -> Broker {
+        let args = override_args(log_dir, overrides);
+        let mut cmd = Command::new(prefix[0]);
+        cmd.args(&prefix[1..]).arg(env!("CARGO_BIN_EXE_minikafka")).args(&args);
+        Broker::start_command(cmd, &args)
+    }
+
+    /// The broker's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Starts the broker with `log_dir` on a tmpfs of `kib` KiB, mounted in a user and mount
+    /// namespace of its own (so that it works unprivileged too), where writes fail with
+    /// ENOSPC once it is full. The files are visible to the broker only.
+    pub fn start_on_tmpfs(log_dir: &Path, kib: u64, overrides: &[&str]) -> Broker {
+        let args = override_args(log_dir, overrides);
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--user", "--map-root-user", "--mount", "sh", "-c"])
+            .arg(r#"mount -t tmpfs -o size="$1"k tmpfs "$2" && shift 2 && exec "$@""#)
+            .arg("sh")
+            .arg(kib.to_string())
+            .arg(log_dir)
+            .arg(env!("CARGO_BIN_EXE_minikafka"))
+            .args(&args);
+        Broker::start_command(cmd, &args)
+    }
+
     fn start_command(mut cmd: Command, args: &[OsString]) -> Broker {
         if !cmd.get_envs().any(|(k, _)| k == "RUST_LOG") {
             cmd.env("RUST_LOG", "info");
