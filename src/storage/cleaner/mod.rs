@@ -103,6 +103,8 @@ struct Job {
     segs: Vec<SegRef>,
     last_batch_of_producer: HashMap<i64, i64>,
     aborted: Vec<AbortedTxn>,
+    /// What the rewrite has seen of transactions, across its groups.
+    txns: filter::CleanedTxns,
     phase: Phase,
     buf: Vec<u8>,
     out: Vec<u8>,
@@ -250,9 +252,13 @@ impl Cleaner {
             first_uncleanable: c.first_uncleanable,
             delete_retention_ms: log.config().delete_retention_ms,
             segment_bytes: log.config().segment_bytes,
-            segs,
             last_batch_of_producer: log.last_batches_of_producers(),
             aborted: log.aborted_txns().to_vec(),
+            txns: filter::CleanedTxns::new(
+                log.aborted_txns(),
+                segs.first().map_or(0, |s| s.base_offset),
+            ),
+            segs,
             phase: Phase::Map { seg: first, pos: 0 },
             buf: Vec::new(),
             out: Vec::new(),
@@ -329,12 +335,11 @@ impl Cleaner {
                     delete_retention_ms: job.delete_retention_ms,
                     upper_bound: job.first_uncleanable,
                     last_batch_of_producer: &job.last_batch_of_producer,
-                    aborted: &job.aborted,
                 };
                 job.out.clear();
                 let mut done = 0;
                 for (at, h) in batches_in(&job.buf[..read]) {
-                    round.filter(&job.buf[at..at + h.total_len()], &h, &mut job.out);
+                    round.filter(&job.buf[at..at + h.total_len()], &h, &mut job.txns, &mut job.out);
                     done = at + h.total_len();
                 }
                 c.append(&job.out)?;
@@ -352,7 +357,8 @@ impl Cleaner {
                 c.file.sync_data()?;
                 let replaced: Vec<i64> =
                     job.segs[first..end].iter().map(|s| s.base_offset).collect();
-                log.swap_in(&replaced, *c)?;
+                let kept_aborted = std::mem::take(&mut job.txns.kept_aborted);
+                log.swap_in(&replaced, *c, &kept_aborted)?;
                 job.generation = log.generation();
                 *g += 1;
                 if let Some(&(next, _)) = groups.get(*g) {
