@@ -229,9 +229,10 @@ pub struct Round<'a> {
     /// The first offset the round does not clean; the batch ending just below it stays even
     /// when empty, so the log's offsets do not seem to end early.
     pub upper_bound: i64,
-    /// Producers whose last data batch must stay (their sequence and epoch), by id: the last
-    /// offset of that batch.
-    pub last_batch_of_producer: &'a HashMap<i64, i64>,
+    /// Producers whose last batch must stay (their sequence and epoch), by id: the last offset
+    /// of their last data batch, or none when a marker of a newer epoch followed it (then
+    /// their markers of that epoch stay, which carry it), and the epoch.
+    pub last_batch_of_producer: &'a HashMap<i64, (Option<i64>, i16)>,
 }
 
 /// What became of a batch.
@@ -266,8 +267,11 @@ impl Round<'_> {
             can_discard
         };
         let last_of_producer = h.producer_id >= 0
-            && !h.is_control()
-            && self.last_batch_of_producer.get(&h.producer_id) == Some(&h.last_offset());
+            && match self.last_batch_of_producer.get(&h.producer_id) {
+                Some((Some(last), _)) => h.last_offset() == *last,
+                Some((None, epoch)) => h.is_control() && h.producer_epoch == *epoch,
+                None => false,
+            };
         let retain_empty = last_of_producer || h.last_offset() + 1 == self.upper_bound;
         if discard && !retain_empty {
             return Kept::Dropped;

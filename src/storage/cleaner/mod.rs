@@ -101,7 +101,7 @@ struct Job {
     delete_retention_ms: i64,
     segment_bytes: u64,
     segs: Vec<SegRef>,
-    last_batch_of_producer: HashMap<i64, i64>,
+    last_batch_of_producer: HashMap<i64, (Option<i64>, i16)>,
     aborted: Vec<AbortedTxn>,
     /// What the rewrite has seen of transactions, across its groups.
     txns: filter::CleanedTxns,

@@ -104,8 +104,8 @@ impl PartitionLog {
 
     /// Producers whose last data batch a cleaning must keep: the last offset of that batch,
     /// by producer id (Kafka's `lastRecordsOfActiveProducers`).
-    pub fn last_batches_of_producers(&self) -> std::collections::HashMap<i64, i64> {
-        self.producers.last_offsets()
+    pub fn last_batches_of_producers(&self) -> std::collections::HashMap<i64, (Option<i64>, i16)> {
+        self.producers.last_records()
     }
 
     pub fn aborted_txns(&self) -> &[index::AbortedTxn] {

@@ -360,3 +360,41 @@ fn transaction_markers_go_once_their_data_has_and_their_horizon_is_past() {
     let mut l = PartitionLog::open(&d, config()).unwrap();
     assert_eq!(batch_shapes(&mut l), shapes);
 }
+
+/// A producer whose last entry is a marker of a newer epoch (the coordinator bumped it) keeps
+/// that marker, as Kafka keeps it for the epoch it carries: past its horizon only its records
+/// go, its header stays.
+#[test]
+fn a_producers_last_marker_of_a_new_epoch_stays_as_a_header() {
+    let d = TempDir::new("clean-epoch-marker");
+    let cfg = LogConfig { delete_retention_ms: 0, ..config() };
+    let mut log = Some(PartitionLog::open(&d, cfg).unwrap());
+    let l = log.as_mut().unwrap();
+    let mut b = BatchBuilder::new(0, 1000).producer(8, 0, 0).transactional();
+    b.push(Some(b"m"), Some(b"t"), &[]);
+    assert!(matches!(l.append_for_producer(&b.finish()).unwrap(), Appended::At(0)));
+    let marker = l.write_marker(8, 1, true, 0).unwrap().unwrap();
+    l.flush().unwrap();
+    append(&mut log, &keyed("m", Some("plain"), 1000));
+    let mut c = cleaner(&d);
+    let fill = |log: &mut Option<PartitionLog>| {
+        for i in 0..60 {
+            append(log, &keyed(&format!("f{}", i % 3), Some("x"), 1000));
+        }
+    };
+    let mut shapes = Vec::new();
+    for round in 1..=4 {
+        fill(&mut log);
+        clean(&d, &mut log, &mut c, round);
+        shapes.push(batch_shapes(log.as_mut().unwrap()).into_iter().find(|s| s.0 == marker));
+    }
+    assert_eq!(
+        shapes,
+        [
+            Some((marker, true, 1, false)),
+            Some((marker, true, 1, true)),
+            Some((marker, true, 0, false)),
+            Some((marker, true, 0, false)),
+        ]
+    );
+}
