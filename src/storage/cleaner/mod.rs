@@ -8,7 +8,8 @@
 //! in groups of up to `segment.bytes`, keeping the last record of each key, into cleaned
 //! segments swapped in by Kafka's file-suffix protocol ([`swap`]). Tombstones get a delete
 //! horizon of `delete.retention.ms` the first time they are cleaned and go in the first
-//! cleaning after it. It runs after the turn's answers are sent, in reads of at most
+//! cleaning after it; so do COMMIT and ABORT markers, from the first cleaning that finds no
+//! record of their transaction left (an aborted transaction's records go in the first). It runs after the turn's answers are sent, in reads of at most
 //! [`SLICE_BYTES`]: [`TURN_BUDGET`] of work a turn, or, while writers append, as long as it
 //! takes to read [`KEEP_UP`] times what the turn appended (up to [`TURN_MAX`]), so that the
 //! dirty part of a busy log does not outgrow it. A request arriving meanwhile waits at most that.
