@@ -2,7 +2,8 @@
 //! million times stays within a few segments of disk, and librdkafka reading it from zero sees
 //! the latest value of every key, tombstones gone after delete.retention.ms; a broker killed
 //! while it cleans comes back with every acknowledged key; `__consumer_offsets` is compacted
-//! and the last commit of every group survives.
+//! and the last commit of every group survives; transaction markers are cleaned away as
+//! Kafka cleans them (KIP-534).
 
 mod common;
 
@@ -273,4 +274,94 @@ fn consumer_offsets_are_compacted_and_the_last_commits_survive() {
     assert_eq!(committed(&mut c, "g0", "t", &[0]), [23_997]);
     assert_eq!(committed(&mut c, "g1", "t", &[0]), [23_998]);
     assert_eq!(committed(&mut c, "g2", "t", &[0]), [23_999]);
+}
+
+/// (base offset, COMMIT/ABORT marker?) of every batch in the partition's segment files, or
+/// None while a file is being swapped.
+fn batches_on_disk(dir: &Path) -> Option<Vec<(i64, bool)>> {
+    let mut logs: Vec<_> = fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    logs.sort();
+    let mut out = Vec::new();
+    for p in logs {
+        let bytes = fs::read(p).ok()?;
+        let mut rest = &bytes[..];
+        while rest.len() >= 61 {
+            let total = i32::from_be_bytes(rest[8..12].try_into().unwrap()) as usize + 12;
+            let base = i64::from_be_bytes(rest[..8].try_into().unwrap());
+            out.push((base, i16::from_be_bytes([rest[21], rest[22]]) & 0x20 != 0));
+            rest = &rest[total.min(rest.len())..];
+        }
+    }
+    Some(out)
+}
+
+/// Transaction markers go as Kafka's cleaner removes them: librdkafka commits one
+/// transaction, aborts one, commits a last one; after enough cleanings (each let in by a
+/// segment's worth of other keys) only the last transaction's marker is left (its record is
+/// the producer's last, so it stays), and read_committed readers, before and after a restart,
+/// see every committed key's latest value and nothing of the aborted transaction.
+#[test]
+fn transaction_markers_are_cleaned_away() {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let dir = TempDir::new("compact-txn");
+    let b = Broker::start_with(dir.path(), &["log.cleaner.backoff.ms=10"]);
+    let mut c = b.connect();
+    create(&mut c, "tx", COMPACTED);
+    let mut cfg = rdkafka_config(b.addr);
+    cfg.set("transactional.id", "compact-txn").set("linger.ms", "0");
+    let p: BaseProducer = cfg.create().unwrap();
+    p.init_transactions(WAIT).unwrap();
+    for (key, commit) in [("committed", true), ("aborted", false), ("last", true)] {
+        p.begin_transaction().unwrap();
+        p.send(BaseRecord::to("tx").partition(0).key(key).payload("txn")).unwrap();
+        if commit {
+            p.commit_transaction(WAIT).unwrap();
+        } else {
+            p.flush(WAIT).unwrap();
+            p.abort_transaction(WAIT).unwrap();
+        }
+    }
+    produce(&mut c, "tx", &[("committed", Some("plain".into()))]);
+    let part = dir.join("tx-0");
+    let markers = |kinds: &[(i64, bool)]| kinds.iter().filter(|k| k.1).count();
+    assert_eq!(batches_on_disk(&part).map(|k| markers(&k)), Some(3));
+    // A round needs a closed dirty segment: 1 MiB of filler keys each time.
+    let mut round = 0;
+    while batches_on_disk(&part).is_none_or(|k| markers(&k) > 1) {
+        round += 1;
+        assert!(round <= 8, "markers left after {round} rounds: {:?}", batches_on_disk(&part));
+        let from = b.logs.count();
+        for batch in 0..30 {
+            let recs: Vec<(String, Option<String>)> = (0..500)
+                .map(|i| (format!("f{}", i % 100), Some(format!("{batch}:{i:060}"))))
+                .collect();
+            let refs: Vec<(&str, Option<String>)> =
+                recs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+            produce(&mut c, "tx", &refs);
+        }
+        b.logs
+            .wait_for_from(from, WAIT, |l| l.contains("tx-0: cleaned up to offset"))
+            .unwrap_or_else(|| panic!("round {round}: no cleaning"));
+    }
+    // One cleaning drops the records, the next finds the markers alone and gives them their
+    // horizon, a third removes them.
+    let cleanings = b.logs.lines().iter().filter(|l| l.contains("tx-0: cleaned up to")).count();
+    assert!(cleanings >= 3, "{cleanings} cleanings");
+    let kinds = batches_on_disk(&part).unwrap();
+    assert_eq!(markers(&kinds), 1, "{kinds:?}");
+    let check = |addr| {
+        let (latest, _) = latest_values(addr, "tx");
+        assert_eq!(latest.get("committed"), Some(&Some("plain".to_string())));
+        assert_eq!(latest.get("last"), Some(&Some("txn".to_string())));
+        assert!(!latest.contains_key("aborted"));
+    };
+    check(b.addr);
+    drop(p);
+    b.kill();
+    let b = Broker::start(dir.path());
+    check(b.addr);
 }

@@ -4,17 +4,25 @@
 //! and kafkajs (Node), pinned versions installed from PyPI and npm on first use into cargo's
 //! test tmp dir. So `cargo test` needs no other setup; an install failure fails. The Go
 //! clients (sarama, franz-go) are in `interop_go.rs`.
+//!
+//! Transactions from two more clients: kafkajs's own implementation and confluent-kafka
+//! (Python on librdkafka) commit, abort, send a group's offsets and get fenced by a second
+//! instance; read_committed and read_uncommitted readers follow. Both sessions run against a
+//! real Kafka too, and their transcripts must match minikafka's line for line.
 
 mod common;
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
+use common::kafka::{Kafka, KafkaOptions};
 use common::{line, Broker, TempDir};
 
 const KAFKA_PYTHON: &str = "kafka-python==3.0.12";
 const KAFKAJS: &str = "kafkajs@2.2.4";
+const CONFLUENT_KAFKA: &str = "confluent-kafka==2.12.1";
 
 fn clients_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("clients")
@@ -54,14 +62,20 @@ fn install(dir: &Path, what: &str, cmd: &mut Command) {
 
 /// Runs a client script against `broker`; returns its stdout lines.
 fn run(broker: &Broker, cmd: &mut Command) -> Vec<String> {
-    let out = cmd.arg(broker.addr.to_string()).output().expect("client script runs");
+    run_at(broker.addr, cmd, || broker.logs.lines().join("\n"))
+}
+
+/// Runs a client script against the broker at `addr`; `logs` tells the broker's side when the
+/// script fails.
+fn run_at(addr: SocketAddr, cmd: &mut Command, logs: impl Fn() -> String) -> Vec<String> {
+    let out = cmd.arg(addr.to_string()).output().expect("client script runs");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
         "client failed ({}):\nstdout:\n{stdout}\nstderr:\n{}\nbroker:\n{}",
         out.status,
         String::from_utf8_lossy(&out.stderr),
-        broker.logs.lines().join("\n")
+        logs()
     );
     stdout.lines().map(str::to_string).collect()
 }
@@ -130,8 +144,8 @@ fn kafka_python_session() {
     assert!(!line(&lines, "after-admin-delete").contains("py-compacted"));
 }
 
-#[test]
-fn kafkajs_session() {
+/// Where kafkajs is installed (on first use).
+fn kafkajs_dir() -> PathBuf {
     let dir = clients_dir().join("js");
     install(
         &dir,
@@ -141,6 +155,12 @@ fn kafkajs_session() {
             .arg(&dir)
             .arg(KAFKAJS),
     );
+    dir
+}
+
+#[test]
+fn kafkajs_session() {
+    let dir = kafkajs_dir();
     let tmp = TempDir::new("kafkajs");
     let broker = Broker::start_with(tmp.path(), &["group.initial.rebalance.delay.ms=0"]);
     let lines = run(
@@ -157,4 +177,126 @@ fn kafkajs_session() {
     assert_eq!(line(&lines, "{\"committed\""), r#"{"committed":[[0,"2"],[1,"2"]]}"#);
     assert_eq!(line(&lines, "{\"group\""), r#"{"group":["Empty","consumer"]}"#);
     assert_eq!(line(&lines, "{\"watermarks\""), r#"{"watermarks":[[0,"0","2"],[1,"0","2"]]}"#);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactions
+// ---------------------------------------------------------------------------------------------
+
+/// Where confluent-kafka is installed (on first use; its wheel carries librdkafka).
+fn confluent_kafka_dir() -> PathBuf {
+    let dir = clients_dir().join("confluent");
+    install(
+        &dir,
+        CONFLUENT_KAFKA,
+        Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
+            .arg(&dir)
+            .arg(CONFLUENT_KAFKA),
+    );
+    dir
+}
+
+/// The transactional sessions, each a command that takes the broker's address last.
+#[derive(Clone, Copy, Debug)]
+enum TxnSession {
+    Kafkajs,
+    ConfluentKafka,
+}
+
+impl TxnSession {
+    fn command(self) -> Command {
+        match self {
+            TxnSession::Kafkajs => {
+                let mut cmd = Command::new("node");
+                cmd.env("NODE_PATH", kafkajs_dir().join("node_modules"))
+                    .arg(script("kafkajs_txn_session.js"));
+                cmd
+            }
+            TxnSession::ConfluentKafka => {
+                let mut cmd = Command::new("python3");
+                cmd.env("PYTHONPATH", confluent_kafka_dir())
+                    .arg(script("confluent_kafka_txn_session.py"));
+                cmd
+            }
+        }
+    }
+
+    /// What the session prints, on either broker. Offsets in one partition: a0 a1 (0, 1) and
+    /// their COMMIT (2); b0 b1 (3, 4) and their ABORT (5); c0 c1 (6, 7) and COMMIT (8); the
+    /// zombie's d0 (9) and the ABORT the coordinator writes when the second instance starts
+    /// (10); e0 (11) and COMMIT (12). So read_committed never sees b0, b1 or d0,
+    /// read_uncommitted sees them, and neither sees a marker.
+    fn expected(self) -> &'static [&'static str] {
+        match self {
+            TxnSession::Kafkajs => &[
+                r#"{"txn":["a0","a1"],"outcome":"commit"}"#,
+                r#"{"txn":["b0","b1"],"outcome":"abort"}"#,
+                r#"{"txn":["c0","c1"],"outcome":"commit"}"#,
+                // kafkajs sends EndTxn v0, where Kafka answers a fenced epoch so.
+                r#"{"zombie":"INVALID_PRODUCER_EPOCH"}"#,
+                r#"{"txn":["e0"],"outcome":"commit"}"#,
+                r#"{"read_committed":[[0,"a0"],[1,"a1"],[6,"c0"],[7,"c1"],[11,"e0"]]}"#,
+                r#"{"read_uncommitted":[[0,"a0"],[1,"a1"],[3,"b0"],[4,"b1"],[6,"c0"],[7,"c1"],[9,"d0"],[11,"e0"]]}"#,
+                r#"{"group_offsets":[[0,"2"]]}"#,
+                r#"{"watermarks":[[0,"0","13"]]}"#,
+            ],
+            TxnSession::ConfluentKafka => &[
+                "txn ['a0', 'a1'] commit",
+                "txn ['b0', 'b1'] abort",
+                "txn ['c0', 'c1'] commit",
+                "zombie _FENCED fatal",
+                "txn ['e0'] commit",
+                "read_committed [(0, 'a0'), (1, 'a1'), (6, 'c0'), (7, 'c1'), (11, 'e0')]",
+                "read_uncommitted [(0, 'a0'), (1, 'a1'), (3, 'b0'), (4, 'b1'), (6, 'c0'), \
+                 (7, 'c1'), (9, 'd0'), (11, 'e0')]",
+                "group_offsets [(0, 2)]",
+                "watermarks 0 13",
+            ],
+        }
+    }
+
+    /// The session's transcript against minikafka, run once for both tests that read it.
+    fn minikafka_transcript(self) -> &'static [String] {
+        static JS: OnceLock<Vec<String>> = OnceLock::new();
+        static CK: OnceLock<Vec<String>> = OnceLock::new();
+        let cell = match self {
+            TxnSession::Kafkajs => &JS,
+            TxnSession::ConfluentKafka => &CK,
+        };
+        cell.get_or_init(|| {
+            let tmp = TempDir::new("txn-session");
+            let broker = Broker::start_with(tmp.path(), &["group.initial.rebalance.delay.ms=0"]);
+            run(&broker, &mut self.command())
+        })
+    }
+}
+
+fn assert_txn_session(session: TxnSession, lines: &[String]) {
+    assert_eq!(lines, session.expected(), "{session:?}'s transcript");
+}
+
+#[test]
+fn kafkajs_txn_session() {
+    assert_txn_session(TxnSession::Kafkajs, TxnSession::Kafkajs.minikafka_transcript());
+}
+
+#[test]
+fn confluent_kafka_txn_session() {
+    let session = TxnSession::ConfluentKafka;
+    assert_txn_session(session, session.minikafka_transcript());
+}
+
+/// Both transactional sessions against Apache Kafka (one broker for the two): the same
+/// transcript, so the expectations above are Kafka's own behaviour.
+#[test]
+fn txn_sessions_against_kafka() {
+    let tmp = TempDir::new("txn-kafka");
+    let opts = KafkaOptions::default().set("group.initial.rebalance.delay.ms", "0");
+    let kafka = Kafka::start_fresh(tmp.path(), &opts);
+    for session in [TxnSession::Kafkajs, TxnSession::ConfluentKafka] {
+        let lines = run_at(kafka.addr, &mut session.command(), || kafka.output_tail());
+        assert_eq!(lines, session.minikafka_transcript(), "{session:?}: Kafka's transcript");
+    }
+    kafka.stop();
 }

@@ -75,6 +75,10 @@ pub fn print(rows: &[Row]) {
         "produce_64conn",
         "fetch_1mib",
         "fetch_1",
+        "idempotent_1",
+        "txn_commit_1",
+        "idempotent_100",
+        "txn_100",
     ] {
         let (mk, k) = (find(rows, scenario), find(rows, &format!("kafka:{scenario}")));
         if mk.is_none() && k.is_none() {
@@ -82,7 +86,12 @@ pub fn print(rows: &[Row]) {
         }
         let lat = |r: Option<&Row>, p99: bool| r?.lat.map(|l| if p99 { l.p99 } else { l.p50 });
         let by_mb = scenario == "produce_16k_pipe8" || scenario == "fetch_1mib";
-        let thr = |r: Option<&Row>| if by_mb { r?.mb_s } else { r?.req_s };
+        let by_rec = scenario.ends_with("_100");
+        let thr = |r: Option<&Row>| match (by_mb, by_rec) {
+            (true, _) => r?.mb_s,
+            (_, true) => r?.rec_s,
+            _ => r?.req_s,
+        };
         println!(
             "{:<18} {} {} {} {} {} {} {} {} {} {:<5} {} {}  {}",
             scenario,
@@ -95,7 +104,13 @@ pub fn print(rows: &[Row]) {
             cell(thr(mk), 9, 0),
             cell(thr(k), 9, 0),
             cell(ratio(thr(mk), thr(k)), 6, 2),
-            if by_mb { "MB/s" } else { "req/s" },
+            if by_mb {
+                "MB/s"
+            } else if by_rec {
+                "rec/s"
+            } else {
+                "req/s"
+            },
             cell(extra(mk, "cpu_us_per_req"), 7, 1),
             cell(extra(k, "cpu_us_per_req"), 7, 1),
             limit(rows, scenario, mk)

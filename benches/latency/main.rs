@@ -59,6 +59,12 @@
 //! a run without `--bench` leaves it out unless given `--kafka`.
 //! `MINIKAFKA_BENCH_CLIENT_THREADS` sets the client threads of `produce_64conn` (default 2).
 //!
+//! Transactions (`txn.rs`): librdkafka as a transactional producer, one unit (begin, send,
+//! commit_transaction) after another, with 1 record (`txn_commit_1`: the commit's latency) and
+//! 100 records (`txn_100`) per transaction, beside the same client as a plain idempotent
+//! producer sending as many records and waiting for their delivery (`idempotent_1`,
+//! `idempotent_100`); each with its `kafka:` row.
+//!
 //! The `rdkafka_*` scenarios drive a real client instead: librdkafka (`client.rs`) producing
 //! small records with its own batching, each timed from `send` to its delivery report, beside
 //! an interleaved acks=0 run of the same load (the client's and the machine's share of the
@@ -84,6 +90,7 @@ mod kafka;
 mod report;
 mod server;
 mod setup;
+mod txn;
 mod wire;
 
 use std::io::Write as _;
@@ -98,6 +105,7 @@ use echo::Echo;
 use echo_loop::EchoLoop;
 use report::{Lat, Row, Target, MB};
 use server::{On, Server};
+use txn::Mode::{Idempotent, Transactional};
 use wire::Conn;
 
 const VALUE_LEN: usize = 100;
@@ -196,6 +204,16 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("rdkafka_acks1", rdkafka_acks1),
     ("rdkafka_acksall", rdkafka_acksall),
     ("rdkafka_acks1_consume", rdkafka_acks1_consume),
+    ("idempotent_1", |c| txn::producer(c, On::Mini, "idempotent_1", Idempotent, 1)),
+    ("kafka:idempotent_1", |c| txn::producer(c, On::Kafka, "kafka:idempotent_1", Idempotent, 1)),
+    ("txn_commit_1", |c| txn::producer(c, On::Mini, "txn_commit_1", Transactional, 1)),
+    ("kafka:txn_commit_1", |c| txn::producer(c, On::Kafka, "kafka:txn_commit_1", Transactional, 1)),
+    ("idempotent_100", |c| txn::producer(c, On::Mini, "idempotent_100", Idempotent, 100)),
+    ("kafka:idempotent_100", |c| {
+        txn::producer(c, On::Kafka, "kafka:idempotent_100", Idempotent, 100)
+    }),
+    ("txn_100", |c| txn::producer(c, On::Mini, "txn_100", Transactional, 100)),
+    ("kafka:txn_100", |c| txn::producer(c, On::Kafka, "kafka:txn_100", Transactional, 100)),
     ("startup_1000p", |c| startup(c, STARTUP_PARTITIONS)),
     ("startup_big_segment", startup_big_segment),
     ("memory", |c| memory(c, On::Mini)),

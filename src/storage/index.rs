@@ -36,6 +36,18 @@ pub struct AbortedTxn {
     pub last_offset: i64,
 }
 
+/// Bytes of one `.txnindex` entry.
+pub const TXN_ENTRY_LEN: usize = 34;
+
+/// The transaction of one `.txnindex` entry; None for a short entry or an unknown version.
+pub fn txn_entry(e: &[u8]) -> Option<AbortedTxn> {
+    if e.len() != TXN_ENTRY_LEN || e[..2] != [0, 0] {
+        return None;
+    }
+    let i64_at = |at: usize| i64::from_be_bytes(e[at..at + 8].try_into().expect("8"));
+    Some(AbortedTxn { producer_id: i64_at(2), first_offset: i64_at(10), last_offset: i64_at(18) })
+}
+
 /// Every aborted transaction recorded in the `.txnindex` files of `dir`, by first offset. An
 /// entry of an unknown version is an error: its transaction's records cannot be told apart.
 pub fn read_aborted(dir: &Path) -> io::Result<Vec<AbortedTxn>> {
@@ -46,19 +58,14 @@ pub fn read_aborted(dir: &Path) -> io::Result<Vec<AbortedTxn>> {
             continue;
         }
         let bytes = std::fs::read(&path)?;
-        for e in bytes.chunks_exact(34) {
-            let i64_at = |at: usize| i64::from_be_bytes(e[at..at + 8].try_into().expect("8"));
-            if e[..2] != [0, 0] {
+        for e in bytes.chunks_exact(TXN_ENTRY_LEN) {
+            let Some(txn) = txn_entry(e) else {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
                     format!("{}: transaction index entry of unknown version", path.display()),
                 ));
-            }
-            out.push(AbortedTxn {
-                producer_id: i64_at(2),
-                first_offset: i64_at(10),
-                last_offset: i64_at(18),
-            });
+            };
+            out.push(txn);
         }
     }
     out.sort_by_key(|t| t.first_offset);

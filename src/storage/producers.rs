@@ -245,13 +245,17 @@ impl Producers {
         Producers { by_id }
     }
 
-    /// The last offset of each producer's last batch (the batches a log cleaning keeps).
-    pub fn last_offsets(&self) -> HashMap<i64, i64> {
+    /// Each producer's last entry (Kafka's `LastRecord`): the last offset of its last data
+    /// batch, or none when a marker of a newer epoch came after it, and its epoch.
+    pub fn last_records(&self) -> HashMap<i64, (Option<i64>, i16)> {
         self.by_id
             .iter()
-            .filter_map(|(&id, p)| {
-                let b = p.batches.back()?;
-                Some((id, b.base_offset + i64::from(seq_delta(b.first_seq, b.last_seq))))
+            .map(|(&id, p)| {
+                let last = p
+                    .batches
+                    .back()
+                    .map(|b| b.base_offset + i64::from(seq_delta(b.first_seq, b.last_seq)));
+                (id, (last, p.epoch))
             })
             .collect()
     }

@@ -572,7 +572,7 @@ fn normalise_records(resp: &mut ResponseKind) {
     for t in &mut r.responses {
         for p in &mut t.partitions {
             let Some(records) = &p.records else { continue };
-            let mut b = records.to_vec();
+            let mut b = without_horizon_deltas(records);
             let mut at = 0;
             while at + 61 <= b.len() {
                 let len = i32::from_be_bytes(b[at + 8..at + 12].try_into().unwrap()) as usize;
@@ -596,6 +596,35 @@ fn normalise_records(resp: &mut ResponseKind) {
             p.records = Some(Bytes::from(decompressed(b)));
         }
     }
+}
+
+/// A marker the cleaner gave a delete horizon has its cleaner's clock as base timestamp, and
+/// its record's timestamp delta is taken from it: such a batch is rebuilt with the delta at 0
+/// (its delete-horizon bit kept), so that the two brokers' clocks do not count.
+fn without_horizon_deltas(b: &[u8]) -> Vec<u8> {
+    use minikafka::records::{self, rewrite, Records};
+    let mut out = Vec::with_capacity(b.len());
+    let mut rest = b;
+    while rest.len() >= records::HEADER_LEN {
+        let Some(h) = records::BatchHeader::parse(rest) else { break };
+        let (batch, next) = rest.split_at(h.total_len().min(rest.len()));
+        rest = next;
+        let recs: Option<Vec<_>> = (h.is_control()
+            && rewrite::delete_horizon(&h).is_some()
+            && batch.len() == h.total_len())
+        .then(|| Records::new(batch).ok()?.collect::<Result<_, _>>().ok())
+        .flatten();
+        match recs {
+            Some(recs) => {
+                let start = out.len();
+                rewrite::rebuild_batch(&h, &recs, None, h.compression(), &mut out);
+                out[start + 21..start + 23].copy_from_slice(&batch[21..23]);
+            }
+            None => out.extend_from_slice(batch),
+        }
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Compressed batches with their payloads decompressed (their codec bit kept, the length

@@ -14,11 +14,11 @@ use crate::common::BatchBuilder;
 use crate::harness::{Ctx, Scenario};
 use crate::scenarios::{fetch, produce, versions, FetchAt, TS};
 
-fn s(v: &str) -> StrBytes {
+pub fn s(v: &str) -> StrBytes {
     StrBytes::from_string(v.to_string())
 }
 
-fn init(tid: &str, timeout_ms: i32) -> RequestKind {
+pub fn init(tid: &str, timeout_ms: i32) -> RequestKind {
     InitProducerIdRequest::default()
         .with_transactional_id(Some(TransactionalId(s(tid))))
         .with_transaction_timeout_ms(timeout_ms)
@@ -27,21 +27,21 @@ fn init(tid: &str, timeout_ms: i32) -> RequestKind {
         .into()
 }
 
-fn find_txn_coordinator(tid: &str) -> RequestKind {
+pub fn find_txn_coordinator(tid: &str) -> RequestKind {
     FindCoordinatorRequest::default().with_key_type(1).with_coordinator_keys(vec![s(tid)]).into()
 }
 
 /// Kafka makes `__transaction_state` on the first FindCoordinator for a transactional id,
 /// and answers COORDINATOR_NOT_AVAILABLE until it has loaded it.
-fn found(r: &ResponseKind) -> bool {
+pub fn found(r: &ResponseKind) -> bool {
     matches!(r, ResponseKind::FindCoordinator(r) if r.coordinators.iter().all(|c| c.error_code == 0))
 }
 
-fn initialised(r: &ResponseKind) -> bool {
+pub fn initialised(r: &ResponseKind) -> bool {
     matches!(r, ResponseKind::InitProducerId(r) if r.error_code == 0)
 }
 
-fn add_partitions(ctx: &Ctx, tid: &str, pid_delta: i64, parts: &[(&str, i32)]) -> RequestKind {
+pub fn add_partitions(ctx: &Ctx, tid: &str, pid_delta: i64, parts: &[(&str, i32)]) -> RequestKind {
     let topics = parts
         .iter()
         .map(|&(t, p)| {
@@ -56,12 +56,12 @@ fn add_partitions(ctx: &Ctx, tid: &str, pid_delta: i64, parts: &[(&str, i32)]) -
         .into()
 }
 
-fn added(r: &ResponseKind) -> bool {
+pub fn added(r: &ResponseKind) -> bool {
     matches!(r, ResponseKind::AddPartitionsToTxn(r) if r.results_by_topic_v3_and_below.iter()
         .all(|t| t.results_by_partition.iter().all(|p| p.partition_error_code == 0)))
 }
 
-fn end(ctx: &Ctx, tid: &str, epoch_delta: i16, commit: bool) -> RequestKind {
+pub fn end(ctx: &Ctx, tid: &str, epoch_delta: i16, commit: bool) -> RequestKind {
     EndTxnRequest::default()
         .with_transactional_id(TransactionalId(s(tid)))
         .with_producer_id(ProducerId(ctx.producer_id))
@@ -123,7 +123,7 @@ fn txn_produce_to(
     req.with_transactional_id(tid.map(|t| TransactionalId(s(t)))).into()
 }
 
-fn latest(name: &str, committed: bool) -> RequestKind {
+pub fn latest(name: &str, committed: bool) -> RequestKind {
     ListOffsetsRequest::default()
         .with_replica_id(BrokerId(-1))
         .with_isolation_level(i8::from(committed))
@@ -135,7 +135,7 @@ fn latest(name: &str, committed: bool) -> RequestKind {
         .into()
 }
 
-fn stable_at(offset: i64) -> impl Fn(&ResponseKind) -> bool {
+pub fn stable_at(offset: i64) -> impl Fn(&ResponseKind) -> bool {
     move |r| matches!(r, ResponseKind::ListOffsets(r) if r.topics[0].partitions[0].offset == offset)
 }
 

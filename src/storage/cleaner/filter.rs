@@ -2,7 +2,7 @@
 //! `MemoryRecords.filterTo`), and the map of each key's last offset it decides by.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 
 use crate::records::rewrite::{self, delete_horizon};
@@ -95,6 +95,94 @@ pub fn intact(batch: &[u8], h: &BatchHeader) -> bool {
     batch.len() >= h.total_len() && crate::records::check_batch(batch).is_ok()
 }
 
+/// Kafka's `CleanedTransactionMetadata`: what one round has seen of each producer's
+/// transactions, batch by batch in offset order, to tell a data batch of an aborted transaction
+/// (removed) and a COMMIT or ABORT marker whose transaction has no data left in the log (it may
+/// go, once past its delete horizon).
+pub struct CleanedTxns {
+    /// Aborted transactions not yet reached, by first offset.
+    pending: VecDeque<AbortedTxn>,
+    /// Aborted transactions under way at the batch being read, by producer: with whether a
+    /// data batch of theirs was seen this round.
+    ongoing_aborted: HashMap<i64, (AbortedTxn, bool)>,
+    /// Producers with a data batch of a (committed) transaction seen since their last marker.
+    ongoing_committed: HashSet<i64>,
+    /// The aborted transactions whose ABORT marker this round keeps, for the cleaned segment's
+    /// transaction index; taken by each group's swap.
+    pub kept_aborted: Vec<AbortedTxn>,
+}
+
+/// ControlRecordType in a marker's key (version, type).
+const ABORT: i16 = 0;
+const COMMIT: i16 = 1;
+
+impl CleanedTxns {
+    /// The log's aborted transactions that end at or after `from` (the first offset cleaned):
+    /// older ones were removed with their segments, and their producers may have moved on.
+    pub fn new(aborted: &[AbortedTxn], from: i64) -> CleanedTxns {
+        let mut pending: Vec<AbortedTxn> =
+            aborted.iter().filter(|t| t.last_offset >= from).copied().collect();
+        pending.sort_by_key(|t| t.first_offset);
+        CleanedTxns {
+            pending: pending.into(),
+            ongoing_aborted: HashMap::new(),
+            ongoing_committed: HashSet::new(),
+            kept_aborted: Vec::new(),
+        }
+    }
+
+    fn reach(&mut self, offset: i64) {
+        while self.pending.front().is_some_and(|t| t.first_offset <= offset) {
+            let t = self.pending.pop_front().expect("a front");
+            self.ongoing_aborted.entry(t.producer_id).or_insert((t, false));
+        }
+    }
+
+    /// A data batch read (`onBatchRead`): true when it belongs to an aborted transaction.
+    pub fn on_batch(&mut self, h: &BatchHeader) -> bool {
+        self.reach(h.last_offset());
+        if !h.is_transactional() {
+            return false;
+        }
+        match self.ongoing_aborted.get_mut(&h.producer_id) {
+            Some((_, seen)) => {
+                *seen = true;
+                true
+            }
+            None => {
+                self.ongoing_committed.insert(h.producer_id);
+                false
+            }
+        }
+    }
+
+    /// A marker read (`onControlBatchRead`): true when no data of its transaction was seen
+    /// this round, so that the marker may go.
+    pub fn on_control_batch(&mut self, batch: &[u8], h: &BatchHeader) -> bool {
+        self.reach(h.last_offset());
+        // An empty control batch was cleaned before.
+        let Some(kind) = marker_type(batch) else { return true };
+        match kind {
+            ABORT => match self.ongoing_aborted.remove(&h.producer_id) {
+                Some((txn, true)) => {
+                    self.kept_aborted.push(txn);
+                    false
+                }
+                _ => true,
+            },
+            COMMIT => !self.ongoing_committed.remove(&h.producer_id),
+            _ => false,
+        }
+    }
+}
+
+/// The ControlRecordType of a control batch's first record, if it has one that parses.
+fn marker_type(batch: &[u8]) -> Option<i16> {
+    let rec = Records::new(batch).ok()?.next()?.ok()?;
+    let key = rec.key?;
+    (key.len() >= 4).then(|| i16::from_be_bytes([key[2], key[3]]))
+}
+
 /// Whether a data batch belongs to a transaction that was aborted (its records are removed).
 pub fn is_aborted(h: &BatchHeader, aborted: &[AbortedTxn]) -> bool {
     h.is_transactional()
@@ -141,10 +229,10 @@ pub struct Round<'a> {
     /// The first offset the round does not clean; the batch ending just below it stays even
     /// when empty, so the log's offsets do not seem to end early.
     pub upper_bound: i64,
-    /// Producers whose last data batch must stay (their sequence and epoch), by id: the last
-    /// offset of that batch.
-    pub last_batch_of_producer: &'a HashMap<i64, i64>,
-    pub aborted: &'a [AbortedTxn],
+    /// Producers whose last batch must stay (their sequence and epoch), by id: the last offset
+    /// of their last data batch, or none when a marker of a newer epoch followed it (then
+    /// their markers of that epoch stay, which carry it), and the epoch.
+    pub last_batch_of_producer: &'a HashMap<i64, (Option<i64>, i16)>,
 }
 
 /// What became of a batch.
@@ -162,15 +250,36 @@ pub enum Kept {
 impl Round<'_> {
     /// Appends to `out` what the round keeps of `batch` (`checkBatchRetention` and
     /// `shouldRetainRecord`). A compressed batch is decompressed, and rewritten with its own
-    /// codec, as Kafka does; one that does not decompress is kept whole, and so are
-    /// transaction markers.
-    pub fn filter(&self, batch: &[u8], h: &BatchHeader, out: &mut Vec<u8>) -> Kept {
+    /// codec, as Kafka does; one that does not decompress is kept whole. A transaction marker
+    /// whose transaction has no data left gets a delete horizon, and goes in a round past it.
+    pub fn filter(
+        &self,
+        batch: &[u8],
+        h: &BatchHeader,
+        txns: &mut CleanedTxns,
+        out: &mut Vec<u8>,
+    ) -> Kept {
+        let can_discard =
+            if h.is_control() { txns.on_control_batch(batch, h) } else { txns.on_batch(h) };
+        let discard = if h.is_control() {
+            can_discard && delete_horizon(h).is_some_and(|t| t <= self.now_ms)
+        } else {
+            can_discard
+        };
         let last_of_producer = h.producer_id >= 0
-            && !h.is_control()
-            && self.last_batch_of_producer.get(&h.producer_id) == Some(&h.last_offset());
+            && match self.last_batch_of_producer.get(&h.producer_id) {
+                Some((Some(last), _)) => h.last_offset() == *last,
+                Some((None, epoch)) => h.is_control() && h.producer_epoch == *epoch,
+                None => false,
+            };
         let retain_empty = last_of_producer || h.last_offset() + 1 == self.upper_bound;
-        let discard = is_aborted(h, self.aborted);
-        let section = match !h.is_control() && intact(batch, h) {
+        if discard && !retain_empty {
+            return Kept::Dropped;
+        }
+        if h.is_control() {
+            return self.filter_marker(batch, h, retain_empty, discard, can_discard, out);
+        }
+        let section = match intact(batch, h) {
             true => records::records_section(batch, h, records::DECOMPRESSED_LIMIT).ok(),
             false => None,
         };
@@ -226,6 +335,46 @@ impl Round<'_> {
             return Kept::Empty;
         }
         Kept::Dropped
+    }
+
+    /// A control batch the round does not drop: emptied when its records go but the batch
+    /// must stay; given a delete horizon the first time its transaction is found without data
+    /// (Kafka's `containsMarkerForEmptyTxn`); else kept as it is.
+    fn filter_marker(
+        &self,
+        batch: &[u8],
+        h: &BatchHeader,
+        retain_empty: bool,
+        discard: bool,
+        empty_txn: bool,
+        out: &mut Vec<u8>,
+    ) -> Kept {
+        if discard || h.records_count == 0 {
+            if !retain_empty {
+                return Kept::Dropped;
+            }
+            if h.records_count == 0 && batch.len() == HEADER_LEN {
+                out.extend_from_slice(batch);
+            } else {
+                rewrite::empty_batch(h, out);
+            }
+            return Kept::Empty;
+        }
+        let records: Option<Vec<Record<'_>>> = match intact(batch, h) {
+            true => Records::new(batch).ok().and_then(|r| r.collect::<Result<_, _>>().ok()),
+            false => None,
+        };
+        match records {
+            Some(records) if empty_txn && delete_horizon(h).is_none() => {
+                let horizon = self.now_ms.saturating_add(self.delete_retention_ms);
+                rewrite::rebuild_batch(h, &records, Some(horizon), h.compression(), out);
+                Kept::Rewritten
+            }
+            _ => {
+                out.extend_from_slice(batch);
+                Kept::Whole
+            }
+        }
     }
 }
 

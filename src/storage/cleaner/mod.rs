@@ -8,7 +8,8 @@
 //! in groups of up to `segment.bytes`, keeping the last record of each key, into cleaned
 //! segments swapped in by Kafka's file-suffix protocol ([`swap`]). Tombstones get a delete
 //! horizon of `delete.retention.ms` the first time they are cleaned and go in the first
-//! cleaning after it. It runs after the turn's answers are sent, in reads of at most
+//! cleaning after it; so do COMMIT and ABORT markers, from the first cleaning that finds no
+//! record of their transaction left (an aborted transaction's records go in the first). It runs after the turn's answers are sent, in reads of at most
 //! [`SLICE_BYTES`]: [`TURN_BUDGET`] of work a turn, or, while writers append, as long as it
 //! takes to read [`KEEP_UP`] times what the turn appended (up to [`TURN_MAX`]), so that the
 //! dirty part of a busy log does not outgrow it. A request arriving meanwhile waits at most that.
@@ -101,8 +102,10 @@ struct Job {
     delete_retention_ms: i64,
     segment_bytes: u64,
     segs: Vec<SegRef>,
-    last_batch_of_producer: HashMap<i64, i64>,
+    last_batch_of_producer: HashMap<i64, (Option<i64>, i16)>,
     aborted: Vec<AbortedTxn>,
+    /// What the rewrite has seen of transactions, across its groups.
+    txns: filter::CleanedTxns,
     phase: Phase,
     buf: Vec<u8>,
     out: Vec<u8>,
@@ -250,9 +253,13 @@ impl Cleaner {
             first_uncleanable: c.first_uncleanable,
             delete_retention_ms: log.config().delete_retention_ms,
             segment_bytes: log.config().segment_bytes,
-            segs,
             last_batch_of_producer: log.last_batches_of_producers(),
             aborted: log.aborted_txns().to_vec(),
+            txns: filter::CleanedTxns::new(
+                log.aborted_txns(),
+                segs.first().map_or(0, |s| s.base_offset),
+            ),
+            segs,
             phase: Phase::Map { seg: first, pos: 0 },
             buf: Vec::new(),
             out: Vec::new(),
@@ -329,12 +336,11 @@ impl Cleaner {
                     delete_retention_ms: job.delete_retention_ms,
                     upper_bound: job.first_uncleanable,
                     last_batch_of_producer: &job.last_batch_of_producer,
-                    aborted: &job.aborted,
                 };
                 job.out.clear();
                 let mut done = 0;
                 for (at, h) in batches_in(&job.buf[..read]) {
-                    round.filter(&job.buf[at..at + h.total_len()], &h, &mut job.out);
+                    round.filter(&job.buf[at..at + h.total_len()], &h, &mut job.txns, &mut job.out);
                     done = at + h.total_len();
                 }
                 c.append(&job.out)?;
@@ -352,7 +358,8 @@ impl Cleaner {
                 c.file.sync_data()?;
                 let replaced: Vec<i64> =
                     job.segs[first..end].iter().map(|s| s.base_offset).collect();
-                log.swap_in(&replaced, *c)?;
+                let kept_aborted = std::mem::take(&mut job.txns.kept_aborted);
+                log.swap_in(&replaced, *c, &kept_aborted)?;
                 job.generation = log.generation();
                 *g += 1;
                 if let Some(&(next, _)) = groups.get(*g) {

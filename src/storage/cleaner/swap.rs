@@ -104,8 +104,8 @@ impl PartitionLog {
 
     /// Producers whose last data batch a cleaning must keep: the last offset of that batch,
     /// by producer id (Kafka's `lastRecordsOfActiveProducers`).
-    pub fn last_batches_of_producers(&self) -> std::collections::HashMap<i64, i64> {
-        self.producers.last_offsets()
+    pub fn last_batches_of_producers(&self) -> std::collections::HashMap<i64, (Option<i64>, i16)> {
+        self.producers.last_records()
     }
 
     pub fn aborted_txns(&self) -> &[index::AbortedTxn] {
@@ -114,8 +114,15 @@ impl PartitionLog {
 
     /// Puts `cleaned` (`<base>.log.cleaned`, complete and synced) in place of the consecutive
     /// segments whose base offsets are `replaced`. Fails without touching the log if those are
-    /// no longer its segments.
-    pub fn swap_in(&mut self, replaced: &[i64], cleaned: Cleaned) -> io::Result<()> {
+    /// no longer its segments. Of the aborted transactions whose ABORT marker was in them,
+    /// those of `kept_aborted` stay in the transaction index (Kafka's cleaned index); the
+    /// others' markers went with their data.
+    pub fn swap_in(
+        &mut self,
+        replaced: &[i64],
+        cleaned: Cleaned,
+        kept_aborted: &[index::AbortedTxn],
+    ) -> io::Result<()> {
         let at = self.segments.iter().position(|s| Some(&s.base_offset) == replaced.first());
         let Some(at) = at.filter(|&at| {
             replaced.len() < self.segments.len() - at
@@ -128,13 +135,18 @@ impl PartitionLog {
             return Err(io::Error::other("segments changed while cleaning"));
         };
         let base = replaced[0];
+        let next_base = self.segments[at + replaced.len()].base_offset;
         let dir = self.dir.clone();
         let swap = dir.join(format!("{}.swap", segment::file_name(base)));
         fs::rename(&cleaned.path, &swap)?;
         let mut txn_entries = Vec::new();
         for &b in replaced {
             if let Ok(bytes) = fs::read(dir.join(index::txn_index_name(b))) {
-                txn_entries.extend_from_slice(&bytes);
+                for e in bytes.chunks(index::TXN_ENTRY_LEN) {
+                    if index::txn_entry(e).is_none_or(|t| kept_aborted.contains(&t)) {
+                        txn_entries.extend_from_slice(e);
+                    }
+                }
             }
             // Renamed `.deleted` and removed later, as Kafka does with replaced segments: a
             // fetch still sending from one keeps its open file either way.
@@ -168,6 +180,8 @@ impl PartitionLog {
             roll_jitter_ms: 0,
         };
         self.segments.splice(at..at + replaced.len(), [seg]);
+        self.aborted
+            .retain(|t| !(base..next_base).contains(&t.last_offset) || kept_aborted.contains(t));
         self.generation += 1;
         Ok(())
     }

@@ -271,3 +271,130 @@ fn a_damaged_batch_is_kept_as_it_is_not_given_a_valid_crc() {
     assert_eq!((h.base_offset, h.records_count), (at, 1), "kept whole");
     assert!(crate::records::check_batch(&bytes).is_err(), "and still seen as damaged");
 }
+
+/// Batches of the log as (base offset, control, records, delete horizon set).
+fn batch_shapes(log: &mut PartitionLog) -> Vec<(i64, bool, i32, bool)> {
+    let mut out = Vec::new();
+    let mut offset = log.log_start_offset();
+    while offset < log.log_end_offset() {
+        let mut bytes = Vec::new();
+        log.read(offset, 1 << 20, &mut bytes).unwrap();
+        for b in records::batches(&bytes) {
+            let (h, _) = b.unwrap();
+            let horizon = crate::records::rewrite::delete_horizon(&h).is_some();
+            out.push((h.base_offset, h.is_control(), h.records_count, horizon));
+            offset = h.last_offset() + 1;
+        }
+    }
+    out
+}
+
+/// One transaction of producer 7: a record of `key`, then its marker. Returns the marker's
+/// offset.
+fn txn(log: &mut Option<PartitionLog>, seq: i32, key: &str, commit: bool) -> i64 {
+    let l = log.as_mut().unwrap();
+    let mut b = BatchBuilder::new(0, 1000).producer(7, 0, seq).transactional();
+    b.push(Some(key.as_bytes()), Some(b"t"), &[]);
+    assert!(matches!(l.append_for_producer(&b.finish()).unwrap(), Appended::At(_)));
+    let at = l.write_marker(7, 0, commit, 0).unwrap().unwrap();
+    l.flush().unwrap();
+    at
+}
+
+/// Kafka's cleaner (KIP-534): a marker stays while any data of its transaction is in the log;
+/// the first round that finds none sets its delete horizon, a round past it removes it. An
+/// aborted transaction's data goes in the first round, and its transaction index entry when
+/// its marker is found alone.
+#[test]
+fn transaction_markers_go_once_their_data_has_and_their_horizon_is_past() {
+    let d = TempDir::new("clean-markers");
+    let cfg = LogConfig { delete_retention_ms: 0, ..config() };
+    let mut log = Some(PartitionLog::open(&d, cfg).unwrap());
+    let fill = |log: &mut Option<PartitionLog>| {
+        for i in 0..60 {
+            append(log, &keyed(&format!("f{}", i % 3), Some("x"), 1000));
+        }
+    };
+    let commit_a = txn(&mut log, 0, "a", true);
+    let abort_b = txn(&mut log, 1, "b", false);
+    // The producer's last batch stays (as a header at least): so does its marker.
+    let commit_c = txn(&mut log, 2, "c", true);
+    append(&mut log, &keyed("a", Some("plain"), 1000));
+    fill(&mut log);
+    let l = log.as_mut().unwrap();
+    assert_eq!(l.aborted_txns().len(), 1);
+    let marker = |shapes: &[(i64, bool, i32, bool)], at: i64| {
+        shapes.iter().find(|s| s.0 == at).map(|s| (s.2, s.3))
+    };
+
+    let mut c = cleaner(&d);
+    clean(&d, &mut log, &mut c, 1);
+    let l = log.as_mut().unwrap();
+    let shapes = batch_shapes(l);
+    // a's record was replaced and b's aborted: both batches went, their markers stay whole.
+    assert!(!shapes.iter().any(|s| s.0 == commit_a - 1 || s.0 == abort_b - 1), "{shapes:?}");
+    assert_eq!(marker(&shapes, commit_a), Some((1, false)));
+    assert_eq!(marker(&shapes, abort_b), Some((1, false)));
+    assert_eq!(marker(&shapes, commit_c), Some((1, false)));
+    assert_eq!(l.aborted_txns().len(), 1, "b's marker is kept: so is its index entry");
+
+    fill(&mut log);
+    clean(&d, &mut log, &mut c, 2);
+    let l = log.as_mut().unwrap();
+    let shapes = batch_shapes(l);
+    assert_eq!(marker(&shapes, commit_a), Some((1, true)), "{shapes:?}");
+    assert_eq!(marker(&shapes, abort_b), Some((1, true)));
+    assert_eq!(marker(&shapes, commit_c), Some((1, false)), "c's data is still there");
+    assert!(l.aborted_txns().is_empty());
+    assert!(crate::storage::index::read_aborted(&d).unwrap().is_empty());
+
+    fill(&mut log);
+    clean(&d, &mut log, &mut c, 3);
+    let l = log.as_mut().unwrap();
+    let shapes = batch_shapes(l);
+    assert_eq!(marker(&shapes, commit_a), None, "{shapes:?}");
+    assert_eq!(marker(&shapes, abort_b), None);
+    assert_eq!(marker(&shapes, commit_c), Some((1, false)));
+    assert!(read_all(l).iter().any(|r| r.1 == "c"));
+    drop(log);
+    let mut l = PartitionLog::open(&d, config()).unwrap();
+    assert_eq!(batch_shapes(&mut l), shapes);
+}
+
+/// A producer whose last entry is a marker of a newer epoch (the coordinator bumped it) keeps
+/// that marker, as Kafka keeps it for the epoch it carries: past its horizon only its records
+/// go, its header stays.
+#[test]
+fn a_producers_last_marker_of_a_new_epoch_stays_as_a_header() {
+    let d = TempDir::new("clean-epoch-marker");
+    let cfg = LogConfig { delete_retention_ms: 0, ..config() };
+    let mut log = Some(PartitionLog::open(&d, cfg).unwrap());
+    let l = log.as_mut().unwrap();
+    let mut b = BatchBuilder::new(0, 1000).producer(8, 0, 0).transactional();
+    b.push(Some(b"m"), Some(b"t"), &[]);
+    assert!(matches!(l.append_for_producer(&b.finish()).unwrap(), Appended::At(0)));
+    let marker = l.write_marker(8, 1, true, 0).unwrap().unwrap();
+    l.flush().unwrap();
+    append(&mut log, &keyed("m", Some("plain"), 1000));
+    let mut c = cleaner(&d);
+    let fill = |log: &mut Option<PartitionLog>| {
+        for i in 0..60 {
+            append(log, &keyed(&format!("f{}", i % 3), Some("x"), 1000));
+        }
+    };
+    let mut shapes = Vec::new();
+    for round in 1..=4 {
+        fill(&mut log);
+        clean(&d, &mut log, &mut c, round);
+        shapes.push(batch_shapes(log.as_mut().unwrap()).into_iter().find(|s| s.0 == marker));
+    }
+    assert_eq!(
+        shapes,
+        [
+            Some((marker, true, 1, false)),
+            Some((marker, true, 1, true)),
+            Some((marker, true, 0, false)),
+            Some((marker, true, 0, false)),
+        ]
+    );
+}
