@@ -13,52 +13,12 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
+use common::clients::{confluent_kafka_dir, kafka_python_dir, kafkajs_dir, script};
 use common::kafka::{Kafka, KafkaOptions};
 use common::{line, Broker, TempDir};
-
-const KAFKA_PYTHON: &str = "kafka-python==3.0.12";
-const KAFKAJS: &str = "kafkajs@2.2.4";
-const CONFLUENT_KAFKA: &str = "confluent-kafka==2.12.1";
-
-fn clients_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("clients")
-}
-
-fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients").join(name)
-}
-
-/// Runs `cmd` to install into `dir` unless a marker for `what` is there already.
-fn install(dir: &Path, what: &str, cmd: &mut Command) {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let marker = dir.join(format!(".installed-{}", what.replace(['/', '@', '='], "_")));
-    if marker.exists() {
-        return;
-    }
-    std::fs::create_dir_all(dir).unwrap();
-    // A registry can fail once; three tries, then the failure is the test's.
-    let mut last = String::new();
-    for attempt in 1..=3 {
-        let out =
-            cmd.output().unwrap_or_else(|e| panic!("cannot run the installer for {what}: {e}"));
-        if out.status.success() {
-            std::fs::write(marker, b"").unwrap();
-            return;
-        }
-        last = format!(
-            "attempt {attempt}: {}\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    panic!("installing {what} failed:\n{last}");
-}
 
 /// Runs a client script against `broker`; returns its stdout lines.
 fn run(broker: &Broker, cmd: &mut Command) -> Vec<String> {
@@ -82,15 +42,7 @@ fn run_at(addr: SocketAddr, cmd: &mut Command, logs: impl Fn() -> String) -> Vec
 
 #[test]
 fn kafka_python_session() {
-    let dir = clients_dir().join("py");
-    install(
-        &dir,
-        KAFKA_PYTHON,
-        Command::new("python3")
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
-            .arg(&dir)
-            .arg(KAFKA_PYTHON),
-    );
+    let dir = kafka_python_dir();
     let tmp = TempDir::new("kafka-python");
     let broker = Broker::start_with(tmp.path(), &["group.initial.rebalance.delay.ms=0"]);
     let lines = run(
@@ -144,20 +96,6 @@ fn kafka_python_session() {
     assert!(!line(&lines, "after-admin-delete").contains("py-compacted"));
 }
 
-/// Where kafkajs is installed (on first use).
-fn kafkajs_dir() -> PathBuf {
-    let dir = clients_dir().join("js");
-    install(
-        &dir,
-        KAFKAJS,
-        Command::new("npm")
-            .args(["install", "--silent", "--no-audit", "--no-fund", "--no-save", "--prefix"])
-            .arg(&dir)
-            .arg(KAFKAJS),
-    );
-    dir
-}
-
 #[test]
 fn kafkajs_session() {
     let dir = kafkajs_dir();
@@ -182,20 +120,6 @@ fn kafkajs_session() {
 // ---------------------------------------------------------------------------------------------
 // Transactions
 // ---------------------------------------------------------------------------------------------
-
-/// Where confluent-kafka is installed (on first use; its wheel carries librdkafka).
-fn confluent_kafka_dir() -> PathBuf {
-    let dir = clients_dir().join("confluent");
-    install(
-        &dir,
-        CONFLUENT_KAFKA,
-        Command::new("python3")
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
-            .arg(&dir)
-            .arg(CONFLUENT_KAFKA),
-    );
-    dir
-}
 
 /// The transactional sessions, each a command that takes the broker's address last.
 #[derive(Clone, Copy, Debug)]

@@ -11,15 +11,12 @@
 
 mod common;
 
-use std::io::Read;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::kafka::{self, Kafka, KafkaOptions};
-use common::{line, Broker, TempDir};
+use common::kafka::{Kafka, KafkaOptions};
+use common::{clients, line, Broker, TempDir};
 
 /// Small, so that the first join of each group is quick, and the same on both brokers (the
 /// session prints it back from DescribeConfigs).
@@ -29,120 +26,13 @@ const REBALANCE_DELAY: (&str, &str) = ("group.initial.rebalance.delay.ms", "100"
 const NO_RETENTION_CHECK: (&str, &str) = ("log.initial.task.delay.ms", "3600000");
 /// The session waits at most a minute for any one thing; this bounds the whole JVM.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(300);
-/// kafka-clients and what it needs at run time: the codecs and logging.
-const JARS: [&str; 8] = [
-    "kafka-clients-",
-    "zstd-jni-",
-    "lz4-java-",
-    "snappy-java-",
-    "slf4j-api-",
-    "log4j-slf4j-impl-",
-    "log4j-api-",
-    "log4j-core-",
-];
-
-fn source() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/java/JavaSession.java")
-}
-
-fn javac() -> PathBuf {
-    match std::env::var_os("JAVA_HOME") {
-        Some(h) if Path::new(&h).join("bin/javac").exists() => Path::new(&h).join("bin/javac"),
-        _ => PathBuf::from("javac"),
-    }
-}
-
-/// The class path to run the session with; compiles it (once per run of this binary) into
-/// cargo's test tmp dir.
-fn class_path() -> &'static str {
-    static CP: OnceLock<String> = OnceLock::new();
-    CP.get_or_init(|| {
-        let libs = kafka::kafka_libs();
-        let names: Vec<String> = std::fs::read_dir(&libs)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        let jars: Vec<PathBuf> = JARS
-            .iter()
-            .map(|prefix| {
-                let name = names
-                    .iter()
-                    .find(|n| n.starts_with(prefix) && n.ends_with(".jar"))
-                    .unwrap_or_else(|| panic!("no {prefix}*.jar in {}", libs.display()));
-                libs.join(name)
-            })
-            .collect();
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("clients/java");
-        let classes = dir.join("classes");
-        let _ = std::fs::remove_dir_all(&classes);
-        std::fs::create_dir_all(&classes).unwrap();
-        let jar_path = std::env::join_paths(&jars).unwrap();
-        let out = Command::new(javac())
-            .args(["-nowarn", "-encoding", "UTF-8", "-d"])
-            .arg(&classes)
-            .arg("-cp")
-            .arg(&jar_path)
-            .arg(source())
-            .output()
-            .expect("run javac (a JDK must be installed)");
-        assert!(
-            out.status.success(),
-            "compiling the Java session failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        std::fs::write(classes.join("log4j2.properties"), kafka::log4j_properties("warn")).unwrap();
-        let mut all = vec![classes];
-        all.extend(jars);
-        std::env::join_paths(all).unwrap().into_string().unwrap()
-    })
-}
-
 /// Runs the session against `addr`; returns its stdout lines, or panics with its output and
 /// `context()` (the broker's log) when it fails or overruns.
 fn run_session(addr: SocketAddr, context: impl Fn() -> String) -> Vec<String> {
-    let cp = class_path();
-    let started = Instant::now();
-    let mut child = Command::new(kafka::java())
-        .args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp])
-        .arg("-Dlog4j2.configurationFile=classpath:log4j2.properties")
-        .arg("JavaSession")
-        .arg(addr.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn java");
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = r.read_to_string(&mut s);
-            s
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if started.elapsed() > SESSION_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "Java session failed ({status:?} after {:?}):\nstdout:\n{stdout}\nstderr:\n{stderr}\n\
-         broker:\n{}",
-        started.elapsed(),
-        context()
-    );
-    eprintln!("Java session against {addr} took {:?}:\n{stderr}", started.elapsed());
-    stdout.lines().map(str::to_string).collect()
+    static CP: OnceLock<String> = OnceLock::new();
+    let cp = CP.get_or_init(|| clients::compile_java("JavaSession.java", "java", "warn"));
+    let mut cmd = clients::java_command(cp, "JavaSession");
+    clients::run_bounded(cmd.arg(addr.to_string()), SESSION_TIMEOUT, context)
 }
 
 /// What the session must have read back from any broker that gets Kafka right.

@@ -11,14 +11,14 @@
 mod common;
 
 use std::ffi::OsString;
-use std::io::Read;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::{block_on, kafka, line, rdkafka_config, Broker, TempDir};
+use common::clients::{self, script};
+use common::{block_on, line, rdkafka_config, Broker, TempDir};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -33,8 +33,6 @@ use rdkafka::{Offset, TopicPartitionList};
 const WAIT: Duration = Duration::from_secs(30);
 /// Bounds a whole client process.
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(240);
-const KAFKA_PYTHON: &str = "kafka-python==3.0.12";
-const KAFKAJS: &str = "kafkajs@2.2.4";
 
 const JAAS: &str = "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.\
                     security.plain.PlainLoginModule required username=\"admin\" \
@@ -64,14 +62,7 @@ fn start_with(dir: &Path, extra: &[&str]) -> (Broker, SocketAddr) {
     args.push("--add-scram".into());
     args.push("SCRAM-SHA-512=[name=alice,password=alice-secret]".into());
     let broker = Broker::start_args(args);
-    let line = broker
-        .logs
-        .lines()
-        .into_iter()
-        .find(|l| l.contains("listener SASL_PLAINTEXT on "))
-        .expect("the SASL listener is logged before the ready line");
-    let at = &line[line.find(" on ").unwrap() + 4..];
-    let sasl = at.split_whitespace().next().unwrap().parse().unwrap();
+    let sasl = broker.listener_addr("SASL_PLAINTEXT");
     (broker, sasl)
 }
 
@@ -256,158 +247,14 @@ fn rdkafka_reauthenticates_before_its_session_ends() {
 /// Runs `cmd` to completion within `PROCESS_TIMEOUT`; its stdout lines, or a panic with its
 /// output and the broker's log.
 fn run(broker: &Broker, cmd: &mut Command) -> Vec<String> {
-    let started = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn the client");
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = r.read_to_string(&mut s);
-            s
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if started.elapsed() > PROCESS_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "client failed ({status:?} after {:?}):\nstdout:\n{stdout}\nstderr:\n{stderr}\n\
-         broker:\n{}",
-        started.elapsed(),
-        broker.logs.lines().join("\n")
-    );
-    stdout.lines().map(str::to_string).collect()
-}
-
-fn clients_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("clients")
-}
-
-fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients").join(name)
-}
-
-/// Runs `cmd` to install into `dir` unless a marker for `what` is there already (the same
-/// marker `interop_clients.rs` leaves, so one install serves both).
-fn install(dir: &Path, what: &str, cmd: &mut Command) {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let marker = dir.join(format!(".installed-{}", what.replace(['/', '@', '='], "_")));
-    if marker.exists() {
-        return;
-    }
-    std::fs::create_dir_all(dir).unwrap();
-    let mut last = String::new();
-    for attempt in 1..=3 {
-        let out =
-            cmd.output().unwrap_or_else(|e| panic!("cannot run the installer for {what}: {e}"));
-        if out.status.success() {
-            std::fs::write(marker, b"").unwrap();
-            return;
-        }
-        last = format!(
-            "attempt {attempt}: {}\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    panic!("installing {what} failed:\n{last}");
-}
-
-// ---------------------------------------------------------------------------------------------
-// The Java client
-// ---------------------------------------------------------------------------------------------
-
-/// kafka-clients and what it needs at run time.
-const JARS: [&str; 8] = [
-    "kafka-clients-",
-    "zstd-jni-",
-    "lz4-java-",
-    "snappy-java-",
-    "slf4j-api-",
-    "log4j-slf4j-impl-",
-    "log4j-api-",
-    "log4j-core-",
-];
-
-fn javac() -> PathBuf {
-    match std::env::var_os("JAVA_HOME") {
-        Some(h) if Path::new(&h).join("bin/javac").exists() => Path::new(&h).join("bin/javac"),
-        _ => PathBuf::from("javac"),
-    }
-}
-
-/// Compiles SaslSession.java into cargo's test tmp dir; the class path to run it with.
-fn java_class_path() -> String {
-    let libs = kafka::kafka_libs();
-    let names: Vec<String> = std::fs::read_dir(&libs)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    let jars: Vec<PathBuf> = JARS
-        .iter()
-        .map(|prefix| {
-            let name = names
-                .iter()
-                .find(|n| n.starts_with(prefix) && n.ends_with(".jar"))
-                .unwrap_or_else(|| panic!("no {prefix}*.jar in {}", libs.display()));
-            libs.join(name)
-        })
-        .collect();
-    let classes = clients_dir().join("java-sasl/classes");
-    let _ = std::fs::remove_dir_all(&classes);
-    std::fs::create_dir_all(&classes).unwrap();
-    let jar_path = std::env::join_paths(&jars).unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/java/SaslSession.java");
-    let out = Command::new(javac())
-        .args(["-nowarn", "-encoding", "UTF-8", "-d"])
-        .arg(&classes)
-        .arg("-cp")
-        .arg(&jar_path)
-        .arg(source)
-        .output()
-        .expect("run javac (a JDK must be installed)");
-    assert!(
-        out.status.success(),
-        "compiling SaslSession.java failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::write(classes.join("log4j2.properties"), kafka::log4j_properties("off")).unwrap();
-    let mut all = vec![classes];
-    all.extend(jars);
-    std::env::join_paths(all).unwrap().into_string().unwrap()
+    clients::run_bounded(cmd, PROCESS_TIMEOUT, || broker.logs.lines().join("\n"))
 }
 
 /// Runs SaslSession against `sasl` with `extra` arguments.
 fn java_session(broker: &Broker, sasl: SocketAddr, extra: &[&str]) -> Vec<String> {
     static CP: OnceLock<String> = OnceLock::new();
-    let cp = CP.get_or_init(java_class_path);
-    run(
-        broker,
-        Command::new(kafka::java())
-            .args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp])
-            .arg("-Dlog4j2.configurationFile=classpath:log4j2.properties")
-            .arg("SaslSession")
-            .arg(sasl.to_string())
-            .args(extra),
-    )
+    let cp = CP.get_or_init(|| clients::compile_java("SaslSession.java", "java-sasl", "off"));
+    run(broker, clients::java_command(cp, "SaslSession").arg(sasl.to_string()).args(extra))
 }
 
 #[test]
@@ -493,15 +340,7 @@ const LOGINS: [&str; 4] = [
 
 #[test]
 fn kafka_python_scram_and_plain() {
-    let dir = clients_dir().join("py");
-    install(
-        &dir,
-        KAFKA_PYTHON,
-        Command::new("python3")
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
-            .arg(&dir)
-            .arg(KAFKA_PYTHON),
-    );
+    let dir = clients::kafka_python_dir();
     let tmp = TempDir::new("sasl-py");
     let (broker, sasl) = start(tmp.path());
     let lines = run(
@@ -536,15 +375,7 @@ fn kafka_python_scram_and_plain() {
 
 /// Runs kafkajs_sasl.js against `sasl` with `args`, kafkajs installed first.
 fn kafkajs(broker: &Broker, sasl: SocketAddr, args: &[&str]) -> Vec<String> {
-    let dir = clients_dir().join("js");
-    install(
-        &dir,
-        KAFKAJS,
-        Command::new("npm")
-            .args(["install", "--silent", "--no-audit", "--no-fund", "--no-save", "--prefix"])
-            .arg(&dir)
-            .arg(KAFKAJS),
-    );
+    let dir = clients::kafkajs_dir();
     run(
         broker,
         Command::new("node")

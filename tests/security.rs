@@ -59,14 +59,7 @@ fn start(dir: &std::path::Path, extra: &[&str]) -> Secured {
         }
     }
     let broker = Broker::start_args(args);
-    let line = broker
-        .logs
-        .lines()
-        .into_iter()
-        .find(|l| l.contains("listener SASL_PLAINTEXT on "))
-        .expect("the SASL listener is logged before the ready line");
-    let at = &line[line.find(" on ").unwrap() + 4..];
-    let sasl = at.split_whitespace().next().unwrap().parse().unwrap();
+    let sasl = broker.listener_addr("SASL_PLAINTEXT");
     Secured { broker, sasl }
 }
 

@@ -4,6 +4,7 @@
 //! independent codec oracle where a test wants a second opinion.
 #![allow(dead_code)]
 
+pub mod clients;
 pub mod kafka;
 
 use std::collections::BTreeMap;
@@ -532,6 +533,20 @@ impl Broker {
         let addr = parse_listening(&line)
             .unwrap_or_else(|| panic!("cannot parse the address in ready line {line:?}"));
         Broker { child, addr, logs }
+    }
+
+    /// The address of listener `name` (one besides the first), as the broker logs it before
+    /// its ready line: `listener NAME on ADDR (...)`.
+    pub fn listener_addr(&self, name: &str) -> SocketAddr {
+        let what = format!("listener {name} on ");
+        let line = self
+            .logs
+            .lines()
+            .into_iter()
+            .find(|l| l.contains(&what))
+            .unwrap_or_else(|| panic!("no '{what}' line before the ready line"));
+        let at = &line[line.find(&what).unwrap() + what.len()..];
+        at.split_whitespace().next().and_then(|a| a.parse().ok()).expect("an address")
     }
 
     pub fn connect(&self) -> Client {
