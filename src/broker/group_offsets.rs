@@ -9,7 +9,7 @@ use crate::groups::offsets::{self, CommittedOffset, OffsetsRecord};
 use crate::groups::Coordinator;
 use crate::metadata::Cache;
 use crate::protocol::error;
-use crate::records::{self, BatchBuilder, Records};
+use crate::records::{BatchBuilder, Records};
 use crate::storage::{Appended, LogId, LogManager};
 use crate::txn::{PendingOffset, TxnCoordinator};
 
@@ -26,70 +26,56 @@ pub fn load_committed_offsets(
     txn: &mut TxnCoordinator,
 ) -> io::Result<()> {
     let Some(topic) = meta.topic(offsets::TOPIC) else { return Ok(()) };
-    let mut buf = Vec::new();
     for p in &topic.partitions {
         let Some(id) = logs.find(offsets::TOPIC, p.partition_id) else { continue };
-        let log = logs.get_mut(id);
         // By producer id: the offsets of its open transaction.
         let mut txns: HashMap<i64, Vec<(String, String, i32, CommittedOffset)>> = HashMap::new();
-        let mut next = log.log_start_offset();
-        while next < log.log_end_offset() {
-            buf.clear();
-            log.read(next, 1 << 20, &mut buf)?;
-            if buf.is_empty() {
-                break;
+        logs.get_mut(id).scan_batches(|h, bytes| {
+            if h.compression() != 0 {
+                return; // Kafka writes offsets uncompressed
             }
-            for batch in records::batches(&buf) {
-                let Ok((h, bytes)) = batch else { break };
-                next = h.last_offset() + 1;
-                if h.compression() != 0 {
-                    continue; // Kafka writes offsets uncompressed
+            let Ok(recs) = Records::new(bytes) else { return };
+            if h.is_control() {
+                let commit = recs.flatten().next().and_then(|r| r.key).is_some_and(|k| {
+                    k.len() >= 4 && i16::from_be_bytes([k[2], k[3]]) == COMMIT_MARKER
+                });
+                for (group, topic, partition, v) in
+                    txns.remove(&h.producer_id).into_iter().flatten()
+                {
+                    if commit {
+                        groups.group_mut(&group).offsets.insert((topic, partition), v);
+                    }
                 }
-                let Ok(recs) = Records::new(bytes) else { continue };
-                if h.is_control() {
-                    let commit = recs.flatten().next().and_then(|r| r.key).is_some_and(|k| {
-                        k.len() >= 4 && i16::from_be_bytes([k[2], k[3]]) == COMMIT_MARKER
-                    });
-                    for (group, topic, partition, v) in
-                        txns.remove(&h.producer_id).into_iter().flatten()
+                return;
+            }
+            for rec in recs.flatten() {
+                let Some(key) = rec.key else { continue };
+                match offsets::decode(key, rec.value) {
+                    Ok(OffsetsRecord::Offset { group, topic, partition, value: Some(v) })
+                        if h.is_transactional() =>
                     {
-                        if commit {
-                            groups.group_mut(&group).offsets.insert((topic, partition), v);
-                        }
+                        txns.entry(h.producer_id).or_default().push((group, topic, partition, v));
                     }
-                    continue;
-                }
-                for rec in recs.flatten() {
-                    let Some(key) = rec.key else { continue };
-                    match offsets::decode(key, rec.value) {
-                        Ok(OffsetsRecord::Offset { group, topic, partition, value: Some(v) })
-                            if h.is_transactional() =>
-                        {
-                            txns.entry(h.producer_id)
-                                .or_default()
-                                .push((group, topic, partition, v));
-                        }
-                        Ok(OffsetsRecord::Offset { group, topic, partition, value }) => {
-                            let g = groups.group_mut(&group);
-                            match value {
-                                Some(v) => g.offsets.insert((topic, partition), v),
-                                None => g.offsets.remove(&(topic, partition)),
-                            };
-                        }
-                        Ok(OffsetsRecord::Group { group, present: true }) => {
-                            groups.group_mut(&group);
-                        }
-                        Ok(OffsetsRecord::Group { group, present: false }) => {
-                            // DeleteGroups: its offsets' tombstones came first.
-                            groups.remove_group(&group);
-                        }
-                        Err(e) => {
-                            log::warn!("__consumer_offsets-{}: record skipped: {e}", p.partition_id)
-                        }
+                    Ok(OffsetsRecord::Offset { group, topic, partition, value }) => {
+                        let g = groups.group_mut(&group);
+                        match value {
+                            Some(v) => g.offsets.insert((topic, partition), v),
+                            None => g.offsets.remove(&(topic, partition)),
+                        };
+                    }
+                    Ok(OffsetsRecord::Group { group, present: true }) => {
+                        groups.group_mut(&group);
+                    }
+                    Ok(OffsetsRecord::Group { group, present: false }) => {
+                        // DeleteGroups: its offsets' tombstones came first.
+                        groups.remove_group(&group);
+                    }
+                    Err(e) => {
+                        log::warn!("__consumer_offsets-{}: record skipped: {e}", p.partition_id)
                     }
                 }
             }
-        }
+        })?;
         for (pid, open) in txns {
             let pending = open.into_iter().map(|(group, topic, partition, offset)| PendingOffset {
                 group,

@@ -8,7 +8,7 @@ use std::io;
 use super::{txn_markers, Broker};
 use crate::metadata::Cache;
 use crate::protocol::error;
-use crate::records::{self, BatchBuilder, Records};
+use crate::records::{BatchBuilder, Records};
 use crate::storage::{now_ms, Appended, LogId, LogManager};
 use crate::txn::log::{self as txn_log, TxnLogValue};
 use crate::txn::{TxnCoordinator, TxnMetadata, TxnState};
@@ -36,35 +36,23 @@ pub fn load_transactions(meta: &Cache, logs: &mut LogManager) -> io::Result<TxnC
     let mut txn = TxnCoordinator::default();
     let Some(topic) = meta.topic(txn_log::TOPIC) else { return Ok(txn) };
     let partitions = topic.partitions.len() as i32;
-    let mut buf = Vec::new();
     for p in &topic.partitions {
         let Some(id) = logs.find(txn_log::TOPIC, p.partition_id) else { continue };
-        let log = logs.get_mut(id);
-        let mut next = log.log_start_offset();
-        while next < log.log_end_offset() {
-            buf.clear();
-            log.read(next, 1 << 20, &mut buf)?;
-            if buf.is_empty() {
-                break;
+        logs.get_mut(id).scan_batches(|h, bytes| {
+            if h.is_control() || h.compression() != 0 {
+                return; // Kafka writes this log uncompressed, outside transactions
             }
-            for batch in records::batches(&buf) {
-                let Ok((h, bytes)) = batch else { break };
-                next = h.last_offset() + 1;
-                if h.is_control() || h.compression() != 0 {
-                    continue; // Kafka writes this log uncompressed, outside transactions
-                }
-                let Ok(recs) = Records::new(bytes) else { continue };
-                for rec in recs.flatten() {
-                    let Some(key) = rec.key else { continue };
-                    match txn_log::decode(key, rec.value) {
-                        Ok((tid, value)) => txn.load(tid, value),
-                        Err(e) => {
-                            log::warn!("{}-{}: record skipped: {e}", txn_log::TOPIC, p.partition_id)
-                        }
+            let Ok(recs) = Records::new(bytes) else { return };
+            for rec in recs.flatten() {
+                let Some(key) = rec.key else { continue };
+                match txn_log::decode(key, rec.value) {
+                    Ok((tid, value)) => txn.load(tid, value),
+                    Err(e) => {
+                        log::warn!("{}-{}: record skipped: {e}", txn_log::TOPIC, p.partition_id)
                     }
                 }
             }
-        }
+        })?;
     }
     let prepared = txn.prepared();
     for (tid, m) in &prepared {

@@ -722,6 +722,33 @@ impl PartitionLog {
 
     /// Appends to `out` the batches [`slice`](Self::slice) finds, for readers inside the
     /// broker (the offsets topic at start-up).
+    /// Calls `f` with every whole batch from the log start to its end, a MiB read at a time
+    /// (the coordinators' replays at start-up). Stops at a batch that does not parse.
+    pub fn scan_batches(
+        &mut self,
+        mut f: impl FnMut(&crate::records::BatchHeader, &[u8]),
+    ) -> io::Result<()> {
+        let mut buf = Vec::new();
+        let mut next = self.log_start_offset();
+        while next < self.log_end_offset() {
+            buf.clear();
+            self.read(next, 1 << 20, &mut buf)?;
+            if buf.is_empty() {
+                break;
+            }
+            let before = next;
+            for batch in crate::records::batches(&buf) {
+                let Ok((h, bytes)) = batch else { break };
+                next = h.last_offset() + 1;
+                f(&h, bytes);
+            }
+            if next == before {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     pub fn read(&mut self, offset: i64, max_bytes: usize, out: &mut Vec<u8>) -> io::Result<()> {
         let Some(s) = self.slice(offset, max_bytes)? else { return Ok(()) };
         let at = out.len();
