@@ -9,6 +9,7 @@ use crate::metadata as kraft;
 use crate::protocol::codec::Reader;
 use crate::protocol::describe_producers::*;
 use crate::protocol::error;
+use crate::security::acl::{op, resource};
 
 const UNKNOWN_TOPIC_MESSAGE: &str = "This server does not host this topic-partition.";
 
@@ -26,6 +27,12 @@ pub fn handle(
     let mut topics = Vec::with_capacity(req.topics.len());
     for (t, invalid) in req.topics.iter().zip(&invalid_messages) {
         let topic_error = match invalid {
+            // Kafka's `filterByAuthorized(READ, TOPIC)` comes first; the denied partitions
+            // carry the error's default message.
+            _ if !b.authorized(op::READ, resource::TOPIC, t.name) => {
+                let code = error::TOPIC_AUTHORIZATION_FAILED;
+                Some((code, super::acls::denial_message(code)))
+            }
             Some(m) => Some((error::INVALID_TOPIC_EXCEPTION, m.as_str())),
             None if b.meta.topic(t.name).is_none() => {
                 Some((error::UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_MESSAGE))

@@ -6,6 +6,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::offset_for_leader_epoch::*;
+use crate::security::acl::{op, resource};
 
 pub fn handle(
     b: &mut Broker,
@@ -16,6 +17,7 @@ pub fn handle(
     let req = OffsetForLeaderEpochRequest::decode(r, version)?;
     let mut topics = Vec::with_capacity(req.topics.len());
     for t in &req.topics {
+        let allowed = b.authorized(op::DESCRIBE, resource::TOPIC, t.topic);
         let mut partitions = Vec::with_capacity(t.partitions.len());
         for p in &t.partitions {
             let mut resp = EpochEndOffset {
@@ -25,6 +27,7 @@ pub fn handle(
                 end_offset: -1,
             };
             match b.logs.find(t.topic, p.partition) {
+                _ if !allowed => resp.error_code = error::TOPIC_AUTHORIZATION_FAILED,
                 None => resp.error_code = error::UNKNOWN_TOPIC_OR_PARTITION,
                 Some(id) => {
                     let log = b.logs.get(id);
