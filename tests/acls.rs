@@ -250,6 +250,33 @@ fn the_acl_apis_answer_as_kafkas_standard_authorizer() {
         assert_eq!(mine, theirs, "DeleteAcls v{v} of everything");
         agree("empty again", describe(&mut o, v, ANY_FILTER), || describe(&mut k, v, ANY_FILTER));
     }
+    // The authorized operations a super user is told: every operation Kafka supports on
+    // the cluster and on a group.
+    {
+        use kafka_protocol::messages::{
+            DescribeClusterRequest, DescribeClusterResponse, DescribeGroupsRequest,
+            DescribeGroupsResponse, GroupId,
+        };
+        let dc = DescribeClusterRequest::default().with_include_cluster_authorized_operations(true);
+        let ops = |c: &mut Client| {
+            let r: DescribeClusterResponse = c.kp_call(1, &dc);
+            r.cluster_authorized_operations
+        };
+        assert_eq!(ops(&mut o), ops(&mut k), "DescribeCluster's operations");
+        let dg = DescribeGroupsRequest::default()
+            .with_groups(vec![GroupId(sb("nosuch"))])
+            .with_include_authorized_operations(true);
+        let ops = |c: &mut Client| {
+            let r: DescribeGroupsResponse = c.kp_call(5, &dg);
+            (r.groups[0].error_code, r.groups[0].authorized_operations)
+        };
+        // FindCoordinator makes Kafka create `__consumer_offsets`; it answers
+        // NOT_COORDINATOR until the partition is loaded.
+        let fc = kafka_protocol::messages::FindCoordinatorRequest::default()
+            .with_coordinator_keys(vec![sb("nosuch")]);
+        let _: kafka_protocol::messages::FindCoordinatorResponse = k.kp_call(4, &fc);
+        agree("DescribeGroups' operations", ops(&mut o), || ops(&mut k));
+    }
     // A filter with an UNKNOWN code fails the request's parsing: both close the connection.
     for c in [&mut o, &mut k] {
         let req = DeleteAclsRequest::default()
@@ -576,7 +603,8 @@ fn acls_every_api_checks_as_kafka() {
         r.groups.iter().map(|g| (g.error_code, g.authorized_operations)).collect();
     // READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
     let group_ops = 1 << 3 | 1 << 6 | 1 << 8 | 1 << 10 | 1 << 11;
-    assert_eq!(got, [(0, group_ops), (GROUP_AUTHORIZATION_FAILED, i32::MIN)]);
+    // The denied groups first, as Kafka.
+    assert_eq!(got, [(GROUP_AUTHORIZATION_FAILED, i32::MIN), (0, group_ops)]);
     let listed = |c: &mut Client| {
         let r: ListGroupsResponse = c.kp_call(4, &ListGroupsRequest::default());
         let mut v: Vec<String> = r.groups.iter().map(|g| g.group_id.to_string()).collect();
@@ -726,6 +754,26 @@ fn acls_every_api_checks_as_kafka() {
     };
     assert_eq!(listed(&mut alice), ["tx1"]);
     assert!(listed(&mut bob).is_empty());
+
+    // Produce of transactional records: WRITE on the request's transactional id, for every
+    // partition of the request.
+    let produce = |c: &mut Client, tid: &str| {
+        let mut records = BatchBuilder::new(0, TS).producer(pid, epoch, 0).transactional();
+        records.push(None, Some(b"t"), &[]);
+        let req = ProduceRequest::default()
+            .with_transactional_id(Some(TransactionalId(sb(tid))))
+            .with_acks(-1)
+            .with_timeout_ms(5000)
+            .with_topic_data(vec![produce_request::TopicProduceData::default()
+                .with_name(tn("orders"))
+                .with_partition_data(vec![produce_request::PartitionProduceData::default()
+                    .with_index(0)
+                    .with_records(Some(records.finish().into()))])]);
+        let r: ProduceResponse = c.kp_call(9, &req);
+        r.responses[0].partition_responses[0].error_code
+    };
+    assert_eq!(produce(&mut alice, "tx2"), TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    assert_eq!(produce(&mut alice, "tx1"), 0);
 
     // EndTxn: WRITE on the id.
     let end = |tid: &str| {

@@ -65,17 +65,8 @@ impl Broker {
     }
 
     /// Kafka's authorized operations of a resource: one bit (`1 << code`) per operation of
-    /// its type the principal may do.
+    /// its type the principal may do (all of them without an authorizer, as Kafka).
     pub(crate) fn authorized_operations(&self, resource_type: i8, name: &str) -> i32 {
-        // Without an authorizer: the bits this broker answered before ACLs (checked against
-        // Kafka elsewhere), left as they were.
-        if !self.authorizer.enabled {
-            match resource_type {
-                acl::resource::GROUP => return 0x0128,
-                acl::resource::CLUSTER => return 0x3ff8,
-                _ => {}
-            }
-        }
         crate::security::acl_index::operations_of(resource_type)
             .iter()
             .filter(|&&o| self.authorized(o, resource_type, name))

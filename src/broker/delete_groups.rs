@@ -33,6 +33,8 @@ pub fn handle(
         }
         results.push((group_id, code));
     }
+    // Kafka answers the groups it may delete first, then the denied ones.
+    results.sort_by_key(|&(_, code)| code == error::GROUP_AUTHORIZATION_FAILED);
     DeleteGroupsResponse { throttle_time_ms: 0, results }.encode(version, out);
     Ok(Reply::Sent)
 }

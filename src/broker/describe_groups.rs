@@ -92,6 +92,9 @@ pub fn handle(
             }
         })
         .collect();
+    // Kafka answers the denied groups first, then the coordinator's answers.
+    let mut groups: Vec<DescribedGroup<'_>> = groups;
+    groups.sort_by_key(|g| g.error_code != error::GROUP_AUTHORIZATION_FAILED);
     DescribeGroupsResponse { throttle_time_ms: 0, groups }.encode(version, out);
     Ok(Reply::Sent)
 }

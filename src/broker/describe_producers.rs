@@ -27,13 +27,13 @@ pub fn handle(
     let mut topics = Vec::with_capacity(req.topics.len());
     for (t, invalid) in req.topics.iter().zip(&invalid_messages) {
         let topic_error = match invalid {
-            // Kafka's `filterByAuthorized(READ, TOPIC)` comes first; the denied partitions
-            // carry the error's default message.
-            _ if !b.authorized(op::READ, resource::TOPIC, t.name) => {
+            Some(m) => Some((error::INVALID_TOPIC_EXCEPTION, m.as_str())),
+            // Kafka checks READ after the name, before the topic's existence; the denied
+            // partitions carry the error's default message.
+            None if !b.authorized(op::READ, resource::TOPIC, t.name) => {
                 let code = error::TOPIC_AUTHORIZATION_FAILED;
                 Some((code, super::acls::denial_message(code)))
             }
-            Some(m) => Some((error::INVALID_TOPIC_EXCEPTION, m.as_str())),
             None if b.meta.topic(t.name).is_none() => {
                 Some((error::UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_MESSAGE))
             }

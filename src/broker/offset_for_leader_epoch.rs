@@ -16,8 +16,12 @@ pub fn handle(
 ) -> HandlerResult {
     let req = OffsetForLeaderEpochRequest::decode(r, version)?;
     let mut topics = Vec::with_capacity(req.topics.len());
+    // Kafka: CLUSTER_ACTION (a follower) covers every topic, else DESCRIBE on each; the
+    // denied topics are answered after the others.
+    let replica = b.cluster_authorized(op::CLUSTER_ACTION);
+    let mut denied = Vec::new();
     for t in &req.topics {
-        let allowed = b.authorized(op::DESCRIBE, resource::TOPIC, t.topic);
+        let allowed = replica || b.authorized(op::DESCRIBE, resource::TOPIC, t.topic);
         let mut partitions = Vec::with_capacity(t.partitions.len());
         for p in &t.partitions {
             let mut resp = EpochEndOffset {
@@ -45,8 +49,14 @@ pub fn handle(
             }
             partitions.push(resp);
         }
-        topics.push(OffsetForLeaderTopicResult { topic: t.topic, partitions });
+        let result = OffsetForLeaderTopicResult { topic: t.topic, partitions };
+        if allowed {
+            topics.push(result);
+        } else {
+            denied.push(result);
+        }
     }
+    topics.extend(denied);
     OffsetForLeaderEpochResponse { throttle_time_ms: 0, topics }.encode(version, out);
     Ok(Reply::Sent)
 }
