@@ -24,12 +24,16 @@ pub fn handle(
     };
     names.sort_unstable();
     names.dedup();
+    let (first, mut first_partition) = match &req.cursor {
+        Some(c) => (c.topic_name, c.partition_index.max(0)),
+        None => ("", 0),
+    };
     // As Kafka: topics the principal may not DESCRIBE are left out of a listing of all, and
-    // answered TOPIC_AUTHORIZATION_FAILED (after the others, whatever the cursor) when named.
+    // answered TOPIC_AUTHORIZATION_FAILED after the others when named (from the cursor's).
     let mut denied = Vec::new();
     names.retain(|n| {
         let allowed = b.authorized(op::DESCRIBE, resource::TOPIC, n);
-        if !allowed && !req.topics.is_empty() {
+        if !allowed && !req.topics.is_empty() && *n >= first {
             denied.push(ResponseTopic {
                 error_code: error::TOPIC_AUTHORIZATION_FAILED,
                 name: n,
@@ -41,10 +45,6 @@ pub fn handle(
         }
         allowed
     });
-    let (first, mut first_partition) = match &req.cursor {
-        Some(c) => (c.topic_name, c.partition_index.max(0)),
-        None => ("", 0),
-    };
     let mut budget = req.response_partition_limit.clamp(1, MAX_PARTITION_LIMIT);
     let node = b.config.node_id;
     let mut topics = Vec::new();

@@ -140,8 +140,7 @@ impl AclIndex {
     /// Kafka's `Authorizer.authorizeByResourceType`: whether the principal may do `operation`
     /// on at least one resource of the type. An ALLOW of it counts unless a DENY covers
     /// everything the ALLOW does (the literal wildcard, the same literal name, or a prefix of
-    /// the ALLOW's name); the ACLs of other principals and `allow.everyone.if.no.acl.found`
-    /// play no part.
+    /// the ALLOW's name).
     pub fn authorize_any(
         &self,
         auth: &Authorizer,
@@ -150,7 +149,9 @@ impl AclIndex {
         operation: i8,
         resource_type: i8,
     ) -> bool {
-        if !auth.enabled || auth.super_users.iter().any(|s| s == principal) {
+        // Kafka first asks about a resource named "hardcode": super users, and whatever
+        // `allow.everyone.if.no.acl.found` or a wildcard or prefix ACL grants that name.
+        if self.authorize(auth, principal, peer, operation, resource_type, "hardcode") {
             return true;
         }
         let Some(t) = usize::try_from(resource_type).ok().and_then(|i| self.types.get(i)) else {
@@ -209,6 +210,44 @@ pub fn operations_of(resource_type: i8) -> &'static [i8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn some_resource_of_a_type_as_kafkas_authorize_by_resource_type() {
+        let auth = Authorizer { enabled: true, super_users: vec![], allow_if_no_acl: false };
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let b = |name: &str, pt: i8, o: i8, perm: i8| AclBinding {
+            resource_type: resource::TOPIC,
+            resource_name: name.into(),
+            pattern_type: pt,
+            principal: "User:alice".into(),
+            host: "*".into(),
+            operation: o,
+            permission_type: perm,
+        };
+        let any = |bindings: &[AclBinding], auth: &Authorizer| {
+            let mut index = AclIndex::default();
+            for (i, x) in bindings.iter().enumerate() {
+                index.insert([i as u8; 16], x);
+            }
+            index.authorize_any(auth, "User:alice", ip, op::WRITE, resource::TOPIC)
+        };
+        let (lit, pre) = (pattern::LITERAL, pattern::PREFIXED);
+        let (allow, deny) = (permission::ALLOW, permission::DENY);
+        assert!(!any(&[], &auth));
+        assert!(any(&[], &Authorizer { allow_if_no_acl: true, ..auth.clone() }));
+        assert!(any(&[b("t", lit, op::WRITE, allow)], &auth));
+        assert!(any(&[b("t", lit, op::ALL, allow)], &auth));
+        assert!(!any(&[b("t", lit, op::READ, allow)], &auth), "READ does not imply WRITE");
+        assert!(!any(&[b("t", lit, op::WRITE, allow), b("t", lit, op::WRITE, deny)], &auth));
+        assert!(!any(&[b("t", lit, op::WRITE, allow), b("*", lit, op::ALL, deny)], &auth));
+        assert!(!any(&[b("tx", pre, op::WRITE, allow), b("t", pre, op::WRITE, deny)], &auth));
+        // A literal DENY of the same name does not dominate a prefix ALLOW.
+        assert!(any(&[b("tx", pre, op::WRITE, allow), b("tx", lit, op::WRITE, deny)], &auth));
+        assert!(any(&[b("t", lit, op::WRITE, allow), b("u", pre, op::WRITE, deny)], &auth));
+        assert!(any(&[b("*", lit, op::WRITE, allow)], &auth));
+        let admin = Authorizer { super_users: vec!["User:alice".into()], ..auth.clone() };
+        assert!(any(&[b("*", lit, op::ALL, deny)], &admin), "a super user");
+    }
 
     /// The index decides as the scan over every binding, on a mix of literal, wildcard,
     /// prefixed, host-bound and DENY bindings.
