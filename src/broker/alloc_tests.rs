@@ -184,7 +184,7 @@ fn produce_with_acls_allocates_nothing_per_request() {
             resource_name: name,
             pattern_type,
             principal: principal.into(),
-            host: if i % 3 == 0 { "127.0.0.1".into() } else { "*".into() },
+            host: if i.is_multiple_of(3) { "127.0.0.1".into() } else { "*".into() },
             operation,
             permission_type: permission::ALLOW,
         };
