@@ -41,8 +41,8 @@ pub fn handle(
             })
         })
         .collect();
-    let allowed = req.resources.iter().filter(|res| denied(b, res).is_none());
-    let allowed: Vec<_> = allowed.collect();
+    // Collected first: altering needs the broker mutably.
+    let allowed: Vec<_> = req.resources.iter().filter(|res| denied(b, res).is_none()).collect();
     responses.extend(allowed.into_iter().map(|res| {
         let outcome = match res.resource_type {
             RESOURCE_TOPIC => alter_topic(b, res, incremental, req.validate_only),
