@@ -250,6 +250,33 @@ fn the_acl_apis_answer_as_kafkas_standard_authorizer() {
         assert_eq!(mine, theirs, "DeleteAcls v{v} of everything");
         agree("empty again", describe(&mut o, v, ANY_FILTER), || describe(&mut k, v, ANY_FILTER));
     }
+    // The authorized operations a super user is told: every operation Kafka supports on
+    // the cluster and on a group.
+    {
+        use kafka_protocol::messages::{
+            DescribeClusterRequest, DescribeClusterResponse, DescribeGroupsRequest,
+            DescribeGroupsResponse, GroupId,
+        };
+        let dc = DescribeClusterRequest::default().with_include_cluster_authorized_operations(true);
+        let ops = |c: &mut Client| {
+            let r: DescribeClusterResponse = c.kp_call(1, &dc);
+            r.cluster_authorized_operations
+        };
+        assert_eq!(ops(&mut o), ops(&mut k), "DescribeCluster's operations");
+        let dg = DescribeGroupsRequest::default()
+            .with_groups(vec![GroupId(sb("nosuch"))])
+            .with_include_authorized_operations(true);
+        let ops = |c: &mut Client| {
+            let r: DescribeGroupsResponse = c.kp_call(5, &dg);
+            (r.groups[0].error_code, r.groups[0].authorized_operations)
+        };
+        // FindCoordinator makes Kafka create `__consumer_offsets`; it answers
+        // NOT_COORDINATOR until the partition is loaded.
+        let fc = kafka_protocol::messages::FindCoordinatorRequest::default()
+            .with_coordinator_keys(vec![sb("nosuch")]);
+        let _: kafka_protocol::messages::FindCoordinatorResponse = k.kp_call(4, &fc);
+        agree("DescribeGroups' operations", ops(&mut o), || ops(&mut k));
+    }
     // A filter with an UNKNOWN code fails the request's parsing: both close the connection.
     for c in [&mut o, &mut k] {
         let req = DeleteAclsRequest::default()
@@ -384,4 +411,380 @@ fn acls_an_admin_creates_allow_one_user_and_deny_another() {
     let r = delete(&mut admin, 3, &[(2, Some("orders"), 3, Some("User:alice"), None, 1, 1)]);
     assert_eq!(r.filter_results[0].matching_acls.len(), 1);
     assert_eq!(produce_code(&mut alice, "orders"), TOPIC_AUTHORIZATION_FAILED);
+}
+
+const TRANSACTIONAL_ID_AUTHORIZATION_FAILED: i16 = 53;
+const OPERATION_NOT_ATTEMPTED: i16 = 55;
+
+/// Every other API with Kafka's checks: alice may do ALL on topic `orders`, group `g1` and
+/// transactional id `tx1`, nothing on `secret`, `g2`, `tx2` or the cluster; each API is asked
+/// once allowed and once denied.
+#[test]
+fn acls_every_api_checks_as_kafka() {
+    use kafka_protocol::messages::*;
+    let dir = TempDir::new("acl-apis");
+    let (_b, sasl) = secured(dir.path());
+    let mut admin = login(sasl, "admin", "a");
+    create_topic_with(&mut admin, "orders", &[]);
+    create_topic_with(&mut admin, "secret", &[]);
+    let grants: [Acl; 3] = [
+        (2, "orders", 3, "User:alice", "*", 2, 3),
+        (3, "g1", 3, "User:alice", "*", 2, 3),
+        (5, "tx1", 3, "User:alice", "*", 2, 3),
+    ];
+    assert!(create(&mut admin, 3, &grants).results.iter().all(|r| r.error_code == 0));
+    let mut alice = login(sasl, "alice", "b");
+    let mut bob = login(sasl, "bob", "c");
+    let tn = |s: &str| TopicName(sb(s));
+
+    // DescribeConfigs: the authorized resources first, then the denied ones.
+    let res = |t: i8, n: &str| {
+        describe_configs_request::DescribeConfigsResource::default()
+            .with_resource_type(t)
+            .with_resource_name(sb(n))
+    };
+    let req = DescribeConfigsRequest::default().with_resources(vec![
+        res(2, "secret"),
+        res(2, "orders"),
+        res(4, ""),
+    ]);
+    let r: DescribeConfigsResponse = alice.kp_call(4, &req);
+    let got: Vec<(String, i16)> =
+        r.results.iter().map(|x| (x.resource_name.to_string(), x.error_code)).collect();
+    let want = [("orders", 0), ("secret", TOPIC_AUTHORIZATION_FAILED), ("", 31)];
+    assert_eq!(got, want.map(|(n, c)| (n.to_string(), c)));
+    assert_eq!(r.results[1].error_message.as_deref(), Some("Topic authorization failed."));
+
+    // IncrementalAlterConfigs and AlterConfigs: the denied ones first.
+    let alter = |n: &str| {
+        incremental_alter_configs_request::AlterConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(sb(n))
+            .with_configs(vec![incremental_alter_configs_request::AlterableConfig::default()
+                .with_name(sb("retention.ms"))
+                .with_config_operation(0)
+                .with_value(Some(sb("100000")))])
+    };
+    let req = IncrementalAlterConfigsRequest::default()
+        .with_resources(vec![alter("orders"), alter("secret")]);
+    let r: IncrementalAlterConfigsResponse = alice.kp_call(1, &req);
+    let got: Vec<(String, i16)> =
+        r.responses.iter().map(|x| (x.resource_name.to_string(), x.error_code)).collect();
+    assert_eq!(got, [("secret".into(), TOPIC_AUTHORIZATION_FAILED), ("orders".into(), 0)]);
+    let req = AlterConfigsRequest::default().with_resources(vec![
+        alter_configs_request::AlterConfigsResource::default()
+            .with_resource_type(4)
+            .with_resource_name(sb("1")),
+    ]);
+    let r: AlterConfigsResponse = alice.kp_call(2, &req);
+    assert_eq!(r.responses[0].error_code, CLUSTER_AUTHORIZATION_FAILED);
+
+    // CreatePartitions (ALTER), DeleteRecords (DELETE), OffsetForLeaderEpoch (DESCRIBE),
+    // DescribeProducers (READ).
+    let cp = |n: &str| {
+        create_partitions_request::CreatePartitionsTopic::default()
+            .with_name(tn(n))
+            .with_count(2)
+            .with_assignments(None)
+    };
+    let r: CreatePartitionsResponse = alice.kp_call(
+        3,
+        &CreatePartitionsRequest::default().with_topics(vec![cp("orders"), cp("secret")]),
+    );
+    let got: Vec<(String, i16)> =
+        r.results.iter().map(|x| (x.name.to_string(), x.error_code)).collect();
+    assert_eq!(got, [("secret".into(), TOPIC_AUTHORIZATION_FAILED), ("orders".into(), 0)]);
+    let dr = |n: &str| {
+        delete_records_request::DeleteRecordsTopic::default().with_name(tn(n)).with_partitions(
+            vec![delete_records_request::DeleteRecordsPartition::default().with_offset(0)],
+        )
+    };
+    let r: DeleteRecordsResponse = alice
+        .kp_call(2, &DeleteRecordsRequest::default().with_topics(vec![dr("orders"), dr("secret")]));
+    let codes: Vec<i16> = r.topics.iter().map(|t| t.partitions[0].error_code).collect();
+    assert_eq!(codes, [0, TOPIC_AUTHORIZATION_FAILED]);
+    let oe = |n: &str| {
+        offset_for_leader_epoch_request::OffsetForLeaderTopic::default()
+            .with_topic(tn(n))
+            .with_partitions(vec![
+                offset_for_leader_epoch_request::OffsetForLeaderPartition::default()
+                    .with_current_leader_epoch(-1),
+            ])
+    };
+    let r: OffsetForLeaderEpochResponse = alice.kp_call(
+        4,
+        &OffsetForLeaderEpochRequest::default()
+            .with_replica_id(BrokerId(-1))
+            .with_topics(vec![oe("orders"), oe("secret")]),
+    );
+    let codes: Vec<i16> = r.topics.iter().map(|t| t.partitions[0].error_code).collect();
+    assert_eq!(codes, [0, TOPIC_AUTHORIZATION_FAILED]);
+    let dp = |n: &str| {
+        describe_producers_request::TopicRequest::default()
+            .with_name(tn(n))
+            .with_partition_indexes(vec![0])
+    };
+    let r: DescribeProducersResponse = alice.kp_call(
+        0,
+        &DescribeProducersRequest::default().with_topics(vec![dp("orders"), dp("secret")]),
+    );
+    let codes: Vec<i16> = r.topics.iter().map(|t| t.partitions[0].error_code).collect();
+    assert_eq!(codes, [0, TOPIC_AUTHORIZATION_FAILED]);
+
+    // DescribeLogDirs: DESCRIBE on the cluster.
+    let r: DescribeLogDirsResponse = alice.kp_call(4, &DescribeLogDirsRequest::default());
+    assert_eq!((r.error_code, r.results.len()), (CLUSTER_AUTHORIZATION_FAILED, 0));
+    let r: DescribeLogDirsResponse = admin.kp_call(4, &DescribeLogDirsRequest::default());
+    assert_eq!((r.error_code, r.results.len()), (0, 1));
+
+    // DescribeCluster: the operations alice's ACLs give on the cluster (none), the admin's all.
+    let dc = DescribeClusterRequest::default().with_include_cluster_authorized_operations(true);
+    let r: DescribeClusterResponse = alice.kp_call(1, &dc);
+    assert_eq!(r.cluster_authorized_operations, 0);
+    let r: DescribeClusterResponse = admin.kp_call(1, &dc);
+    assert_eq!(r.cluster_authorized_operations, 0x1ea0 | 1 << 5 | 1 << 7 | 1 << 8);
+
+    // DescribeTopicPartitions: named and denied last; a listing leaves it out.
+    let dtp = |names: &[&str]| {
+        DescribeTopicPartitionsRequest::default().with_response_partition_limit(100).with_topics(
+            names
+                .iter()
+                .map(|n| {
+                    describe_topic_partitions_request::TopicRequest::default().with_name(tn(n))
+                })
+                .collect(),
+        )
+    };
+    let r: DescribeTopicPartitionsResponse = alice.kp_call(0, &dtp(&["secret", "orders"]));
+    let got: Vec<(String, i16, i32)> = r
+        .topics
+        .iter()
+        .map(|t| {
+            (t.name.as_ref().unwrap().to_string(), t.error_code, t.topic_authorized_operations)
+        })
+        .collect();
+    let all_topic_ops = 0x0df8;
+    assert_eq!(
+        got,
+        [
+            ("orders".into(), 0, all_topic_ops),
+            ("secret".into(), TOPIC_AUTHORIZATION_FAILED, i32::MIN)
+        ]
+    );
+    let r: DescribeTopicPartitionsResponse = alice.kp_call(0, &dtp(&[]));
+    let names: Vec<String> = r
+        .topics
+        .iter()
+        .map(|t| t.name.as_ref().unwrap().to_string())
+        .filter(|n| !n.starts_with("__"))
+        .collect();
+    assert_eq!(names, ["orders"]);
+
+    // Groups: the admin commits offsets for g1 and g2 so both exist.
+    for g in ["g1", "g2"] {
+        let req = OffsetCommitRequest::default()
+            .with_group_id(GroupId(sb(g)))
+            .with_generation_id_or_member_epoch(-1)
+            .with_member_id(sb(""))
+            .with_topics(vec![offset_commit_request::OffsetCommitRequestTopic::default()
+                .with_name(tn("orders"))
+                .with_partitions(vec![
+                    offset_commit_request::OffsetCommitRequestPartition::default()
+                        .with_committed_offset(0),
+                ])]);
+        let r: OffsetCommitResponse = admin.kp_call(8, &req);
+        assert_eq!(r.topics[0].partitions[0].error_code, 0);
+    }
+    let dg = DescribeGroupsRequest::default()
+        .with_groups(vec![GroupId(sb("g1")), GroupId(sb("g2"))])
+        .with_include_authorized_operations(true);
+    let r: DescribeGroupsResponse = alice.kp_call(5, &dg);
+    let got: Vec<(i16, i32)> =
+        r.groups.iter().map(|g| (g.error_code, g.authorized_operations)).collect();
+    // READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
+    let group_ops = 1 << 3 | 1 << 6 | 1 << 8 | 1 << 10 | 1 << 11;
+    // The denied groups first, as Kafka.
+    assert_eq!(got, [(GROUP_AUTHORIZATION_FAILED, i32::MIN), (0, group_ops)]);
+    let listed = |c: &mut Client| {
+        let r: ListGroupsResponse = c.kp_call(4, &ListGroupsRequest::default());
+        let mut v: Vec<String> = r.groups.iter().map(|g| g.group_id.to_string()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(listed(&mut alice), ["g1"]);
+    assert_eq!(listed(&mut admin), ["g1", "g2"]);
+    let od = |g: &str| {
+        OffsetDeleteRequest::default().with_group_id(GroupId(sb(g))).with_topics(
+            ["orders", "secret"]
+                .iter()
+                .map(|n| {
+                    offset_delete_request::OffsetDeleteRequestTopic::default()
+                        .with_name(tn(n))
+                        .with_partitions(vec![
+                            offset_delete_request::OffsetDeleteRequestPartition::default(),
+                        ])
+                })
+                .collect(),
+        )
+    };
+    let r: OffsetDeleteResponse = alice.kp_call(0, &od("g2"));
+    assert_eq!((r.error_code, r.topics.len()), (GROUP_AUTHORIZATION_FAILED, 0));
+    let r: OffsetDeleteResponse = alice.kp_call(0, &od("g1"));
+    let got: Vec<(String, i16)> =
+        r.topics.iter().map(|t| (t.name.to_string(), t.partitions[0].error_code)).collect();
+    assert_eq!(got, [("secret".into(), TOPIC_AUTHORIZATION_FAILED), ("orders".into(), 0)]);
+    let r: DeleteGroupsResponse = alice.kp_call(
+        2,
+        &DeleteGroupsRequest::default()
+            .with_groups_names(vec![GroupId(sb("g1")), GroupId(sb("g2"))]),
+    );
+    let codes: Vec<i16> = r.results.iter().map(|g| g.error_code).collect();
+    assert_eq!(codes, [0, GROUP_AUTHORIZATION_FAILED]);
+
+    // InitProducerId: WRITE on the transactional id; idempotent: IDEMPOTENT_WRITE on the
+    // cluster or WRITE on some topic (alice has one, bob none).
+    let init = |c: &mut Client, tid: Option<&str>| {
+        let req = InitProducerIdRequest::default()
+            .with_transactional_id(tid.map(|t| TransactionalId(sb(t))))
+            .with_transaction_timeout_ms(60_000)
+            .with_producer_id((-1).into())
+            .with_producer_epoch(-1);
+        let r: InitProducerIdResponse = c.kp_call(4, &req);
+        (r.error_code, i64::from(r.producer_id), r.producer_epoch)
+    };
+    let (code, pid, epoch) = init(&mut alice, Some("tx1"));
+    assert_eq!(code, 0);
+    assert_eq!(init(&mut alice, Some("tx2")).0, TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    assert_eq!(init(&mut alice, None).0, 0);
+    assert_eq!(init(&mut bob, None).0, CLUSTER_AUTHORIZATION_FAILED);
+
+    // AddPartitionsToTxn v3: WRITE on the id, then on each topic.
+    let apt = |tid: &str, topics: &[&str]| {
+        AddPartitionsToTxnRequest::default()
+            .with_v3_and_below_transactional_id(TransactionalId(sb(tid)))
+            .with_v3_and_below_producer_id(pid.into())
+            .with_v3_and_below_producer_epoch(epoch)
+            .with_v3_and_below_topics(
+                topics
+                    .iter()
+                    .map(|n| {
+                        add_partitions_to_txn_request::AddPartitionsToTxnTopic::default()
+                            .with_name(tn(n))
+                            .with_partitions(vec![0])
+                    })
+                    .collect(),
+            )
+    };
+    let codes = |r: AddPartitionsToTxnResponse| -> Vec<(String, i16)> {
+        r.results_by_topic_v3_and_below
+            .iter()
+            .map(|t| (t.name.to_string(), t.results_by_partition[0].partition_error_code))
+            .collect()
+    };
+    let r = alice.kp_call(3, &apt("tx2", &["orders"]));
+    assert_eq!(codes(r), [("orders".into(), TRANSACTIONAL_ID_AUTHORIZATION_FAILED)]);
+    let r = alice.kp_call(3, &apt("tx1", &["orders", "secret"]));
+    assert_eq!(
+        codes(r),
+        [("secret".into(), TOPIC_AUTHORIZATION_FAILED), ("orders".into(), OPERATION_NOT_ATTEMPTED)]
+    );
+    let r = alice.kp_call(3, &apt("tx1", &["orders"]));
+    assert_eq!(codes(r), [("orders".into(), 0)]);
+
+    // AddOffsetsToTxn: WRITE on the id, READ on the group.
+    let aot = |tid: &str, g: &str| {
+        AddOffsetsToTxnRequest::default()
+            .with_transactional_id(TransactionalId(sb(tid)))
+            .with_producer_id(pid.into())
+            .with_producer_epoch(epoch)
+            .with_group_id(GroupId(sb(g)))
+    };
+    let code = |c: &mut Client, req: &AddOffsetsToTxnRequest| {
+        let r: AddOffsetsToTxnResponse = c.kp_call(3, req);
+        r.error_code
+    };
+    assert_eq!(code(&mut alice, &aot("tx2", "g1")), TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    assert_eq!(code(&mut alice, &aot("tx1", "g2")), GROUP_AUTHORIZATION_FAILED);
+    assert_eq!(code(&mut alice, &aot("tx1", "g1")), 0);
+
+    // TxnOffsetCommit: WRITE on the id, READ on the group and on each topic.
+    let toc = |tid: &str, g: &str| {
+        TxnOffsetCommitRequest::default()
+            .with_transactional_id(TransactionalId(sb(tid)))
+            .with_group_id(GroupId(sb(g)))
+            .with_producer_id(pid.into())
+            .with_producer_epoch(epoch)
+            .with_generation_id(-1)
+            .with_member_id(sb(""))
+            .with_topics(
+                ["orders", "secret"]
+                    .iter()
+                    .map(|n| {
+                        txn_offset_commit_request::TxnOffsetCommitRequestTopic::default()
+                            .with_name(tn(n))
+                            .with_partitions(vec![
+                                txn_offset_commit_request::TxnOffsetCommitRequestPartition::default()
+                                    .with_committed_offset(0),
+                            ])
+                    })
+                    .collect(),
+            )
+    };
+    let codes = |c: &mut Client, req: &TxnOffsetCommitRequest| -> Vec<(String, i16)> {
+        let r: TxnOffsetCommitResponse = c.kp_call(3, req);
+        r.topics.iter().map(|t| (t.name.to_string(), t.partitions[0].error_code)).collect()
+    };
+    let all = |code: i16| vec![("orders".to_string(), code), ("secret".to_string(), code)];
+    assert_eq!(codes(&mut alice, &toc("tx2", "g1")), all(TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+    assert_eq!(codes(&mut alice, &toc("tx1", "g2")), all(GROUP_AUTHORIZATION_FAILED));
+    assert_eq!(
+        codes(&mut alice, &toc("tx1", "g1")),
+        [("secret".into(), TOPIC_AUTHORIZATION_FAILED), ("orders".into(), 0)]
+    );
+
+    // DescribeTransactions and ListTransactions: DESCRIBE on the id.
+    let req = DescribeTransactionsRequest::default()
+        .with_transactional_ids(vec![TransactionalId(sb("tx1")), TransactionalId(sb("tx2"))]);
+    let r: DescribeTransactionsResponse = alice.kp_call(0, &req);
+    let codes: Vec<i16> = r.transaction_states.iter().map(|t| t.error_code).collect();
+    assert_eq!(codes, [0, TRANSACTIONAL_ID_AUTHORIZATION_FAILED]);
+    let listed = |c: &mut Client| {
+        let r: ListTransactionsResponse = c.kp_call(0, &ListTransactionsRequest::default());
+        r.transaction_states.iter().map(|t| t.transactional_id.to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(listed(&mut alice), ["tx1"]);
+    assert!(listed(&mut bob).is_empty());
+
+    // Produce of transactional records: WRITE on the request's transactional id, for every
+    // partition of the request.
+    let produce = |c: &mut Client, tid: &str| {
+        let mut records = BatchBuilder::new(0, TS).producer(pid, epoch, 0).transactional();
+        records.push(None, Some(b"t"), &[]);
+        let req = ProduceRequest::default()
+            .with_transactional_id(Some(TransactionalId(sb(tid))))
+            .with_acks(-1)
+            .with_timeout_ms(5000)
+            .with_topic_data(vec![produce_request::TopicProduceData::default()
+                .with_name(tn("orders"))
+                .with_partition_data(vec![produce_request::PartitionProduceData::default()
+                    .with_index(0)
+                    .with_records(Some(records.finish().into()))])]);
+        let r: ProduceResponse = c.kp_call(9, &req);
+        r.responses[0].partition_responses[0].error_code
+    };
+    assert_eq!(produce(&mut alice, "tx2"), TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    assert_eq!(produce(&mut alice, "tx1"), 0);
+
+    // EndTxn: WRITE on the id.
+    let end = |tid: &str| {
+        EndTxnRequest::default()
+            .with_transactional_id(TransactionalId(sb(tid)))
+            .with_producer_id(pid.into())
+            .with_producer_epoch(epoch)
+            .with_committed(false)
+    };
+    let r: EndTxnResponse = alice.kp_call(3, &end("tx2"));
+    assert_eq!(r.error_code, TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    let r: EndTxnResponse = alice.kp_call(3, &end("tx1"));
+    assert_eq!(r.error_code, 0);
 }

@@ -34,6 +34,9 @@
 //! Each row also says how much CPU other processes took meanwhile (`other_cpu`, in cores);
 //! above 0.25 cores the row is flagged BUSY.
 //!
+//! `produce_1_acls` (`acl.rs`) is `produce_1` with the authorizer on: a SASL PLAIN login,
+//! then produce under a few hundred ACLs.
+//!
 //! Housekeeping under load (`churn.rs`): `produce_1_churn` and `fetch_1_churn` are `produce_1`
 //! and `fetch_1` measured in one-second slices with and without a background client feeding a
 //! compacted topic and a delete-policy topic at about 2.5 MB/s, interleaved on one broker whose
@@ -74,6 +77,7 @@
 //! other processes). `MINIKAFKA_BENCH_RDKAFKA_RATE` sets the records offered per second
 //! (default 600000; 0 for as fast as librdkafka takes them, whose latency is then its queue's).
 
+mod acl;
 mod apache;
 mod broker;
 mod churn;
@@ -190,6 +194,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("kafka:api_versions", |c| api_versions(c, On::Kafka)),
     ("produce_1", |c| produce_1(c, On::Mini)),
     ("kafka:produce_1", |c| produce_1(c, On::Kafka)),
+    ("produce_1_acls", acl::produce_1_acls),
     ("produce_16k_pipe8", |c| produce_16k_pipe8(c, On::Mini)),
     ("kafka:produce_16k_pipe8", |c| produce_16k_pipe8(c, On::Kafka)),
     ("produce_64conn", |c| produce_64conn(c, On::Mini)),

@@ -35,24 +35,79 @@ pub fn from_config(config: &Config) -> Result<Authorizer, String> {
     Ok(Authorizer { enabled, super_users, allow_if_no_acl })
 }
 
+/// Kafka's default message (`Errors.message()`) of an authorization error.
+pub(crate) fn denial_message(code: i16) -> &'static str {
+    use crate::protocol::error;
+    match code {
+        error::TOPIC_AUTHORIZATION_FAILED => "Topic authorization failed.",
+        error::GROUP_AUTHORIZATION_FAILED => "Group authorization failed.",
+        error::CLUSTER_AUTHORIZATION_FAILED => "Cluster authorization failed.",
+        error::TRANSACTIONAL_ID_AUTHORIZATION_FAILED => "Transactional Id authorization failed.",
+        _ => "",
+    }
+}
+
 impl Broker {
     /// Whether the request's principal may do `operation` on the resource.
     pub(crate) fn authorized(&self, operation: i8, resource_type: i8, name: &str) -> bool {
         if !self.authorizer.enabled {
             return true;
         }
-        let acls = self.meta.acls().iter().map(|a| &a.binding);
-        let host = self.ctx.peer.ip().to_string();
-        self.authorizer.authorize(acls, &self.principal, &host, operation, resource_type, name)
+        let (principal, peer) = (&self.principal, self.ctx.peer.ip());
+        self.meta.acl_index().authorize(
+            &self.authorizer,
+            principal,
+            peer,
+            operation,
+            resource_type,
+            name,
+        )
+    }
+
+    /// Kafka's authorized operations of a resource: one bit (`1 << code`) per operation of
+    /// its type the principal may do (all of them without an authorizer, as Kafka).
+    pub(crate) fn authorized_operations(&self, resource_type: i8, name: &str) -> i32 {
+        crate::security::acl_index::operations_of(resource_type)
+            .iter()
+            .filter(|&&o| self.authorized(o, resource_type, name))
+            .fold(0, |bits, &o| bits | 1 << o)
     }
 
     /// Kafka's `topic_authorized_operations`: one bit per operation on a topic allowed.
     pub(crate) fn topic_operations(&self, name: &str) -> i32 {
-        use acl::op::*;
-        [READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS]
-            .into_iter()
-            .filter(|&o| self.authorized(o, acl::resource::TOPIC, name))
-            .fold(0, |bits, o| bits | 1 << o)
+        self.authorized_operations(acl::resource::TOPIC, name)
+    }
+
+    /// Kafka's `authorizeByResourceType`: the operation allowed on some resource of the type.
+    pub(crate) fn authorized_on_any(&self, operation: i8, resource_type: i8) -> bool {
+        let (principal, peer) = (&self.principal, self.ctx.peer.ip());
+        let index = self.meta.acl_index();
+        index.authorize_any(&self.authorizer, principal, peer, operation, resource_type)
+    }
+
+    /// Kafka's check of a config resource (`ConfigResource.Type`: TOPIC 2, BROKER 4,
+    /// BROKER_LOGGER 8, CLIENT_METRICS 16, GROUP 32) for DESCRIBE_CONFIGS or ALTER_CONFIGS:
+    /// the error a denial answers, or `None`. Other types are left to the handler.
+    pub(crate) fn config_resource_denied(
+        &self,
+        operation: i8,
+        config_type: i8,
+        name: &str,
+    ) -> Option<i16> {
+        use crate::protocol::error;
+        let (allowed, code) = match config_type {
+            2 => (
+                self.authorized(operation, acl::resource::TOPIC, name),
+                error::TOPIC_AUTHORIZATION_FAILED,
+            ),
+            4 | 8 | 16 => (self.cluster_authorized(operation), error::CLUSTER_AUTHORIZATION_FAILED),
+            32 => (
+                self.authorized(operation, acl::resource::GROUP, name),
+                error::GROUP_AUTHORIZATION_FAILED,
+            ),
+            _ => return None,
+        };
+        (!allowed).then_some(code)
     }
 
     pub(crate) fn cluster_authorized(&self, operation: i8) -> bool {

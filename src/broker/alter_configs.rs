@@ -12,6 +12,7 @@ use crate::protocol::alter_configs::*;
 use crate::protocol::codec::Reader;
 use crate::protocol::describe_configs::{RESOURCE_BROKER, RESOURCE_TOPIC};
 use crate::protocol::error;
+use crate::security::acl::op;
 use crate::topic_config::{self, Def, Kind};
 
 pub fn handle(
@@ -22,32 +23,46 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = AlterConfigsRequest::decode(r, version, incremental)?;
-    let responses = req
+    // Kafka's controller answers the denied resources first, with the error's default
+    // message, then the others.
+    let denied = |b: &Broker, res: &AlterConfigsResource<'_>| {
+        b.config_resource_denied(op::ALTER_CONFIGS, res.resource_type, res.resource_name)
+    };
+    let mut responses: Vec<_> = req
         .resources
         .iter()
-        .map(|res| {
-            let outcome = match res.resource_type {
-                RESOURCE_TOPIC => alter_topic(b, res, incremental, req.validate_only),
-                RESOURCE_BROKER => {
-                    super::broker_configs::alter(b, res, incremental, req.validate_only)
-                }
-                t => Err((error::INVALID_REQUEST, format!("Unknown resource type {t}"))),
-            };
-            let (error_code, error_message) = match outcome {
-                Ok(()) => (error::NONE, None),
-                Err((code, msg)) => {
-                    log::debug!("altering configs of {:?}: {msg}", res.resource_name);
-                    (code, Some(msg))
-                }
-            };
-            AlterConfigsResourceResponse {
-                error_code,
-                error_message,
+        .filter_map(|res| {
+            let code = denied(b, res)?;
+            Some(AlterConfigsResourceResponse {
+                error_code: code,
+                error_message: Some(super::acls::denial_message(code).to_string()),
                 resource_type: res.resource_type,
                 resource_name: res.resource_name,
-            }
+            })
         })
         .collect();
+    // Collected first: altering needs the broker mutably.
+    let allowed: Vec<_> = req.resources.iter().filter(|res| denied(b, res).is_none()).collect();
+    responses.extend(allowed.into_iter().map(|res| {
+        let outcome = match res.resource_type {
+            RESOURCE_TOPIC => alter_topic(b, res, incremental, req.validate_only),
+            RESOURCE_BROKER => super::broker_configs::alter(b, res, incremental, req.validate_only),
+            t => Err((error::INVALID_REQUEST, format!("Unknown resource type {t}"))),
+        };
+        let (error_code, error_message) = match outcome {
+            Ok(()) => (error::NONE, None),
+            Err((code, msg)) => {
+                log::debug!("altering configs of {:?}: {msg}", res.resource_name);
+                (code, Some(msg))
+            }
+        };
+        AlterConfigsResourceResponse {
+            error_code,
+            error_message,
+            resource_type: res.resource_type,
+            resource_name: res.resource_name,
+        }
+    }));
     AlterConfigsResponse { throttle_time_ms: 0, responses }.encode(version, incremental, out);
     Ok(Reply::Sent)
 }

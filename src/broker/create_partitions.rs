@@ -29,7 +29,25 @@ pub fn handle(
             error_message: Some("Duplicate topic name.".into()),
         });
     }
-    for t in req.topics.iter().filter(|t| !duplicates.contains(&t.name)) {
+    // Kafka's controller: ALTER on each topic, refused ones answered (without a message)
+    // before the others are looked at.
+    let denied = |t: &&CreatePartitionsTopic| {
+        !b.authorized(
+            crate::security::acl::op::ALTER,
+            crate::security::acl::resource::TOPIC,
+            t.name,
+        )
+    };
+    for t in req.topics.iter().filter(|t| !duplicates.contains(&t.name)).filter(denied) {
+        results.push(CreatePartitionsTopicResult {
+            name: t.name.to_string(),
+            error_code: error::TOPIC_AUTHORIZATION_FAILED,
+            error_message: None,
+        });
+    }
+    let allowed: Vec<_> =
+        req.topics.iter().filter(|t| !duplicates.contains(&t.name) && !denied(t)).collect();
+    for t in allowed {
         let mut result = CreatePartitionsTopicResult {
             name: t.name.to_string(),
             error_code: error::NONE,

@@ -6,6 +6,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::delete_groups::*;
 use crate::protocol::error;
+use crate::security::acl::{op, resource};
 
 pub fn handle(
     b: &mut Broker,
@@ -16,7 +17,11 @@ pub fn handle(
     let req = DeleteGroupsRequest::decode(r, version)?;
     let mut results = Vec::with_capacity(req.groups_names.len());
     for &group_id in &req.groups_names {
-        let mut code = b.groups.check_delete(group_id);
+        let mut code = if b.authorized(op::DELETE, resource::GROUP, group_id) {
+            b.groups.check_delete(group_id)
+        } else {
+            error::GROUP_AUTHORIZATION_FAILED
+        };
         if code == error::NONE {
             let keys: Vec<(String, i32)> =
                 b.groups.groups[group_id].offsets.keys().cloned().collect();
@@ -28,6 +33,8 @@ pub fn handle(
         }
         results.push((group_id, code));
     }
+    // Kafka answers the groups it may delete first, then the denied ones.
+    results.sort_by_key(|&(_, code)| code == error::GROUP_AUTHORIZATION_FAILED);
     DeleteGroupsResponse { throttle_time_ms: 0, results }.encode(version, out);
     Ok(Reply::Sent)
 }

@@ -6,6 +6,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::delete_records::*;
 use crate::protocol::error;
+use crate::security::acl::{op, resource};
 
 pub fn handle(
     b: &mut Broker,
@@ -16,9 +17,13 @@ pub fn handle(
     let req = DeleteRecordsRequest::decode(r, version)?;
     let mut topics = Vec::with_capacity(req.topics.len());
     for t in &req.topics {
+        // Kafka checks DELETE before it looks for the topic, so a denied name says nothing
+        // of whether it exists.
+        let allowed = b.authorized(op::DELETE, resource::TOPIC, t.name);
         let mut partitions = Vec::with_capacity(t.partitions.len());
         for &(partition_index, offset) in &t.partitions {
             let result = match b.logs.find(t.name, partition_index) {
+                _ if !allowed => Err(error::TOPIC_AUTHORIZATION_FAILED),
                 None => Err(error::UNKNOWN_TOPIC_OR_PARTITION),
                 // A compacted log's records are not deleted by offset (Kafka's
                 // PolicyViolationException).

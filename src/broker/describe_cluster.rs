@@ -4,9 +4,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::describe_cluster::*;
 use crate::protocol::error;
-
-/// Every cluster operation allowed: there is no authorizer.
-const ALL_CLUSTER_OPERATIONS: i32 = 0x3ff8;
+use crate::security::acl::CLUSTER_NAME;
 
 pub fn handle(
     b: &mut Broker,
@@ -30,7 +28,7 @@ pub fn handle(
             rack: None,
         }],
         cluster_authorized_operations: if req.include_cluster_authorized_operations {
-            ALL_CLUSTER_OPERATIONS
+            b.authorized_operations(crate::security::acl::resource::CLUSTER, CLUSTER_NAME)
         } else {
             i32::MIN
         },

@@ -12,6 +12,7 @@ use crate::config_docs;
 use crate::protocol::codec::Reader;
 use crate::protocol::describe_configs::*;
 use crate::protocol::error;
+use crate::security::acl::op;
 use crate::topic_config::{self, Def, TOPIC_CONFIGS};
 
 /// A topic's configs as CreateTopics (v5+) reports them: (name, value, source), every key
@@ -37,9 +38,25 @@ pub fn handle(
 ) -> HandlerResult {
     let req = DescribeConfigsRequest::decode(r, version)?;
     let node = b.config.node_id.to_string();
+    let denied = |res: &DescribeConfigsResource<'_>| {
+        b.config_resource_denied(op::DESCRIBE_CONFIGS, res.resource_type, res.resource_name)
+    };
+    // Kafka answers the authorized resources first, then the denied ones with the error's
+    // default message.
+    let refused = req.resources.iter().filter_map(|res| {
+        let code = denied(res)?;
+        Some(DescribeConfigsResult {
+            error_code: code,
+            error_message: Some(super::acls::denial_message(code).to_string()),
+            resource_type: res.resource_type,
+            resource_name: res.resource_name,
+            configs: vec![],
+        })
+    });
     let results = req
         .resources
         .iter()
+        .filter(|res| denied(res).is_none())
         .map(|res| {
             let wanted = |k: &str| res.configuration_keys.as_ref().is_none_or(|ks| ks.contains(&k));
             let mut result = DescribeConfigsResult {
@@ -100,6 +117,7 @@ pub fn handle(
             }
             result
         })
+        .chain(refused)
         .collect();
     DescribeConfigsResponse { throttle_time_ms: 0, results }.encode(version, out);
     Ok(Reply::Sent)

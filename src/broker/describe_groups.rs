@@ -7,9 +7,7 @@ use crate::groups::GroupState;
 use crate::protocol::codec::Reader;
 use crate::protocol::describe_groups::*;
 use crate::protocol::error;
-
-/// Every group operation allowed (READ, DESCRIBE, DELETE): there is no authorizer.
-const ALL_GROUP_OPERATIONS: i32 = 0x0128;
+use crate::security::acl::{op, resource};
 
 pub fn handle(
     b: &mut Broker,
@@ -18,11 +16,28 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = DescribeGroupsRequest::decode(r, version)?;
-    let ops = if req.include_authorized_operations { ALL_GROUP_OPERATIONS } else { i32::MIN };
+    let ops = |id: &str| {
+        if req.include_authorized_operations {
+            b.authorized_operations(resource::GROUP, id)
+        } else {
+            AUTHORIZED_OPERATIONS_OMITTED
+        }
+    };
     let groups = req
         .groups
         .iter()
         .map(|id| match b.groups.groups.get(*id) {
+            // Kafka's `DescribeGroupsResponse.groupError`: nothing about the group shown.
+            _ if !b.authorized(op::DESCRIBE, resource::GROUP, id) => DescribedGroup {
+                error_code: error::GROUP_AUTHORIZATION_FAILED,
+                error_message: None,
+                group_id: id,
+                group_state: "",
+                protocol_type: "",
+                protocol_data: "",
+                members: vec![],
+                authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+            },
             None => DescribedGroup {
                 error_code: match () {
                     _ if id.is_empty() => error::INVALID_GROUP_ID,
@@ -36,7 +51,12 @@ pub fn handle(
                 protocol_type: "",
                 protocol_data: "",
                 members: vec![],
-                authorized_operations: ops,
+                // Kafka fills the operations in only for answers without an error.
+                authorized_operations: if version >= 6 || id.is_empty() {
+                    AUTHORIZED_OPERATIONS_OMITTED
+                } else {
+                    ops(id)
+                },
             },
             Some(g) => {
                 let stable = g.state == GroupState::Stable;
@@ -67,11 +87,14 @@ pub fn handle(
                             member_assignment: if stable { &m.assignment } else { &[] },
                         })
                         .collect(),
-                    authorized_operations: ops,
+                    authorized_operations: ops(&g.group_id),
                 }
             }
         })
         .collect();
+    // Kafka answers the denied groups first, then the coordinator's answers.
+    let mut groups: Vec<DescribedGroup<'_>> = groups;
+    groups.sort_by_key(|g| g.error_code != error::GROUP_AUTHORIZATION_FAILED);
     DescribeGroupsResponse { throttle_time_ms: 0, groups }.encode(version, out);
     Ok(Reply::Sent)
 }

@@ -18,6 +18,16 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = DescribeLogDirsRequest::decode(r, version)?;
+    // Kafka: DESCRIBE on the cluster, else no results and CLUSTER_AUTHORIZATION_FAILED.
+    if !b.cluster_authorized(crate::security::acl::op::DESCRIBE) {
+        DescribeLogDirsResponse {
+            throttle_time_ms: 0,
+            error_code: error::CLUSTER_AUTHORIZATION_FAILED,
+            results: vec![],
+        }
+        .encode(version, out);
+        return Ok(Reply::Sent);
+    }
     let mut topics: Vec<DescribeLogDirsTopic> = Vec::new();
     for (topic, partition, log) in b.logs.all() {
         let wanted = req.topics.as_ref().is_none_or(|ts| {

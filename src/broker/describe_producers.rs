@@ -9,6 +9,7 @@ use crate::metadata as kraft;
 use crate::protocol::codec::Reader;
 use crate::protocol::describe_producers::*;
 use crate::protocol::error;
+use crate::security::acl::{op, resource};
 
 const UNKNOWN_TOPIC_MESSAGE: &str = "This server does not host this topic-partition.";
 
@@ -27,6 +28,12 @@ pub fn handle(
     for (t, invalid) in req.topics.iter().zip(&invalid_messages) {
         let topic_error = match invalid {
             Some(m) => Some((error::INVALID_TOPIC_EXCEPTION, m.as_str())),
+            // Kafka checks READ after the name, before the topic's existence; the denied
+            // partitions carry the error's default message.
+            None if !b.authorized(op::READ, resource::TOPIC, t.name) => {
+                let code = error::TOPIC_AUTHORIZATION_FAILED;
+                Some((code, super::acls::denial_message(code)))
+            }
             None if b.meta.topic(t.name).is_none() => {
                 Some((error::UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_MESSAGE))
             }

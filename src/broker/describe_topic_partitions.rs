@@ -1,10 +1,11 @@
 //! Topics sorted by name, partitions in index order, paged by `response_partition_limit`.
 //! An empty topic list describes every topic, as Kafka does.
 
-use super::{Broker, HandlerResult, Reply, ALL_TOPIC_OPERATIONS};
+use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::{Reader, ZERO_UUID};
 use crate::protocol::describe_topic_partitions::*;
 use crate::protocol::error;
+use crate::security::acl::{op, resource};
 
 /// Kafka's cap on `response_partition_limit` (`max.request.partition.size.limit`).
 const MAX_PARTITION_LIMIT: i32 = 2000;
@@ -27,6 +28,23 @@ pub fn handle(
         Some(c) => (c.topic_name, c.partition_index.max(0)),
         None => ("", 0),
     };
+    // As Kafka: topics the principal may not DESCRIBE are left out of a listing of all, and
+    // answered TOPIC_AUTHORIZATION_FAILED after the others when named (from the cursor's).
+    let mut denied = Vec::new();
+    names.retain(|n| {
+        let allowed = b.authorized(op::DESCRIBE, resource::TOPIC, n);
+        if !allowed && !req.topics.is_empty() && *n >= first {
+            denied.push(ResponseTopic {
+                error_code: error::TOPIC_AUTHORIZATION_FAILED,
+                name: n,
+                topic_id: ZERO_UUID,
+                is_internal: false,
+                partitions: vec![],
+                topic_authorized_operations: i32::MIN,
+            });
+        }
+        allowed
+    });
     let mut budget = req.response_partition_limit.clamp(1, MAX_PARTITION_LIMIT);
     let node = b.config.node_id;
     let mut topics = Vec::new();
@@ -44,7 +62,7 @@ pub fn handle(
                 topic_id: ZERO_UUID,
                 is_internal: false,
                 partitions: vec![],
-                topic_authorized_operations: ALL_TOPIC_OPERATIONS,
+                topic_authorized_operations: b.topic_operations(name),
             });
             continue;
         };
@@ -71,12 +89,13 @@ pub fn handle(
             topic_id: t.topic_id,
             is_internal: false,
             partitions,
-            topic_authorized_operations: ALL_TOPIC_OPERATIONS,
+            topic_authorized_operations: b.topic_operations(name),
         });
         if next_cursor.is_some() {
             break;
         }
     }
+    topics.extend(denied);
     DescribeTopicPartitionsResponse { throttle_time_ms: 0, topics, next_cursor }
         .encode(version, out);
     Ok(Reply::Sent)

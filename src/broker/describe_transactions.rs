@@ -8,6 +8,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::describe_transactions::*;
 use crate::protocol::error;
+use crate::security::acl::{op, resource};
 
 pub fn handle(
     b: &mut Broker,
@@ -18,6 +19,11 @@ pub fn handle(
     let req = DescribeTransactionsRequest::decode(r, version)?;
     let mut transaction_states = Vec::with_capacity(req.transactional_ids.len());
     for &id in &req.transactional_ids {
+        if !b.authorized(op::DESCRIBE, resource::TRANSACTIONAL_ID, id) {
+            let denied = TransactionState::error(id, error::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+            transaction_states.push(denied);
+            continue;
+        }
         let Some(m) = b.txn.get(id) else {
             transaction_states.push(TransactionState::error(id, error::TRANSACTIONAL_ID_NOT_FOUND));
             continue;
@@ -25,6 +31,9 @@ pub fn handle(
         let mut topics: Vec<TopicData<'_>> = Vec::new();
         // The set is ordered by topic, then partition.
         for (topic, partition) in &m.partitions {
+            if !b.authorized(op::DESCRIBE, resource::TOPIC, topic) {
+                continue;
+            }
             match topics.last_mut() {
                 Some(t) if t.topic == topic => t.partitions.push(*partition),
                 _ => topics.push(TopicData { topic, partitions: vec![*partition] }),

@@ -6,6 +6,7 @@ use crate::protocol::add_offsets_to_txn::encode_response;
 use crate::protocol::codec::Reader;
 use crate::protocol::end_txn::{encode_response_v5, EndTxnRequest};
 use crate::protocol::error;
+use crate::security::acl::{op, resource};
 use crate::txn::End;
 
 pub fn handle(
@@ -16,6 +17,15 @@ pub fn handle(
 ) -> HandlerResult {
     let req = EndTxnRequest::decode(r, version)?;
     let tid = req.transactional_id;
+    if !b.authorized(op::WRITE, resource::TRANSACTIONAL_ID, tid) {
+        let code = error::TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        if version >= 5 {
+            encode_response_v5(code, -1, -1, out);
+        } else {
+            encode_response(code, version >= 3, out);
+        }
+        return Ok(Reply::Sent);
+    }
     // Taken out for the call, which may need a new producer id from the broker.
     let mut txn = std::mem::take(&mut b.txn);
     let end = txn.end_transaction(

@@ -7,6 +7,7 @@ use super::{txn_markers, Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::init_producer_id::*;
+use crate::security::acl::{op, resource};
 use crate::txn::Init;
 
 pub fn handle(
@@ -22,7 +23,22 @@ pub fn handle(
         producer_id: -1,
         producer_epoch: -1,
     };
-    if let Some(tid) = req.transactional_id {
+    // Kafka: WRITE on the transactional id; without one, IDEMPOTENT_WRITE on the cluster or
+    // WRITE on some topic.
+    let denied = match req.transactional_id {
+        Some(tid) if !b.authorized(op::WRITE, resource::TRANSACTIONAL_ID, tid) => {
+            Some(error::TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+        }
+        None if !b.cluster_authorized(op::IDEMPOTENT_WRITE)
+            && !b.authorized_on_any(op::WRITE, resource::TOPIC) =>
+        {
+            Some(error::CLUSTER_AUTHORIZATION_FAILED)
+        }
+        _ => None,
+    };
+    if let Some(code) = denied {
+        resp.error_code = code;
+    } else if let Some(tid) = req.transactional_id {
         let max = b.config.transaction_max_timeout_ms;
         let expected = (req.producer_id, req.producer_epoch);
         // Taken out for the call, which may need a new producer id from the broker.

@@ -4,6 +4,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::list_groups::*;
+use crate::security::acl::{op, resource};
 
 pub fn handle(
     b: &mut Broker,
@@ -12,10 +13,14 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = ListGroupsRequest::decode(r, version)?;
+    // DESCRIBE on the cluster lists every group; otherwise only those the principal may
+    // DESCRIBE, as Kafka.
+    let all = b.cluster_authorized(op::DESCRIBE);
     let groups = b
         .groups
         .groups
         .values()
+        .filter(|g| all || b.authorized(op::DESCRIBE, resource::GROUP, &g.group_id))
         .map(|g| ListedGroup {
             group_id: &g.group_id,
             protocol_type: g.protocol_type.as_deref().unwrap_or(""),

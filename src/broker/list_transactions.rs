@@ -10,6 +10,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::list_transactions::*;
+use crate::security::acl::{op, resource};
 use crate::txn::pattern::Pattern;
 
 /// Kafka's `TransactionState` names, including those no request here observes.
@@ -67,6 +68,7 @@ pub fn handle(
                 && (filters.is_empty() || filters.contains(&m.state.name()))
                 && (req.duration_filter < 0 || now - m.start_ms > req.duration_filter)
                 && pattern.as_ref().is_none_or(|p| p.matches(id))
+                && b.authorized(op::DESCRIBE, resource::TRANSACTIONAL_ID, id)
         })
         .map(|(id, m)| ListedTransaction {
             transactional_id: id,

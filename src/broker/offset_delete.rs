@@ -8,6 +8,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::offset_delete::*;
+use crate::security::acl::{op, resource};
 
 pub fn handle(
     b: &mut Broker,
@@ -21,6 +22,10 @@ pub fn handle(
             .encode(version, out);
         Ok(Reply::Sent)
     };
+    // Kafka: DELETE on the group first, then READ on each topic.
+    if !b.authorized(op::DELETE, resource::GROUP, req.group_id) {
+        return refuse(error::GROUP_AUTHORIZATION_FAILED, out);
+    }
     let code = b.groups.check_offset_delete(req.group_id);
     if code != error::NONE {
         return refuse(code, out);
@@ -29,6 +34,11 @@ pub fn handle(
     let mut topics: Vec<(&str, Vec<(i32, i16)>)> = Vec::new();
     let mut valid: Vec<(&str, Vec<i32>)> = Vec::new();
     for t in &req.topics {
+        if !b.authorized(op::READ, resource::TOPIC, t.name) {
+            let denied = t.partitions.iter().map(|&p| (p, error::TOPIC_AUTHORIZATION_FAILED));
+            topics.push((t.name, denied.collect()));
+            continue;
+        }
         let meta = b.meta.topic(t.name);
         let mut unknown = Vec::new();
         let mut known = Vec::new();

@@ -6,6 +6,7 @@ use super::{Broker, HandlerResult, Reply};
 use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::offset_for_leader_epoch::*;
+use crate::security::acl::{op, resource};
 
 pub fn handle(
     b: &mut Broker,
@@ -15,7 +16,12 @@ pub fn handle(
 ) -> HandlerResult {
     let req = OffsetForLeaderEpochRequest::decode(r, version)?;
     let mut topics = Vec::with_capacity(req.topics.len());
+    // Kafka: CLUSTER_ACTION (a follower) covers every topic, else DESCRIBE on each; the
+    // denied topics are answered after the others.
+    let replica = b.cluster_authorized(op::CLUSTER_ACTION);
+    let mut denied = Vec::new();
     for t in &req.topics {
+        let allowed = replica || b.authorized(op::DESCRIBE, resource::TOPIC, t.topic);
         let mut partitions = Vec::with_capacity(t.partitions.len());
         for p in &t.partitions {
             let mut resp = EpochEndOffset {
@@ -25,6 +31,7 @@ pub fn handle(
                 end_offset: -1,
             };
             match b.logs.find(t.topic, p.partition) {
+                _ if !allowed => resp.error_code = error::TOPIC_AUTHORIZATION_FAILED,
                 None => resp.error_code = error::UNKNOWN_TOPIC_OR_PARTITION,
                 Some(id) => {
                     let log = b.logs.get(id);
@@ -42,8 +49,14 @@ pub fn handle(
             }
             partitions.push(resp);
         }
-        topics.push(OffsetForLeaderTopicResult { topic: t.topic, partitions });
+        let result = OffsetForLeaderTopicResult { topic: t.topic, partitions };
+        if allowed {
+            topics.push(result);
+        } else {
+            denied.push(result);
+        }
     }
+    topics.extend(denied);
     OffsetForLeaderEpochResponse { throttle_time_ms: 0, topics }.encode(version, out);
     Ok(Reply::Sent)
 }

@@ -9,6 +9,7 @@ use crate::protocol::codec::Reader;
 use crate::protocol::error;
 use crate::protocol::txn_offset_commit::*;
 use crate::records::BatchBuilder;
+use crate::security::acl::{op, resource};
 use crate::storage::Appended;
 use crate::txn::PendingOffset;
 
@@ -31,6 +32,24 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = TxnOffsetCommitRequest::decode(r, version)?;
+    // Kafka: WRITE on the transactional id, then READ on the group, each refusing every
+    // partition; then READ on each topic.
+    let denied = if !b.authorized(op::WRITE, resource::TRANSACTIONAL_ID, req.transactional_id) {
+        Some(error::TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    } else if !b.authorized(op::READ, resource::GROUP, req.group_id) {
+        Some(error::GROUP_AUTHORIZATION_FAILED)
+    } else {
+        None
+    };
+    if let Some(code) = denied {
+        let results: Vec<(&str, Vec<(i32, i16)>)> = req
+            .topics
+            .iter()
+            .map(|(name, ps)| (*name, ps.iter().map(|p| (p.partition_index, code)).collect()))
+            .collect();
+        encode_response(&results, version, out);
+        return Ok(Reply::Sent);
+    }
     let ts = crate::metadata::log::now_ms();
     // As Kafka: a commit naming no member (generation -1) is taken whatever the group does.
     let group_error = if req.group_id.is_empty() {
@@ -61,10 +80,13 @@ pub fn handle(
     let mut pending = Vec::new();
     let mut results: Vec<(&str, Vec<(i32, i16)>)> = Vec::with_capacity(req.topics.len());
     for (name, partitions) in &req.topics {
+        let readable = b.authorized(op::READ, resource::TOPIC, name);
         let mut codes = Vec::with_capacity(partitions.len());
         for p in partitions {
             let meta = p.committed_metadata.unwrap_or("");
-            let code = if b.logs.find(name, p.partition_index).is_none() {
+            let code = if !readable {
+                error::TOPIC_AUTHORIZATION_FAILED
+            } else if b.logs.find(name, p.partition_index).is_none() {
                 error::UNKNOWN_TOPIC_OR_PARTITION
             } else if txn_error != error::NONE {
                 txn_error
@@ -99,7 +121,9 @@ pub fn handle(
         b.txn.add_pending_offsets(req.producer_id, pending);
     }
     // As Kafka: the partitions refused before the group coordinator is asked come first.
-    let unknown = |c: &(i32, i16)| c.1 != error::UNKNOWN_TOPIC_OR_PARTITION;
+    let unknown = |c: &(i32, i16)| {
+        !matches!(c.1, error::UNKNOWN_TOPIC_OR_PARTITION | error::TOPIC_AUTHORIZATION_FAILED)
+    };
     for (_, codes) in &mut results {
         codes.sort_by_key(unknown);
     }

@@ -9,6 +9,7 @@ use crate::protocol::error;
 use crate::protocol::nested::Step;
 use crate::protocol::produce::{PartitionProduceResponse, ProduceRequest};
 use crate::records::BatchHeader;
+use crate::security::acl;
 
 /// The producer (id, epoch) of the transactional batches in a partition's records, if any.
 /// Kafka looks at every batch; a batch that does not parse is left to the append to refuse.
@@ -42,7 +43,12 @@ pub fn request_error(b: &Broker, req: &ProduceRequest<'_>) -> Option<i16> {
         };
         let first_transactional =
             p.records.and_then(BatchHeader::parse).is_some_and(|h| h.is_transactional());
-        if first_transactional && req.transactional_id.is_none() {
+        // Kafka: transactional records need WRITE on the request's transactional id.
+        if first_transactional
+            && !req.transactional_id.is_some_and(|tid| {
+                b.authorized(acl::op::WRITE, acl::resource::TRANSACTIONAL_ID, tid)
+            })
+        {
             return Some(error::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
         }
         // Only partitions the broker leads reach Kafka's check.

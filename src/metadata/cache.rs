@@ -60,6 +60,8 @@ pub struct Cache {
     scram: BTreeMap<(String, i8), crate::security::scram::Credential>,
     /// ACLs by id, in the order they were recorded.
     acls: Vec<crate::security::acl::StoredAcl>,
+    /// The same ACLs indexed for decisions.
+    acl_index: crate::security::acl_index::AclIndex,
 }
 
 impl Cache {
@@ -73,6 +75,17 @@ impl Cache {
 
     pub fn acls(&self) -> &[crate::security::acl::StoredAcl] {
         &self.acls
+    }
+
+    fn remove_acl(&mut self, id: Uuid) {
+        if let Some(i) = self.acls.iter().position(|a| a.id == id) {
+            let old = self.acls.remove(i);
+            self.acl_index.remove(id, &old.binding);
+        }
+    }
+
+    pub fn acl_index(&self) -> &crate::security::acl_index::AclIndex {
+        &self.acl_index
     }
 
     /// Every SCRAM credential: ((user, mechanism type), credential).
@@ -169,10 +182,11 @@ impl Cache {
                 self.scram.remove(&(name, mechanism));
             }
             MetadataRecord::AccessControlEntry(acl) => {
-                self.acls.retain(|a| a.id != acl.id);
+                self.remove_acl(acl.id);
+                self.acl_index.insert(acl.id, &acl.binding);
                 self.acls.push(acl);
             }
-            MetadataRecord::RemoveAccessControlEntry { id } => self.acls.retain(|a| a.id != id),
+            MetadataRecord::RemoveAccessControlEntry { id } => self.remove_acl(id),
             MetadataRecord::ProducerIds { next_producer_id, .. } => {
                 self.next_producer_id = self.next_producer_id.max(next_producer_id);
             }

@@ -236,7 +236,7 @@ pub struct Authorizer {
 }
 
 /// Whether `acl_op`, allowed, allows `wanted`.
-fn implies(acl_op: i8, wanted: i8) -> bool {
+pub(crate) fn implies(acl_op: i8, wanted: i8) -> bool {
     acl_op == op::ALL
         || acl_op == wanted
         || (wanted == op::DESCRIBE

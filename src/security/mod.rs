@@ -3,6 +3,7 @@
 //! not depend on where two secrets differ.
 
 pub mod acl;
+pub mod acl_index;
 pub mod base64;
 pub mod hmac;
 pub mod jaas;

@@ -595,7 +595,7 @@ fn group_scenarios() -> Vec<Scenario> {
         let mut next = || gi.next().unwrap();
         let (g1, g2, g3, g4, g5, g6, g7, g8) =
             (next(), next(), next(), next(), next(), next(), next(), next());
-        let (g9, g10, g11, g12, g13) = (next(), next(), next(), next(), next());
+        let (g9, g10, g11, g12, g13, g14) = (next(), next(), next(), next(), next(), next());
         let (t0, t1, t2, t3) = (t.clone(), t.clone(), t.clone(), t.clone());
         let mut sc = Scenario::new(format!(
             "group v{v}: join {v}, sync {sy}, heartbeat {hb}, commit {oc}, fetch {of}, \
@@ -627,6 +627,12 @@ fn group_scenarios() -> Vec<Scenario> {
                     .with_groups(vec![GroupId(s(&g11)), GroupId(s("no-such-group"))])
                     .into()
             })
+            // With the operations asked for (v3+): every group operation Kafka supports.
+            .step(ApiKey::DescribeGroups, dg, move |_, v| {
+                let r = DescribeGroupsRequest::default()
+                    .with_groups(vec![GroupId(s(&g14)), GroupId(s("no-such-group"))]);
+                if v >= 3 { r.with_include_authorized_operations(true) } else { r }.into()
+            })
             .step(ApiKey::LeaveGroup, lv, move |c, v| leave(v, &g12, &c.member_id))
             .step(ApiKey::LeaveGroup, lv, move |_, v| leave(v, &g13, "nobody"));
         out.push(sc);
@@ -651,6 +657,18 @@ fn admin_scenarios() -> Vec<Scenario> {
             ApiKey::DescribeCluster,
             v,
             |_, _| DescribeClusterRequest::default().into(),
+        ));
+    }
+    // Without an authorizer Kafka reports every operation it supports on the cluster.
+    for v in versions(ApiKey::DescribeCluster) {
+        out.push(Scenario::new(format!("describe_cluster v{v} with its operations")).step(
+            ApiKey::DescribeCluster,
+            v,
+            |_, _| {
+                DescribeClusterRequest::default()
+                    .with_include_cluster_authorized_operations(true)
+                    .into()
+            },
         ));
     }
     for v in versions(ApiKey::DescribeConfigs) {
