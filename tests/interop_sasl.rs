@@ -1,6 +1,6 @@
 //! Real, unchanged Kafka clients authenticating against the binary's SASL_PLAINTEXT listener,
 //! and refused with wrong passwords: librdkafka (rdkafka crate; built without ssl, so PLAIN
-//! only), Kafka's own Java client (SCRAM-SHA-512 and -256, PLAIN, and the SCRAM admin calls),
+//! only; SCRAM through confluent-kafka's librdkafka), Kafka's own Java client (SCRAM-SHA-512 and -256, PLAIN, and the SCRAM admin calls),
 //! kafka-python and kafkajs (SCRAM-SHA-512 and PLAIN); and, with short sessions
 //! (`connections.max.reauth.ms`, KIP-368), the Java client, librdkafka and kafkajs renewing
 //! them on their open connections. The broker knows alice (SCRAM-SHA-512,
@@ -337,6 +337,44 @@ const LOGINS: [&str; 4] = [
     "wrong=SCRAM-SHA-512:alice:not-alice-secret",
     "wrong=PLAIN:carol:not-c-pw",
 ];
+
+/// librdkafka with SCRAM: the rdkafka crate here is built without OpenSSL, so SCRAM goes
+/// through confluent-kafka, whose wheel carries a librdkafka built with it.
+#[test]
+fn librdkafka_scram_through_confluent_kafka() {
+    let dir = clients::confluent_kafka_dir();
+    let tmp = TempDir::new("sasl-ck");
+    let (broker, sasl) = start(tmp.path());
+    let lines = run(
+        &broker,
+        Command::new("python3")
+            .env("PYTHONPATH", &dir)
+            .arg(script("confluent_kafka_sasl.py"))
+            .arg(sasl.to_string())
+            .args([
+                "SCRAM-SHA-512:alice:alice-secret",
+                "PLAIN:carol:c-pw",
+                "wrong=SCRAM-SHA-512:alice:not-alice-secret",
+                "wrong=PLAIN:carol:not-c-pw",
+            ]),
+    );
+    assert_eq!(
+        line(&lines, "consumed SCRAM-SHA-512 "),
+        "consumed SCRAM-SHA-512 alice 0=SCRAM-SHA-512-0 1=SCRAM-SHA-512-1 2=SCRAM-SHA-512-2"
+    );
+    assert_eq!(
+        line(&lines, "consumed PLAIN "),
+        "consumed PLAIN carol 0=PLAIN-0 1=PLAIN-1 2=PLAIN-2"
+    );
+    let scram = line(&lines, "wrong SCRAM-SHA-512 ");
+    assert!(
+        scram.contains("Authentication failed during authentication due to invalid credentials"),
+        "{scram}"
+    );
+    let plain = line(&lines, "wrong PLAIN ");
+    assert!(plain.contains("Invalid username or password"), "{plain}");
+    assert_eq!(lines.last().map(String::as_str), Some("done"));
+}
 
 #[test]
 fn kafka_python_scram_and_plain() {
