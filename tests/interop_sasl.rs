@@ -338,6 +338,43 @@ const LOGINS: [&str; 4] = [
     "wrong=PLAIN:carol:not-c-pw",
 ];
 
+/// The Java admin (carol, a super user) adds bob's SCRAM credential and creates an ACL that lets
+/// alice write and nothing else; bob logs in and is refused.
+#[test]
+fn java_admin_acls_allow_one_user_and_deny_another() {
+    let tmp = TempDir::new("sasl-java-acls");
+    let (broker, sasl) = start_with(
+        tmp.path(),
+        &[
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "super.users=User:carol",
+        ],
+    );
+    // The PLAINTEXT listener's User:ANONYMOUS may not add credentials: no ALTER on the cluster.
+    let mut admin = broker.connect();
+    let m = minikafka::security::scram::Mechanism::ScramSha512;
+    let salted = m.salted_password(b"bob-secret", b"bob-salt", 4096);
+    let req = kafka_protocol::messages::AlterUserScramCredentialsRequest::default().with_upsertions(
+        vec![kafka_protocol::messages::alter_user_scram_credentials_request::ScramCredentialUpsertion::default()
+            .with_name(kafka_protocol::protocol::StrBytes::from_static_str("bob"))
+            .with_mechanism(2)
+            .with_iterations(4096)
+            .with_salt(b"bob-salt".to_vec().into())
+            .with_salted_password(salted.into())],
+    );
+    assert_eq!(admin.kp_call(0, &req).results[0].error_code, 31);
+    drop(admin);
+    let lines = java_session(&broker, sasl, &["acls"]);
+    assert_eq!(
+        line(&lines, "acls "),
+        "acls (pattern=ResourcePattern(resourceType=TOPIC, name=java-acl, patternType=LITERAL), \
+         entry=(principal=User:alice, host=*, operation=WRITE, permissionType=ALLOW))"
+    );
+    assert_eq!(line(&lines, "alice write "), "alice write offset 0");
+    assert_eq!(line(&lines, "alice read "), "alice read TopicAuthorizationException");
+    assert_eq!(line(&lines, "bob write "), "bob write TopicAuthorizationException");
+}
+
 /// librdkafka with SCRAM: the rdkafka crate here is built without OpenSSL, so SCRAM goes
 /// through confluent-kafka, whose wheel carries a librdkafka built with it.
 #[test]

@@ -7,6 +7,10 @@
 // With a second argument `reauth` (for a broker with a short connections.max.reauth.ms), it
 // instead produces as alice across several session lifetimes, which the client must renew by
 // re-authenticating on its open connection (KIP-368).
+// With `acls` (for a broker with the StandardAuthorizer and super user carol), carol's admin
+// adds bob's SCRAM credential and creates ACLs with createAcls, reading them back with
+// describeAcls; then alice may write to
+// java-acl but not read it, and bob may do neither (TopicAuthorizationException).
 
 import java.time.Duration;
 import java.util.*;
@@ -32,6 +36,8 @@ public class SaslSession {
             bootstrap = args[0];
             if (args.length > 1 && args[1].equals("reauth")) {
                 reauth();
+            } else if (args.length > 1 && args[1].equals("acls")) {
+                acls();
             } else {
                 session();
             }
@@ -167,6 +173,72 @@ public class SaslSession {
                     consumer.committed(Set.of(new TopicPartition("java-sasl", 0)))
                             .get(new TopicPartition("java-sasl", 0));
             System.out.println("consumed " + user + " " + got + " committed=" + committed.offset());
+        }
+    }
+
+    static void acls() throws Exception {
+        Properties carol = sasl("PLAIN", "carol", "c-pw");
+        try (Admin admin = Admin.create(carol)) {
+            admin.createTopics(List.of(new NewTopic("java-acl", 1, (short) 1))).all().get();
+            // bob can log in: it is the authorizer, not the login, that refuses him.
+            admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion("bob",
+                    new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096), "bob-secret")))
+                    .all().get();
+            org.apache.kafka.common.resource.ResourcePattern topic =
+                    new org.apache.kafka.common.resource.ResourcePattern(
+                            org.apache.kafka.common.resource.ResourceType.TOPIC, "java-acl",
+                            org.apache.kafka.common.resource.PatternType.LITERAL);
+            org.apache.kafka.common.acl.AccessControlEntry write =
+                    new org.apache.kafka.common.acl.AccessControlEntry("User:alice", "*",
+                            org.apache.kafka.common.acl.AclOperation.WRITE,
+                            org.apache.kafka.common.acl.AclPermissionType.ALLOW);
+            admin.createAcls(List.of(new org.apache.kafka.common.acl.AclBinding(topic, write)))
+                    .all().get();
+            String described = admin.describeAcls(org.apache.kafka.common.acl.AclBindingFilter.ANY)
+                    .values().get().stream().map(Object::toString).sorted()
+                    .collect(Collectors.joining(" "));
+            System.out.println("acls " + described);
+        }
+        Properties alice = sasl("SCRAM-SHA-512", "alice", "alice-secret");
+        System.out.println("alice write " + tryWrite(alice));
+        System.out.println("alice read " + tryRead(alice));
+        Properties bob = sasl("SCRAM-SHA-512", "bob", "bob-secret");
+        System.out.println("bob write " + tryWrite(bob));
+    }
+
+    static String tryWrite(Properties auth) {
+        Properties pp = new Properties();
+        pp.putAll(auth);
+        pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        pp.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "20000");
+        try (Producer<String, String> producer = new KafkaProducer<>(pp)) {
+            return "offset " + producer.send(new ProducerRecord<>("java-acl", "k", "v")).get()
+                    .offset();
+        } catch (Exception e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            return cause.getClass().getSimpleName();
+        }
+    }
+
+    static String tryRead(Properties auth) {
+        Properties cp = new Properties();
+        cp.putAll(auth);
+        cp.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        cp.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        try (Consumer<String, String> consumer = new KafkaConsumer<>(cp)) {
+            TopicPartition tp = new TopicPartition("java-acl", 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long until = System.nanoTime() + DEADLINE.toNanos();
+            while (System.nanoTime() < until) {
+                if (!consumer.poll(Duration.ofMillis(200)).isEmpty()) {
+                    return "records";
+                }
+            }
+            return "nothing";
+        } catch (Exception e) {
+            return e.getClass().getSimpleName();
         }
     }
 
