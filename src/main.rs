@@ -1,4 +1,5 @@
-//! `minikafka [server.properties] [--override key=value ...] [--add-scram SPEC ...]`
+//! `minikafka [server.properties] [--override key=value ...] [--add-scram SPEC ...]
+//! [--feature transaction.version=2]`
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -24,10 +25,19 @@ fn main() -> ExitCode {
         })
         .init();
     let usage = "usage: minikafka [server.properties] [--override key=value ...] \
-                 [--add-scram 'SCRAM-SHA-256=[name=NAME,password=PASSWORD]' ...]";
+                 [--add-scram 'SCRAM-SHA-256=[name=NAME,password=PASSWORD]' ...] \
+                 [--feature transaction.version=2]";
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let scram_users = match take_add_scram(&mut args) {
         Ok(u) => u,
+        Err(e) => {
+            log::error!("{e}");
+            eprintln!("{usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let features = match take_features(&mut args) {
+        Ok(f) => f,
         Err(e) => {
             log::error!("{e}");
             eprintln!("{usage}");
@@ -44,6 +54,7 @@ fn main() -> ExitCode {
     };
     let result = Broker::open(config)
         .and_then(|mut b| b.add_scram_users(&scram_users).map(|()| b))
+        .and_then(|mut b| b.finalize_features(&features).map(|()| b))
         .and_then(Server::bind)
         .and_then(|mut server| server.run(started));
     if let Err(e) = result {
@@ -68,6 +79,23 @@ fn take_add_scram(args: &mut Vec<String>) -> Result<Vec<AddScram>, String> {
     }
     *args = rest;
     Ok(users)
+}
+
+/// Removes every `--feature name=level` from `args`, parsed.
+fn take_features(args: &mut Vec<String>) -> Result<Vec<(String, i16)>, String> {
+    let mut features = Vec::new();
+    let mut rest = Vec::new();
+    let mut it = std::mem::take(args).into_iter();
+    while let Some(a) = it.next() {
+        if a == "--feature" {
+            let spec = it.next().ok_or("--feature needs name=level")?;
+            features.push(minikafka::broker::parse_feature(&spec)?);
+        } else {
+            rest.push(a);
+        }
+    }
+    *args = rest;
+    Ok(features)
 }
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SS.mmmZ`, without a date-time dependency.

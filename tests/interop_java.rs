@@ -288,8 +288,32 @@ fn minikafka_transcript() -> &'static [String] {
         let tmp = TempDir::new("java");
         let delay = format!("{}={}", REBALANCE_DELAY.0, REBALANCE_DELAY.1);
         let check = format!("{}={}", NO_RETENTION_CHECK.0, NO_RETENTION_CHECK.1);
-        let broker = Broker::start_with(tmp.path(), &[&delay, &check]);
-        run_session(broker.addr, || broker.logs.lines().join("\n"))
+        // Kafka 4.4 formats a cluster with transactions v2 finalized: so is this one, so the
+        // client takes the same paths on both (EndTxn v5, partitions added by Produce).
+        let mut args: Vec<std::ffi::OsString> =
+            vec!["--feature".into(), "transaction.version=2".into()];
+        for o in [
+            "listeners=PLAINTEXT://127.0.0.1:0",
+            &format!("log.dirs={}", tmp.path().display()),
+            &delay,
+            &check,
+        ] {
+            args.push("--override".into());
+            args.push(o.into());
+        }
+        let broker = Broker::start_args(args);
+        let lines = run_session(broker.addr, || broker.logs.lines().join("\n"));
+        // Transactions v2 bumps the epoch at each end: three ends after InitProducerId.
+        let described = broker.connect().kp_call(
+            0,
+            &kafka_protocol::messages::DescribeTransactionsRequest::default()
+                .with_transactional_ids(vec![kafka_protocol::messages::TransactionalId(
+                    kafka_protocol::protocol::StrBytes::from_static_str("java-txn-id"),
+                )]),
+        );
+        let state = &described.transaction_states[0];
+        assert!(state.producer_epoch >= 3, "transactions v2 not used: {state:?}");
+        lines
     })
 }
 

@@ -742,3 +742,47 @@ fn txn_offset_commit_v5_adds_the_offsets_partition() {
     assert_eq!(end_v5(&mut c, "t", pid, e, true), (NONE, pid, e + 1));
     assert_eq!(fetched(&mut c, "g", "a", 0, true), (7, NONE));
 }
+
+/// ApiVersions announces `transaction.version` (with `metadata.version`) once the metadata log
+/// finalizes it, as `--feature transaction.version=2` does at start-up and Kafka's storage
+/// tool does at format; without it the response carries no features (no tagged fields).
+#[test]
+fn transaction_version_is_announced_once_finalized() {
+    use kafka_protocol::messages::ApiVersionsRequest;
+    let dir = TempDir::new("txn-feature");
+    let b = Broker::start(dir.path());
+    let r = b.connect().kp_call(3, &ApiVersionsRequest::default());
+    assert!(r.finalized_features.is_empty() && r.supported_features.is_empty());
+    assert_eq!(r.finalized_features_epoch, -1);
+    b.stop();
+    let with_feature = |dir: &std::path::Path| {
+        let args: Vec<std::ffi::OsString> = vec![
+            "--feature".into(),
+            "transaction.version=2".into(),
+            "--override".into(),
+            "listeners=PLAINTEXT://127.0.0.1:0".into(),
+            "--override".into(),
+            format!("log.dirs={}", dir.display()).into(),
+        ];
+        Broker::start_args(args)
+    };
+    let b = with_feature(dir.path());
+    for v in 3..=4 {
+        let r = b.connect().kp_call(v, &ApiVersionsRequest::default());
+        let levels: Vec<(String, i16, i16)> = r
+            .finalized_features
+            .iter()
+            .map(|f| (f.name.to_string(), f.min_version_level, f.max_version_level))
+            .collect();
+        assert!(levels.contains(&("transaction.version".into(), 2, 2)), "{levels:?}");
+        assert!(levels.iter().any(|l| l.0 == "metadata.version"), "{levels:?}");
+        let tv = r.supported_features.iter().find(|f| f.name.as_str() == "transaction.version");
+        assert_eq!(tv.map(|f| (f.min_version, f.max_version)), Some((0, 2)));
+        assert!(r.finalized_features_epoch >= 0);
+    }
+    b.stop();
+    // Recorded: a start without the option keeps announcing it.
+    let b = Broker::start(dir.path());
+    let r = b.connect().kp_call(3, &ApiVersionsRequest::default());
+    assert!(r.finalized_features.iter().any(|f| f.name.as_str() == "transaction.version"));
+}

@@ -13,7 +13,7 @@ mod add_partitions_to_txn;
 mod alloc_tests;
 mod alter_configs;
 mod alter_user_scram_credentials;
-mod api_versions;
+pub mod api_versions;
 mod broker_configs;
 mod create_acls;
 mod create_partitions;
@@ -32,6 +32,8 @@ mod describe_topic_partitions;
 mod describe_transactions;
 mod describe_user_scram_credentials;
 mod end_txn;
+mod features;
+pub use features::parse as parse_feature;
 mod fetch;
 mod find_coordinator;
 mod group_offsets;
@@ -306,6 +308,7 @@ impl Broker {
                     error_code: error::UNSUPPORTED_VERSION,
                     api_keys: std::slice::from_ref(spec),
                     throttle_time_ms: 0,
+                    features: None,
                 }
                 .encode(0, out);
                 finish_response(out, at);
@@ -558,7 +561,12 @@ impl Broker {
 pub(crate) const ALL_TOPIC_OPERATIONS: i32 = 0x0df8;
 
 fn api_versions_error(code: i16) -> ApiVersionsResponse<'static> {
-    ApiVersionsResponse { error_code: code, api_keys: apis::SUPPORTED, throttle_time_ms: 0 }
+    ApiVersionsResponse {
+        error_code: code,
+        api_keys: apis::SUPPORTED,
+        throttle_time_ms: 0,
+        features: None,
+    }
 }
 
 /// Encodes a body carrying only a top-level `code`, for the APIs whose response has one at
