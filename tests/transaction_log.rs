@@ -141,6 +141,9 @@ struct LogValue {
     partitions: Option<Vec<(String, Vec<i32>)>>,
     last_update_ms: i64,
     start_ms: i64,
+    /// The value's version (0 classic, 1 flexible) and, in v1, its tag 2.
+    version: i16,
+    client_transaction_version: i16,
 }
 
 struct Cur<'a>(&'a [u8]);
@@ -160,11 +163,46 @@ impl Cur<'_> {
     fn i64(&mut self) -> i64 {
         i64::from_be_bytes(self.take())
     }
+    fn uvarint(&mut self) -> u64 {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let [b] = self.take::<1>();
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return v;
+            }
+            shift += 7;
+        }
+    }
     fn string(&mut self) -> String {
         let n = self.i16() as usize;
+        self.str(n)
+    }
+    fn str(&mut self, n: usize) -> String {
         let (s, rest) = self.0.split_at(n);
         self.0 = rest;
         String::from_utf8(s.to_vec()).unwrap()
+    }
+    /// A length: classic (int32/int16, -1 null) or compact (unsigned varint, length + 1).
+    fn len(&mut self, flexible: bool, short: bool) -> Option<usize> {
+        let n = match (flexible, short) {
+            (true, _) => self.uvarint() as i64 - 1,
+            (false, true) => i64::from(self.i16()),
+            (false, false) => i64::from(self.i32()),
+        };
+        (n >= 0).then_some(n as usize)
+    }
+    /// A tagged-field section: (tag, bytes) in order.
+    fn tags(&mut self) -> Vec<(u64, Vec<u8>)> {
+        (0..self.uvarint())
+            .map(|_| {
+                let tag = self.uvarint();
+                let n = self.uvarint() as usize;
+                let (b, rest) = self.0.split_at(n);
+                self.0 = rest;
+                (tag, b.to_vec())
+            })
+            .collect()
     }
 }
 
@@ -182,23 +220,40 @@ fn state_records(dir: &std::path::Path, p: i32) -> Vec<(String, LogValue)> {
             let id = k.string();
             assert!(k.0.is_empty());
             let mut v = Cur(rec.value.unwrap());
-            assert_eq!(v.i16(), 0, "value version 0");
+            let version = v.i16();
+            assert!(version == 0 || version == 1, "value version {version}");
+            let flex = version == 1;
             let producer_id = v.i64();
             let producer_epoch = v.i16();
             let timeout_ms = v.i32();
             let status = v.take::<1>()[0] as i8;
-            let n = v.i32();
-            let partitions = (n >= 0).then(|| {
+            let partitions = v.len(flex, false).map(|n| {
                 (0..n)
                     .map(|_| {
-                        let t = v.string();
-                        let m = v.i32();
-                        (t, (0..m).map(|_| v.i32()).collect())
+                        let n = v.len(flex, true).unwrap();
+                        let t = v.str(n);
+                        let m = v.len(flex, false).unwrap();
+                        let ps = (0..m).map(|_| v.i32()).collect();
+                        if flex {
+                            assert!(v.tags().is_empty());
+                        }
+                        (t, ps)
                     })
                     .collect()
             });
             let last_update_ms = v.i64();
             let start_ms = v.i64();
+            let mut client_transaction_version = 0;
+            if flex {
+                for (tag, b) in v.tags() {
+                    // Tags 0 and 1 (previous and next producer ids) are int64s; 2 an int16.
+                    match tag {
+                        0 | 1 => assert_eq!(b.len(), 8),
+                        2 => client_transaction_version = i16::from_be_bytes([b[0], b[1]]),
+                        t => panic!("tag {t} is not in TransactionLogValue v1"),
+                    }
+                }
+            }
             assert!(v.0.is_empty(), "nothing after the schema's fields");
             out.push((
                 id,
@@ -210,6 +265,8 @@ fn state_records(dir: &std::path::Path, p: i32) -> Vec<(String, LogValue)> {
                     partitions,
                     last_update_ms,
                     start_ms,
+                    version,
+                    client_transaction_version,
                 },
             ));
         }
@@ -257,6 +314,7 @@ fn state_records_decode_with_kafkas_schema() {
     }
     assert!(recs.iter().all(|(id, v)| id == "my-txn"
         && (v.producer_id, v.producer_epoch, v.timeout_ms) == (pid, e, 45_000)));
+    assert!(recs.iter().all(|(_, v)| v.version == 0), "no transaction.version finalized: v0");
     let states: Vec<i8> = recs.iter().map(|(_, v)| v.status).collect();
     // Empty, Ongoing (a), Ongoing (a, b), PrepareCommit, CompleteCommit.
     assert_eq!(states, [0, 1, 1, 2, 4]);
@@ -555,6 +613,26 @@ fn idle_transactional_ids_expire() {
     assert_eq!(init(&mut c, "busy", 60_000).0, CONCURRENT_TRANSACTIONS);
 }
 
+/// InitProducerId on Kafka once it has loaded the transaction state: Kafka answers
+/// COORDINATOR_LOAD_IN_PROGRESS (14) or NOT_COORDINATOR (16) while it loads the partitions,
+/// and CONCURRENT_TRANSACTIONS while it aborts an open transaction.
+fn init_on_kafka(kafka: &common::kafka::Kafka, tid: &str) -> (i64, i16) {
+    let mut k = Client::connect(kafka.addr);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, pid, epoch) = init(&mut k, tid, 60_000);
+        match code {
+            NONE => return (pid, epoch),
+            14 | 15 | 16 | CONCURRENT_TRANSACTIONS if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            _ => {
+                panic!("Kafka answered InitProducerId({tid}) with {code}:\n{}", kafka.output_tail())
+            }
+        }
+    }
+}
+
 /// Kafka 4.4 as the judge: it opens the log directory minikafka wrote and its transaction
 /// coordinator loads our `__transaction_state`. A transactional id whose transaction
 /// committed gets our producer id with the next epoch; one whose transaction a kill -9 left
@@ -586,30 +664,48 @@ fn kafka_loads_the_transaction_state_minikafka_wrote() {
     assert!(b.stop().success());
 
     let kafka = Kafka::start(&dir, &tmp.join("conf"), &KafkaOptions::default());
-    let mut k = Client::connect(kafka.addr);
-    // Kafka answers COORDINATOR_LOAD_IN_PROGRESS (14) or NOT_COORDINATOR (16) while it loads
-    // the partitions, and CONCURRENT_TRANSACTIONS while it aborts the open transaction.
-    let mut init_on_kafka = |tid: &str| {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let (code, pid, epoch) = init(&mut k, tid, 60_000);
-            match code {
-                NONE => return (pid, epoch),
-                14 | 15 | 16 | CONCURRENT_TRANSACTIONS if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(50))
-                }
-                _ => panic!(
-                    "Kafka answered InitProducerId({tid}) with {code}:\n{}",
-                    kafka.output_tail()
-                ),
-            }
-        }
-    };
-    assert_eq!(init_on_kafka("judge-done"), (done_pid, done_e + 1));
-    assert_eq!(init_on_kafka("judge-open"), (open_pid, open_e + 2));
+    assert_eq!(init_on_kafka(&kafka, "judge-done"), (done_pid, done_e + 1));
+    assert_eq!(init_on_kafka(&kafka, "judge-open"), (open_pid, open_e + 2));
     let mut k = Client::connect(kafka.addr);
     assert_eq!(latest(&mut k, "j", true), latest(&mut k, "j", false), "Kafka aborted it");
     assert_eq!(latest(&mut k, "j", false), 5);
+    drop(k);
+    kafka.stop();
+}
+
+/// With `transaction.version` 2 finalized, the state is written as Kafka writes it then:
+/// value v1, with the client's transaction version (2 after an EndTxn v5) in tag 2; Kafka
+/// opens the directory and its coordinator continues from the epoch the v5 end bumped to.
+#[test]
+fn kafka_loads_the_v1_transaction_state_of_transactions_v2() {
+    use common::kafka::{Kafka, KafkaOptions};
+    let tmp = TempDir::new("txnlog-kafka-v2");
+    let dir = tmp.join("logs");
+    let b = Broker::start_with_features(&dir, &[], &["transaction.version=2"]);
+    let mut c = b.connect();
+    create_topic_with(&mut c, "j", &[]);
+    let (_, pid, e) = init(&mut c, "judge-v2", 60_000);
+    assert_eq!(add(&mut c, 3, "judge-v2", pid, e, "j"), NONE);
+    assert_eq!(produce1(&mut c, "judge-v2", "j", &tbatch(pid, e, 0, 2, "d")), (NONE, 0));
+    assert_eq!(end(&mut c, 5, "judge-v2", pid, e, true), NONE);
+    drop(c);
+    assert!(b.stop().success());
+    let recs: Vec<LogValue> = (0..50)
+        .flat_map(|p| state_records(&dir, p))
+        .filter(|(id, _)| id == "judge-v2")
+        .map(|(_, v)| v)
+        .collect();
+    assert!(recs.iter().all(|v| v.version == 1), "transaction.version 2 finalized: v1");
+    let states: Vec<(i8, i16)> =
+        recs.iter().map(|v| (v.status, v.client_transaction_version)).collect();
+    // Empty and Ongoing before the client's version is known; the v5 end records it.
+    assert_eq!(states, [(0, 0), (1, 0), (2, 2), (4, 2)]);
+    assert_eq!(recs[3].producer_epoch, e + 1, "the end bumped the epoch");
+
+    let kafka = Kafka::start(&dir, &tmp.join("conf"), &KafkaOptions::default());
+    assert_eq!(init_on_kafka(&kafka, "judge-v2"), (pid, e + 2));
+    let mut k = Client::connect(kafka.addr);
+    assert_eq!(latest(&mut k, "j", true), 3, "the commit marker read back by Kafka");
     drop(k);
     kafka.stop();
 }

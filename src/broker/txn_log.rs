@@ -5,6 +5,7 @@
 
 use std::io;
 
+use super::api_versions::TRANSACTION_VERSION;
 use super::{txn_markers, Broker};
 use crate::metadata::Cache;
 use crate::protocol::error;
@@ -20,13 +21,19 @@ fn append_state(
     id: LogId,
     transactional_id: &str,
     v: &TxnLogValue,
+    version: i16,
 ) -> io::Result<()> {
     let mut batch = BatchBuilder::new(0, now_ms());
-    batch.push(Some(&txn_log::key(transactional_id)), Some(&txn_log::value(v)), &[]);
+    batch.push(Some(&txn_log::key(transactional_id)), Some(&txn_log::value(v, version)), &[]);
     match logs.append(id, &batch.finish())? {
         Appended::At(_) => Ok(()),
         _ => Err(io::Error::other("transaction state batch refused")),
     }
+}
+
+/// The `TransactionLogValue` version Kafka writes under the finalized `transaction.version`.
+fn value_version(meta: &Cache) -> i16 {
+    txn_log::value_version(meta.feature_level(TRANSACTION_VERSION).unwrap_or(0))
 }
 
 /// Replays every `__transaction_state` partition (the latest record of each transactional id
@@ -65,7 +72,7 @@ pub fn load_transactions(meta: &Cache, logs: &mut LogManager) -> io::Result<TxnC
             continue;
         };
         let v = txn.get(tid).expect("just completed").log_value();
-        append_state(logs, id, tid, &v)?;
+        append_state(logs, id, tid, &v, value_version(meta))?;
         log::info!(
             "transactional id {tid}: prepared {} completed at start-up",
             if m.commit { "commit" } else { "abort" }
@@ -116,7 +123,9 @@ impl Broker {
         let partition = txn_log::partition_for(transactional_id, partitions);
         let id =
             self.logs.find(txn_log::TOPIC, partition).ok_or(error::COORDINATOR_NOT_AVAILABLE)?;
-        if let Err(e) = append_state(&mut self.logs, id, transactional_id, v) {
+        if let Err(e) =
+            append_state(&mut self.logs, id, transactional_id, v, value_version(&self.meta))
+        {
             log::error!("cannot append to {}-{partition}: {e}", txn_log::TOPIC);
             return Err(error::KAFKA_STORAGE_ERROR);
         }

@@ -80,6 +80,9 @@ pub fn verify(
         // Transactions v2: the partition joins the transaction with its first batch.
         let added = b.txn.add_partitions(transactional_id, pid, epoch, [(topic.into(), index)]);
         code = added.err().unwrap_or(error::NONE);
+        if code == error::NONE {
+            b.txn.set_client_transaction_version(transactional_id, 2);
+        }
     }
     let (code, message) = match code {
         error::NONE => return None,

@@ -6,8 +6,10 @@
 //! `abs(transactionalId.hashCode()) % transaction.state.log.num.partitions`. The key is
 //! `TransactionLogKey` after its coordinator record type (0); the value `TransactionLogValue`
 //! after its version: v0 (classic) is what Kafka writes for transactions v1, v1 is the
-//! flexible version of transactions v2 with tagged previous/next producer ids. A null value
-//! (tombstone) deletes the transactional id. This broker writes v0 and reads both.
+//! flexible version Kafka writes once `transaction.version` 1 or more is finalized, with
+//! tagged fields (0 the previous producer id, 1 the next one, 2 the client's transaction
+//! version). A null value (tombstone) deletes the transactional id. This broker writes the
+//! version Kafka would for the finalized feature and reads both.
 
 use std::collections::BTreeSet;
 
@@ -46,6 +48,20 @@ pub struct TxnLogValue {
     pub last_update_ms: i64,
     /// When the ongoing transaction began (-1 when none).
     pub start_ms: i64,
+    /// Tag 0 of v1: the producer id before an end of transactions v2 moved to a new one.
+    pub previous_producer_id: i64,
+    /// Tag 2 of v1: the `transaction.version` the client's requests used (0 or 2).
+    pub client_transaction_version: i16,
+}
+
+/// The value version Kafka writes: 1 once `transaction.version` 1 or more is finalized
+/// (`TransactionVersion.transactionLogValueVersion`).
+pub fn value_version(transaction_version: i16) -> i16 {
+    if transaction_version >= 1 {
+        1
+    } else {
+        0
+    }
 }
 
 impl TxnState {
@@ -74,17 +90,18 @@ impl TxnState {
     }
 }
 
-/// Value version 0. Empty carries a null partition list, as Kafka writes it; the others a
-/// list grouped by topic.
-pub fn value(v: &TxnLogValue) -> Vec<u8> {
+/// The value at `version` (0 or 1). Empty carries a null partition list, as Kafka writes
+/// it; the others a list grouped by topic. Tagged fields at their defaults are left out.
+pub fn value(v: &TxnLogValue, version: i16) -> Vec<u8> {
+    let flexible = version >= 1;
     let mut b = Vec::with_capacity(64);
-    b.put_i16(0);
+    b.put_i16(version);
     b.put_i64(v.producer_id);
     b.put_i16(v.producer_epoch);
     b.put_i32(v.timeout_ms);
     b.put_i8(v.state.id());
     if v.state == TxnState::Empty {
-        b.put_array_len(None, false);
+        b.put_array_len(None, flexible);
     } else {
         let mut topics: Vec<(&str, Vec<i32>)> = Vec::new();
         for (t, p) in &v.partitions {
@@ -93,14 +110,30 @@ pub fn value(v: &TxnLogValue) -> Vec<u8> {
                 _ => topics.push((t, vec![*p])),
             }
         }
-        b.put_array_len(Some(topics.len()), false);
+        b.put_array_len(Some(topics.len()), flexible);
         for (t, ps) in &topics {
-            b.put_string(t, false);
-            b.put_i32_array(ps, false);
+            b.put_string(t, flexible);
+            b.put_i32_array(ps, flexible);
+            b.put_empty_tags(flexible);
         }
     }
     b.put_i64(v.last_update_ms);
     b.put_i64(v.start_ms);
+    if flexible {
+        let prev = v.previous_producer_id != -1;
+        let client = v.client_transaction_version != 0;
+        b.put_uvarint(u64::from(prev) + u64::from(client));
+        if prev {
+            b.put_uvarint(0);
+            b.put_uvarint(8);
+            b.put_i64(v.previous_producer_id);
+        }
+        if client {
+            b.put_uvarint(2);
+            b.put_uvarint(2);
+            b.put_i16(v.client_transaction_version);
+        }
+    }
     b
 }
 
@@ -135,7 +168,17 @@ pub fn decode(key: &[u8], value: Option<&[u8]>) -> Result<(String, Option<TxnLog
     }
     let last_update_ms = r.i64()?;
     let start_ms = r.i64()?;
-    r.end_struct(flexible)?;
+    let (mut previous_producer_id, mut client_transaction_version) = (-1, 0);
+    if flexible {
+        r.tagged_fields(|tag, f| {
+            match tag {
+                0 => previous_producer_id = f.i64()?,
+                2 => client_transaction_version = f.i16()?,
+                _ => {}
+            }
+            Ok(())
+        })?;
+    }
     if status == DEAD {
         return Ok((id, None));
     }
@@ -151,6 +194,8 @@ pub fn decode(key: &[u8], value: Option<&[u8]>) -> Result<(String, Option<TxnLog
         partitions,
         last_update_ms,
         start_ms,
+        previous_producer_id,
+        client_transaction_version,
     };
     Ok((id, Some(v)))
 }
@@ -171,6 +216,8 @@ mod tests {
                 .collect(),
             last_update_ms: 11,
             start_ms: 10,
+            previous_producer_id: -1,
+            client_transaction_version: 0,
         };
         let mut want = Vec::new();
         want.extend_from_slice(&0i16.to_be_bytes());
@@ -183,7 +230,7 @@ mod tests {
         want.extend_from_slice(&[0, 1, b'b', 0, 0, 0, 1, 0, 0, 0, 1]);
         want.extend_from_slice(&11i64.to_be_bytes());
         want.extend_from_slice(&10i64.to_be_bytes());
-        assert_eq!(value(&v), want);
+        assert_eq!(value(&v, 0), want);
         assert_eq!(key("t"), [0, 0, 0, 1, b't']);
         assert_eq!(decode(&key("t"), Some(&want)).unwrap(), ("t".to_string(), Some(v)));
     }
@@ -198,8 +245,10 @@ mod tests {
             partitions: BTreeSet::new(),
             last_update_ms: 5,
             start_ms: -1,
+            previous_producer_id: -1,
+            client_transaction_version: 0,
         };
-        let b = value(&v);
+        let b = value(&v, 0);
         assert_eq!(&b[17..21], &(-1i32).to_be_bytes());
         assert_eq!(decode(&key("x"), Some(&b)).unwrap().1, Some(v));
         assert_eq!(decode(&key("x"), None).unwrap(), ("x".to_string(), None));
@@ -226,5 +275,28 @@ mod tests {
         let v = v.unwrap();
         assert_eq!((v.producer_id, v.producer_epoch, v.state), (9, 4, TxnState::PrepareCommit));
         assert!(v.partitions.contains(&("t".to_string(), 5)));
+        assert_eq!((v.previous_producer_id, v.client_transaction_version), (8, 0));
+        assert_eq!(value(&v, 1), b);
+    }
+
+    #[test]
+    fn v1_is_written_once_transactions_v1_or_v2_are_finalized() {
+        assert_eq!((value_version(0), value_version(1), value_version(2)), (0, 1, 1));
+        let v = TxnLogValue {
+            producer_id: 3,
+            producer_epoch: 1,
+            timeout_ms: 100,
+            state: TxnState::Empty,
+            partitions: BTreeSet::new(),
+            last_update_ms: 4,
+            start_ms: -1,
+            previous_producer_id: -1,
+            client_transaction_version: 2,
+        };
+        let b = value(&v, 1);
+        // A null compact array (0), then the timestamps, then one tag: 2, two bytes, level 2.
+        assert_eq!(b[17], 0);
+        assert_eq!(&b[b.len() - 5..], &[1, 2, 2, 0, 2]);
+        assert_eq!(decode(&key("k"), Some(&b)).unwrap().1, Some(v));
     }
 }

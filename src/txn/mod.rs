@@ -62,6 +62,9 @@ pub struct TxnMetadata {
     pub last_update_ms: i64,
     /// The producer id before an EndTxn v5 ran out of epochs and moved to a new one.
     pub previous_producer_id: i64,
+    /// The `transaction.version` of the client's last end (EndTxn v5: 2, before: 0) or of a
+    /// partition it added by producing (2), recorded as Kafka records it.
+    pub client_transaction_version: i16,
 }
 
 impl TxnMetadata {
@@ -75,6 +78,8 @@ impl TxnMetadata {
             partitions: self.partitions.clone(),
             last_update_ms: self.last_update_ms,
             start_ms: self.start_ms,
+            previous_producer_id: self.previous_producer_id,
+            client_transaction_version: self.client_transaction_version,
         }
     }
 
@@ -87,20 +92,24 @@ impl TxnMetadata {
             partitions: v.partitions,
             start_ms: v.start_ms,
             last_update_ms: v.last_update_ms,
-            previous_producer_id: -1,
+            previous_producer_id: v.previous_producer_id,
+            client_transaction_version: v.client_transaction_version,
         }
     }
 
     /// Whether `other` differs in what `__transaction_state` records (timestamps aside).
     pub fn differs_in_log(&self, other: &TxnMetadata) -> bool {
-        (self.producer_id, self.producer_epoch, self.timeout_ms, self.state, &self.partitions)
-            != (
-                other.producer_id,
-                other.producer_epoch,
-                other.timeout_ms,
-                other.state,
-                &other.partitions,
+        let fields = |m: &TxnMetadata| {
+            (
+                m.producer_id,
+                m.producer_epoch,
+                m.timeout_ms,
+                m.state,
+                m.previous_producer_id,
+                m.client_transaction_version,
             )
+        };
+        fields(self) != fields(other) || self.partitions != other.partitions
     }
 }
 
@@ -199,6 +208,7 @@ impl TxnCoordinator {
                     start_ms: -1,
                     last_update_ms: now_ms(),
                     previous_producer_id: -1,
+                    client_transaction_version: 0,
                 },
             );
             return Init::Ready(id, 0);
@@ -277,6 +287,13 @@ impl TxnCoordinator {
         Ok(())
     }
 
+    /// A partition added by a Produce v12 (transactions v2) says which version the client runs.
+    pub fn set_client_transaction_version(&mut self, transactional_id: &str, version: i16) {
+        if let Some(m) = self.by_id.get_mut(transactional_id) {
+            m.client_transaction_version = version;
+        }
+    }
+
     /// Kafka's `handleVerifyPartitionsInTransaction` (KIP-890 part 1): whether the producer's
     /// transaction holds a partition, asked by AddPartitionsToTxn v4+ with `VerifyOnly` and by
     /// a transactional Produce before it appends. NONE if it does, TRANSACTION_ABORTABLE if
@@ -342,6 +359,10 @@ impl TxnCoordinator {
             if m.producer_epoch != epoch {
                 return End::Error(error::PRODUCER_FENCED);
             }
+            if m.state == Ongoing {
+                // Recorded with the Prepare state: this end is of transactions v1.
+                m.client_transaction_version = 0;
+            }
             return match (m.state, commit) {
                 (Ongoing, _) => End::Write(Markers {
                     producer_id: m.producer_id,
@@ -383,6 +404,7 @@ impl TxnCoordinator {
         } else {
             (m.producer_id, m.producer_epoch + 1)
         };
+        m.client_transaction_version = 2;
         End::Write(Markers {
             producer_id: m.producer_id,
             producer_epoch: m.producer_epoch.saturating_add(1),

@@ -108,6 +108,8 @@ fn loaded_prepared_states_come_back_as_markers() {
         partitions: [p("a", 1)].into_iter().collect(),
         last_update_ms: 2,
         start_ms: 1,
+        previous_producer_id: -1,
+        client_transaction_version: 0,
     };
     c.load("x".into(), Some(v.clone()));
     c.load("y".into(), Some(log::TxnLogValue { state: TxnState::Ongoing, ..v.clone() }));

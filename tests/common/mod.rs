@@ -442,6 +442,16 @@ impl Broker {
         Broker::start_args(override_args(log_dir, overrides))
     }
 
+    /// As [`Broker::start_with`], finalizing features (`name=level`) as `--feature` does.
+    pub fn start_with_features(log_dir: &Path, overrides: &[&str], features: &[&str]) -> Broker {
+        let mut args = override_args(log_dir, overrides);
+        for f in features {
+            args.push("--feature".into());
+            args.push(f.into());
+        }
+        Broker::start_args(args)
+    }
+
     /// Starts the broker with exactly these arguments and waits for its ready line.
     pub fn start_args(args: Vec<OsString>) -> Broker {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_minikafka"));
