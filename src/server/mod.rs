@@ -1,5 +1,5 @@
 //! The reactor: one mio `Poll` owning the listener and every connection (in a `Slab`, keyed
-//! by token). A turn of the loop reads every ready socket dry, handles each whole frame
+//! by token). A turn of the loop reads every ready socket (up to a budget), handles each whole frame
 //! inline, then — like Redis before it sleeps — writes the turn's appends to the partition
 //! files once, and only then hands the turn's responses to the sockets.
 //!
@@ -238,6 +238,13 @@ impl Server {
             (Err(e), Ok(())) => self.close(id, &format!("read failed: {e}")),
             (Ok(ReadOutcome::Closed), Ok(())) => self.close_after_flush(id),
             (Ok(ReadOutcome::Open), Ok(())) => {}
+            (Ok(ReadOutcome::Budget), Ok(())) => {
+                // The socket may hold more and no new edge will say so. A connection held now
+                // is resumed when that ends (its output drains, its request is answered).
+                if self.conns.get(id).is_some_and(|c| !Self::held(c)) {
+                    self.resume.push(id);
+                }
+            }
         }
     }
 

@@ -477,6 +477,24 @@ impl Broker {
         Broker::start_command(cmd, &args)
     }
 
+    /// Starts the broker with its descriptor limit raised to the hard limit (`ulimit -n`), for
+    /// tests that hold thousands of connections.
+    pub fn start_with_max_files(log_dir: &Path, overrides: &[&str]) -> Broker {
+        let args = override_args(log_dir, overrides);
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c")
+            .arg(r#"ulimit -n "$(ulimit -Hn)"; exec "$@""#)
+            .arg("bash")
+            .arg(env!("CARGO_BIN_EXE_minikafka"))
+            .args(&args);
+        Broker::start_command(cmd, &args)
+    }
+
+    /// The broker's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     fn start_command(mut cmd: Command, args: &[OsString]) -> Broker {
         if !cmd.get_envs().any(|(k, _)| k == "RUST_LOG") {
             cmd.env("RUST_LOG", "info");
