@@ -1,0 +1,10 @@
+//! `server.properties` text (and Kafka's escapes and continuations).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = minikafka::properties::parse(text);
+    }
+});
