@@ -1,7 +1,8 @@
 //! The reactor: one mio `Poll` owning the listener and every connection (in a `Slab`, keyed
-//! by token). A turn of the loop reads every ready socket (up to a budget), handles each whole frame
-//! inline, then — like Redis before it sleeps — writes the turn's appends to the partition
-//! files once, and only then hands the turn's responses to the sockets.
+//! by token). A turn of the loop reads every ready socket (up to a budget: what is left is read
+//! next turn), handles each whole frame inline, then — like Redis before it sleeps — writes the
+//! turn's appends to the partition files once, and only then hands the turn's responses to the
+//! sockets.
 //!
 //! A connection stops being read while its request is parked (a Fetch waiting for data) or
 //! while too much of its output is unsent; it is put on the `resume` list when that ends and
