@@ -29,6 +29,9 @@ pub struct Output {
 
 /// Output buffers grown past this for a large response are given back once it is sent.
 const KEEP_IDLE: usize = 4 << 20;
+/// The sent head is moved out only past this size: each move copies the unsent tail, so it is
+/// done when the copy is paid for by at least as many bytes sent.
+const DROP_SENT_MIN: usize = 64 << 10;
 
 impl Output {
     pub fn new() -> Output {
@@ -125,8 +128,14 @@ impl Output {
             };
             match result {
                 Ok(true) => {}
-                Ok(false) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Ok(false) => {
+                    self.drop_sent();
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.drop_sent();
+                    return Ok(());
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -137,6 +146,22 @@ impl Output {
             self.bytes = Vec::new();
         }
         Ok(())
+    }
+}
+
+impl Output {
+    /// Gives back the sent head of the bytes once it is at least half of them. A client that
+    /// reads slowly but never falls behind enough to empty its output would otherwise keep
+    /// every byte ever sent to it: the high-water mark bounds what is unsent, not this.
+    fn drop_sent(&mut self) {
+        if self.sent >= DROP_SENT_MIN && self.sent * 2 >= self.bytes.len() {
+            self.bytes.drain(..self.sent);
+            // Splices all lie at or after `sent`: the stream is sent in order.
+            for (at, _) in &mut self.splices {
+                *at -= self.sent;
+            }
+            self.sent = 0;
+        }
     }
 }
 
@@ -258,6 +283,39 @@ mod tests {
         other.splice(FileSlice { file: f, position: 0, len: 1 });
         out.append(other);
         assert_eq!(out.pending(), 8);
+    }
+
+    /// A reader that keeps up but never catches up: responses keep arriving while earlier ones
+    /// wait, so the output never empties, yet what was sent is given back and the stream
+    /// arrives whole and in order.
+    #[test]
+    fn the_sent_head_is_given_back_while_output_is_pending() {
+        let (mut tx, mut rx) = UnixStream::pair().unwrap();
+        tx.set_nonblocking(true).unwrap();
+        let mut out = Output::new();
+        let mut expected: Vec<u8> = (0..1_000_000u32).map(|i| (i % 253) as u8).collect();
+        out.extend_from_slice(&expected);
+        out.write_to(&mut tx).unwrap();
+        let mut got = Vec::new();
+        let mut buf = vec![0; 50_000];
+        for i in 0..400u32 {
+            let chunk = vec![i as u8; 50_000];
+            out.extend_from_slice(&chunk);
+            expected.extend_from_slice(&chunk);
+            rx.read_exact(&mut buf).unwrap();
+            got.extend_from_slice(&buf);
+            out.write_to(&mut tx).unwrap();
+            assert!(out.pending() > 0, "the reader stays behind");
+            assert!(out.len() <= 2 * out.pending() + DROP_SENT_MIN, "round {i}: {}", out.len());
+        }
+        while out.pending() > 0 {
+            out.write_to(&mut tx).unwrap();
+            let n = rx.read(&mut buf).unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+        tx.shutdown(std::net::Shutdown::Write).unwrap();
+        rx.read_to_end(&mut got).unwrap();
+        assert!(got == expected);
     }
 
     #[test]

@@ -82,8 +82,10 @@ impl BatchHeader {
         self.batch_length.max(0) as usize + LOG_OVERHEAD
     }
 
+    /// Saturates: a hostile or corrupt header near `i64::MAX` must not overflow (found by
+    /// fuzzing, fuzz/fuzz_targets/batches.rs).
     pub fn last_offset(&self) -> i64 {
-        self.base_offset + i64::from(self.last_offset_delta)
+        self.base_offset.saturating_add(i64::from(self.last_offset_delta))
     }
 
     pub fn is_control(&self) -> bool {
@@ -277,6 +279,17 @@ mod tests {
         assert_eq!(h.max_timestamp, 1_800_000_000_000);
         assert_eq!(h.base_timestamp, before.base_timestamp);
         assert_eq!(b[HEADER_LEN..], sample()[HEADER_LEN..], "records untouched");
+    }
+
+    /// Fuzzing regression (batches target): a base offset near `i64::MAX` overflowed.
+    #[test]
+    fn last_offset_of_a_batch_at_the_end_of_the_offset_space_saturates() {
+        let mut b = sample();
+        set_base_offset(&mut b, i64::MAX - 7);
+        b[23..27].copy_from_slice(&i32::MAX.to_be_bytes());
+        let h = BatchHeader::parse(&b).unwrap();
+        assert_eq!(h.last_offset(), i64::MAX);
+        assert!(check_batch(&b).is_err(), "the CRC no longer matches");
     }
 
     #[test]

@@ -41,10 +41,17 @@ pub enum ReadOutcome {
     Open,
     /// The peer closed its side.
     Closed,
+    /// Stopped with a read budget's worth buffered and maybe more in the socket: read again
+    /// next turn, once what is buffered has been handled.
+    Budget,
 }
 
 /// Frame size prefix.
 const SIZE_LEN: usize = 4;
+/// Reading stops once this much (or the frame being completed) is buffered: a peer writing
+/// faster than we drain must not grow the input buffer past it within one read call, or the
+/// high-water mark on output would come too late to push back.
+const READ_BUDGET: usize = 256 << 10;
 
 impl Connection {
     pub fn new(stream: TcpStream, peer: SocketAddr, session: Session) -> Self {
@@ -69,9 +76,14 @@ impl Connection {
     /// has emptied the socket, and new bytes raise a new edge-triggered event, so reading
     /// stops there rather than paying a syscall for `WouldBlock` (as nginx does), unless
     /// `to_end` asks for a read to `WouldBlock` or end of stream: after a close or error was
-    /// signalled, whose edge has passed, and when a held connection is resumed.
+    /// signalled, whose edge has passed, and when a held connection is resumed. Either way it
+    /// stops at the read budget, and the caller resumes the connection later.
     pub fn read(&mut self, frame_hint: usize, to_end: bool) -> io::Result<ReadOutcome> {
+        let budget = frame_hint.max(READ_BUDGET);
         loop {
+            if self.input.unread().len() >= budget {
+                return Ok(ReadOutcome::Budget);
+            }
             let buf = self.input.spare(frame_hint);
             let room = buf.len();
             match self.stream.read(buf) {

@@ -1,7 +1,8 @@
 //! The reactor: one mio `Poll` owning the listener and every connection (in a `Slab`, keyed
-//! by token). A turn of the loop reads every ready socket dry, handles each whole frame
-//! inline, then — like Redis before it sleeps — writes the turn's appends to the partition
-//! files once, and only then hands the turn's responses to the sockets.
+//! by token). A turn of the loop reads every ready socket (up to a budget: what is left is read
+//! next turn), handles each whole frame inline, then — like Redis before it sleeps — writes the
+//! turn's appends to the partition files once, and only then hands the turn's responses to the
+//! sockets.
 //!
 //! A connection stops being read while its request is parked (a Fetch waiting for data) or
 //! while too much of its output is unsent; it is put on the `resume` list when that ends and
@@ -238,6 +239,13 @@ impl Server {
             (Err(e), Ok(())) => self.close(id, &format!("read failed: {e}")),
             (Ok(ReadOutcome::Closed), Ok(())) => self.close_after_flush(id),
             (Ok(ReadOutcome::Open), Ok(())) => {}
+            (Ok(ReadOutcome::Budget), Ok(())) => {
+                // The socket may hold more and no new edge will say so. A connection held now
+                // is resumed when that ends (its output drains, its request is answered).
+                if self.conns.get(id).is_some_and(|c| !Self::held(c)) {
+                    self.resume.push(id);
+                }
+            }
         }
     }
 

@@ -497,6 +497,13 @@ impl Broker {
         Broker::start_command(cmd, &args)
     }
 
+    /// Starts the broker with its descriptor limit raised to the hard limit (`ulimit -n`), for
+    /// tests that hold thousands of connections.
+    pub fn start_with_max_files(log_dir: &Path, overrides: &[&str]) -> Broker {
+        let raise = r#"ulimit -n "$(ulimit -Hn)"; exec "$@""#;
+        Broker::start_prefixed(&["bash", "-c", raise, "bash"], log_dir, overrides)
+    }
+
     /// The broker's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
