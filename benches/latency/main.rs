@@ -13,6 +13,10 @@
 //! - `disk_append16k`: this process appending the same 16 KiB batches with `write_all` to a
 //!   fresh file in the temp dir, beside the broker's log directories (`disk.rs`): the page
 //!   cache's append rate. Latency and req/s are per write call;
+//! - `disk_fdatasync16k`: the same appends, each followed by `fdatasync` (`File::sync_data`),
+//!   one at a time: the disk's own sync rate, durable mode's floor. Latency is per write and
+//!   its sync, req/s are syncs/s; the JSON line adds the block device's cache flushes per
+//!   sync (`/proc/diskstats`, every process's);
 //! - `loopback_64conn`: the `produce_64conn` load to an echo on one mio event loop
 //!   (`echo_loop.rs`): the ceiling of a one-thread server at 64 connections on this machine.
 //!
@@ -33,6 +37,17 @@
 //! scenario, well below it the client or the machine is.
 //! Each row also says how much CPU other processes took meanwhile (`other_cpu`, in cores);
 //! above 0.25 cores the row is flagged BUSY.
+//!
+//! Durable mode (`durable.rs`): `produce_1_durable`, `produce_16k_pipe8_durable` and
+//! `produce_64conn_durable` are those loads on a broker started with
+//! `--override log.flush.interval.messages=1` (every partition a turn appended to is
+//! `fdatasync`ed before the turn's answers), and `produce_64conn_1p_durable` the 64 connections
+//! to one partition. Each measures `disk_fdatasync16k`'s load with its own record batch (170 B
+//! or 16 KiB) in slices interleaved with it (for half the run's measuring time a side); its
+//! `x_p50` / `x_p99` are ratios to that write+sync's latency, and `ratio_fsync` (JSON) is its
+//! requests/s over the baseline's syncs/s: above 1, several requests shared one sync (group
+//! commit, within one partition and one turn). The JSON line adds the device's cache flushes
+//! per second during the broker's slices and requests per flush (`req_per_flush`).
 //!
 //! `produce_1_acls` (`acl.rs`) is `produce_1` with the authorizer on: a SASL PLAIN login,
 //! then produce under a few hundred ACLs.
@@ -86,6 +101,7 @@ mod compare;
 mod cpu;
 mod disk;
 mod drive;
+mod durable;
 mod echo;
 mod echo_loop;
 mod housekeeping;
@@ -187,6 +203,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("loopback_rtt", loopback_rtt),
     ("loopback_pipe16k", loopback_pipe16k),
     ("disk_append16k", disk_append16k),
+    ("disk_fdatasync16k", disk_fdatasync16k),
     ("loopback_64conn", loopback_64conn),
     ("startup_empty", |c| startup(c, 0)),
     ("kafka:startup", kafka_startup),
@@ -194,11 +211,19 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("kafka:api_versions", |c| api_versions(c, On::Kafka)),
     ("produce_1", |c| produce_1(c, On::Mini)),
     ("kafka:produce_1", |c| produce_1(c, On::Kafka)),
+    ("produce_1_durable", durable::produce_1_durable),
     ("produce_1_acls", acl::produce_1_acls),
     ("produce_16k_pipe8", |c| produce_16k_pipe8(c, On::Mini)),
     ("kafka:produce_16k_pipe8", |c| produce_16k_pipe8(c, On::Kafka)),
+    ("produce_16k_pipe8_durable", durable::produce_16k_pipe8_durable),
     ("produce_64conn", |c| produce_64conn(c, On::Mini)),
     ("kafka:produce_64conn", |c| produce_64conn(c, On::Kafka)),
+    ("produce_64conn_durable", |c| {
+        durable::produce_64conn_durable(c, "produce_64conn_durable", CONNECTIONS as i32)
+    }),
+    ("produce_64conn_1p_durable", |c| {
+        durable::produce_64conn_durable(c, "produce_64conn_1p_durable", 1)
+    }),
     ("fetch_1mib", |c| fetch_1mib(c, On::Mini)),
     ("kafka:fetch_1mib", |c| fetch_1mib(c, On::Kafka)),
     ("fetch_1", |c| fetch_1(c, On::Mini)),
@@ -551,6 +576,33 @@ fn disk_append16k(ctx: &mut Ctx) -> Result<Row, String> {
     Ok(row)
 }
 
+/// Baseline: the disk_append16k load with an `fdatasync` after each write, one at a time: the
+/// disk's own sync rate, what a durable broker's acknowledgements wait for.
+fn disk_fdatasync16k(ctx: &mut Ctx) -> Result<Row, String> {
+    let mut disk = disk::Append::create("fdatasync16k")?;
+    let device = disk::Device::of(disk.dir());
+    let (records, n) = batch_16k();
+    let before = device.and_then(|d| d.flushes());
+    let run = disk.run_synced(&records, ctx.plan)?;
+    let flushes = before.zip(device.and_then(|d| d.flushes())).map(|(b, a)| a.saturating_sub(b));
+    let spent = run.spent;
+    let mut row = row_of(ctx, "disk_fdatasync16k", run, n, records.len())?;
+    // A sync is no round trip: a ratio to loopback's would mean nothing.
+    (row.ratio_p50, row.ratio_p99) = (None, None);
+    row.note = format!(
+        "{} B write_all + fdatasync to a fresh file, one at a time; latency per pair, req/s = \
+         syncs/s",
+        records.len()
+    );
+    if let (Some(f), Some(syncs_s)) = (flushes, row.req_s) {
+        // Warm-up included on both sides of the division.
+        let per_sync = f as f64 / spent.as_secs_f64() / syncs_s;
+        row.extra.push(("dev_flushes_per_sync", per_sync));
+        row.note += &format!("; {per_sync:.2} device cache flushes per sync");
+    }
+    Ok(row)
+}
+
 /// Baseline: the produce_64conn load against an echo on one mio event loop: what loopback TCP
 /// leaves to a one-thread server at 64 connections.
 fn loopback_64conn(ctx: &mut Ctx) -> Result<Row, String> {
@@ -590,11 +642,20 @@ type Side<'a> = &'a mut dyn FnMut(Plan) -> Result<Run, String>;
 /// the next side in turn, so that none always inherits the state the one before left (warm
 /// page-cache pages freed by the previous scenario, say).
 fn interleaved<const N: usize>(ctx: &Ctx, sides: [Side<'_>; N]) -> Result<[Run; N], String> {
+    interleaved_plan(ctx, ctx.plan, sides)
+}
+
+/// [`interleaved`] over `plan` rather than the run's.
+fn interleaved_plan<const N: usize>(
+    ctx: &Ctx,
+    plan: Plan,
+    sides: [Side<'_>; N],
+) -> Result<[Run; N], String> {
     let slices = if ctx.quick { 2 } else { INTERLEAVE_SLICES };
     let slice = Plan {
-        warmup: (ctx.plan.warmup / slices).max(Duration::from_millis(20)),
-        measure: ctx.plan.measure / slices,
-        max_requests: ctx.plan.max_requests / slices as usize,
+        warmup: (plan.warmup / slices).max(Duration::from_millis(20)),
+        measure: plan.measure / slices,
+        max_requests: plan.max_requests / slices as usize,
     };
     let mut runs: [Run; N] = std::array::from_fn(|_| Run {
         lat_ns: Vec::new(),
