@@ -149,3 +149,223 @@ fn kafka_consumer_protocol_groups_read_exactly_once_and_their_records_decode() {
     }
     assert!(hashes > 0, "Kafka 4.x keeps the subscribed topics' metadata hash in the group record");
 }
+
+/// Runs `tests/clients/java/ConsumerGroupRecordBytes.java` on Kafka's own jars: the bytes its
+/// generated classes write, by case name.
+fn kafka_generated_bytes() -> BTreeMap<String, (Vec<u8>, Option<Vec<u8>>)> {
+    use std::process::Command;
+    let cp = common::kafka::class_path();
+    let classes = common::clients::clients_dir().join("java-record-bytes/classes");
+    let _ = fs::remove_dir_all(&classes);
+    fs::create_dir_all(&classes).unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/clients/java/ConsumerGroupRecordBytes.java");
+    let javac = Command::new(common::clients::javac())
+        .args(["-nowarn", "-encoding", "UTF-8", "-d"])
+        .arg(&classes)
+        .args(["-cp", &cp])
+        .arg(source)
+        .output()
+        .expect("run javac");
+    assert!(javac.status.success(), "{}", String::from_utf8_lossy(&javac.stderr));
+    let run_cp = format!("{}:{cp}", classes.display());
+    let out = Command::new(common::kafka::java())
+        .args(["-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", &run_cp, "ConsumerGroupRecordBytes"])
+        .output()
+        .expect("run java");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let unhex = |h: &str| -> Vec<u8> {
+        (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect()
+    };
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let w: Vec<&str> = l.split(' ').collect();
+            let value = (w[2] != "null").then(|| unhex(w[2]));
+            (w[0].to_string(), (unhex(w[1]), value))
+        })
+        .collect()
+}
+
+/// The same records as `ConsumerGroupRecordBytes.java` builds, by case name.
+fn our_records() -> Vec<(&'static str, ConsumerGroupRecord)> {
+    use cr::*;
+    use ConsumerGroupRecord as R;
+    let (t1, t2) = ([1u8; 16], [2u8; 16]);
+    let s = |v: &str| v.to_string();
+    let member = |value| R::MemberMetadata { group_id: s("g"), member_id: s("m"), value };
+    vec![
+        (
+            "group-metadata",
+            R::GroupMetadata {
+                group_id: s("g1"),
+                value: Some(GroupMetadataValue { epoch: 5, metadata_hash: 0 }),
+            },
+        ),
+        (
+            "group-metadata-hash",
+            R::GroupMetadata {
+                group_id: s("g1"),
+                value: Some(GroupMetadataValue { epoch: 5, metadata_hash: -2 }),
+            },
+        ),
+        ("group-metadata-tombstone", R::GroupMetadata { group_id: s("g1"), value: None }),
+        (
+            "member-consumer",
+            member(Some(MemberMetadataValue {
+                instance_id: None,
+                rack_id: Some(s("r")),
+                client_id: s("c"),
+                client_host: s("/h"),
+                subscribed_topic_names: vec![s("t"), s("u")],
+                subscribed_topic_regex: None,
+                rebalance_timeout_ms: 300_000,
+                server_assignor: Some(s("uniform")),
+                classic_member_metadata: None,
+            })),
+        ),
+        (
+            "member-classic",
+            member(Some(MemberMetadataValue {
+                instance_id: Some(s("i")),
+                rack_id: None,
+                client_id: s("c"),
+                client_host: s("h"),
+                subscribed_topic_names: vec![],
+                subscribed_topic_regex: Some(s("t.*")),
+                rebalance_timeout_ms: -1,
+                server_assignor: None,
+                classic_member_metadata: Some(ClassicMemberMetadata {
+                    session_timeout_ms: 45_000,
+                    supported_protocols: vec![ClassicProtocol {
+                        name: s("range"),
+                        metadata: vec![9, 8],
+                    }],
+                }),
+            })),
+        ),
+        (
+            // Java's defaults: empty strings where the schema allows null, no tag.
+            "member-default",
+            member(Some(MemberMetadataValue {
+                instance_id: Some(s("")),
+                rack_id: Some(s("")),
+                client_id: s("c"),
+                client_host: s("h"),
+                subscribed_topic_names: vec![],
+                subscribed_topic_regex: Some(s("")),
+                rebalance_timeout_ms: -1,
+                server_assignor: Some(s("")),
+                classic_member_metadata: Some(ClassicMemberMetadata::default()),
+            })),
+        ),
+        (
+            "target-metadata",
+            R::TargetAssignmentMetadata {
+                group_id: s("g"),
+                value: Some(TargetAssignmentMetadataValue {
+                    assignment_epoch: 7,
+                    assignment_timestamp: 0x0102,
+                }),
+            },
+        ),
+        (
+            "target-member",
+            R::TargetAssignmentMember {
+                group_id: s("g"),
+                member_id: s("m"),
+                value: Some(TargetAssignmentMemberValue {
+                    topic_partitions: vec![
+                        TopicPartitions { topic_id: t1, partitions: vec![0, 4] },
+                        TopicPartitions { topic_id: t2, partitions: vec![] },
+                    ],
+                }),
+            },
+        ),
+        (
+            "current-assignment",
+            R::CurrentMemberAssignment {
+                group_id: s("g"),
+                member_id: s("m"),
+                value: Some(CurrentMemberAssignmentValue {
+                    member_epoch: 9,
+                    previous_member_epoch: 8,
+                    state: MEMBER_STATE_UNREVOKED_PARTITIONS,
+                    assigned_partitions: vec![
+                        AssignedPartitions {
+                            topic_id: t1,
+                            partitions: vec![1],
+                            assignment_epochs: Some(vec![9]),
+                        },
+                        AssignedPartitions {
+                            topic_id: t2,
+                            partitions: vec![2],
+                            assignment_epochs: None,
+                        },
+                    ],
+                    partitions_pending_revocation: vec![AssignedPartitions {
+                        topic_id: t1,
+                        partitions: vec![3],
+                        assignment_epochs: Some(vec![]),
+                    }],
+                }),
+            },
+        ),
+        (
+            "current-assignment-tombstone",
+            R::CurrentMemberAssignment { group_id: s("g"), member_id: s("m"), value: None },
+        ),
+        (
+            "partition-metadata",
+            R::PartitionMetadata {
+                group_id: s("g"),
+                value: Some(PartitionMetadataValue {
+                    topics: vec![TopicMetadata {
+                        topic_id: t1,
+                        topic_name: s("t"),
+                        num_partitions: 6,
+                        partition_metadata: vec![PartitionRacks {
+                            partition: 5,
+                            racks: vec![s("r1")],
+                        }],
+                    }],
+                }),
+            },
+        ),
+        (
+            "regular-expression",
+            R::RegularExpression {
+                group_id: s("g"),
+                regular_expression: s("a.*"),
+                value: Some(RegularExpressionValue {
+                    topics: vec![s("a")],
+                    version: 3,
+                    timestamp: 4,
+                }),
+            },
+        ),
+    ]
+}
+
+/// Forms a live group does not write (classic members, assignment epochs, the partition
+/// metadata of older logs, regular expressions): our bytes equal those of Kafka's generated
+/// classes, and Kafka's decode to our records.
+#[test]
+fn records_equal_the_bytes_of_kafkas_generated_classes() {
+    let kafka = kafka_generated_bytes();
+    let ours = our_records();
+    assert_eq!(
+        kafka.keys().collect::<BTreeSet<_>>(),
+        ours.iter().map(|(n, _)| n.to_string()).collect::<BTreeSet<_>>().iter().collect()
+    );
+    for (name, rec) in ours {
+        let (key, value) = &kafka[name];
+        assert_eq!(rec.encode(), (key.clone(), value.clone()), "{name}");
+        assert_eq!(
+            cr::decode(key, value.as_deref()).unwrap(),
+            Decoded::ConsumerGroup(rec),
+            "{name}"
+        );
+    }
+}
