@@ -148,6 +148,86 @@ fn kafka_consumer_protocol_groups_read_exactly_once_and_their_records_decode() {
         assert!(by_type.get(&t).is_some_and(|n| *n > 0), "Kafka wrote record type {t}");
     }
     assert!(hashes > 0, "Kafka 4.x keeps the subscribed topics' metadata hash in the group record");
+
+    for (group, session) in [("cp-java-group", &java), ("cp-rdkafka-group", &rd)] {
+        let (lines, targets) = transcript(&records, group);
+        eprintln!("{group} as Kafka wrote it:\n  {}", lines.join("\n  "));
+        // The last target assignment of the two members still there after the leave is what
+        // they owned last.
+        for m in ["member-a", "member-c"] {
+            let last = session.owned.iter().rev().find(|(_, n, _)| n == m).unwrap();
+            assert_eq!(targets.get(m), Some(&last.2), "{group}: {m}'s last target assignment");
+        }
+    }
+}
+
+/// `group`'s records in the order Kafka wrote them, members named by client id, one line
+/// each; and the last target assignment each member had before it left.
+fn transcript(
+    records: &[(Vec<u8>, Option<Vec<u8>>)],
+    group: &str,
+) -> (Vec<String>, BTreeMap<String, Vec<i32>>) {
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut targets: BTreeMap<String, Vec<i32>> = BTreeMap::new();
+    let mut lines = Vec::new();
+    let parts = |tps: &[cr::AssignedPartitions]| -> Vec<Vec<i32>> {
+        tps.iter().map(|t| t.partitions.clone()).collect()
+    };
+    for (key, value) in records {
+        let Ok(Decoded::ConsumerGroup(rec)) = cr::decode(key, value.as_deref()) else { continue };
+        if rec.group_id() != group {
+            continue;
+        }
+        let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+        lines.push(match &rec {
+            ConsumerGroupRecord::GroupMetadata { value: Some(v), .. } => {
+                format!("group epoch {} metadata hash {:#x}", v.epoch, v.metadata_hash)
+            }
+            ConsumerGroupRecord::MemberMetadata { member_id, value: Some(v), .. } => {
+                names.insert(member_id.clone(), v.client_id.clone());
+                format!(
+                    "member {} subscribes {:?} rebalance timeout {} assignor {:?}",
+                    v.client_id,
+                    v.subscribed_topic_names,
+                    v.rebalance_timeout_ms,
+                    v.server_assignor
+                )
+            }
+            ConsumerGroupRecord::TargetAssignmentMetadata { value: Some(v), .. } => {
+                format!("target assignment epoch {}", v.assignment_epoch)
+            }
+            ConsumerGroupRecord::TargetAssignmentMember { member_id, value: Some(v), .. } => {
+                let mut ps: Vec<i32> =
+                    v.topic_partitions.iter().flat_map(|t| t.partitions.clone()).collect();
+                ps.sort();
+                targets.insert(name(member_id), ps.clone());
+                format!("target of {}: {ps:?}", name(member_id))
+            }
+            ConsumerGroupRecord::CurrentMemberAssignment { member_id, value: Some(v), .. } => {
+                format!(
+                    "current of {}: epoch {} (previous {}) state {} assigned {:?} revoking {:?} \
+                     epochs {:?}",
+                    name(member_id),
+                    v.member_epoch,
+                    v.previous_member_epoch,
+                    v.state,
+                    parts(&v.assigned_partitions),
+                    parts(&v.partitions_pending_revocation),
+                    v.assigned_partitions
+                        .iter()
+                        .map(|t| t.assignment_epochs.clone())
+                        .collect::<Vec<_>>()
+                )
+            }
+            ConsumerGroupRecord::TargetAssignmentMember { member_id, value: None, .. }
+            | ConsumerGroupRecord::MemberMetadata { member_id, value: None, .. }
+            | ConsumerGroupRecord::CurrentMemberAssignment { member_id, value: None, .. } => {
+                format!("tombstone type {} of {}", rec.record_type(), name(member_id))
+            }
+            other => format!("{other:?}"),
+        });
+    }
+    (lines, targets)
 }
 
 /// Runs `tests/clients/java/ConsumerGroupRecordBytes.java` on Kafka's own jars: the bytes its
