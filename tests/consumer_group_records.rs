@@ -21,8 +21,9 @@ use minikafka::records::{batches as log_batches, Records};
 const PER_PHASE: usize = 300;
 
 /// Kafka's default heartbeat interval (5 s) would make every step take seconds: members only
-/// learn of a new target assignment on their next heartbeat. 500 ms keeps the session short
-/// and the measured times about the group rather than the interval.
+/// learn of a new target assignment on their next heartbeat (measured with the defaults: a
+/// third member's join took 5.1 s, a leave 4.7 to 4.9 s, for both clients). 500 ms keeps the
+/// session short and the measured times about the group rather than the interval.
 fn kafka_options() -> KafkaOptions {
     KafkaOptions::default()
         .set("group.consumer.min.heartbeat.interval.ms", "100")

@@ -6,8 +6,8 @@
 //! `CoordinatorRecordType`), followed by the key struct at version 0 in the classic (non
 //! flexible) encoding. Every value starts with an int16 version, followed by the value struct
 //! at that version, flexible (compact lengths, tagged fields). A null value is a tombstone.
-//! Types 0 to 2 are the classic records of [`super::offsets`]; 9 and up other than 16 belong to
-//! share and streams groups and come back as [`Decoded::Other`].
+//! Types 0 to 2 are the classic records of [`super::offsets`], 10 to 15 share groups', 17 and
+//! up streams groups'; these come back as [`Decoded::Other`].
 //!
 //! Kafka's generated code has two quirks for tagged fields whose schema default is null: the
 //! struct or array written when the field is *absent* is the empty one, and an explicit null
