@@ -8,6 +8,7 @@
 //! and the other calls as [`Completion`]s. Sessions and rebalances run on deadlines the event
 //! loop sleeps towards. Nothing here touches sockets or files.
 
+pub mod consumer_records;
 mod coordinator;
 pub mod offsets;
 

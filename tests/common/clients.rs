@@ -147,7 +147,7 @@ const JARS: [&str; 8] = [
     "log4j-core-",
 ];
 
-fn javac() -> PathBuf {
+pub fn javac() -> PathBuf {
     match std::env::var_os("JAVA_HOME") {
         Some(h) if Path::new(&h).join("bin/javac").exists() => Path::new(&h).join("bin/javac"),
         _ => PathBuf::from("javac"),
