@@ -60,7 +60,11 @@ fn start(dir: &TempDir) -> Result<Broker, String> {
     Ok(broker)
 }
 
-fn create_topic(conn: &mut Conn, name: &str, configs: &[(&str, &str)]) -> Result<(), String> {
+pub(crate) fn create_topic(
+    conn: &mut Conn,
+    name: &str,
+    configs: &[(&str, &str)],
+) -> Result<(), String> {
     let mut frame = wire::create_topics_v4(&[(name, 1)], configs);
     wire::set_correlation_id(&mut frame, 1);
     let body = conn.round_trip(&frame).map_err(|e| format!("CreateTopics {name}: {e}"))?;
@@ -533,7 +537,7 @@ fn produce_pipelined<'f>(
     Ok(())
 }
 
-fn dir_bytes(dir: &std::path::Path) -> u64 {
+pub(crate) fn dir_bytes(dir: &std::path::Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|d| d.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum())
         .unwrap_or(0)

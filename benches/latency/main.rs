@@ -52,6 +52,16 @@
 //! `produce_1_acls` (`acl.rs`) is `produce_1` with the authorizer on: a SASL PLAIN login,
 //! then produce under a few hundred ACLs.
 //!
+//! `produce_1_flooded` (`flood.rs`) is `produce_1` on a broker under the floods of
+//! `tests/floods.rs`: 200 consumers that pipelined 8 Fetches each of a 32 MiB partition and
+//! never read, and a producer writing 64 KiB batches as fast as it is answered (8 in flight) to
+//! a topic whose retention keeps 16 MiB. It is measured in slices interleaved with the same load
+//! on an unflooded twin broker (the stuck consumers stay; the producer floods only during the
+//! flooded broker's slices); its `x_p50` / `x_p99` are ratios to the twin's. The JSON line gives
+//! the flooded broker's RSS idle, its peak sampled during the row (`rss_peak_kib`) and VmHWM.
+//! `MINIKAFKA_BENCH_FLOOD_SEGMENT_BYTES` sets the flood topic's segment.bytes (default 8 MiB;
+//! retention keeps two segments).
+//!
 //! Housekeeping under load (`churn.rs`): `produce_1_churn` and `fetch_1_churn` are `produce_1`
 //! and `fetch_1` measured in one-second slices with and without a background client feeding a
 //! compacted topic and a delete-policy topic at about 2.5 MB/s, interleaved on one broker whose
@@ -104,6 +114,7 @@ mod drive;
 mod durable;
 mod echo;
 mod echo_loop;
+mod flood;
 mod housekeeping;
 #[path = "../../tests/common/kafka.rs"]
 mod kafka;
@@ -213,6 +224,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("kafka:produce_1", |c| produce_1(c, On::Kafka)),
     ("produce_1_durable", durable::produce_1_durable),
     ("produce_1_acls", acl::produce_1_acls),
+    ("produce_1_flooded", flood::produce_1_flooded),
     ("produce_16k_pipe8", |c| produce_16k_pipe8(c, On::Mini)),
     ("kafka:produce_16k_pipe8", |c| produce_16k_pipe8(c, On::Kafka)),
     ("produce_16k_pipe8_durable", durable::produce_16k_pipe8_durable),
