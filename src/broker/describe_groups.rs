@@ -26,7 +26,7 @@ pub fn handle(
     let groups = req
         .groups
         .iter()
-        .map(|id| match b.groups.groups.get(*id) {
+        .map(|id| match b.groups.groups.get(*id).filter(|g| g.consumer.is_none()) {
             // Kafka's `DescribeGroupsResponse.groupError`: nothing about the group shown.
             _ if !b.authorized(op::DESCRIBE, resource::GROUP, id) => DescribedGroup {
                 error_code: error::GROUP_AUTHORIZATION_FAILED,
