@@ -228,9 +228,10 @@ fn two_members_share_six_partitions_revoking_before_reassigning() {
     assert_eq!((dg.groups[0].error_code, dg.groups[0].group_state.as_str()), (0, "Dead"));
     let dg = c.kp_call(6, &DescribeGroupsRequest::default().with_groups(vec![GroupId(sb("g"))]));
     assert_eq!(dg.groups[0].error_code, GROUP_ID_NOT_FOUND);
+    assert_eq!(dg.groups[0].error_message.as_deref(), Some("Group g is not a classic group."));
 
     // Offsets are committed and fetched at the member epoch.
-    let commit = |c: &mut Client, member: &str, epoch: i32| {
+    let commit_at = |c: &mut Client, version: i16, member: &str, epoch: i32| {
         let req = OffsetCommitRequest::default()
             .with_group_id(GroupId(sb("g")))
             .with_generation_id_or_member_epoch(epoch)
@@ -240,12 +241,14 @@ fn two_members_share_six_partitions_revoking_before_reassigning() {
                 .with_partitions(vec![ocq::OffsetCommitRequestPartition::default()
                     .with_partition_index(*kept.iter().next().unwrap())
                     .with_committed_offset(42)])]);
-        c.kp_call(9, &req).topics[0].partitions[0].error_code
+        c.kp_call(version, &req).topics[0].partitions[0].error_code
     };
+    let commit = |c: &mut Client, member: &str, epoch: i32| commit_at(c, 9, member, epoch);
     assert_eq!(commit(&mut c, "member-a", 2), 0);
     assert_eq!(commit(&mut c, "member-a", 1), STALE_MEMBER_EPOCH);
     assert_eq!(commit(&mut c, "stranger", 2), UNKNOWN_MEMBER_ID);
     assert_eq!(commit(&mut c, "", -1), UNKNOWN_MEMBER_ID, "not while the group has members");
+    assert_eq!(commit_at(&mut c, 8, "member-a", 2), 35, "UNSUPPORTED_VERSION below v9");
     let fetch = |c: &mut Client, member: Option<&str>, epoch: i32| {
         let req =
             OffsetFetchRequest::default().with_groups(vec![ofq::OffsetFetchRequestGroup::default(

@@ -813,3 +813,139 @@ pub fn flatten(p: &Partitions) -> Vec<(Uuid, Vec<i32>)> {
         .map(|(t, ps)| (*t, ps.iter().copied().collect()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(n: u8) -> Uuid {
+        [n; 16]
+    }
+
+    fn subs(list: &[(&str, &[(u8, i32)])]) -> BTreeMap<String, Vec<(Uuid, i32)>> {
+        list.iter()
+            .map(|(m, ts)| (m.to_string(), ts.iter().map(|(id, n)| (t(*id), *n)).collect()))
+            .collect()
+    }
+
+    fn count(p: &Partitions) -> usize {
+        p.values().map(BTreeSet::len).sum()
+    }
+
+    /// Every partition of the subscribed topics assigned exactly once.
+    fn assert_complete(a: &BTreeMap<String, Partitions>, topics: &[(u8, i32)]) {
+        let mut seen = BTreeSet::new();
+        for ps in a.values() {
+            for (id, set) in ps {
+                for p in set {
+                    assert!(seen.insert((*id, *p)), "{id:?}-{p} assigned twice");
+                }
+            }
+        }
+        let want: BTreeSet<(Uuid, i32)> =
+            topics.iter().flat_map(|(id, n)| (0..*n).map(move |p| (t(*id), p))).collect();
+        assert_eq!(seen, want);
+    }
+
+    #[test]
+    fn uniform_balances_and_keeps_what_it_can() {
+        let s =
+            subs(&[("a", &[(1, 6), (2, 3)]), ("b", &[(1, 6), (2, 3)]), ("c", &[(1, 6), (2, 3)])]);
+        let first = uniform_assign(&s, &BTreeMap::new());
+        assert_complete(&first, &[(1, 6), (2, 3)]);
+        assert!(first.values().all(|p| count(p) == 3), "{first:?}");
+
+        // Two members had 3 each; a third joins: each keeps two of its own.
+        let two = subs(&[("a", &[(1, 6)]), ("b", &[(1, 6)])]);
+        let before = uniform_assign(&two, &BTreeMap::new());
+        let three = subs(&[("a", &[(1, 6)]), ("b", &[(1, 6)]), ("c", &[(1, 6)])]);
+        let after = uniform_assign(&three, &before);
+        assert_complete(&after, &[(1, 6)]);
+        for m in ["a", "b"] {
+            let kept = after[m][&t(1)].intersection(&before[m][&t(1)]).count();
+            assert_eq!((count(&after[m]), kept), (2, 2), "{m}: {before:?} -> {after:?}");
+        }
+    }
+
+    #[test]
+    fn uniform_with_different_subscriptions_gives_only_subscribed_topics() {
+        let s = subs(&[("a", &[(1, 4)]), ("b", &[(1, 4), (2, 2)])]);
+        let a = uniform_assign(&s, &BTreeMap::new());
+        assert_complete(&a, &[(1, 4), (2, 2)]);
+        assert_eq!((count(&a["a"]), count(&a["b"])), (3, 3), "{a:?}");
+        assert!(!a["a"].contains_key(&t(2)));
+    }
+
+    #[test]
+    fn range_gives_contiguous_ranges_per_topic() {
+        let s = subs(&[("a", &[(1, 5)]), ("b", &[(1, 5)])]);
+        let a = range_assign(&s);
+        assert_eq!(a["a"][&t(1)], BTreeSet::from([0, 1, 2]));
+        assert_eq!(a["b"][&t(1)], BTreeSet::from([3, 4]));
+    }
+
+    fn join(member: &str, names: &[&str], regex: Option<&str>) -> HeartbeatArgs {
+        HeartbeatArgs {
+            version: 1,
+            group_id: "g".into(),
+            member_id: member.into(),
+            member_epoch: 0,
+            rebalance_timeout_ms: 1000,
+            subscribed_topic_names: Some(names.iter().map(|n| n.to_string()).collect()),
+            subscribed_topic_regex: regex.map(str::to_string),
+            owned: Some(Partitions::new()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_regex_subscribes_to_matching_topics_and_deleted_topics_leave_the_assignment() {
+        let config = ConsumerConfig::default();
+        let now = Instant::now();
+        let mut topics: TopicsMeta = [
+            ("orders".to_string(), (t(1), 2)),
+            ("ordinal".to_string(), (t(2), 1)),
+            ("other".to_string(), (t(3), 4)),
+            ("__orders".to_string(), (t(4), 1)),
+        ]
+        .into();
+        let mut g = ConsumerGroup::new("g");
+        let a = join("m", &[], Some("ord.*"));
+        assert!(validate(&a, &config).is_ok());
+        let r = g.heartbeat(&a, &topics, &config, String::new, now);
+        assert_eq!(r.member_epoch, 1);
+        let got = r.assignment.expect("assignment");
+        assert_eq!(got.keys().copied().collect::<Vec<_>>(), vec![t(1), t(2)]);
+        assert_eq!(count(&got), 3);
+
+        // "ordinal" is deleted: a new epoch without it.
+        topics.remove("ordinal");
+        let beat = HeartbeatArgs {
+            member_epoch: 1,
+            rebalance_timeout_ms: -1,
+            subscribed_topic_names: None,
+            subscribed_topic_regex: None,
+            owned: Some(got.clone()),
+            ..join("m", &[], None)
+        };
+        let r = g.heartbeat(&beat, &topics, &config, String::new, now);
+        // Its partition is revoked first, at the member's epoch; the next epoch once let go.
+        assert_eq!((r.member_epoch, g.group_epoch), (1, 2));
+        let got = r.assignment.expect("assignment");
+        assert_eq!(got.keys().copied().collect::<Vec<_>>(), vec![t(1)]);
+        let r = g.heartbeat(
+            &HeartbeatArgs { owned: Some(got.clone()), ..beat },
+            &topics,
+            &config,
+            String::new,
+            now,
+        );
+        assert_eq!((r.error_code, r.member_epoch), (0, 2));
+
+        let bad = join("x", &[], Some("(unclosed"));
+        assert_eq!(
+            validate(&bad, &config).unwrap_err().error_code,
+            error::INVALID_REGULAR_EXPRESSION
+        );
+    }
+}

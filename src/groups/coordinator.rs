@@ -566,10 +566,13 @@ impl Coordinator {
         let joining = a.member_epoch == 0;
         match self.groups.get_mut(&a.group_id) {
             None if !joining => {
+                // Kafka answers GROUP_ID_NOT_FOUND ("Consumer group .. not found."), which
+                // clients take as fatal; with the group state not persisted yet, a member
+                // of a restarted broker must be told to rejoin instead.
                 return HeartbeatResult::error(
                     error::UNKNOWN_MEMBER_ID,
-                    format!("Group {} not found.", a.group_id),
-                )
+                    format!("Consumer group {} not found.", a.group_id),
+                );
             }
             None => {
                 let mut g = Group::new(&a.group_id);
