@@ -453,6 +453,24 @@ impl ConsumerGroup {
         {
             return self.leave(a, topics, config);
         }
+        // Kafka's `throwIfConsumerGroupIsFull` comes before the member is looked up: any
+        // request from outside a full group is refused, except a static member's return.
+        let static_return = a.member_epoch == 0
+            && a.instance_id.as_ref().is_some_and(|i| {
+                self.members.values().any(|m| m.instance_id.as_deref() == Some(i.as_str()))
+            });
+        if !static_return
+            && !self.members.contains_key(&a.member_id)
+            && self.members.len() as i64 >= config.max_size as i64
+        {
+            return HeartbeatResult::error(
+                error::GROUP_MAX_SIZE_REACHED,
+                format!(
+                    "The consumer group has reached its maximum capacity of {} members.",
+                    config.max_size
+                ),
+            );
+        }
         let session = Duration::from_millis(config.session_timeout_ms as u64);
         let mut member_id = a.member_id.clone();
         let before: Option<Partitions>;
