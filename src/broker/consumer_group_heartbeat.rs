@@ -47,7 +47,18 @@ pub fn handle(
             client_host: format!("/{}", b.ctx.peer.ip()),
         };
         let topics = topics_meta(b);
-        b.groups.consumer_heartbeat(&args, &topics, std::time::Instant::now())
+        let r = b.groups.consumer_heartbeat(&args, &topics, std::time::Instant::now());
+        log::debug!(
+            "consumer group {:?}: member {:?} at epoch {} owning {:?}: error {}, epoch {}, assignment {:?}",
+            args.group_id,
+            args.member_id,
+            args.member_epoch,
+            args.owned.as_ref().map(crate::groups::consumer::flatten),
+            r.error_code,
+            r.member_epoch,
+            r.assignment.as_ref().map(crate::groups::consumer::flatten)
+        );
+        r
     };
     ConsumerGroupHeartbeatResponse {
         throttle_time_ms: 0,

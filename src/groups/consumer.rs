@@ -609,12 +609,13 @@ impl ConsumerGroup {
                 changed = true;
             }
         }
-        if a.subscribed_topic_regex.is_some()
-            && a.subscribed_topic_regex != m.subscribed_topic_regex
-        {
-            // An empty regex clears it.
-            m.subscribed_topic_regex = a.subscribed_topic_regex.clone().filter(|r| !r.is_empty());
-            changed = true;
+        if let Some(re) = &a.subscribed_topic_regex {
+            // An empty regex clears it: the same as none.
+            let re = Some(re.clone()).filter(|r| !r.is_empty());
+            if re != m.subscribed_topic_regex {
+                m.subscribed_topic_regex = re;
+                changed = true;
+            }
         }
         if a.server_assignor.is_some() && a.server_assignor != m.server_assignor {
             m.server_assignor = a.server_assignor.clone();
@@ -959,6 +960,20 @@ mod tests {
             now,
         );
         assert_eq!((r.error_code, r.member_epoch), (0, 2));
+
+        // An empty regex is no regex: repeating it changes nothing (librdkafka sends it).
+        let mut g = ConsumerGroup::new("g2");
+        let r = g.heartbeat(&join("n", &["other"], None), &topics, &config, String::new, now);
+        assert_eq!(r.member_epoch, 1);
+        let again = HeartbeatArgs {
+            member_epoch: 1,
+            rebalance_timeout_ms: -1,
+            subscribed_topic_regex: Some(String::new()),
+            owned: r.assignment.clone(),
+            ..join("n", &["other"], None)
+        };
+        let r = g.heartbeat(&again, &topics, &config, String::new, now);
+        assert_eq!((r.member_epoch, g.group_epoch), (1, 1));
 
         let bad = join("x", &[], Some("(unclosed"));
         assert_eq!(
