@@ -49,6 +49,13 @@ pub const KEYS: &[(&str, &str)] = &[
     ("group.initial.rebalance.delay.ms", "3000"),
     ("group.min.session.timeout.ms", "6000"),
     ("group.max.session.timeout.ms", "1800000"),
+    ("group.consumer.heartbeat.interval.ms", "5000"),
+    ("group.consumer.session.timeout.ms", "45000"),
+    ("group.consumer.max.size", "2147483647"),
+    (
+        "group.consumer.assignors",
+        "org.apache.kafka.coordinator.group.assignor.UniformAssignor,org.apache.kafka.coordinator.group.assignor.RangeAssignor",
+    ),
     ("offsets.topic.num.partitions", "50"),
     ("transaction.max.timeout.ms", "900000"),
     ("transaction.state.log.num.partitions", "50"),
@@ -100,6 +107,12 @@ pub struct Config {
     pub group_initial_rebalance_delay_ms: u64,
     pub group_min_session_timeout_ms: u64,
     pub group_max_session_timeout_ms: u64,
+    /// KIP-848 consumer groups: the interval members are told to heartbeat at.
+    pub group_consumer_heartbeat_interval_ms: i32,
+    pub group_consumer_session_timeout_ms: i32,
+    pub group_consumer_max_size: i32,
+    /// Server-side assignor names; the first is the default.
+    pub group_consumer_assignors: Vec<String>,
     pub offsets_topic_num_partitions: i32,
     pub transaction_max_timeout_ms: i32,
     pub transaction_state_log_num_partitions: i32,
@@ -233,6 +246,37 @@ impl Config {
             .map_err(|_| "group.initial.rebalance.delay.ms must not be negative")?,
             group_min_session_timeout_ms: positive("group.min.session.timeout.ms")? as u64,
             group_max_session_timeout_ms: positive("group.max.session.timeout.ms")? as u64,
+            group_consumer_heartbeat_interval_ms: i32::try_from(positive(
+                "group.consumer.heartbeat.interval.ms",
+            )?)
+            .map_err(|_| "group.consumer.heartbeat.interval.ms out of range")?,
+            group_consumer_session_timeout_ms: i32::try_from(positive(
+                "group.consumer.session.timeout.ms",
+            )?)
+            .map_err(|_| "group.consumer.session.timeout.ms out of range")?,
+            group_consumer_max_size: i32::try_from(positive("group.consumer.max.size")?)
+                .map_err(|_| "group.consumer.max.size out of range")?,
+            group_consumer_assignors: {
+                // Kafka names its assignors by class; clients name them by `name()`.
+                let mut names = Vec::new();
+                for n in get("group.consumer.assignors").split(',').map(str::trim) {
+                    match n {
+                        "" => {}
+                        "uniform"
+                        | "org.apache.kafka.coordinator.group.assignor.UniformAssignor" => {
+                            names.push("uniform".to_string())
+                        }
+                        "range" | "org.apache.kafka.coordinator.group.assignor.RangeAssignor" => {
+                            names.push("range".to_string())
+                        }
+                        _ => return Err(format!("group.consumer.assignors: unknown assignor {n}")),
+                    }
+                }
+                if names.is_empty() {
+                    return Err("group.consumer.assignors must name an assignor".into());
+                }
+                names
+            },
             offsets_topic_num_partitions: i32::try_from(positive("offsets.topic.num.partitions")?)
                 .map_err(|_| "offsets.topic.num.partitions out of range")?,
             transaction_max_timeout_ms: i32::try_from(positive("transaction.max.timeout.ms")?)

@@ -196,6 +196,16 @@ pub fn broker(name: &str) -> Option<String> {
         }
         "group.min.session.timeout.ms" => "Shortest session timeout a group member may ask for.",
         "group.max.session.timeout.ms" => "Longest session timeout a group member may ask for.",
+        "group.consumer.heartbeat.interval.ms" => {
+            "Heartbeat interval given to members of consumer protocol groups."
+        }
+        "group.consumer.session.timeout.ms" => {
+            "Session timeout of members of consumer protocol groups."
+        }
+        "group.consumer.max.size" => "Most members a consumer protocol group may have.",
+        "group.consumer.assignors" => {
+            "Server-side assignors of consumer protocol groups; the first is the default."
+        }
         "offsets.topic.num.partitions" => "Partitions of the __consumer_offsets topic.",
         "transaction.max.timeout.ms" => {
             "Longest transaction timeout a transactional producer may ask for."

@@ -356,3 +356,47 @@ fn java_client_session_against_kafka() {
         .collect();
     assert!(differing.is_empty(), "the transcripts differ:\n{}", differing.join("\n"));
 }
+
+/// Runs tests/clients/java/Kip848Session.java against `addr`: Kafka's Java consumer with
+/// `group.protocol=consumer` (KIP-848).
+fn run_kip848_session(addr: SocketAddr, context: impl Fn() -> String) -> Vec<String> {
+    static CP: OnceLock<String> = OnceLock::new();
+    let cp = CP.get_or_init(|| clients::compile_java("Kip848Session.java", "java-kip848", "warn"));
+    let mut cmd = clients::java_command(cp, "Kip848Session");
+    clients::run_bounded(cmd.arg(addr.to_string()), SESSION_TIMEOUT, context)
+}
+
+/// What that session must print on a broker that gets KIP-848 right: members join and leave
+/// a six-partition topic, each record is read once, commits land at member epochs, and the
+/// admin describes the group through ConsumerGroupDescribe.
+fn assert_kip848_session(lines: &[String]) {
+    let expect = |prefix: &str, whole: &str| assert_eq!(line(lines, prefix), whole);
+    expect("two ", "two [3, 3]");
+    expect("three ", "three [2, 2, 2]");
+    expect("after-leave ", "after-leave [3, 3]");
+    expect("records ", "records 180 distinct 180");
+    expect("committed ", "committed [30]");
+    expect("describe ", "describe Consumer Stable members 2 assignor uniform");
+    assert_eq!(lines.last().map(String::as_str), Some("done"));
+}
+
+#[test]
+fn java_consumer_protocol_group() {
+    let tmp = TempDir::new("java-kip848");
+    let broker = Broker::start_with(tmp.path(), &["group.consumer.heartbeat.interval.ms=200"]);
+    let lines = run_kip848_session(broker.addr, || broker.logs.lines().join("\n"));
+    assert_kip848_session(&lines);
+}
+
+/// The same session against a real one-node Kafka, so that its expectations are known right.
+#[test]
+fn java_consumer_protocol_group_against_kafka() {
+    let tmp = TempDir::new("java-kip848-kafka");
+    let opts = KafkaOptions::default()
+        .set("group.consumer.min.heartbeat.interval.ms", "200")
+        .set("group.consumer.heartbeat.interval.ms", "200");
+    let kafka = Kafka::start_fresh(tmp.path(), &opts);
+    let lines = run_kip848_session(kafka.addr, || kafka.output_tail());
+    kafka.stop();
+    assert_kip848_session(&lines);
+}

@@ -26,7 +26,7 @@ pub fn handle(
     let groups = req
         .groups
         .iter()
-        .map(|id| match b.groups.groups.get(*id) {
+        .map(|id| match b.groups.groups.get(*id).filter(|g| g.consumer.is_none()) {
             // Kafka's `DescribeGroupsResponse.groupError`: nothing about the group shown.
             _ if !b.authorized(op::DESCRIBE, resource::GROUP, id) => DescribedGroup {
                 error_code: error::GROUP_AUTHORIZATION_FAILED,
@@ -44,8 +44,14 @@ pub fn handle(
                     _ if version >= 6 => error::GROUP_ID_NOT_FOUND,
                     _ => error::NONE,
                 },
-                error_message: (version >= 6 && !id.is_empty())
-                    .then(|| format!("Group {id} not found.")),
+                error_message: (version >= 6 && !id.is_empty()).then(|| {
+                    // Kafka's `classicGroup` lookup: a KIP-848 group is no classic group.
+                    if b.groups.groups.get(*id).is_some_and(|g| g.consumer.is_some()) {
+                        format!("Group {id} is not a classic group.")
+                    } else {
+                        format!("Group {id} not found.")
+                    }
+                }),
                 group_id: id,
                 group_state: "Dead",
                 protocol_type: "",

@@ -23,9 +23,13 @@ pub fn handle(
         .filter(|g| all || b.authorized(op::DESCRIBE, resource::GROUP, &g.group_id))
         .map(|g| ListedGroup {
             group_id: &g.group_id,
-            protocol_type: g.protocol_type.as_deref().unwrap_or(""),
-            group_state: g.state.name(),
-            group_type: "classic",
+            protocol_type: if g.consumer.is_some() {
+                "consumer"
+            } else {
+                g.protocol_type.as_deref().unwrap_or("")
+            },
+            group_state: g.consumer.as_ref().map_or(g.state.name(), |c| c.state_name()),
+            group_type: g.group_type(),
         })
         .filter(|g| {
             req.states_filter.is_empty()

@@ -15,6 +15,8 @@ mod alter_configs;
 mod alter_user_scram_credentials;
 pub mod api_versions;
 mod broker_configs;
+mod consumer_group_describe;
+mod consumer_group_heartbeat;
 mod create_acls;
 mod create_partitions;
 mod create_topics;
@@ -239,6 +241,12 @@ impl Broker {
             max_session_timeout: Duration::from_millis(config.group_max_session_timeout_ms),
             initial_rebalance_delay: Duration::from_millis(config.group_initial_rebalance_delay_ms),
         });
+        groups.consumer_config = crate::groups::consumer::ConsumerConfig {
+            heartbeat_interval_ms: config.group_consumer_heartbeat_interval_ms,
+            session_timeout_ms: config.group_consumer_session_timeout_ms,
+            max_size: config.group_consumer_max_size,
+            assignors: config.group_consumer_assignors.clone(),
+        };
         // First: completing a prepared transaction writes its markers, which may commit
         // offsets in `__consumer_offsets`.
         let mut txn = txn_log::load_transactions(&meta, &mut logs)?;
@@ -355,6 +363,12 @@ impl Broker {
                 join_group::handle(self, header.client_id, &mut r, api_version, out)
             }
             apis::SYNC_GROUP => sync_group::handle(self, &mut r, api_version, out),
+            apis::CONSUMER_GROUP_HEARTBEAT => {
+                consumer_group_heartbeat::handle(self, header.client_id, &mut r, api_version, out)
+            }
+            apis::CONSUMER_GROUP_DESCRIBE => {
+                consumer_group_describe::handle(self, &mut r, api_version, out)
+            }
             apis::HEARTBEAT => heartbeat::handle(self, &mut r, api_version, out),
             apis::LEAVE_GROUP => leave_group::handle(self, &mut r, api_version, out),
             apis::LIST_GROUPS => list_groups::handle(self, &mut r, api_version, out),

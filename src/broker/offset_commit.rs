@@ -23,13 +23,26 @@ pub fn handle(
     let group_error = if !group_allowed {
         error::GROUP_AUTHORIZATION_FAILED
     } else {
-        b.groups.check_commit(
+        let code = b.groups.check_commit(
             req.group_id,
             req.generation_id_or_member_epoch,
             req.member_id,
             req.group_instance_id,
             now,
-        )
+        );
+        // Kafka's `ConsumerGroup.validateOffsetCommit`: a member of the consumer protocol
+        // commits with v9+, whose field is its member epoch.
+        let member = b
+            .groups
+            .groups
+            .get(req.group_id)
+            .and_then(|g| g.consumer.as_ref())
+            .and_then(|c| c.members.get(req.member_id));
+        if member.is_some() && version < 9 {
+            error::UNSUPPORTED_VERSION
+        } else {
+            code
+        }
     };
     let ts = crate::metadata::log::now_ms();
     let mut commits = Vec::new();

@@ -25,6 +25,18 @@ pub fn handle(
                     error_code: error::GROUP_AUTHORIZATION_FAILED,
                 };
             }
+            // v9: a member of a consumer group fetches at its current member epoch.
+            let consumer = b.groups.groups.get(g.group_id).and_then(|grp| grp.consumer.as_ref());
+            if let (Some(c), Some(member_id)) = (consumer, g.member_id) {
+                let code = c.check_member_epoch(member_id, g.member_epoch);
+                if code != error::NONE {
+                    return OffsetFetchResponseGroup {
+                        group_id: g.group_id,
+                        topics: vec![],
+                        error_code: code,
+                    };
+                }
+            }
             let describable = |t: &str| b.authorized(acl::op::DESCRIBE, acl::resource::TOPIC, t);
             let committed = b.groups.groups.get(g.group_id).map(|grp| &grp.offsets);
             let topics = match &g.topics {

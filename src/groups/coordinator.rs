@@ -9,6 +9,7 @@ use crate::protocol::error;
 
 pub struct Coordinator {
     config: GroupConfig,
+    pub consumer_config: consumer::ConsumerConfig,
     pub groups: BTreeMap<String, Group>,
     completions: Vec<Completion>,
     next_member: u64,
@@ -21,6 +22,7 @@ impl Coordinator {
     pub fn new(config: GroupConfig) -> Self {
         Coordinator {
             config,
+            consumer_config: consumer::ConsumerConfig::default(),
             groups: BTreeMap::new(),
             completions: Vec::new(),
             next_member: 0,
@@ -61,6 +63,17 @@ impl Coordinator {
         }
         let group =
             self.groups.entry(a.group_id.clone()).or_insert_with(|| Group::new(&a.group_id));
+        if let Some(c) = &group.consumer {
+            // Kafka converts an empty consumer group to a classic one; it does not mix
+            // classic members into a consumer group's rebalances here.
+            if !c.members.is_empty() {
+                return Answer::Now(JoinResult::error(
+                    error::INCONSISTENT_GROUP_PROTOCOL,
+                    &a.member_id,
+                ));
+            }
+            group.consumer = None;
+        }
         if !group.supports(&a.protocol_type, &a.protocols) {
             return Answer::Now(JoinResult::error(
                 error::INCONSISTENT_GROUP_PROTOCOL,
@@ -386,6 +399,11 @@ impl Coordinator {
         let ids: Vec<String> = self.groups.keys().cloned().collect();
         for id in ids {
             let group = self.groups.get_mut(&id).expect("listed");
+            if let Some(c) = &mut group.consumer {
+                // The target is recomputed at the next heartbeat of a remaining member.
+                c.expire(now);
+                continue;
+            }
             group.pending.retain(|_, deadline| now < *deadline);
             // Members waiting on a held answer are alive; the others must heartbeat.
             let expired: Vec<String> = group
@@ -417,6 +435,10 @@ impl Coordinator {
         let mut next: Option<Instant> = None;
         let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
         for g in self.groups.values() {
+            if let Some(c) = &g.consumer {
+                c.next_deadline().into_iter().for_each(&mut consider);
+                continue;
+            }
             if g.state == GroupState::PreparingRebalance {
                 g.rebalance_deadline.into_iter().for_each(&mut consider);
                 g.join_not_before.into_iter().for_each(&mut consider);
@@ -467,6 +489,10 @@ impl Coordinator {
             return error::INVALID_GROUP_ID;
         }
         let group = self.groups.entry(group_id.to_string()).or_insert_with(|| Group::new(group_id));
+        if let Some(c) = &group.consumer {
+            // The member epoch takes the generation's place.
+            return c.check_member_epoch(member_id, generation_id);
+        }
         if generation_id < 0 && member_id.is_empty() {
             return if group.state == GroupState::Empty {
                 error::NONE
@@ -495,6 +521,9 @@ impl Coordinator {
     pub fn check_delete(&self, group_id: &str) -> i16 {
         match self.groups.get(group_id) {
             None => error::GROUP_ID_NOT_FOUND,
+            Some(g) if g.consumer.as_ref().is_some_and(|c| !c.members.is_empty()) => {
+                error::NON_EMPTY_GROUP
+            }
             Some(g) if g.state != GroupState::Empty || !g.members.is_empty() => {
                 error::NON_EMPTY_GROUP
             }
@@ -511,6 +540,7 @@ impl Coordinator {
         }
         match self.groups.get(group_id) {
             None => error::GROUP_ID_NOT_FOUND,
+            Some(g) if g.consumer.is_some() => error::NONE,
             Some(g)
                 if g.state != GroupState::Empty
                     && g.protocol_type.as_deref() != Some("consumer") =>
@@ -519,6 +549,54 @@ impl Coordinator {
             }
             Some(_) => error::NONE,
         }
+    }
+
+    /// One ConsumerGroupHeartbeat (KIP-848) against `topics`, the metadata as it is now.
+    pub fn consumer_heartbeat(
+        &mut self,
+        a: &consumer::HeartbeatArgs,
+        topics: &consumer::TopicsMeta,
+        now: Instant,
+    ) -> consumer::HeartbeatResult {
+        use consumer::{ConsumerGroup, HeartbeatResult};
+        self.next_timer = None;
+        if let Err(e) = consumer::validate(a, &self.consumer_config) {
+            return e;
+        }
+        let joining = a.member_epoch == 0;
+        match self.groups.get_mut(&a.group_id) {
+            None if !joining => {
+                // Kafka answers GROUP_ID_NOT_FOUND ("Consumer group .. not found."), which
+                // clients take as fatal; with the group state not persisted yet, a member
+                // of a restarted broker must be told to rejoin instead.
+                return HeartbeatResult::error(
+                    error::UNKNOWN_MEMBER_ID,
+                    format!("Consumer group {} not found.", a.group_id),
+                );
+            }
+            None => {
+                let mut g = Group::new(&a.group_id);
+                g.consumer = Some(ConsumerGroup::new(&a.group_id));
+                self.groups.insert(a.group_id.clone(), g);
+            }
+            Some(g) if g.consumer.is_none() => {
+                // Kafka takes over an empty classic group (its offsets stay) but not one
+                // with members.
+                if !g.members.is_empty() || g.state != GroupState::Empty || !joining {
+                    return HeartbeatResult::error(
+                        error::GROUP_ID_NOT_FOUND,
+                        format!("Group {} is not a consumer group.", a.group_id),
+                    );
+                }
+                g.consumer = Some(ConsumerGroup::new(&a.group_id));
+            }
+            Some(_) => {}
+        }
+        let config = self.consumer_config.clone();
+        let c = self.groups.get_mut(&a.group_id).and_then(|g| g.consumer.as_mut());
+        let c = c.expect("a consumer group from here on");
+        let new_id = || crate::uuid::to_base64(&crate::uuid::random());
+        c.heartbeat(a, topics, &config, new_id, now)
     }
 
     /// Forgets a group: its members (it has none when this is called), pending joins and

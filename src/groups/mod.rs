@@ -8,6 +8,7 @@
 //! and the other calls as [`Completion`]s. Sessions and rebalances run on deadlines the event
 //! loop sleeps towards. Nothing here touches sockets or files.
 
+pub mod consumer;
 pub mod consumer_records;
 mod coordinator;
 pub mod offsets;
@@ -86,6 +87,8 @@ pub struct Group {
     join_not_before: Option<Instant>,
     /// Committed offsets by (topic, partition).
     pub offsets: BTreeMap<(String, i32), offsets::CommittedOffset>,
+    /// Set when the group runs the consumer protocol (KIP-848) instead of the classic one.
+    pub consumer: Option<consumer::ConsumerGroup>,
 }
 
 impl Group {
@@ -103,6 +106,16 @@ impl Group {
             rebalance_deadline: None,
             join_not_before: None,
             offsets: BTreeMap::new(),
+            consumer: None,
+        }
+    }
+
+    /// "consumer" for a KIP-848 group, "classic" otherwise (ListGroups' `group_type`).
+    pub fn group_type(&self) -> &'static str {
+        if self.consumer.is_some() {
+            "consumer"
+        } else {
+            "classic"
         }
     }
 

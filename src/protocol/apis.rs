@@ -44,6 +44,8 @@ pub const DESCRIBE_CLUSTER: i16 = 60;
 pub const DESCRIBE_PRODUCERS: i16 = 61;
 pub const DESCRIBE_TRANSACTIONS: i16 = 65;
 pub const LIST_TRANSACTIONS: i16 = 66;
+pub const CONSUMER_GROUP_HEARTBEAT: i16 = 68;
+pub const CONSUMER_GROUP_DESCRIBE: i16 = 69;
 pub const DESCRIBE_TOPIC_PARTITIONS: i16 = 75;
 
 #[derive(Debug, Clone, Copy)]
@@ -140,6 +142,20 @@ pub const SUPPORTED: &[ApiSpec] = &[
         flexible_from: 0,
     },
     ApiSpec { key: LIST_TRANSACTIONS, name: "ListTransactions", min: 0, max: 2, flexible_from: 0 },
+    ApiSpec {
+        key: CONSUMER_GROUP_HEARTBEAT,
+        name: "ConsumerGroupHeartbeat",
+        min: 0,
+        max: 1,
+        flexible_from: 0,
+    },
+    ApiSpec {
+        key: CONSUMER_GROUP_DESCRIBE,
+        name: "ConsumerGroupDescribe",
+        min: 0,
+        max: 1,
+        flexible_from: 0,
+    },
     ApiSpec {
         key: DESCRIBE_TOPIC_PARTITIONS,
         name: "DescribeTopicPartitions",

@@ -36,7 +36,7 @@ pub const INVALID_REQUEST: i16 = 42;
 pub const UNKNOWN_TOPIC_ID: i16 = 100;
 
 /// What ApiVersions must advertise, in this order: (key, min, max).
-pub const ADVERTISED: [(i16, i16, i16); 42] = [
+pub const ADVERTISED: [(i16, i16, i16); 44] = [
     (PRODUCE, 3, 12),
     (FETCH, 4, 17),
     (2, 1, 10), // ListOffsets
@@ -78,6 +78,8 @@ pub const ADVERTISED: [(i16, i16, i16); 42] = [
     (61, 0, 0), // DescribeProducers
     (65, 0, 0), // DescribeTransactions
     (66, 0, 2), // ListTransactions
+    (68, 0, 1), // ConsumerGroupHeartbeat
+    (69, 0, 1), // ConsumerGroupDescribe
     (DESCRIBE_TOPIC_PARTITIONS, 0, 0),
 ];
 
@@ -773,6 +775,7 @@ pub fn is_flexible(api_key: i16, version: i16) -> bool {
         50 | 51 => 0,      // DescribeUserScramCredentials, AlterUserScramCredentials
         // DescribeCluster, DescribeProducers, DescribeTransactions, ListTransactions
         60 | 61 | 65 | 66 | DESCRIBE_TOPIC_PARTITIONS => 0,
+        68 | 69 => 0, // ConsumerGroupHeartbeat, ConsumerGroupDescribe
         _ => i16::MAX,
     };
     version >= first

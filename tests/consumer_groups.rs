@@ -1,0 +1,467 @@
+//! KIP-848 consumer groups over the wire against the real binary: ConsumerGroupHeartbeat v0-v1
+//! and ConsumerGroupDescribe v0-v1, with OffsetCommit/OffsetFetch at member epochs and the
+//! classic APIs' view of such groups. Requests are encoded and responses decoded by
+//! kafka-protocol. The expectations are those of Kafka's `GroupMetadataManager`.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use common::*;
+use kafka_protocol::messages::{
+    consumer_group_heartbeat_request as hq, create_partitions_request as cpq,
+    create_topics_request as ctq, join_group_request as jgq, offset_commit_request as ocq,
+    offset_fetch_request as ofq, ConsumerGroupDescribeRequest, ConsumerGroupHeartbeatRequest,
+    ConsumerGroupHeartbeatResponse, CreatePartitionsRequest, CreateTopicsRequest,
+    DescribeGroupsRequest, GroupId, JoinGroupRequest, ListGroupsRequest, OffsetCommitRequest,
+    OffsetFetchRequest, TopicName,
+};
+use kafka_protocol::protocol::StrBytes;
+
+const INVALID_REQUEST: i16 = 42;
+const UNKNOWN_MEMBER_ID: i16 = 25;
+const FENCED_MEMBER_EPOCH: i16 = 110;
+const UNRELEASED_INSTANCE_ID: i16 = 111;
+const UNSUPPORTED_ASSIGNOR: i16 = 112;
+const STALE_MEMBER_EPOCH: i16 = 113;
+const GROUP_MAX_SIZE_REACHED: i16 = 81;
+const GROUP_ID_NOT_FOUND: i16 = 69;
+const INCONSISTENT_GROUP_PROTOCOL: i16 = 23;
+
+fn sb(s: &str) -> StrBytes {
+    StrBytes::from_string(s.to_string())
+}
+
+fn create_topic(c: &mut Client, name: &str, partitions: i32) -> [u8; 16] {
+    let req = CreateTopicsRequest::default().with_timeout_ms(30_000).with_topics(vec![
+        ctq::CreatableTopic::default()
+            .with_name(TopicName(sb(name)))
+            .with_num_partitions(partitions)
+            .with_replication_factor(1),
+    ]);
+    let resp = c.kp_call(7, &req);
+    assert_eq!(resp.topics[0].error_code, 0, "{resp:?}");
+    *resp.topics[0].topic_id.as_bytes()
+}
+
+type Owned = BTreeSet<i32>;
+
+/// A heartbeat of a member of group `g` subscribed to `topic` (on joins), owning `owned`
+/// partitions of `topic_id`.
+struct Hb {
+    group: &'static str,
+    member: String,
+    epoch: i32,
+    instance: Option<&'static str>,
+    topics: Option<Vec<&'static str>>,
+    rebalance_timeout: i32,
+    owned: Option<(Uuid16, Owned)>,
+    assignor: Option<&'static str>,
+}
+
+type Uuid16 = [u8; 16];
+
+impl Hb {
+    fn join(group: &'static str, member: &str, topic: &'static str) -> Hb {
+        Hb {
+            group,
+            member: member.to_string(),
+            epoch: 0,
+            instance: None,
+            topics: Some(vec![topic]),
+            rebalance_timeout: 30_000,
+            owned: Some(([0; 16], Owned::new())),
+            assignor: None,
+        }
+    }
+
+    fn beat(group: &'static str, member: &str, epoch: i32, id: Uuid16, owned: &Owned) -> Hb {
+        Hb {
+            group,
+            member: member.to_string(),
+            epoch,
+            instance: None,
+            topics: None,
+            rebalance_timeout: -1,
+            owned: Some((id, owned.clone())),
+            assignor: None,
+        }
+    }
+
+    fn req(&self) -> ConsumerGroupHeartbeatRequest {
+        let mut r = ConsumerGroupHeartbeatRequest::default();
+        r.group_id = GroupId(sb(self.group));
+        r.member_id = sb(&self.member);
+        r.member_epoch = self.epoch;
+        r.instance_id = self.instance.map(sb);
+        r.rebalance_timeout_ms = self.rebalance_timeout;
+        r.subscribed_topic_names =
+            self.topics.as_ref().map(|ts| ts.iter().map(|t| TopicName(sb(t))).collect());
+        r.server_assignor = self.assignor.map(sb);
+        r.topic_partitions = self.owned.as_ref().map(|(id, ps)| {
+            if ps.is_empty() {
+                vec![]
+            } else {
+                vec![hq::TopicPartitions::default()
+                    .with_topic_id(uuid::Uuid::from_bytes(*id))
+                    .with_partitions(ps.iter().copied().collect())]
+            }
+        });
+        r
+    }
+
+    fn send(&self, c: &mut Client) -> ConsumerGroupHeartbeatResponse {
+        c.kp_call(1, &self.req())
+    }
+}
+
+/// The assignment in a response, for topic `id`: None when the response carries none.
+fn assigned(r: &ConsumerGroupHeartbeatResponse, id: Uuid16) -> Option<Owned> {
+    r.assignment.as_ref().map(|a| {
+        a.topic_partitions
+            .iter()
+            .filter(|t| *t.topic_id.as_bytes() == id)
+            .flat_map(|t| t.partitions.iter().copied())
+            .collect()
+    })
+}
+
+fn all(n: i32) -> Owned {
+    (0..n).collect()
+}
+
+#[test]
+fn two_members_share_six_partitions_revoking_before_reassigning() {
+    let dir = TempDir::new("cg-two");
+    let broker = Broker::start(dir.path());
+    let mut c = broker.connect();
+    let t = create_topic(&mut c, "six", 6);
+
+    // A joins alone: every partition, at epoch 1.
+    let r = Hb::join("g", "member-a", "six").send(&mut c);
+    assert_eq!(r.error_code, 0, "{r:?}");
+    assert_eq!(r.member_id.as_deref(), Some("member-a"));
+    assert_eq!(r.member_epoch, 1);
+    assert_eq!(r.heartbeat_interval_ms, 5000);
+    assert_eq!(assigned(&r, t), Some(all(6)));
+    let r = Hb::beat("g", "member-a", 1, t, &all(6)).send(&mut c);
+    assert_eq!((r.error_code, r.member_epoch, r.assignment.is_none()), (0, 1, true), "{r:?}");
+
+    // B joins: epoch 2, but every partition of its target is still A's.
+    let r = Hb::join("g", "member-b", "six").send(&mut c);
+    assert_eq!((r.error_code, r.member_epoch), (0, 2), "{r:?}");
+    assert_eq!(assigned(&r, t), Some(Owned::new()));
+
+    // A is told to revoke half, keeping its epoch until it has.
+    let r = Hb::beat("g", "member-a", 1, t, &all(6)).send(&mut c);
+    assert_eq!(r.member_epoch, 1, "{r:?}");
+    let kept = assigned(&r, t).expect("a smaller assignment");
+    assert_eq!(kept.len(), 3);
+    let revoked: Owned = all(6).difference(&kept).copied().collect();
+
+    // B gets nothing while A still owns them.
+    let r = Hb::beat("g", "member-b", 2, t, &Owned::new()).send(&mut c);
+    assert_eq!((r.error_code, r.member_epoch), (0, 2));
+    assert!(assigned(&r, t).is_none_or(|a| a.is_empty()), "{r:?}");
+    // Still owning them: A stays where it is.
+    let r = Hb::beat("g", "member-a", 1, t, &all(6)).send(&mut c);
+    assert_eq!(r.member_epoch, 1, "{r:?}");
+
+    let d = c.kp_call(
+        1,
+        &ConsumerGroupDescribeRequest::default().with_group_ids(vec![GroupId(sb("g"))]),
+    );
+    let g = &d.groups[0];
+    assert_eq!(
+        (g.error_code, g.group_state.as_str(), g.group_epoch, g.assignment_epoch),
+        (0, "Reconciling", 2, 2)
+    );
+    assert_eq!(g.assignor_name.as_str(), "uniform");
+    assert_eq!(g.members.len(), 2);
+
+    // A lets go: it moves to epoch 2; then B gets the released partitions.
+    let r = Hb::beat("g", "member-a", 1, t, &kept).send(&mut c);
+    assert_eq!((r.error_code, r.member_epoch), (0, 2), "{r:?}");
+    assert!(assigned(&r, t).is_none_or(|a| a == kept));
+    let r = Hb::beat("g", "member-b", 2, t, &Owned::new()).send(&mut c);
+    assert_eq!((r.error_code, r.member_epoch), (0, 2));
+    assert_eq!(assigned(&r, t), Some(revoked.clone()));
+    let r = Hb::beat("g", "member-b", 2, t, &revoked).send(&mut c);
+    assert_eq!((r.error_code, r.member_epoch, r.assignment.is_none()), (0, 2, true));
+
+    let d = c.kp_call(
+        1,
+        &ConsumerGroupDescribeRequest::default()
+            .with_group_ids(vec![GroupId(sb("g")), GroupId(sb("nope"))]),
+    );
+    let g = &d.groups[0];
+    assert_eq!((g.group_state.as_str(), g.group_epoch, g.assignment_epoch), ("Stable", 2, 2));
+    let by_member: BTreeMap<String, (i32, Owned, String, i8)> = g
+        .members
+        .iter()
+        .map(|m| {
+            let tp = &m.assignment.topic_partitions[0];
+            (
+                m.member_id.to_string(),
+                (
+                    m.member_epoch,
+                    tp.partitions.iter().copied().collect(),
+                    tp.topic_name.to_string(),
+                    m.member_type,
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(by_member["member-a"], (2, kept.clone(), "six".to_string(), 1));
+    assert_eq!(by_member["member-b"], (2, revoked.clone(), "six".to_string(), 1));
+    assert_eq!(d.groups[1].error_code, GROUP_ID_NOT_FOUND);
+
+    // The classic APIs' view: ListGroups types it, DescribeGroups does not know it.
+    let l = c.kp_call(5, &ListGroupsRequest::default());
+    let lg = l.groups.iter().find(|x| x.group_id.as_str() == "g").expect("listed");
+    assert_eq!(
+        (lg.group_type.as_str(), lg.group_state.as_str(), lg.protocol_type.as_str()),
+        ("consumer", "Stable", "consumer")
+    );
+    let dg = c.kp_call(5, &DescribeGroupsRequest::default().with_groups(vec![GroupId(sb("g"))]));
+    assert_eq!((dg.groups[0].error_code, dg.groups[0].group_state.as_str()), (0, "Dead"));
+    let dg = c.kp_call(6, &DescribeGroupsRequest::default().with_groups(vec![GroupId(sb("g"))]));
+    assert_eq!(dg.groups[0].error_code, GROUP_ID_NOT_FOUND);
+    assert_eq!(dg.groups[0].error_message.as_deref(), Some("Group g is not a classic group."));
+
+    // Offsets are committed and fetched at the member epoch.
+    let commit_at = |c: &mut Client, version: i16, member: &str, epoch: i32| {
+        let req = OffsetCommitRequest::default()
+            .with_group_id(GroupId(sb("g")))
+            .with_generation_id_or_member_epoch(epoch)
+            .with_member_id(sb(member))
+            .with_topics(vec![ocq::OffsetCommitRequestTopic::default()
+                .with_name(TopicName(sb("six")))
+                .with_partitions(vec![ocq::OffsetCommitRequestPartition::default()
+                    .with_partition_index(*kept.iter().next().unwrap())
+                    .with_committed_offset(42)])]);
+        c.kp_call(version, &req).topics[0].partitions[0].error_code
+    };
+    let commit = |c: &mut Client, member: &str, epoch: i32| commit_at(c, 9, member, epoch);
+    assert_eq!(commit(&mut c, "member-a", 2), 0);
+    assert_eq!(commit(&mut c, "member-a", 1), STALE_MEMBER_EPOCH);
+    assert_eq!(commit(&mut c, "stranger", 2), UNKNOWN_MEMBER_ID);
+    assert_eq!(commit(&mut c, "", -1), UNKNOWN_MEMBER_ID, "not while the group has members");
+    assert_eq!(commit_at(&mut c, 8, "member-a", 2), 35, "UNSUPPORTED_VERSION below v9");
+    let fetch = |c: &mut Client, member: Option<&str>, epoch: i32| {
+        let req =
+            OffsetFetchRequest::default().with_groups(vec![ofq::OffsetFetchRequestGroup::default(
+            )
+            .with_group_id(GroupId(sb("g")))
+            .with_member_id(member.map(sb))
+            .with_member_epoch(epoch)
+            .with_topics(Some(vec![ofq::OffsetFetchRequestTopics::default()
+                .with_name(TopicName(sb("six")))
+                .with_partition_indexes(vec![*kept.iter().next().unwrap()])]))]);
+        let g = &c.kp_call(9, &req).groups[0];
+        (g.error_code, g.topics.first().map(|t| t.partitions[0].committed_offset))
+    };
+    assert_eq!(fetch(&mut c, Some("member-a"), 2), (0, Some(42)));
+    assert_eq!(fetch(&mut c, Some("member-a"), 3).0, STALE_MEMBER_EPOCH);
+    assert_eq!(fetch(&mut c, Some("stranger"), 2).0, UNKNOWN_MEMBER_ID);
+    assert_eq!(fetch(&mut c, None, -1), (0, Some(42)), "an admin fetch");
+
+    // A leaves: B takes everything at the next epoch.
+    let mut leave = Hb::beat("g", "member-a", -1, t, &kept);
+    leave.owned = None;
+    let r = leave.send(&mut c);
+    assert_eq!((r.error_code, r.member_epoch), (0, -1), "{r:?}");
+    let r = Hb::beat("g", "member-b", 2, t, &revoked).send(&mut c);
+    assert_eq!((r.error_code, r.member_epoch), (0, 3), "{r:?}");
+    assert_eq!(assigned(&r, t), Some(all(6)));
+
+    // More partitions: a new target at the next heartbeat.
+    let req = CreatePartitionsRequest::default().with_timeout_ms(30_000).with_topics(vec![
+        cpq::CreatePartitionsTopic::default()
+            .with_name(TopicName(sb("six")))
+            .with_count(8)
+            .with_assignments(None),
+    ]);
+    assert_eq!(c.kp_call(3, &req).results[0].error_code, 0);
+    let r = Hb::beat("g", "member-b", 3, t, &all(6)).send(&mut c);
+    assert_eq!((r.error_code, r.member_epoch), (0, 4), "{r:?}");
+    assert_eq!(assigned(&r, t), Some(all(8)));
+}
+
+/// The broker settings the error session needs.
+const ERROR_SETTINGS: [(&str, &str); 2] =
+    [("group.consumer.max.size", "2"), ("group.initial.rebalance.delay.ms", "0")];
+
+#[test]
+fn heartbeat_errors_as_kafka_answers_them() {
+    let dir = TempDir::new("cg-errors");
+    let settings: Vec<String> = ERROR_SETTINGS.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+    let broker = Broker::start_with(dir.path(), &settings);
+    heartbeat_errors(broker.addr, true);
+}
+
+/// The same session against a real one-node Kafka, so that its expectations are known right.
+#[test]
+fn heartbeat_errors_as_kafka_answers_them_against_kafka() {
+    let dir = TempDir::new("cg-errors-kafka");
+    let opts =
+        ERROR_SETTINGS.iter().fold(common::kafka::KafkaOptions::default(), |o, (k, v)| o.set(k, v));
+    let kafka = common::kafka::Kafka::start_fresh(dir.path(), &opts);
+    heartbeat_errors(kafka.addr, false);
+    kafka.stop();
+}
+
+/// Waits until the coordinator of `groups` answers for them, as a client's FindCoordinator
+/// makes it (Kafka creates `__consumer_offsets` and loads its partitions first).
+fn await_coordinator(c: &mut Client, groups: &[&str]) {
+    use kafka_protocol::messages::FindCoordinatorRequest;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let keys = groups.iter().map(|g| sb(g)).collect();
+    let find = FindCoordinatorRequest::default().with_key_type(0).with_coordinator_keys(keys);
+    loop {
+        let found = c.kp_call(4, &find);
+        let described = c.kp_call(
+            0,
+            &ConsumerGroupDescribeRequest::default()
+                .with_group_ids(groups.iter().map(|g| GroupId(sb(g))).collect()),
+        );
+        if found.coordinators.iter().all(|k| k.error_code == 0)
+            && described.groups.iter().all(|g| g.error_code == GROUP_ID_NOT_FOUND)
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no coordinator: {found:?} {described:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `ours`: the epochs are this broker's too. Kafka 4.3+ computes target assignments off the
+/// heartbeat path (`group.consumer.assignment.interval.ms`) and starts a group at epoch 1, so
+/// its epochs run one ahead and a join's answer may not carry the assignment yet; this broker
+/// assigns in the heartbeat, as Kafka 4.0-4.2 do. Error codes must be the same.
+fn heartbeat_errors(addr: std::net::SocketAddr, ours: bool) {
+    let mut c = Client::connect(addr);
+    await_coordinator(&mut c, &["e", "classic"]);
+    let t = create_topic(&mut c, "four", 4);
+
+    let code = |c: &mut Client, h: Hb| {
+        let r = h.send(c);
+        assert!(r.error_code == 0 || r.error_message.is_some(), "{r:?}");
+        r.error_code
+    };
+    let mut h = Hb::join("e", "m1", "four");
+    h.rebalance_timeout = -1;
+    assert_eq!(code(&mut c, h), INVALID_REQUEST, "no rebalance timeout on join");
+    let mut h = Hb::join("e", "m1", "four");
+    h.topics = None;
+    assert_eq!(code(&mut c, h), INVALID_REQUEST, "no subscription on join");
+    let mut h = Hb::join("e", "m1", "four");
+    h.owned = None;
+    assert_eq!(code(&mut c, h), INVALID_REQUEST, "null owned partitions on join");
+    assert_eq!(code(&mut c, Hb::join("e", "", "four")), INVALID_REQUEST, "v1: no member id");
+    assert_eq!(code(&mut c, Hb::join("", "m1", "four")), INVALID_REQUEST, "no group id");
+    let mut h = Hb::join("e", "m1", "four");
+    h.assignor = Some("sticky");
+    assert_eq!(code(&mut c, h), UNSUPPORTED_ASSIGNOR);
+
+    // v0: the coordinator names the member.
+    let r: ConsumerGroupHeartbeatResponse = c.kp_call(0, &Hb::join("e", "", "four").req());
+    assert_eq!(r.error_code, 0, "{r:?}");
+    let e0 = r.member_epoch;
+    assert!(!ours || e0 == 1, "{r:?}");
+    let m0 = r.member_id.expect("a member id").to_string();
+    assert!(!m0.is_empty());
+
+    assert_eq!(code(&mut c, Hb::beat("e", "ghost", 1, t, &all(4))), UNKNOWN_MEMBER_ID);
+    assert_eq!(code(&mut c, Hb::beat("e", &m0, e0 + 5, t, &all(4))), FENCED_MEMBER_EPOCH);
+    assert_eq!(code(&mut c, Hb::beat("e", &m0, e0, t, &Owned::new())), 0);
+
+    // Static members: an instance id held by a live member cannot join again.
+    let mut s1 = Hb::join("e", "s1", "four");
+    s1.instance = Some("inst");
+    let r = s1.send(&mut c);
+    assert_eq!(r.error_code, 0, "{r:?}");
+    let s1_epoch = r.member_epoch;
+    assert!(!ours || s1_epoch == 2, "{r:?}");
+    let mut s2 = Hb::join("e", "s2", "four");
+    s2.instance = Some("inst");
+    assert_eq!(code(&mut c, s2), UNRELEASED_INSTANCE_ID);
+    // Full: a third member is refused.
+    assert_eq!(code(&mut c, Hb::join("e", "m3", "four")), GROUP_MAX_SIZE_REACHED);
+    // s1 leaves for now (-2): its replacement takes its place and epoch.
+    let mut leave = Hb::beat("e", "s1", -2, t, &Owned::new());
+    leave.instance = Some("inst");
+    leave.owned = None;
+    let r = leave.send(&mut c);
+    assert_eq!((r.error_code, r.member_epoch), (0, -2), "{r:?}");
+    let mut s2 = Hb::join("e", "s2", "four");
+    s2.instance = Some("inst");
+    let r = s2.send(&mut c);
+    assert_eq!(r.error_code, 0, "{r:?}");
+    assert!(!ours || r.member_epoch == s1_epoch, "{r:?}");
+    // The replaced member is no member any more; the group being full, Kafka says so first.
+    let replaced = Hb::beat("e", "s1", s1_epoch, t, &Owned::new());
+    assert_eq!(code(&mut c, replaced), GROUP_MAX_SIZE_REACHED);
+
+    // A classic group with a member is not a consumer group, and the other way round.
+    let join = JoinGroupRequest::default()
+        .with_group_id(GroupId(sb("classic")))
+        .with_session_timeout_ms(10_000)
+        .with_rebalance_timeout_ms(10_000)
+        .with_protocol_type(sb("consumer"))
+        .with_protocols(vec![jgq::JoinGroupRequestProtocol::default()
+            .with_name(sb("range"))
+            .with_metadata(vec![0, 0, 0, 0, 0, 0].into())]);
+    let j = c.kp_call(3, &join);
+    assert_eq!(j.error_code, 0, "{j:?}");
+    assert_eq!(code(&mut c, Hb::join("classic", "m1", "four")), GROUP_ID_NOT_FOUND);
+    // m0 leaves, so that the group is not full (Kafka would say GROUP_MAX_SIZE_REACHED first).
+    let mut leave = Hb::beat("e", &m0, e0, t, &Owned::new());
+    leave.epoch = -1;
+    leave.owned = None;
+    let r = leave.send(&mut c);
+    assert_eq!((r.error_code, r.member_epoch), (0, -1), "{r:?}");
+    // Kafka would take a classic "consumer" member into it (online migration, which is not
+    // done here); another protocol type it refuses as this broker does.
+    let other = join.clone().with_group_id(GroupId(sb("e"))).with_protocol_type(sb("connect"));
+    assert_eq!(c.kp_call(3, &other).error_code, INCONSISTENT_GROUP_PROTOCOL);
+}
+
+#[test]
+fn a_member_whose_session_ends_is_removed_and_its_partitions_move() {
+    let dir = TempDir::new("cg-session");
+    let broker = Broker::start_with(dir.path(), &["group.consumer.session.timeout.ms=1500"]);
+    let mut c = broker.connect();
+    let t = create_topic(&mut c, "six", 6);
+    let r = Hb::join("s", "a", "six").send(&mut c);
+    assert_eq!(r.member_epoch, 1);
+    Hb::beat("s", "a", 1, t, &all(6)).send(&mut c);
+    let r = Hb::join("s", "b", "six").send(&mut c);
+    assert_eq!(r.member_epoch, 2);
+    // A never heartbeats again; B keeps its session and ends up with everything.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut owned = Owned::new();
+    let mut epoch = 2;
+    loop {
+        let r = Hb::beat("s", "b", epoch, t, &owned).send(&mut c);
+        assert_eq!(r.error_code, 0, "{r:?}");
+        epoch = r.member_epoch;
+        if let Some(a) = assigned(&r, t) {
+            owned = a;
+        }
+        if owned == all(6) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "b never got a's partitions: {owned:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(epoch >= 3);
+    let d = c.kp_call(
+        0,
+        &ConsumerGroupDescribeRequest::default().with_group_ids(vec![GroupId(sb("s"))]),
+    );
+    assert_eq!(d.groups[0].members.len(), 1);
+    assert_eq!(d.groups[0].members[0].member_id.as_str(), "b");
+}
