@@ -1248,14 +1248,15 @@ fn consume_all_and_commit(cs: &[&BaseConsumer], n: usize) -> Vec<Got> {
     got
 }
 
-/// Ignored: in about one run in four, librdkafka 2.12 re-reads a partition it kept across
-/// another partition's revocation from offset 0, without asking for its committed offset
-/// (no OffsetFetch reaches the broker); the heartbeats the broker answers are those of
-/// Kafka's reconciliation. The same session passes against Kafka 4.4, which computes
-/// assignments later (`group.consumer.assignment.interval.ms`), and Kafka's Java consumer
-/// passes it against this broker every time (interop_java). Not explained yet.
+/// Ignored: in most runs here (six or seven in eight on a busy machine), librdkafka 2.12
+/// reads again records it had read and committed (once from offset 0, once from 6 of 10),
+/// while the group settles after a member joins; the heartbeats the broker answers follow
+/// Kafka's reconciliation and its rule for when to send the assignment. The same session
+/// passes against Kafka 4.4, which computes assignments later
+/// (`group.consumer.assignment.interval.ms`), and Kafka's Java consumer passes it against
+/// this broker every time (interop_java). Not explained yet.
 #[test]
-#[ignore = "librdkafka intermittently re-reads a kept partition from 0 after a revocation"]
+#[ignore = "librdkafka re-reads committed records after a rebalance in most runs (cause unknown)"]
 fn consumer_protocol_group_shares_partitions_as_members_come_and_go() {
     let dir = TempDir::new("rdk-kip848");
     common::make_log_dir(dir.path(), &[("kip848", 6)]);

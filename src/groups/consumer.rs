@@ -624,8 +624,14 @@ impl ConsumerGroup {
         self.refresh(topics, config, changed);
         self.reconcile(&member_id, a.owned.as_ref(), now);
         let m = &self.members[&member_id];
-        let send_assignment = before.as_ref() != Some(&m.assigned)
-            || a.owned.as_ref().is_some_and(|o| !same_partitions(o, &m.assigned));
+        // Kafka's rule: the assignment goes back on a join, on a full request (a client
+        // after an error), or when it changed; never because the member still reports what it
+        // owned before, which it does while it reconciles.
+        let full_request = a.member_epoch == 0
+            || (a.rebalance_timeout_ms != -1
+                && (a.subscribed_topic_names.is_some() || a.subscribed_topic_regex.is_some())
+                && a.owned.is_some());
+        let send_assignment = full_request || before.as_ref() != Some(&m.assigned);
         HeartbeatResult {
             error_code: error::NONE,
             error_message: None,
@@ -705,10 +711,6 @@ fn set_epoch(m: &mut ConsumerMember, epoch: i32) {
 
 fn is_subset(a: &Partitions, b: &Partitions) -> bool {
     a.iter().all(|(t, ps)| ps.is_empty() || b.get(t).is_some_and(|bs| ps.is_subset(bs)))
-}
-
-fn same_partitions(a: &Partitions, b: &Partitions) -> bool {
-    is_subset(a, b) && is_subset(b, a)
 }
 
 /// Every partition of `topics`.
