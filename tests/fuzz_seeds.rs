@@ -232,43 +232,34 @@ fn write_fuzz_seeds() {
     }
 }
 
-/// xorshift64*: the same mutations on every run, so a failure names a reproducible input.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// A seeded choice below `n`: the same mutations on every run, so a failure names a
+/// reproducible input.
+fn pick(rng: &mut Rng, n: usize) -> usize {
+    rng.below(n as u64) as usize
 }
 
 /// One to four of libFuzzer's simplest mutations: flipped bits, boundary bytes and lengths
 /// (0, 0x7f, 0x80, 0xff), a cut, a repeated or dropped slice.
 fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
     let mut b = seed.to_vec();
-    for _ in 0..=rng.below(4) {
-        let at = rng.below(b.len());
-        match rng.below(6) {
-            0 if !b.is_empty() => b[at] ^= 1 << rng.below(8),
-            1 if !b.is_empty() => b[at] = [0, 0x7f, 0x80, 0xff][rng.below(4)],
+    for _ in 0..=pick(rng, 4) {
+        let at = pick(rng, b.len());
+        match pick(rng, 6) {
+            0 if !b.is_empty() => b[at] ^= 1 << pick(rng, 8),
+            1 if !b.is_empty() => b[at] = [0, 0x7f, 0x80, 0xff][pick(rng, 4)],
             2 => b.truncate(at),
             3 if b.len() >= 4 => {
-                let v = [0u32, 1, 0x7fff_ffff, 0xffff_ffff][rng.below(4)];
+                let v = [0u32, 1, 0x7fff_ffff, 0xffff_ffff][pick(rng, 4)];
                 let at = at.min(b.len() - 4);
                 b[at..at + 4].copy_from_slice(&v.to_be_bytes());
             }
             4 => {
-                let end = (at + 1 + rng.below(16)).min(b.len());
+                let end = (at + 1 + pick(rng, 16)).min(b.len());
                 let slice = b[at..end].to_vec();
                 b.splice(at..at, slice);
             }
             _ => {
-                let end = (at + 1 + rng.below(16)).min(b.len());
+                let end = (at + 1 + pick(rng, 16)).min(b.len());
                 b.drain(at..end);
             }
         }
@@ -281,7 +272,7 @@ fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
 /// "Fuzzing"). A panic names the target, the seed and the input.
 #[test]
 fn every_fuzz_target_survives_its_seeds_mutated() {
-    let mut rng = Rng(0x6d69_6e69_6b61_666b);
+    let mut rng = Rng::new(0x6d69_6e69_6b61_666b);
     let mut runs = 0;
     for (target, run) in targets::ALL {
         let seeds = seeds(target);

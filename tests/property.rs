@@ -12,26 +12,6 @@ use std::time::Duration;
 
 use common::*;
 
-/// xorshift64*: the test's only randomness, so a seed replays a run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
-
 const OBSERVED: &str = "observed";
 const ROUNDS: usize = 1500;
 const CHAOS_CLIENTS: u64 = 4;
@@ -40,7 +20,7 @@ const CHAOS_CLIENTS: u64 = 4;
 /// its connection (as it must for some of them). Never writes to the observed topic.
 /// Returns (requests answered, connections lost).
 fn chaos(addr: SocketAddr, seed: u64, id: u64) -> (usize, usize) {
-    let mut rng = Rng(seed ^ (id + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let mut rng = Rng::new(seed ^ (id + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let connect = || {
         let s = TcpStream::connect(addr).expect("the broker accepts connections");
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

@@ -1566,7 +1566,7 @@ pub fn expected_api_versions_v4_body() -> Vec<u8> {
     w.take()
 }
 
-/// A small deterministic PRNG (xorshift64*) for fuzz-like tests.
+/// A small deterministic PRNG (xorshift64*) for fuzz-like tests: a seed replays a run.
 pub struct Rng(u64);
 
 impl Rng {
@@ -1579,8 +1579,9 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
+    /// A number below `n` (0 when `n` is 0).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next() % n.max(1)
     }
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next() as u8).collect()
