@@ -42,6 +42,22 @@ fn alter(
         .into()
 }
 
+/// Waits for Kafka's broker to see what its controller committed: DescribeUserScramCredentials
+/// is answered from the broker's metadata cache, which follows an alteration a moment later.
+/// `want`: each user with the mechanisms it must then have (none: absent).
+fn scram_settled(want: &'static [(&'static str, &'static [i8])]) -> impl Fn(&ResponseKind) -> bool {
+    move |r| {
+        let ResponseKind::DescribeUserScramCredentials(r) = r else { return false };
+        want.iter().all(|(user, mechanisms)| {
+            let found = r.results.iter().find(|u| u.user.as_str() == *user);
+            let mut have: Vec<i8> = found
+                .map_or(Vec::new(), |u| u.credential_infos.iter().map(|c| c.mechanism).collect());
+            have.sort();
+            have == *mechanisms
+        })
+    }
+}
+
 fn describe(users: Option<&[&str]>) -> RequestKind {
     DescribeUserScramCredentialsRequest::default()
         .with_users(users.map(|u| u.iter().map(|n| UserName::default().with_name(s(n))).collect()))
@@ -68,6 +84,12 @@ pub fn scenarios() -> Vec<Scenario> {
             .step(ApiKey::AlterUserScramCredentials, 0, |_, _| {
                 alter(vec![], vec![upsert("dif-bob", 2, 8192), upsert("dif-eve", 1, 4096)])
             })
+            .until(
+                ApiKey::DescribeUserScramCredentials,
+                0,
+                |_, _| describe(None),
+                scram_settled(&[("dif-bob", &[2]), ("dif-eve", &[1])]),
+            )
             .step(ApiKey::DescribeUserScramCredentials, 0, |_, _| describe(None))
             .step(ApiKey::DescribeUserScramCredentials, 0, |_, _| describe(Some(&[])))
             .step(ApiKey::DescribeUserScramCredentials, 0, |_, _| {
@@ -87,10 +109,23 @@ pub fn scenarios() -> Vec<Scenario> {
                     ],
                 )
             })
+            .until(
+                ApiKey::DescribeUserScramCredentials,
+                0,
+                |_, _| describe(None),
+                // dif-eve named twice in one request: both refused (DUPLICATE_RESOURCE).
+                scram_settled(&[("dif-bob", &[1, 2]), ("dif-eve", &[1])]),
+            )
             .step(ApiKey::DescribeUserScramCredentials, 0, |_, _| describe(None))
             .step(ApiKey::AlterUserScramCredentials, 0, |_, _| {
                 alter(vec![delete("dif-bob", 2), delete("dif-eve", 1)], vec![])
             })
+            .until(
+                ApiKey::DescribeUserScramCredentials,
+                0,
+                |_, _| describe(None),
+                scram_settled(&[("dif-bob", &[1]), ("dif-eve", &[])]),
+            )
             .step(ApiKey::DescribeUserScramCredentials, 0, |_, _| {
                 describe(Some(&["dif-bob", "dif-eve"]))
             }),
