@@ -464,4 +464,195 @@ fn a_member_whose_session_ends_is_removed_and_its_partitions_move() {
     );
     assert_eq!(d.groups[0].members.len(), 1);
     assert_eq!(d.groups[0].members[0].member_id.as_str(), "b");
+    // The expiry was written: after a restart A is still gone.
+    let before = describe(&mut c, "s");
+    drop(c);
+    assert!(broker.stop().success());
+    let broker = Broker::start_with(dir.path(), &["group.consumer.session.timeout.ms=1500"]);
+    let mut c = broker.connect();
+    assert_eq!(describe(&mut c, "s"), before);
+}
+
+/// A group as ConsumerGroupDescribe shows it: state, group epoch, assignment epoch, and per
+/// member its epoch, assignment and target assignment.
+type Described = (String, i32, i32, BTreeMap<String, (i32, Owned, Owned)>);
+
+fn describe(c: &mut Client, group: &str) -> Described {
+    let d = c.kp_call(
+        1,
+        &ConsumerGroupDescribeRequest::default().with_group_ids(vec![GroupId(sb(group))]),
+    );
+    let g = &d.groups[0];
+    assert_eq!(g.error_code, 0, "{g:?}");
+    let parts =
+        |tps: &[kafka_protocol::messages::consumer_group_describe_response::TopicPartitions]| {
+            tps.iter().flat_map(|t| t.partitions.iter().copied()).collect::<Owned>()
+        };
+    let members = g
+        .members
+        .iter()
+        .map(|m| {
+            let v = (
+                m.member_epoch,
+                parts(&m.assignment.topic_partitions),
+                parts(&m.target_assignment.topic_partitions),
+            );
+            (m.member_id.to_string(), v)
+        })
+        .collect();
+    (g.group_state.to_string(), g.group_epoch, g.assignment_epoch, members)
+}
+
+/// Every record of the `__consumer_offsets` segments under `dir`, as (key, value).
+fn offsets_records(dir: &std::path::Path) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    use minikafka::records::{batches, Records};
+    let mut out = Vec::new();
+    for d in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+        if !d.file_name().unwrap().to_string_lossy().starts_with("__consumer_offsets-") {
+            continue;
+        }
+        let mut segments: Vec<_> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "log"))
+            .collect();
+        segments.sort();
+        for seg in segments {
+            let bytes = std::fs::read(&seg).unwrap();
+            for b in batches(&bytes) {
+                let (h, batch) = b.unwrap();
+                assert!(!h.is_control());
+                for rec in Records::new(batch).unwrap() {
+                    let rec = rec.unwrap();
+                    out.push((rec.key.unwrap().to_vec(), rec.value.map(<[u8]>::to_vec)));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The group's state is in `__consumer_offsets` before any answer: after a restart (clean or
+/// killed) the members continue at their epochs with their assignments, a member that left
+/// stays gone, and every record written decodes as Kafka's consumer group records.
+#[test]
+fn consumer_groups_survive_a_restart() {
+    use minikafka::groups::consumer_records::{self as cr, Decoded};
+    for kill in [false, true] {
+        let dir = TempDir::new("cg-restart");
+        let broker = Broker::start(dir.path());
+        let mut c = broker.connect();
+        let t = create_topic(&mut c, "six", 6);
+        // A and B settle on three partitions each (as in the test above).
+        assert_eq!(Hb::join("g", "member-a", "six").send(&mut c).member_epoch, 1);
+        Hb::beat("g", "member-a", 1, t, &all(6)).send(&mut c);
+        assert_eq!(Hb::join("g", "member-b", "six").send(&mut c).member_epoch, 2);
+        let r = Hb::beat("g", "member-a", 1, t, &all(6)).send(&mut c);
+        let kept = assigned(&r, t).expect("a smaller assignment");
+        assert_eq!(Hb::beat("g", "member-a", 1, t, &kept).send(&mut c).member_epoch, 2);
+        let r = Hb::beat("g", "member-b", 2, t, &Owned::new()).send(&mut c);
+        let revoked = assigned(&r, t).expect("the released partitions");
+        assert_eq!(revoked.len(), 3);
+        let r = Hb::beat("g", "member-b", 2, t, &revoked).send(&mut c);
+        assert_eq!((r.error_code, r.member_epoch), (0, 2));
+        // In another group, X joins and leaves.
+        let r = Hb::join("left", "member-x", "six").send(&mut c);
+        assert_eq!((r.error_code, r.member_epoch), (0, 1));
+        let mut leave = Hb::beat("left", "member-x", -1, t, &all(6));
+        leave.owned = None;
+        assert_eq!(leave.send(&mut c).error_code, 0);
+
+        let before = describe(&mut c, "g");
+        assert_eq!((before.0.as_str(), before.1, before.2), ("Stable", 2, 2));
+        let want: BTreeMap<String, (i32, Owned, Owned)> = [
+            ("member-a".to_string(), (2, kept.clone(), kept.clone())),
+            ("member-b".to_string(), (2, revoked.clone(), revoked.clone())),
+        ]
+        .into();
+        assert_eq!(before.3, want);
+        let left = describe(&mut c, "left");
+        assert_eq!((left.0.as_str(), left.1, left.3.len()), ("Empty", 2, 0));
+        drop(c);
+
+        let broker = if kill {
+            broker.kill();
+            Broker::start(dir.path())
+        } else {
+            assert!(broker.stop().success());
+            Broker::start(dir.path())
+        };
+        let mut c = broker.connect();
+        assert_eq!(describe(&mut c, "g"), before, "kill={kill}");
+        assert_eq!(describe(&mut c, "left"), left, "kill={kill}");
+        // Both continue where they were: same epoch, nothing new to receive.
+        for (m, owned) in [("member-a", &kept), ("member-b", &revoked)] {
+            let r = Hb::beat("g", m, 2, t, owned).send(&mut c);
+            assert_eq!((r.error_code, r.member_epoch), (0, 2), "kill={kill} {m}: {r:?}");
+            assert!(r.assignment.is_none(), "{r:?}");
+        }
+        assert_eq!(describe(&mut c, "g"), before, "kill={kill}: the heartbeats changed nothing");
+        let r = Hb::beat("left", "member-x", 1, t, &Owned::new()).send(&mut c);
+        assert_eq!(r.error_code, UNKNOWN_MEMBER_ID, "kill={kill}: {r:?}");
+        // A leaves after the restart: B takes everything at the next epoch.
+        let mut leave = Hb::beat("g", "member-a", -1, t, &kept);
+        leave.owned = None;
+        assert_eq!(leave.send(&mut c).error_code, 0);
+        let r = Hb::beat("g", "member-b", 2, t, &revoked).send(&mut c);
+        assert_eq!((r.error_code, r.member_epoch), (0, 3), "{r:?}");
+        assert_eq!(assigned(&r, t), Some(all(6)));
+        let d = c.kp_call(
+            2,
+            &kafka_protocol::messages::DeleteGroupsRequest::default()
+                .with_groups_names(vec![GroupId(sb("left"))]),
+        );
+        assert_eq!(d.results[0].error_code, 0, "{d:?}");
+        drop(c);
+        assert!(broker.stop().success());
+
+        // Once more: A's leave and the deletion of the other group stay.
+        let broker = Broker::start(dir.path());
+        let mut c = broker.connect();
+        let after = describe(&mut c, "g");
+        assert_eq!((after.1, after.2), (3, 3), "{after:?}");
+        assert_eq!(after.3.keys().collect::<Vec<_>>(), ["member-b"]);
+        let d = c.kp_call(
+            1,
+            &ConsumerGroupDescribeRequest::default().with_group_ids(vec![GroupId(sb("left"))]),
+        );
+        assert_eq!(d.groups[0].error_code, GROUP_ID_NOT_FOUND, "{d:?}");
+        drop(c);
+        assert!(broker.stop().success());
+
+        // Every record decodes (as Kafka's consumer group records); X's leave is its three tombstones then a new group epoch.
+        let records = offsets_records(dir.path());
+        let mut left_records = Vec::new();
+        for (key, value) in &records {
+            match cr::decode(key, value.as_deref()) {
+                Ok(Decoded::ConsumerGroup(rec)) => {
+                    assert_eq!(rec.encode(), (key.clone(), value.clone()), "{rec:?}");
+                    if rec.group_id() == "left" {
+                        left_records.push((rec.record_type(), rec.is_tombstone()));
+                    }
+                }
+                // DeleteGroups' tombstone of a classic group record, harmless for Kafka.
+                Ok(Decoded::Other { record_type: 2 }) if value.is_none() => {}
+                other => panic!("not a consumer group record: {other:?}"),
+            }
+        }
+        assert!(records.len() > 10, "{}", records.len());
+        let at = left_records
+            .iter()
+            .position(|r| *r == (cr::CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, true))
+            .expect("X's tombstones");
+        assert_eq!(
+            left_records[at..at + 4],
+            [
+                (cr::CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, true),
+                (cr::CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, true),
+                (cr::CONSUMER_GROUP_MEMBER_METADATA, true),
+                (cr::CONSUMER_GROUP_METADATA, false),
+            ],
+            "{left_records:?}"
+        );
+    }
 }

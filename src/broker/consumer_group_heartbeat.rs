@@ -47,7 +47,22 @@ pub fn handle(
             client_host: format!("/{}", b.ctx.peer.ip()),
         };
         let topics = topics_meta(b);
-        let r = b.groups.consumer_heartbeat(&args, &topics, std::time::Instant::now());
+        let before = b.groups.groups.get(&args.group_id).and_then(|g| g.consumer.clone());
+        let mut r = b.groups.consumer_heartbeat(&args, &topics, std::time::Instant::now());
+        let after = b.groups.groups.get(&args.group_id).and_then(|g| g.consumer.as_ref());
+        let records = after.map(|c| c.records_since(before.as_ref())).unwrap_or_default();
+        let code = b.write_consumer_group_records(&args.group_id, &records, true);
+        if code != crate::protocol::error::NONE {
+            // Not written, not done: the group goes back to its state before, as Kafka's
+            // coordinator reverts a change whose records failed to append.
+            if let Some(g) = b.groups.groups.get_mut(&args.group_id) {
+                g.consumer = before;
+            }
+            r = crate::groups::consumer::HeartbeatResult::error(
+                code,
+                "The group's records could not be written.",
+            );
+        }
         log::debug!(
             "consumer group {:?}: member {:?} at epoch {} owning {:?}: error {}, epoch {}, assignment {:?}",
             args.group_id,

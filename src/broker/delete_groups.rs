@@ -22,6 +22,11 @@ pub fn handle(
         } else {
             error::GROUP_AUTHORIZATION_FAILED
         };
+        let consumer = b.groups.groups.get(group_id).and_then(|g| g.consumer.as_ref());
+        let tombstones = consumer.map(|c| c.tombstones()).unwrap_or_default();
+        if code == error::NONE {
+            code = b.write_consumer_group_records(group_id, &tombstones, true);
+        }
         if code == error::NONE {
             let keys: Vec<(String, i32)> =
                 b.groups.groups[group_id].offsets.keys().cloned().collect();

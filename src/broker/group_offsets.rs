@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::io;
 
 use super::Broker;
+use crate::groups::consumer::{ConsumerGroup, TopicsMeta};
+use crate::groups::consumer_records::{self, ConsumerGroupRecord, Decoded};
 use crate::groups::offsets::{self, CommittedOffset, OffsetsRecord};
 use crate::groups::Coordinator;
 use crate::metadata::Cache;
@@ -26,6 +28,10 @@ pub fn load_committed_offsets(
     txn: &mut TxnCoordinator,
 ) -> io::Result<()> {
     let Some(topic) = meta.topic(offsets::TOPIC) else { return Ok(()) };
+    // Kafka restarts the members' sessions when it loads a group.
+    let now = std::time::Instant::now();
+    let session_deadline =
+        now + std::time::Duration::from_millis(groups.consumer_config.session_timeout_ms as u64);
     for p in &topic.partitions {
         let Some(id) = logs.find(offsets::TOPIC, p.partition_id) else { continue };
         // By producer id: the offsets of its open transaction.
@@ -50,6 +56,10 @@ pub fn load_committed_offsets(
             }
             for rec in recs.flatten() {
                 let Some(key) = rec.key else { continue };
+                if key.len() >= 2 && i16::from_be_bytes([key[0], key[1]]) > 2 {
+                    replay_consumer_group(groups, key, rec.value, session_deadline, p.partition_id);
+                    continue;
+                }
                 match offsets::decode(key, rec.value) {
                     Ok(OffsetsRecord::Offset { group, topic, partition, value: Some(v) })
                         if h.is_transactional() =>
@@ -86,6 +96,20 @@ pub fn load_committed_offsets(
             txn.add_pending_offsets(pid, pending);
         }
     }
+    let topics: TopicsMeta =
+        meta.topics().map(|t| (t.name.clone(), (t.topic_id, t.partitions.len() as i32))).collect();
+    let config = groups.consumer_config.clone();
+    for g in groups.groups.values_mut() {
+        if let Some(c) = &mut g.consumer {
+            c.loaded(&topics, &config, now);
+            log::info!(
+                "consumer group {:?} loaded at epoch {} with {} members",
+                c.group_id,
+                c.group_epoch,
+                c.members.len()
+            );
+        }
+    }
     let n: usize = groups.groups.values().map(|g| g.offsets.len()).sum();
     if n > 0 {
         log::info!("loaded {n} committed offsets of {} groups", groups.groups.len());
@@ -93,7 +117,70 @@ pub fn load_committed_offsets(
     Ok(())
 }
 
+/// One consumer group record (KIP-848) read back: it rebuilds the group's state.
+fn replay_consumer_group(
+    groups: &mut Coordinator,
+    key: &[u8],
+    value: Option<&[u8]>,
+    session_deadline: std::time::Instant,
+    partition: i32,
+) {
+    let rec = match consumer_records::decode(key, value) {
+        Ok(Decoded::ConsumerGroup(rec)) => rec,
+        // Share and streams groups are not served here.
+        Ok(Decoded::Other { .. }) => return,
+        Err(e) => {
+            log::warn!("__consumer_offsets-{partition}: record skipped: {e}");
+            return;
+        }
+    };
+    let group_id = rec.group_id().to_string();
+    if matches!(rec, ConsumerGroupRecord::GroupMetadata { value: None, .. }) {
+        // The group was deleted; its offsets have tombstones of their own.
+        if let Some(g) = groups.groups.get_mut(&group_id) {
+            g.consumer = None;
+        }
+        return;
+    }
+    let g = groups.group_mut(&group_id);
+    g.consumer.get_or_insert_with(|| ConsumerGroup::new(&group_id)).replay(rec, session_deadline);
+}
+
 impl Broker {
+    /// Appends `records` of a consumer group (KIP-848) to its `__consumer_offsets` partition.
+    /// `ack`: the answer to the current request waits for them, as for a produce.
+    pub(super) fn write_consumer_group_records(
+        &mut self,
+        group_id: &str,
+        records: &[ConsumerGroupRecord],
+        ack: bool,
+    ) -> i16 {
+        if records.is_empty() {
+            return error::NONE;
+        }
+        let log = match self.offsets_log(group_id) {
+            Ok(log) => log,
+            Err(code) => return code,
+        };
+        let mut batch = BatchBuilder::new(0, crate::metadata::log::now_ms());
+        for rec in records {
+            let (key, value) = rec.encode();
+            batch.push(Some(&key), value.as_deref(), &[]);
+        }
+        match self.logs.append(log, &batch.finish()) {
+            Ok(Appended::At(_)) => {}
+            Ok(_) => unreachable!("group batches carry no producer id"),
+            Err(e) => {
+                log::error!("cannot append to {}: {e}", self.logs.get(log).dir().display());
+                return error::KAFKA_STORAGE_ERROR;
+            }
+        }
+        if ack {
+            self.turn_acks.push((self.ctx.conn, log));
+        }
+        error::NONE
+    }
+
     /// Writes `commits` for `group_id` to its `__consumer_offsets` partition (creating the
     /// topic on first use) and to the coordinator's cache. Returns an error code for all.
     pub(super) fn commit_offsets(

@@ -41,7 +41,18 @@ pub fn handle(
             .collect(),
         require_known_member_id: version >= 4,
     };
-    match b.groups.join(args, b.ctx.responder(version), std::time::Instant::now()) {
+    let group_id = args.group_id.clone();
+    let consumer = b.groups.groups.get(&group_id).and_then(|g| g.consumer.as_ref());
+    let tombstones = consumer.map(|c| c.tombstones()).unwrap_or_default();
+    let answer = b.groups.join(args, b.ctx.responder(version), std::time::Instant::now());
+    if !tombstones.is_empty()
+        && b.groups.groups.get(&group_id).is_some_and(|g| g.consumer.is_none())
+    {
+        // The empty consumer group became a classic one: its records go, as Kafka deletes
+        // them on the conversion, or a restart would bring the consumer group back.
+        b.write_consumer_group_records(&group_id, &tombstones, true);
+    }
+    match answer {
         Answer::Now(result) => {
             encode(&result, version, out);
             Ok(Reply::Sent)

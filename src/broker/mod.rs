@@ -478,7 +478,15 @@ impl Broker {
         }
         let now = Instant::now();
         if self.groups.next_deadline().is_some_and(|d| d <= now) {
-            self.groups.tick(now);
+            for before in self.groups.tick(now) {
+                let id = before.group_id.clone();
+                let g = self.groups.groups.get(&id).and_then(|g| g.consumer.as_ref());
+                let records = g.map(|c| c.records_since(Some(&before))).unwrap_or_default();
+                if self.write_consumer_group_records(&id, &records, false) != error::NONE {
+                    log::error!("consumer group {id:?}: expired members not written");
+                }
+            }
+            self.flush_background_appends();
         }
         for c in self.groups.take_completions() {
             let (r, api_key) = match &c {

@@ -201,7 +201,7 @@ impl Broker {
 
     /// Writes what the background path appended; the fetches parked on those logs are woken
     /// in the next turn.
-    fn flush_background_appends(&mut self) {
+    pub(super) fn flush_background_appends(&mut self) {
         if self.logs.pending_bytes() > 0 {
             let mut failed = Vec::new();
             self.logs.flush(&mut self.background_written, &mut failed);

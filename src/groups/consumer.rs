@@ -11,11 +11,13 @@
 //! The fields of [`ConsumerGroup`] and [`ConsumerMember`] are those of Kafka's
 //! `ConsumerGroupMetadata`, `ConsumerGroupMemberMetadata`, `ConsumerGroupTargetAssignment*`
 //! and `ConsumerGroupCurrentMemberAssignment` records, so the state can be written to and
-//! replayed from `__consumer_offsets`; it is not persisted yet.
+//! replayed from `__consumer_offsets`: [`ConsumerGroup::records_since`] gives the records of a
+//! state change, [`ConsumerGroup::replay`] applies them again at start-up.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use super::consumer_records::{self as cr, ConsumerGroupRecord};
 use crate::protocol::codec::Uuid;
 use crate::protocol::error;
 
@@ -38,12 +40,20 @@ pub enum MemberState {
 }
 
 impl MemberState {
-    /// The value of `ConsumerGroupCurrentMemberAssignmentValue.State`.
+    /// The value of `ConsumerGroupCurrentMemberAssignmentValue.State` (Kafka's `MemberState`).
     pub fn record_value(self) -> i8 {
         match self {
-            MemberState::UnrevokedPartitions => 0,
-            MemberState::UnreleasedPartitions => 1,
-            MemberState::Stable => 2,
+            MemberState::Stable => cr::MEMBER_STATE_STABLE,
+            MemberState::UnrevokedPartitions => cr::MEMBER_STATE_UNREVOKED_PARTITIONS,
+            MemberState::UnreleasedPartitions => cr::MEMBER_STATE_UNRELEASED_PARTITIONS,
+        }
+    }
+
+    fn from_record_value(v: i8) -> MemberState {
+        match v {
+            cr::MEMBER_STATE_UNREVOKED_PARTITIONS => MemberState::UnrevokedPartitions,
+            cr::MEMBER_STATE_UNRELEASED_PARTITIONS => MemberState::UnreleasedPartitions,
+            _ => MemberState::Stable,
         }
     }
 }
@@ -216,6 +226,64 @@ fn regex_matches(re: &str, topic: &str) -> bool {
 }
 
 impl ConsumerMember {
+    fn new(member_id: &str, session_deadline: Instant) -> Self {
+        ConsumerMember {
+            member_id: member_id.to_string(),
+            instance_id: None,
+            rack_id: None,
+            client_id: String::new(),
+            client_host: String::new(),
+            subscribed_topic_names: Vec::new(),
+            subscribed_topic_regex: None,
+            rebalance_timeout_ms: 0,
+            server_assignor: None,
+            state: MemberState::Stable,
+            member_epoch: 0,
+            previous_member_epoch: 0,
+            assigned: Partitions::new(),
+            pending_revocation: Partitions::new(),
+            session_deadline,
+            revocation_deadline: None,
+        }
+    }
+
+    fn metadata_value(&self) -> cr::MemberMetadataValue {
+        cr::MemberMetadataValue {
+            instance_id: self.instance_id.clone(),
+            rack_id: self.rack_id.clone(),
+            client_id: self.client_id.clone(),
+            client_host: self.client_host.clone(),
+            subscribed_topic_names: self.subscribed_topic_names.clone(),
+            subscribed_topic_regex: self.subscribed_topic_regex.clone(),
+            rebalance_timeout_ms: self.rebalance_timeout_ms,
+            server_assignor: self.server_assignor.clone(),
+            // A member of the consumer protocol: Kafka writes the explicit null.
+            classic_member_metadata: None,
+        }
+    }
+
+    fn assignment_value(&self) -> cr::CurrentMemberAssignmentValue {
+        // The epoch each partition was assigned at is not tracked here: the tag is left
+        // out, as Kafka before 4.4 wrote it, and Kafka reads that as no epochs.
+        let parts = |p: &Partitions| -> Vec<cr::AssignedPartitions> {
+            flatten(p)
+                .into_iter()
+                .map(|(topic_id, partitions)| cr::AssignedPartitions {
+                    topic_id,
+                    partitions,
+                    assignment_epochs: Some(Vec::new()),
+                })
+                .collect()
+        };
+        cr::CurrentMemberAssignmentValue {
+            member_epoch: self.member_epoch,
+            previous_member_epoch: self.previous_member_epoch,
+            state: self.state.record_value(),
+            assigned_partitions: parts(&self.assigned),
+            partitions_pending_revocation: parts(&self.pending_revocation),
+        }
+    }
+
     /// The topics of `topics` this member subscribes to, by name or regex. Internal topics
     /// are never matched by a regex, as in Kafka.
     fn subscribed<'t>(&self, topics: &'t TopicsMeta) -> Vec<&'t str> {
@@ -236,6 +304,194 @@ impl ConsumerMember {
 impl ConsumerGroup {
     pub fn new(group_id: &str) -> Self {
         ConsumerGroup { group_id: group_id.to_string(), ..Default::default() }
+    }
+
+    /// The `__consumer_offsets` records that take the group from `old` (`None`: it did not
+    /// exist) to its state now, in the order Kafka's coordinator writes them: the tombstones
+    /// of departed members (current assignment, target, member), the members' metadata, the
+    /// group epoch, the target assignment (members, then its epoch), the members' current
+    /// assignments. The metadata hash of the subscribed topics is written as 0 (not computed
+    /// here): Kafka then recomputes it and bumps the group epoch once after a move.
+    pub fn records_since(&self, old: Option<&ConsumerGroup>) -> Vec<ConsumerGroupRecord> {
+        let empty = ConsumerGroup::default();
+        let old = old.unwrap_or(&empty);
+        let group_id = || self.group_id.clone();
+        let mut out = Vec::new();
+        for id in old.members.keys().filter(|id| !self.members.contains_key(*id)) {
+            let member_id = id.clone();
+            out.push(ConsumerGroupRecord::CurrentMemberAssignment {
+                group_id: group_id(),
+                member_id: member_id.clone(),
+                value: None,
+            });
+            out.push(ConsumerGroupRecord::TargetAssignmentMember {
+                group_id: group_id(),
+                member_id: member_id.clone(),
+                value: None,
+            });
+            out.push(ConsumerGroupRecord::MemberMetadata {
+                group_id: group_id(),
+                member_id,
+                value: None,
+            });
+        }
+        for (id, m) in &self.members {
+            let v = m.metadata_value();
+            if old.members.get(id).map(ConsumerMember::metadata_value).as_ref() != Some(&v) {
+                out.push(ConsumerGroupRecord::MemberMetadata {
+                    group_id: group_id(),
+                    member_id: id.clone(),
+                    value: Some(v),
+                });
+            }
+        }
+        if self.group_epoch != old.group_epoch || old.group_id.is_empty() {
+            out.push(ConsumerGroupRecord::GroupMetadata {
+                group_id: group_id(),
+                value: Some(cr::GroupMetadataValue { epoch: self.group_epoch, metadata_hash: 0 }),
+            });
+        }
+        for (id, target) in &self.target_assignment {
+            if old.target_assignment.get(id) != Some(target) {
+                let topic_partitions = flatten(target)
+                    .into_iter()
+                    .map(|(topic_id, partitions)| cr::TopicPartitions { topic_id, partitions })
+                    .collect();
+                out.push(ConsumerGroupRecord::TargetAssignmentMember {
+                    group_id: group_id(),
+                    member_id: id.clone(),
+                    value: Some(cr::TargetAssignmentMemberValue { topic_partitions }),
+                });
+            }
+        }
+        for id in old.target_assignment.keys() {
+            // A departed member's target went with its tombstones above.
+            if !self.target_assignment.contains_key(id) && self.members.contains_key(id) {
+                out.push(ConsumerGroupRecord::TargetAssignmentMember {
+                    group_id: group_id(),
+                    member_id: id.clone(),
+                    value: None,
+                });
+            }
+        }
+        if self.target_assignment_epoch != old.target_assignment_epoch {
+            out.push(ConsumerGroupRecord::TargetAssignmentMetadata {
+                group_id: group_id(),
+                value: Some(cr::TargetAssignmentMetadataValue {
+                    assignment_epoch: self.target_assignment_epoch,
+                    assignment_timestamp: crate::metadata::log::now_ms(),
+                }),
+            });
+        }
+        for (id, m) in &self.members {
+            let v = m.assignment_value();
+            if old.members.get(id).map(ConsumerMember::assignment_value).as_ref() != Some(&v) {
+                out.push(ConsumerGroupRecord::CurrentMemberAssignment {
+                    group_id: group_id(),
+                    member_id: id.clone(),
+                    value: Some(v),
+                });
+            }
+        }
+        out
+    }
+
+    /// The tombstones that delete the group (DeleteGroups, or its conversion to a classic
+    /// group), in Kafka's order: each member's, then the target assignment's and the group's.
+    pub fn tombstones(&self) -> Vec<ConsumerGroupRecord> {
+        let gone = ConsumerGroup { group_id: self.group_id.clone(), ..Default::default() };
+        let mut out: Vec<ConsumerGroupRecord> = gone
+            .records_since(Some(self))
+            .into_iter()
+            .filter(ConsumerGroupRecord::is_tombstone)
+            .collect();
+        let group_id = self.group_id.clone();
+        out.push(ConsumerGroupRecord::TargetAssignmentMetadata {
+            group_id: group_id.clone(),
+            value: None,
+        });
+        out.push(ConsumerGroupRecord::GroupMetadata { group_id, value: None });
+        out
+    }
+
+    /// Applies one record read back from `__consumer_offsets` at start-up. A member's
+    /// session starts again at `session_deadline`, as Kafka restarts the timers on load.
+    pub fn replay(&mut self, rec: ConsumerGroupRecord, session_deadline: Instant) {
+        match rec {
+            ConsumerGroupRecord::GroupMetadata { value, .. } => {
+                self.group_epoch = value.map_or(0, |v| v.epoch);
+            }
+            ConsumerGroupRecord::MemberMetadata { member_id, value: None, .. } => {
+                self.members.remove(&member_id);
+            }
+            ConsumerGroupRecord::MemberMetadata { member_id, value: Some(v), .. } => {
+                let m = self
+                    .members
+                    .entry(member_id.clone())
+                    .or_insert_with(|| ConsumerMember::new(&member_id, session_deadline));
+                m.instance_id = v.instance_id;
+                m.rack_id = v.rack_id;
+                m.client_id = v.client_id;
+                m.client_host = v.client_host;
+                m.subscribed_topic_names = v.subscribed_topic_names;
+                m.subscribed_topic_regex = v.subscribed_topic_regex;
+                m.rebalance_timeout_ms = v.rebalance_timeout_ms;
+                m.server_assignor = v.server_assignor;
+            }
+            ConsumerGroupRecord::TargetAssignmentMetadata { value, .. } => {
+                self.target_assignment_epoch = value.map_or(0, |v| v.assignment_epoch);
+            }
+            ConsumerGroupRecord::TargetAssignmentMember { member_id, value: None, .. } => {
+                self.target_assignment.remove(&member_id);
+            }
+            ConsumerGroupRecord::TargetAssignmentMember { member_id, value: Some(v), .. } => {
+                let mut p = Partitions::new();
+                for t in v.topic_partitions {
+                    p.entry(t.topic_id).or_default().extend(t.partitions);
+                }
+                self.target_assignment.insert(member_id, p);
+            }
+            ConsumerGroupRecord::CurrentMemberAssignment { member_id, value: None, .. } => {
+                // The member's own tombstone follows.
+                if let Some(m) = self.members.get_mut(&member_id) {
+                    m.assigned.clear();
+                    m.pending_revocation.clear();
+                }
+            }
+            ConsumerGroupRecord::CurrentMemberAssignment { member_id, value: Some(v), .. } => {
+                let m = self
+                    .members
+                    .entry(member_id.clone())
+                    .or_insert_with(|| ConsumerMember::new(&member_id, session_deadline));
+                let parts = |ps: Vec<cr::AssignedPartitions>| {
+                    let mut p = Partitions::new();
+                    for t in ps {
+                        p.entry(t.topic_id).or_default().extend(t.partitions);
+                    }
+                    p
+                };
+                m.member_epoch = v.member_epoch;
+                m.previous_member_epoch = v.previous_member_epoch;
+                m.state = MemberState::from_record_value(v.state);
+                m.assigned = parts(v.assigned_partitions);
+                m.pending_revocation = parts(v.partitions_pending_revocation);
+            }
+            // The partition metadata was replaced by the metadata hash, recomputed from the
+            // metadata at load; resolved regexes are recomputed at every heartbeat here.
+            ConsumerGroupRecord::PartitionMetadata { .. }
+            | ConsumerGroupRecord::RegularExpression { .. } => {}
+        }
+    }
+
+    /// After the replay: the subscribed topics as the metadata has them (so a restart alone
+    /// makes no new epoch), the assignor, and the revocation timers restarted.
+    pub fn loaded(&mut self, topics: &TopicsMeta, config: &ConsumerConfig, now: Instant) {
+        self.subscription_metadata = self.subscription(topics);
+        self.assignor = self.select_assignor(config);
+        for m in self.members.values_mut() {
+            m.revocation_deadline = (!m.pending_revocation.is_empty())
+                .then(|| now + Duration::from_millis(m.rebalance_timeout_ms.max(0) as u64));
+        }
     }
 
     /// Kafka's `ConsumerGroup.State` names: Empty, Assigning, Reconciling, Stable.
@@ -527,27 +783,9 @@ impl ConsumerGroup {
                         ),
                     );
                 }
-                self.members.insert(
-                    member_id.clone(),
-                    ConsumerMember {
-                        member_id: member_id.clone(),
-                        instance_id: None,
-                        rack_id: None,
-                        client_id: String::new(),
-                        client_host: String::new(),
-                        subscribed_topic_names: Vec::new(),
-                        subscribed_topic_regex: None,
-                        rebalance_timeout_ms: a.rebalance_timeout_ms,
-                        server_assignor: None,
-                        state: MemberState::Stable,
-                        member_epoch: 0,
-                        previous_member_epoch: 0,
-                        assigned: Partitions::new(),
-                        pending_revocation: Partitions::new(),
-                        session_deadline: now + session,
-                        revocation_deadline: None,
-                    },
-                );
+                let mut m = ConsumerMember::new(&member_id, now + session);
+                m.rebalance_timeout_ms = a.rebalance_timeout_ms;
+                self.members.insert(member_id.clone(), m);
                 new_member = true;
             }
             before = None;
@@ -982,5 +1220,95 @@ mod tests {
             validate(&bad, &config).unwrap_err().error_code,
             error::INVALID_REGULAR_EXPRESSION
         );
+    }
+
+    /// The state a group is in, as its records carry it.
+    fn recorded(g: &ConsumerGroup) -> String {
+        let members: Vec<String> = g
+            .members
+            .values()
+            .map(|m| format!("{:?} {:?}", m.metadata_value(), m.assignment_value()))
+            .collect();
+        format!(
+            "{} {} {:?} {:?}",
+            g.group_epoch, g.target_assignment_epoch, g.target_assignment, members
+        )
+    }
+
+    #[test]
+    fn the_records_of_each_change_rebuild_the_group() {
+        let config = ConsumerConfig::default();
+        let now = Instant::now();
+        let topics: TopicsMeta = [("six".to_string(), (t(1), 6))].into();
+        let mut g = ConsumerGroup::new("g");
+        let mut log: Vec<ConsumerGroupRecord> = Vec::new();
+        let mut step = |g: &mut ConsumerGroup, f: &mut dyn FnMut(&mut ConsumerGroup)| {
+            let before = (!g.members.is_empty() || g.group_epoch > 0).then(|| g.clone());
+            f(g);
+            log.extend(g.records_since(before.as_ref()));
+            let mut replayed = ConsumerGroup::new("g");
+            for r in &log {
+                let (key, value) = r.encode();
+                let cr::Decoded::ConsumerGroup(r) = cr::decode(&key, value.as_deref()).unwrap()
+                else {
+                    panic!("{r:?}")
+                };
+                replayed.replay(r, now);
+            }
+            replayed.loaded(&topics, &config, now);
+            assert_eq!(recorded(&replayed), recorded(g));
+            assert_eq!(replayed.subscription_metadata, g.subscription_metadata);
+        };
+        let beat = |m: &str, epoch: i32, owned: &Partitions| HeartbeatArgs {
+            member_epoch: epoch,
+            rebalance_timeout_ms: -1,
+            subscribed_topic_names: None,
+            owned: Some(owned.clone()),
+            ..join(m, &[], None)
+        };
+        let mut a_owned = Partitions::new();
+        step(&mut g, &mut |g| {
+            a_owned = g
+                .heartbeat(&join("a", &["six"], None), &topics, &config, String::new, now)
+                .assignment
+                .unwrap();
+        });
+        step(&mut g, &mut |g| {
+            g.heartbeat(&join("b", &["six"], None), &topics, &config, String::new, now);
+        });
+        // A is revoking: UNREVOKED_PARTITIONS with partitions pending revocation.
+        step(&mut g, &mut |g| {
+            let r = g.heartbeat(&beat("a", 1, &a_owned), &topics, &config, String::new, now);
+            a_owned = r.assignment.unwrap();
+        });
+        assert_eq!(g.members["a"].state, MemberState::UnrevokedPartitions);
+        step(&mut g, &mut |g| {
+            g.heartbeat(&beat("b", 2, &Partitions::new()), &topics, &config, String::new, now);
+        });
+        assert_eq!(g.members["b"].state, MemberState::UnreleasedPartitions);
+        step(&mut g, &mut |g| {
+            g.heartbeat(&beat("a", 1, &a_owned), &topics, &config, String::new, now);
+        });
+        // B's session ends.
+        step(&mut g, &mut |g| {
+            g.members.get_mut("b").unwrap().session_deadline = now;
+            assert_eq!(g.expire(now), ["b"]);
+        });
+        step(&mut g, &mut |g| {
+            let r = g.heartbeat(&beat("a", 2, &a_owned), &topics, &config, String::new, now);
+            assert_eq!(r.member_epoch, 3);
+        });
+        let leave =
+            HeartbeatArgs { member_epoch: LEAVE_GROUP_MEMBER_EPOCH, ..beat("a", 3, &a_owned) };
+        step(&mut g, &mut |g| {
+            g.heartbeat(&leave, &topics, &config, String::new, now);
+        });
+        assert!(g.members.is_empty());
+        // Deleted: the tombstones leave nothing.
+        let mut replayed = ConsumerGroup::new("g");
+        for r in g.tombstones() {
+            replayed.replay(r, now);
+        }
+        assert_eq!(recorded(&replayed), recorded(&ConsumerGroup::new("g")));
     }
 }

@@ -393,15 +393,22 @@ impl Coordinator {
         }
     }
 
-    /// Expires sessions and completes rebalances whose time is up.
-    pub fn tick(&mut self, now: Instant) {
+    /// Expires sessions and completes rebalances whose time is up. Returns the consumer
+    /// groups that lost members, each as it was before, for their records to be written.
+    pub fn tick(&mut self, now: Instant) -> Vec<consumer::ConsumerGroup> {
         self.next_timer = None;
+        let mut changed = Vec::new();
         let ids: Vec<String> = self.groups.keys().cloned().collect();
         for id in ids {
             let group = self.groups.get_mut(&id).expect("listed");
             if let Some(c) = &mut group.consumer {
-                // The target is recomputed at the next heartbeat of a remaining member.
-                c.expire(now);
+                if c.next_deadline().is_some_and(|d| d <= now) {
+                    let before = c.clone();
+                    // The target is recomputed at the next heartbeat of a remaining member.
+                    if !c.expire(now).is_empty() {
+                        changed.push(before);
+                    }
+                }
                 continue;
             }
             group.pending.retain(|_, deadline| now < *deadline);
@@ -426,6 +433,7 @@ impl Coordinator {
             }
             self.try_complete_join(&id, now);
         }
+        changed
     }
 
     pub fn next_deadline(&mut self) -> Option<Instant> {
@@ -567,8 +575,8 @@ impl Coordinator {
         match self.groups.get_mut(&a.group_id) {
             None if !joining => {
                 // Kafka answers GROUP_ID_NOT_FOUND ("Consumer group .. not found."), which
-                // clients take as fatal; with the group state not persisted yet, a member
-                // of a restarted broker must be told to rejoin instead.
+                // clients take as fatal; a member of a group whose records are gone (a new
+                // log directory) is told to rejoin instead.
                 return HeartbeatResult::error(
                     error::UNKNOWN_MEMBER_ID,
                     format!("Consumer group {} not found.", a.group_id),
