@@ -48,6 +48,21 @@ pub(crate) fn denial_message(code: i16) -> &'static str {
 }
 
 impl Broker {
+    /// What CreateAcls and DeleteAcls answer every binding before looking at any: no
+    /// authorizer, or a principal that may not ALTER the cluster (Kafka's words).
+    pub(crate) fn acl_change_refusal(&self) -> Option<(i16, &'static str)> {
+        if !self.authorizer.enabled {
+            Some((crate::protocol::error::SECURITY_DISABLED, "No Authorizer is configured."))
+        } else if !self.cluster_authorized(acl::op::ALTER) {
+            Some((
+                crate::protocol::error::CLUSTER_AUTHORIZATION_FAILED,
+                "Cluster authorization failed.",
+            ))
+        } else {
+            None
+        }
+    }
+
     /// Whether the request's principal may do `operation` on the resource.
     pub(crate) fn authorized(&self, operation: i8, resource_type: i8, name: &str) -> bool {
         if !self.authorizer.enabled {

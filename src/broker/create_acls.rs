@@ -8,7 +8,7 @@ use crate::metadata::records::MetadataRecord;
 use crate::protocol::codec::Reader;
 use crate::protocol::create_acls::*;
 use crate::protocol::error;
-use crate::security::acl::{self, op, StoredAcl};
+use crate::security::acl::{self, StoredAcl};
 
 pub fn handle(
     b: &mut Broker,
@@ -21,13 +21,8 @@ pub fn handle(
         let results = req.creations.iter().map(|_| (code, Some(message.to_string()))).collect();
         CreateAclsResponse { results }
     };
-    if !b.authorizer.enabled {
-        refuse(error::SECURITY_DISABLED, "No Authorizer is configured.").encode(version, out);
-        return Ok(Reply::Sent);
-    }
-    if !b.cluster_authorized(op::ALTER) {
-        refuse(error::CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed.")
-            .encode(version, out);
+    if let Some((code, message)) = b.acl_change_refusal() {
+        refuse(code, message).encode(version, out);
         return Ok(Reply::Sent);
     }
     // Kafka's CreateAclsRequest refuses a binding with an indefinite or unknown type (ANY,

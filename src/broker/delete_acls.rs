@@ -8,7 +8,6 @@ use crate::metadata::records::MetadataRecord;
 use crate::protocol::codec::Reader;
 use crate::protocol::delete_acls::*;
 use crate::protocol::error;
-use crate::security::acl::op;
 
 pub fn handle(
     b: &mut Broker,
@@ -33,13 +32,8 @@ pub fn handle(
             })
             .collect(),
     };
-    if !b.authorizer.enabled {
-        refuse(error::SECURITY_DISABLED, "No Authorizer is configured.").encode(version, out);
-        return Ok(Reply::Sent);
-    }
-    if !b.cluster_authorized(op::ALTER) {
-        refuse(error::CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed.")
-            .encode(version, out);
+    if let Some((code, message)) = b.acl_change_refusal() {
+        refuse(code, message).encode(version, out);
         return Ok(Reply::Sent);
     }
     let mut gone: Vec<crate::uuid::Uuid> = Vec::new();
