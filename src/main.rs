@@ -1,5 +1,5 @@
 //! `minikafka [server.properties] [--override key=value ...] [--add-scram SPEC ...]
-//! [--feature transaction.version=2]`
+//! [--feature transaction.version=2] [--feature group.version=1]`
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         .init();
     let usage = "usage: minikafka [server.properties] [--override key=value ...] \
                  [--add-scram 'SCRAM-SHA-256=[name=NAME,password=PASSWORD]' ...] \
-                 [--feature transaction.version=2]";
+                 [--feature transaction.version=2] [--feature group.version=1]";
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let scram_users = match take_add_scram(&mut args) {
         Ok(u) => u,

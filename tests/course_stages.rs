@@ -626,7 +626,11 @@ fn all_stages_on_one_connection() {
     };
     let broker = Broker::start(tmp.path());
     let mut c = broker.connect();
-    assert_eq!(c.api_versions(4).api_keys, ADVERTISED);
+    // The fixture was formatted before Kafka 4: group.version 0, so Kafka would leave the
+    // consumer protocol (ConsumerGroupHeartbeat, ConsumerGroupDescribe) out, and so do we.
+    let without_consumer_protocol: Vec<_> =
+        ADVERTISED.into_iter().filter(|(k, _, _)| !matches!(k, 68 | 69)).collect();
+    assert_eq!(c.api_versions(4).api_keys, without_consumer_protocol);
     let dtp = c.dtp(&["beta", "zeta", "foo", "alpha"], 100, None);
     let names: Vec<_> = dtp.topics.iter().map(|t| t.name.clone().unwrap()).collect();
     assert_eq!(names, ["alpha", "beta", "foo", "zeta"]);

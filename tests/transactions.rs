@@ -778,6 +778,10 @@ fn transaction_version_is_announced_once_finalized() {
         assert!(levels.iter().any(|l| l.0 == "metadata.version"), "{levels:?}");
         let tv = r.supported_features.iter().find(|f| f.name.as_str() == "transaction.version");
         assert_eq!(tv.map(|f| (f.min_version, f.max_version)), Some((0, 2)));
+        // group.version, which the directory's format recorded at 1, is announced with it.
+        assert!(levels.contains(&("group.version".into(), 1, 1)), "{levels:?}");
+        let gv = r.supported_features.iter().find(|f| f.name.as_str() == "group.version");
+        assert_eq!(gv.map(|f| (f.min_version, f.max_version)), Some((0, 1)));
         assert!(r.finalized_features_epoch >= 0);
     }
     b.stop();

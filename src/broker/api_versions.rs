@@ -1,4 +1,5 @@
 use super::{Broker, HandlerResult, Reply};
+use crate::metadata::{GROUP_VERSION, MAX_GROUP_VERSION};
 use crate::protocol::api_versions::{ApiVersionsRequest, ApiVersionsResponse, Features};
 use crate::protocol::apis;
 use crate::protocol::codec::Reader;
@@ -17,9 +18,22 @@ pub fn handle(
         req.client_software_version
     );
     let features = features(b);
+    // Kafka leaves the consumer protocol's APIs out while group.version is 0.
+    let without_consumer_protocol: Vec<apis::ApiSpec>;
+    let api_keys = if b.consumer_protocol_enabled() {
+        apis::SUPPORTED
+    } else {
+        let consumer_protocol = [apis::CONSUMER_GROUP_HEARTBEAT, apis::CONSUMER_GROUP_DESCRIBE];
+        without_consumer_protocol = apis::SUPPORTED
+            .iter()
+            .filter(|a| !consumer_protocol.contains(&a.key))
+            .copied()
+            .collect();
+        &without_consumer_protocol
+    };
     ApiVersionsResponse {
         error_code: error::NONE,
-        api_keys: apis::SUPPORTED,
+        api_keys,
         throttle_time_ms: 0,
         features: features.as_ref(),
     }
@@ -36,6 +50,11 @@ fn features(b: &Broker) -> Option<Features> {
     let tv = b.meta.feature_level(TRANSACTION_VERSION)?;
     let mut finalized = vec![(TRANSACTION_VERSION.to_string(), tv)];
     let mut supported = vec![(TRANSACTION_VERSION.to_string(), 0, MAX_TRANSACTION_VERSION)];
+    supported.push((GROUP_VERSION.to_string(), 0, MAX_GROUP_VERSION));
+    // As Kafka, a feature at level 0 is not listed as finalized.
+    if let Some(gv) = b.meta.feature_level(GROUP_VERSION).filter(|&l| l > 0) {
+        finalized.push((GROUP_VERSION.to_string(), gv));
+    }
     if let Some(mv) = b.meta.feature_level("metadata.version") {
         finalized.insert(0, ("metadata.version".to_string(), mv));
         supported.insert(0, ("metadata.version".to_string(), mv, mv));

@@ -37,6 +37,9 @@ pub fn handle(
                 authorized_operations: i32::MIN,
                 ..Default::default()
             };
+            if !b.consumer_protocol_enabled() {
+                return failed(error::UNSUPPORTED_VERSION, None);
+            }
             if !b.authorized(op::DESCRIBE, resource::GROUP, id) {
                 return failed(error::GROUP_AUTHORIZATION_FAILED, None);
             }

@@ -15,7 +15,16 @@ pub fn handle(
     out: &mut Vec<u8>,
 ) -> HandlerResult {
     let req = ConsumerGroupHeartbeatRequest::decode(r, version)?;
-    let result = if !b.authorized(acl::op::READ, acl::resource::GROUP, req.group_id) {
+    let result = if !b.consumer_protocol_enabled() {
+        // Kafka's answer when group.version is 0: the code alone.
+        crate::groups::consumer::HeartbeatResult {
+            error_code: crate::protocol::error::UNSUPPORTED_VERSION,
+            error_message: None,
+            member_id: None,
+            member_epoch: 0,
+            assignment: None,
+        }
+    } else if !b.authorized(acl::op::READ, acl::resource::GROUP, req.group_id) {
         crate::groups::consumer::HeartbeatResult::error(
             crate::protocol::error::GROUP_AUTHORIZATION_FAILED,
             format!("Not authorized to access group {}.", req.group_id),

@@ -20,6 +20,9 @@ pub const META_PROPERTIES: &str = "meta.properties";
 /// The feature level `kafka-storage.sh format` bootstraps when it is not told otherwise here:
 /// 3.9-IV0, which Kafka 3.9 and every 4.x release accept.
 pub const DEFAULT_METADATA_VERSION: i16 = 21;
+/// The feature that turns on the KIP-848 consumer group protocol at level 1.
+pub const GROUP_VERSION: &str = "group.version";
+pub const MAX_GROUP_VERSION: i16 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetaProperties {
@@ -61,7 +64,11 @@ impl MetaProperties {
 
 /// Makes `log_dir` a formatted KRaft log directory if it is not one yet, as
 /// `kafka-storage.sh format` would: `meta.properties` with fresh ids, and a metadata log whose
-/// first batch sets `metadata.version`. An already formatted directory is left as it is.
+/// first batch sets `metadata.version` and, as Kafka 4's format does by default,
+/// `group.version` 1 (the consumer group protocol; Kafka opening the directory serves the
+/// consumer groups kept here only then). `transaction.version` stays unset unless asked for
+/// (`--feature`), since announcing it puts tagged fields in ApiVersions answers. An already
+/// formatted directory is left as it is.
 pub fn format_log_dir(log_dir: &Path, node_id: i32) -> io::Result<MetaProperties> {
     fs::create_dir_all(log_dir)?;
     let props = match MetaProperties::read(log_dir)? {
@@ -82,10 +89,16 @@ pub fn format_log_dir(log_dir: &Path, node_id: i32) -> io::Result<MetaProperties
         crate::storage::create_partition_dir(&meta_dir, &uuid::METADATA_TOPIC_ID)?;
         let mut cache = Cache::default();
         let mut log = log::MetadataLog::load(&meta_dir, &mut cache)?;
-        log.append(&[MetadataRecord::FeatureLevel {
-            name: "metadata.version".into(),
-            feature_level: DEFAULT_METADATA_VERSION,
-        }])?;
+        log.append(&[
+            MetadataRecord::FeatureLevel {
+                name: "metadata.version".into(),
+                feature_level: DEFAULT_METADATA_VERSION,
+            },
+            MetadataRecord::FeatureLevel {
+                name: GROUP_VERSION.into(),
+                feature_level: MAX_GROUP_VERSION,
+            },
+        ])?;
     }
     Ok(props)
 }
@@ -204,6 +217,7 @@ mod tests {
         assert!(add_topic(&d, "a", 1).is_err());
         let (cache, mut log) = load(&d).unwrap();
         assert_eq!(cache.feature_level("metadata.version"), Some(DEFAULT_METADATA_VERSION));
+        assert_eq!(cache.feature_level(GROUP_VERSION), Some(1));
         assert_eq!(cache.topic("a").unwrap().partitions.len(), 3);
         assert_eq!(cache.topic("a").unwrap().partition(2).unwrap().leader, 3);
         assert!(d.join("a-2/partition.metadata").exists());

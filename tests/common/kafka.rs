@@ -191,11 +191,20 @@ pub struct Kafka {
 impl Kafka {
     /// Formats `log_dir` as `kafka-storage.sh format` does, for node 1 of a static quorum.
     pub fn format(log_dir: &Path, conf_dir: &Path) {
+        Kafka::format_with(log_dir, conf_dir, &[]);
+    }
+
+    /// [`Kafka::format`] with `--feature name=level` for each of `features`.
+    pub fn format_with(log_dir: &Path, conf_dir: &Path, features: &[&str]) {
+        fs::create_dir_all(log_dir).unwrap();
+        fs::create_dir_all(conf_dir).unwrap();
         let props = write_properties(log_dir, conf_dir, free_port(), free_port(), &[]);
-        let out = run_class(
-            "kafka.tools.StorageTool",
-            &["format", "-t", CLUSTER_ID, "-c", props.to_str().unwrap(), "--ignore-formatted"],
-        );
+        let mut args =
+            vec!["format", "-t", CLUSTER_ID, "-c", props.to_str().unwrap(), "--ignore-formatted"];
+        for f in features {
+            args.extend(["--feature", f]);
+        }
+        let out = run_class("kafka.tools.StorageTool", &args);
         assert!(
             out.status.success(),
             "kafka-storage format failed: {}\n{}",
