@@ -87,6 +87,19 @@ fn kafka_consumer_protocol_groups_read_exactly_once_and_their_records_decode() {
             s.rebalance("leave-second")
         );
     }
+    // The sessions' topics as Kafka's metadata has them, for the groups' metadata hashes.
+    let topics: BTreeMap<String, ([u8; 16], i32)> = {
+        use kafka_protocol::messages::MetadataRequest;
+        let mut c = common::Client::connect(kafka.addr);
+        let m = c.kp_call(12, &MetadataRequest::default().with_topics(None));
+        m.topics
+            .iter()
+            .map(|t| {
+                let name = t.name.as_ref().unwrap().to_string();
+                (name, (*t.topic_id.as_bytes(), t.partitions.len() as i32))
+            })
+            .collect()
+    };
     kafka.stop();
 
     let records = offsets_records(&tmp.path().join("kafka-logs"));
@@ -122,8 +135,18 @@ fn kafka_consumer_protocol_groups_read_exactly_once_and_their_records_decode() {
             ConsumerGroupRecord::MemberMetadata { group_id, value: None, .. } => {
                 *left.entry(group_id.clone()).or_default() += 1;
             }
-            ConsumerGroupRecord::GroupMetadata { value: Some(v), .. } => {
-                hashes += usize::from(v.metadata_hash != 0);
+            ConsumerGroupRecord::GroupMetadata { group_id, value: Some(v) }
+                if v.metadata_hash != 0 =>
+            {
+                // Ours, from the one topic the group subscribes to, is the hash Kafka wrote.
+                let topic = group_id.trim_end_matches("-group");
+                let subscribed = [(topic.to_string(), topics[topic])].into();
+                assert_eq!(
+                    minikafka::groups::metadata_hash::of_subscription(&subscribed),
+                    v.metadata_hash,
+                    "{group_id}"
+                );
+                hashes += 1;
             }
             _ => {}
         }
@@ -231,16 +254,15 @@ fn transcript(
     (lines, targets)
 }
 
-/// Runs `tests/clients/java/ConsumerGroupRecordBytes.java` on Kafka's own jars: the bytes its
-/// generated classes write, by case name.
-fn kafka_generated_bytes() -> BTreeMap<String, (Vec<u8>, Option<Vec<u8>>)> {
+/// Compiles and runs `tests/clients/java/<class>.java` on Kafka's own jars; its output.
+fn run_on_kafka_jars(class: &str) -> String {
     use std::process::Command;
     let cp = common::kafka::class_path();
-    let classes = common::clients::clients_dir().join("java-record-bytes/classes");
+    let classes = common::clients::clients_dir().join(format!("java-{class}/classes"));
     let _ = fs::remove_dir_all(&classes);
     fs::create_dir_all(&classes).unwrap();
     let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/clients/java/ConsumerGroupRecordBytes.java");
+        .join(format!("tests/clients/java/{class}.java"));
     let javac = Command::new(common::clients::javac())
         .args(["-nowarn", "-encoding", "UTF-8", "-d"])
         .arg(&classes)
@@ -251,15 +273,20 @@ fn kafka_generated_bytes() -> BTreeMap<String, (Vec<u8>, Option<Vec<u8>>)> {
     assert!(javac.status.success(), "{}", String::from_utf8_lossy(&javac.stderr));
     let run_cp = format!("{}:{cp}", classes.display());
     let out = Command::new(common::kafka::java())
-        .args(["-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", &run_cp, "ConsumerGroupRecordBytes"])
+        .args(["-Xmx128m", "-XX:TieredStopAtLevel=1", "-Dfile.encoding=UTF-8"])
+        .args(["-Dstdout.encoding=UTF-8", "-cp", &run_cp, class])
         .output()
         .expect("run java");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The bytes Kafka's generated classes write (`ConsumerGroupRecordBytes.java`), by case name.
+fn kafka_generated_bytes() -> BTreeMap<String, (Vec<u8>, Option<Vec<u8>>)> {
     let unhex = |h: &str| -> Vec<u8> {
         (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect()
     };
-    String::from_utf8(out.stdout)
-        .unwrap()
+    run_on_kafka_jars("ConsumerGroupRecordBytes")
         .lines()
         .map(|l| {
             let w: Vec<&str> = l.split(' ').collect();
@@ -267,6 +294,53 @@ fn kafka_generated_bytes() -> BTreeMap<String, (Vec<u8>, Option<Vec<u8>>)> {
             (w[0].to_string(), (unhex(w[1]), value))
         })
         .collect()
+}
+
+/// The group metadata hash (KIP-1101) is Kafka's bit for bit: XXH3-64 at every size class
+/// against hash4j, and topic and group hashes against Kafka's `Utils` over a metadata image
+/// of the same topics (`MetadataHashes.java`).
+#[test]
+fn metadata_hashes_equal_kafkas() {
+    use minikafka::groups::metadata_hash::{group_hash, topic_hash, xxh3_64};
+    let kafka: BTreeMap<String, i64> = run_on_kafka_jars("MetadataHashes")
+        .lines()
+        .map(|l| {
+            let (k, v) = l.rsplit_once(' ').unwrap();
+            (k.to_string(), v.parse().unwrap())
+        })
+        .collect();
+    let data: Vec<u8> = (0..3000u32).map(|i| (i * 7 + 3) as u8).collect();
+    let mut checked = 0;
+    for (label, want) in &kafka {
+        if let Some(len) = label.strip_prefix("xxh3-") {
+            let len: usize = len.parse().unwrap();
+            assert_eq!(xxh3_64(&data[..len]) as i64, *want, "XXH3 of {len} bytes");
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "{kafka:?}");
+    let uuid = |hi: u64, lo: u64| {
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&hi.to_be_bytes());
+        id[8..].copy_from_slice(&lo.to_be_bytes());
+        id
+    };
+    let topics = [
+        ("kip848", uuid(0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210), 6),
+        ("a", uuid(0x0101_0101_0101_0101, 0x0101_0101_0101_0101), 1),
+        ("many-partitions.topic_name", uuid(-2i64 as u64, 7), 100),
+        ("ünïcødé", uuid(0x7fff_ffff_ffff_ffff, 0x8000_0000_0000_0000), 3),
+    ];
+    let mut all = BTreeMap::new();
+    for (name, id, partitions) in topics {
+        let h = topic_hash(name, &id, partitions);
+        assert_eq!(h, kafka[&format!("topic-{name}")], "topic {name}");
+        all.insert(name.to_string(), h);
+    }
+    assert_eq!(group_hash(&all), kafka["group-all"]);
+    let one = [("kip848".to_string(), all["kip848"])].into();
+    assert_eq!(group_hash(&one), kafka["group-one"]);
+    assert_eq!(group_hash(&BTreeMap::new()), kafka["group-none"]);
 }
 
 /// The same records as `ConsumerGroupRecordBytes.java` builds, by case name.

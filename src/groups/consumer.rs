@@ -310,8 +310,8 @@ impl ConsumerGroup {
     /// exist) to its state now, in the order Kafka's coordinator writes them: the tombstones
     /// of departed members (current assignment, target, member), the members' metadata, the
     /// group epoch, the target assignment (members, then its epoch), the members' current
-    /// assignments. The metadata hash of the subscribed topics is written as 0 (not computed
-    /// here): Kafka then recomputes it and bumps the group epoch once after a move.
+    /// assignments. The group record carries the metadata hash of the subscribed topics, so
+    /// that Kafka loading the group sees them unchanged.
     pub fn records_since(&self, old: Option<&ConsumerGroup>) -> Vec<ConsumerGroupRecord> {
         let empty = ConsumerGroup::default();
         let old = old.unwrap_or(&empty);
@@ -348,7 +348,12 @@ impl ConsumerGroup {
         if self.group_epoch != old.group_epoch || old.group_id.is_empty() {
             out.push(ConsumerGroupRecord::GroupMetadata {
                 group_id: group_id(),
-                value: Some(cr::GroupMetadataValue { epoch: self.group_epoch, metadata_hash: 0 }),
+                value: Some(cr::GroupMetadataValue {
+                    epoch: self.group_epoch,
+                    metadata_hash: super::metadata_hash::of_subscription(
+                        &self.subscription_metadata,
+                    ),
+                }),
             });
         }
         for (id, target) in &self.target_assignment {

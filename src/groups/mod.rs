@@ -11,6 +11,7 @@
 pub mod consumer;
 pub mod consumer_records;
 mod coordinator;
+pub mod metadata_hash;
 pub mod offsets;
 
 pub use coordinator::Coordinator;
