@@ -58,7 +58,10 @@ pub fn handle(
                 Some(group_error)
             } else if !readable {
                 Some(error::TOPIC_AUTHORIZATION_FAILED)
-            } else if group_error != error::NONE {
+            } else if group_error != error::NONE
+                && !(group_error == error::STALE_MEMBER_EPOCH
+                    && committed_at_older_epoch(b, &req, t.name, p.partition_index))
+            {
                 Some(group_error)
             } else if b.logs.find(t.name, p.partition_index).is_none() {
                 Some(error::UNKNOWN_TOPIC_OR_PARTITION)
@@ -101,4 +104,19 @@ pub fn handle(
         .collect();
     OffsetCommitResponse { throttle_time_ms: 0, topics }.encode(version, out);
     Ok(Reply::Sent)
+}
+
+/// Kafka 4.4 takes a consumer protocol member's commit at an older epoch for the partitions
+/// it was assigned at or before that epoch (so a commit racing a rebalance that kept the
+/// partition is not lost).
+fn committed_at_older_epoch(
+    b: &Broker,
+    req: &OffsetCommitRequest<'_>,
+    topic: &str,
+    p: i32,
+) -> bool {
+    let Some(id) = b.meta.topic(topic).map(|t| t.topic_id) else { return false };
+    b.groups.groups.get(req.group_id).and_then(|g| g.consumer.as_ref()).is_some_and(|c| {
+        c.commit_at_older_epoch(req.member_id, req.generation_id_or_member_epoch, &id, p)
+    })
 }

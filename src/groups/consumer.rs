@@ -76,6 +76,11 @@ pub struct ConsumerMember {
     pub previous_member_epoch: i32,
     pub assigned: Partitions,
     pub pending_revocation: Partitions,
+    /// The epoch each partition assigned or pending revocation was assigned at (the tag
+    /// Kafka 4.4 added): kept partitions keep theirs, new ones take the epoch the member
+    /// moves to. A commit at an older member epoch is accepted for a partition assigned at
+    /// or before it.
+    pub partition_epochs: BTreeMap<(Uuid, i32), i32>,
     // Not in the records: timers.
     session_deadline: Instant,
     /// While partitions are pending revocation: when the member is fenced for holding them.
@@ -242,6 +247,7 @@ impl ConsumerMember {
             previous_member_epoch: 0,
             assigned: Partitions::new(),
             pending_revocation: Partitions::new(),
+            partition_epochs: BTreeMap::new(),
             session_deadline,
             revocation_deadline: None,
         }
@@ -263,15 +269,19 @@ impl ConsumerMember {
     }
 
     fn assignment_value(&self) -> cr::CurrentMemberAssignmentValue {
-        // The epoch each partition was assigned at is not tracked here: the tag is left
-        // out, as Kafka before 4.4 wrote it, and Kafka reads that as no epochs.
         let parts = |p: &Partitions| -> Vec<cr::AssignedPartitions> {
             flatten(p)
                 .into_iter()
-                .map(|(topic_id, partitions)| cr::AssignedPartitions {
-                    topic_id,
-                    partitions,
-                    assignment_epochs: Some(Vec::new()),
+                .map(|(topic_id, partitions)| {
+                    let epochs = partitions
+                        .iter()
+                        .map(|&p| self.partition_epochs.get(&(topic_id, p)).copied())
+                        .collect::<Option<Vec<i32>>>();
+                    cr::AssignedPartitions {
+                        topic_id,
+                        partitions,
+                        assignment_epochs: Some(epochs.unwrap_or_default()),
+                    }
                 })
                 .collect()
         };
@@ -281,6 +291,21 @@ impl ConsumerMember {
             state: self.state.record_value(),
             assigned_partitions: parts(&self.assigned),
             partitions_pending_revocation: parts(&self.pending_revocation),
+        }
+    }
+
+    /// Records the assignment epochs of what the member holds now: partitions it did not
+    /// hold before were assigned at its current epoch.
+    fn note_assignment_epochs(&mut self) {
+        let held: BTreeSet<(Uuid, i32)> = self
+            .assigned
+            .iter()
+            .chain(&self.pending_revocation)
+            .flat_map(|(t, ps)| ps.iter().map(move |p| (*t, *p)))
+            .collect();
+        self.partition_epochs.retain(|k, _| held.contains(k));
+        for k in held {
+            self.partition_epochs.entry(k).or_insert(self.member_epoch);
         }
     }
 
@@ -461,6 +486,7 @@ impl ConsumerGroup {
                 if let Some(m) = self.members.get_mut(&member_id) {
                     m.assigned.clear();
                     m.pending_revocation.clear();
+                    m.partition_epochs.clear();
                 }
             }
             ConsumerGroupRecord::CurrentMemberAssignment { member_id, value: Some(v), .. } => {
@@ -468,18 +494,29 @@ impl ConsumerGroup {
                     .members
                     .entry(member_id.clone())
                     .or_insert_with(|| ConsumerMember::new(&member_id, session_deadline));
-                let parts = |ps: Vec<cr::AssignedPartitions>| {
+                let mut epochs = BTreeMap::new();
+                let mut parts = |ps: Vec<cr::AssignedPartitions>| {
                     let mut p = Partitions::new();
                     for t in ps {
+                        // Records without the epochs (before Kafka 4.4) count every partition
+                        // as assigned at the member's epoch.
+                        let at = t.assignment_epochs.filter(|e| e.len() == t.partitions.len());
+                        for (i, &q) in t.partitions.iter().enumerate() {
+                            let e = at.as_ref().map_or(v.member_epoch, |e| e[i]);
+                            epochs.insert((t.topic_id, q), e);
+                        }
                         p.entry(t.topic_id).or_default().extend(t.partitions);
                     }
                     p
                 };
+                let assigned = parts(v.assigned_partitions);
+                let pending = parts(v.partitions_pending_revocation);
                 m.member_epoch = v.member_epoch;
                 m.previous_member_epoch = v.previous_member_epoch;
                 m.state = MemberState::from_record_value(v.state);
-                m.assigned = parts(v.assigned_partitions);
-                m.pending_revocation = parts(v.partitions_pending_revocation);
+                m.assigned = assigned;
+                m.pending_revocation = pending;
+                m.partition_epochs = epochs;
             }
             // The partition metadata was replaced by the metadata hash, recomputed from the
             // metadata at load; resolved regexes are recomputed at every heartbeat here.
@@ -636,6 +673,7 @@ impl ConsumerGroup {
             set_epoch(m, epoch);
             m.assigned = kept;
             m.pending_revocation = revoked;
+            m.note_assignment_epochs();
             m.revocation_deadline =
                 Some(now + Duration::from_millis(m.rebalance_timeout_ms.max(0) as u64));
         } else {
@@ -647,6 +685,7 @@ impl ConsumerGroup {
             set_epoch(m, target_epoch);
             m.assigned = kept;
             m.pending_revocation.clear();
+            m.note_assignment_epochs();
             m.revocation_deadline = None;
         }
     }
@@ -684,6 +723,16 @@ impl ConsumerGroup {
             .flat_map(|m| [Some(m.session_deadline), m.revocation_deadline])
             .flatten()
             .min()
+    }
+
+    /// Kafka 4.4's `validateOffsetCommit` for a member committing at an epoch older than its
+    /// own (which [`Self::check_member_epoch`] answers STALE_MEMBER_EPOCH): the commit of a
+    /// partition it holds stands if the partition was assigned at or before that epoch.
+    pub fn commit_at_older_epoch(&self, member_id: &str, epoch: i32, topic: &Uuid, p: i32) -> bool {
+        self.members.get(member_id).is_some_and(|m| {
+            epoch < m.member_epoch
+                && m.partition_epochs.get(&(*topic, p)).is_some_and(|&at| at <= epoch)
+        })
     }
 
     /// Kafka's `validateOffsetCommit`/`validateOffsetFetch`: an admin (epoch < 0, no member)
@@ -776,6 +825,7 @@ impl ConsumerGroup {
                 // Rejoining after being fenced: it owns nothing any more.
                 m.assigned.clear();
                 m.pending_revocation.clear();
+                m.partition_epochs.clear();
                 m.state = MemberState::Stable;
                 set_epoch(m, 0);
             } else {

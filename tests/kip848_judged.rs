@@ -1,7 +1,9 @@
-//! `group.version`, the feature Kafka gates the KIP-848 consumer protocol on: at 0 both
-//! brokers refuse ConsumerGroupHeartbeat and ConsumerGroupDescribe the same way; at 1 (what
-//! a directory this broker formats records, as Kafka 4's format does) Kafka opening the
-//! directory serves the consumer groups kept in it.
+//! KIP-848 consumer groups with Apache Kafka 4.4 as the judge:
+//! - `group.version`, the feature Kafka gates the consumer protocol on: at 0 both brokers
+//!   refuse ConsumerGroupHeartbeat and ConsumerGroupDescribe the same way; at 1 (what a
+//!   directory this broker formats records, as Kafka 4's format does) Kafka opening the
+//!   directory serves the consumer groups kept in it, without a rebalance (the metadata hash).
+//! - commits at an older member epoch, accepted per partition by its assignment epoch.
 
 mod common;
 
@@ -15,8 +17,8 @@ use kafka_protocol::messages::{
     consumer_group_heartbeat_request as hq, create_topics_request as ctq,
     offset_commit_request as ocq, offset_fetch_request as ofq, ApiVersionsRequest,
     ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, ConsumerGroupHeartbeatRequest,
-    ConsumerGroupHeartbeatResponse, CreateTopicsRequest, GroupId, OffsetCommitRequest,
-    OffsetFetchRequest, TopicName,
+    ConsumerGroupHeartbeatResponse, CreateTopicsRequest, FindCoordinatorRequest, GroupId,
+    OffsetCommitRequest, OffsetFetchRequest, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -200,4 +202,129 @@ fn kafka_serves_the_consumer_groups_minikafka_kept() {
     assert_eq!(f.groups[0].topics[0].partitions[0].committed_offset, 42, "{f:?}");
     drop(k);
     kafka.stop();
+}
+
+fn commit(c: &mut Client, member: &str, epoch: i32, partition: i32) -> i16 {
+    let req = OffsetCommitRequest::default()
+        .with_group_id(GroupId(sb("g")))
+        .with_generation_id_or_member_epoch(epoch)
+        .with_member_id(sb(member))
+        .with_topics(vec![ocq::OffsetCommitRequestTopic::default()
+            .with_name(TopicName(sb("six")))
+            .with_partitions(vec![ocq::OffsetCommitRequestPartition::default()
+                .with_partition_index(partition)
+                .with_committed_offset(1)])]);
+    c.kp_call(9, &req).topics[0].partitions[0].error_code
+}
+
+/// A member as a client runs it: it heartbeats owning what it was last given, until `done`
+/// says its epoch and partitions are what the step waits for (Kafka computes assignments
+/// off the heartbeat path, so this may take several beats there).
+struct Member {
+    id: &'static str,
+    epoch: i32,
+    owned: BTreeSet<i32>,
+}
+
+impl Member {
+    fn settle(&mut self, c: &mut Client, t: [u8; 16], done: impl Fn(&Member) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = heartbeat(c, self.id, self.epoch, t, &self.owned);
+            // Kafka creates and loads __consumer_offsets after the first FindCoordinator:
+            // until then it answers as a client retries (COORDINATOR_LOAD_IN_PROGRESS,
+            // COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR).
+            if (14..=16).contains(&r.error_code) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+            assert_eq!(r.error_code, 0, "{}: {r:?}", self.id);
+            self.epoch = r.member_epoch;
+            if let Some(a) = assigned(&r) {
+                self.owned = a;
+            }
+            if done(self) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{} never settled: {r:?}", self.id);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Kafka 4.4 keeps the epoch each partition was assigned at and takes a commit at an older
+/// member epoch for the partitions assigned at or before it (a commit racing a rebalance that
+/// kept the partition); a partition the member does not hold, or got later, or an epoch newer
+/// than the member's, is STALE_MEMBER_EPOCH. The same session on both brokers, then here
+/// after a kill -9 (the epochs are in the member's assignment record).
+fn commits_at_older_epochs(addr: SocketAddr, restart: Option<&dyn Fn() -> SocketAddr>) -> Vec<i16> {
+    let mut c = Client::connect(addr);
+    let created = c.kp_call(
+        7,
+        &CreateTopicsRequest::default().with_timeout_ms(30_000).with_topics(vec![
+            ctq::CreatableTopic::default()
+                .with_name(TopicName(sb("six")))
+                .with_num_partitions(6)
+                .with_replication_factor(1),
+        ]),
+    );
+    let t = *created.topics[0].topic_id.as_bytes();
+    let find =
+        FindCoordinatorRequest::default().with_key_type(0).with_coordinator_keys(vec![sb("g")]);
+    c.kp_call(4, &find);
+    let all: BTreeSet<i32> = (0..6).collect();
+    let mut a = Member { id: "member-a", epoch: 0, owned: BTreeSet::new() };
+    a.settle(&mut c, t, |m| m.owned == all);
+    let e1 = a.epoch;
+    let mut b = Member { id: "member-b", epoch: 0, owned: BTreeSet::new() };
+    b.settle(&mut c, t, |m| m.epoch > 0);
+    a.settle(&mut c, t, |m| m.owned.len() == 3 && m.epoch > e1);
+    b.settle(&mut c, t, |m| m.owned.len() == 3);
+    let e2 = a.epoch;
+    let kept = *a.owned.iter().next().unwrap();
+    let bs = *b.owned.iter().next().unwrap();
+    let mut codes = vec![
+        commit(&mut c, "member-a", e1, kept),
+        commit(&mut c, "member-a", e1, bs),
+        commit(&mut c, "member-a", e2 + 1, kept),
+    ];
+    let left = heartbeat(&mut c, "member-b", -1, t, &b.owned);
+    assert_eq!(left.error_code, 0, "{left:?}");
+    a.settle(&mut c, t, |m| m.owned == all);
+    codes.push(commit(&mut c, "member-a", e2, kept));
+    codes.push(commit(&mut c, "member-a", e2, bs));
+    if let Some(restart) = restart {
+        drop(c);
+        let mut c = Client::connect(restart());
+        codes.push(commit(&mut c, "member-a", e2, kept));
+        codes.push(commit(&mut c, "member-a", e2, bs));
+    }
+    codes
+}
+
+#[test]
+fn commits_at_older_epochs_as_kafka_takes_them() {
+    const STALE_MEMBER_EPOCH: i16 = 113;
+    let tmp = TempDir::new("commit-epochs");
+    let theirs = {
+        let kafka = Kafka::start_fresh(&tmp.join("kafka"), &KafkaOptions::default());
+        let codes = commits_at_older_epochs(kafka.addr, None);
+        kafka.stop();
+        codes
+    };
+    let dir = tmp.join("ours");
+    let b = std::cell::RefCell::new(Some(Broker::start(&dir)));
+    let addr = b.borrow().as_ref().unwrap().addr;
+    let restart = || {
+        b.borrow_mut().take().unwrap().kill();
+        let again = Broker::start(&dir);
+        let addr = again.addr;
+        *b.borrow_mut() = Some(again);
+        addr
+    };
+    let ours = commits_at_older_epochs(addr, Some(&restart));
+    let want = [0, STALE_MEMBER_EPOCH, STALE_MEMBER_EPOCH, 0, STALE_MEMBER_EPOCH];
+    assert_eq!(theirs, want, "Kafka's answers");
+    assert_eq!(ours[..5], theirs[..], "ours");
+    assert_eq!(ours[5..], [0, STALE_MEMBER_EPOCH], "after a kill -9");
 }
