@@ -1338,3 +1338,30 @@ fn consumer_protocol_session(addr: SocketAddr) {
     let groups = b.fetch_group_list(Some("kip848"), WAIT).expect("group list");
     assert_eq!(groups.groups().len(), 1);
 }
+
+#[path = "common/consumer_protocol.rs"]
+mod consumer_protocol;
+
+/// How long the remaining members of a KIP-848 group take to own a leaving member's
+/// partitions.
+const LEAVE_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(1000);
+/// What a client takes to act on its heartbeat's answer and show it in its assignment.
+const CLIENT_SLACK: Duration = Duration::from_millis(500);
+
+/// Two librdkafka members, a third joins, the second leaves (`common/consumer_protocol.rs`):
+/// every record read once and committed, and the leaving member's partitions owned by the
+/// others within one heartbeat interval of its leave (which comes more than
+/// `group.consumer.assignment.interval.ms` after the previous rebalance: the coordinator
+/// computes the new target at the leave, and each member has it at its next heartbeat).
+#[test]
+fn consumer_protocol_partitions_of_a_leaving_member_move_within_a_heartbeat_interval() {
+    let dir = TempDir::new("rdk-kip848-leave");
+    let hb =
+        format!("group.consumer.heartbeat.interval.ms={}", LEAVE_HEARTBEAT_INTERVAL.as_millis());
+    let broker = Broker::start_with(dir.path(), &[&hb]);
+    let s = consumer_protocol::rdkafka_session(broker.addr, "leave", 30);
+    eprintln!("{}", s.summary());
+    s.assert_exactly_once();
+    let moved = s.moved_after_leave.expect("measured");
+    assert!(moved <= LEAVE_HEARTBEAT_INTERVAL + CLIENT_SLACK, "{}", s.summary());
+}
