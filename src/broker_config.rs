@@ -105,6 +105,7 @@ const KEY_TYPES: &[(&str, Kind)] = &[
     ("group.consumer.heartbeat.interval.ms", Kind::Int),
     ("group.consumer.session.timeout.ms", Kind::Int),
     ("group.consumer.max.size", Kind::Int),
+    ("group.consumer.assignment.interval.ms", Kind::Int),
     ("group.consumer.assignors", Kind::List),
     ("offsets.topic.num.partitions", Kind::Int),
     ("transaction.max.timeout.ms", Kind::Int),

@@ -52,6 +52,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("group.consumer.heartbeat.interval.ms", "5000"),
     ("group.consumer.session.timeout.ms", "45000"),
     ("group.consumer.max.size", "2147483647"),
+    ("group.consumer.assignment.interval.ms", "1000"),
     (
         "group.consumer.assignors",
         "org.apache.kafka.coordinator.group.assignor.UniformAssignor,org.apache.kafka.coordinator.group.assignor.RangeAssignor",
@@ -111,6 +112,8 @@ pub struct Config {
     pub group_consumer_heartbeat_interval_ms: i32,
     pub group_consumer_session_timeout_ms: i32,
     pub group_consumer_max_size: i32,
+    /// Least time between two target assignments of a KIP-848 group (KIP-1263).
+    pub group_consumer_assignment_interval_ms: i32,
     /// Server-side assignor names; the first is the default.
     pub group_consumer_assignors: Vec<String>,
     pub offsets_topic_num_partitions: i32,
@@ -256,6 +259,12 @@ impl Config {
             .map_err(|_| "group.consumer.session.timeout.ms out of range")?,
             group_consumer_max_size: i32::try_from(positive("group.consumer.max.size")?)
                 .map_err(|_| "group.consumer.max.size out of range")?,
+            group_consumer_assignment_interval_ms: i32::try_from(num(
+                "group.consumer.assignment.interval.ms",
+            )?)
+            .ok()
+            .filter(|v| *v >= 0)
+            .ok_or("group.consumer.assignment.interval.ms must be between 0 and 2147483647")?,
             group_consumer_assignors: {
                 // Kafka names its assignors by class; clients name them by `name()`.
                 let mut names = Vec::new();

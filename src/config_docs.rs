@@ -203,6 +203,9 @@ pub fn broker(name: &str) -> Option<String> {
             "Session timeout of members of consumer protocol groups."
         }
         "group.consumer.max.size" => "Most members a consumer protocol group may have.",
+        "group.consumer.assignment.interval.ms" => {
+            "The interval between assignment updates for a consumer protocol group."
+        }
         "group.consumer.assignors" => {
             "Server-side assignors of consumer protocol groups; the first is the default."
         }

@@ -400,3 +400,31 @@ fn java_consumer_protocol_group_against_kafka() {
     kafka.stop();
     assert_kip848_session(&lines);
 }
+
+#[path = "common/consumer_protocol.rs"]
+mod consumer_protocol;
+
+/// The heartbeat interval of the leave test below.
+const LEAVE_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(1000);
+/// What the client takes to act on its heartbeat's answer (its poll loop runs the callback).
+const CLIENT_SLACK: Duration = Duration::from_millis(500);
+
+/// Kafka's Java client on the consumer protocol (`ConsumerProtocolSession.java`): two
+/// members, a third joins, the second leaves; every record read once and committed, and the
+/// leaving member's partitions owned by the others within one heartbeat interval of its
+/// leave (which comes more than `group.consumer.assignment.interval.ms` after the previous
+/// rebalance, so the new target is computed at the leave).
+#[test]
+fn java_consumer_protocol_partitions_of_a_leaving_member_move_within_a_heartbeat_interval() {
+    let tmp = TempDir::new("java-kip848-leave");
+    let hb =
+        format!("group.consumer.heartbeat.interval.ms={}", LEAVE_HEARTBEAT_INTERVAL.as_millis());
+    let broker = Broker::start_with(tmp.path(), &[&hb]);
+    let s = consumer_protocol::java_session(broker.addr, "leave", 30, || {
+        broker.logs.lines().join("\n")
+    });
+    eprintln!("{}", s.summary());
+    s.assert_exactly_once();
+    let moved = s.moved_after_leave.expect("measured");
+    assert!(moved <= LEAVE_HEARTBEAT_INTERVAL + CLIENT_SLACK, "{}", s.summary());
+}

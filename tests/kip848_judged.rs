@@ -101,7 +101,8 @@ fn group_version_0_refuses_the_consumer_protocol_as_kafka_does() {
     let ours = Broker::start_with_features(&ours_dir, &[], &["group.version=1"]);
     let (listed, joined, _) = consumer_protocol_view(ours.addr);
     assert_eq!(listed, [68, 69]);
-    assert_eq!((joined.error_code, joined.member_epoch), (0, 1), "{joined:?}");
+    // A new group is at epoch 1 (Kafka 4.3+), its first member takes it to 2.
+    assert_eq!((joined.error_code, joined.member_epoch), (0, 2), "{joined:?}");
 }
 
 /// Kafka 4.4 as the judge of the consumer group records: two members settle on a 6-partition
@@ -111,7 +112,8 @@ fn group_version_0_refuses_the_consumer_protocol_as_kafka_does() {
 fn kafka_serves_the_consumer_groups_minikafka_kept() {
     let tmp = TempDir::new("gv-kafka");
     let dir = tmp.join("logs");
-    let b = Broker::start(&dir);
+    // Targets at every change, so that the steps below are the heartbeats that make them.
+    let b = Broker::start_with(&dir, &["group.consumer.assignment.interval.ms=0"]);
     let mut c = b.connect();
     let created = c.kp_call(
         7,
@@ -125,18 +127,18 @@ fn kafka_serves_the_consumer_groups_minikafka_kept() {
     let t = *created.topics[0].topic_id.as_bytes();
     let all: BTreeSet<i32> = (0..6).collect();
     let none = BTreeSet::new();
-    assert_eq!(heartbeat(&mut c, "member-a", 0, t, &none).member_epoch, 1);
-    heartbeat(&mut c, "member-a", 1, t, &all);
-    assert_eq!(heartbeat(&mut c, "member-b", 0, t, &none).member_epoch, 2);
-    let kept = assigned(&heartbeat(&mut c, "member-a", 1, t, &all)).expect("A gives up half");
-    assert_eq!(heartbeat(&mut c, "member-a", 1, t, &kept).member_epoch, 2);
-    let moved = assigned(&heartbeat(&mut c, "member-b", 2, t, &none)).expect("B's half");
-    let r = heartbeat(&mut c, "member-b", 2, t, &moved);
-    assert_eq!((r.error_code, r.member_epoch), (0, 2));
+    assert_eq!(heartbeat(&mut c, "member-a", 0, t, &none).member_epoch, 2);
+    heartbeat(&mut c, "member-a", 2, t, &all);
+    assert_eq!(heartbeat(&mut c, "member-b", 0, t, &none).member_epoch, 3);
+    let kept = assigned(&heartbeat(&mut c, "member-a", 2, t, &all)).expect("A gives up half");
+    assert_eq!(heartbeat(&mut c, "member-a", 2, t, &kept).member_epoch, 3);
+    let moved = assigned(&heartbeat(&mut c, "member-b", 3, t, &none)).expect("B's half");
+    let r = heartbeat(&mut c, "member-b", 3, t, &moved);
+    assert_eq!((r.error_code, r.member_epoch), (0, 3));
     let p = *kept.iter().next().unwrap();
     let commit = OffsetCommitRequest::default()
         .with_group_id(GroupId(sb("g")))
-        .with_generation_id_or_member_epoch(2)
+        .with_generation_id_or_member_epoch(3)
         .with_member_id(sb("member-a"))
         .with_topics(vec![ocq::OffsetCommitRequestTopic::default()
             .with_name(TopicName(sb("six")))
@@ -188,8 +190,8 @@ fn kafka_serves_the_consumer_groups_minikafka_kept() {
     // The group record's metadata hash is Kafka's: it sees the topics unchanged and goes on
     // at the same epochs (with another hash it would bump the group epoch and reassign).
     for (m, owned) in [("member-a", &kept), ("member-b", &moved)] {
-        let r = heartbeat(&mut k, m, 2, t, owned);
-        assert_eq!((r.error_code, r.member_epoch), (0, 2), "Kafka takes {m}'s heartbeat: {r:?}");
+        let r = heartbeat(&mut k, m, 3, t, owned);
+        assert_eq!((r.error_code, r.member_epoch), (0, 3), "Kafka takes {m}'s heartbeat: {r:?}");
     }
     assert_eq!(summary(&describe(&mut k)), summary(&before), "no rebalance on Kafka");
     let fetch =

@@ -93,6 +93,12 @@
 //! producer sending as many records and waiting for their delivery (`idempotent_1`,
 //! `idempotent_100`); each with its `kafka:` row.
 //!
+//! Rebalances (`rebalance.rs`): librdkafka consumers, two in a group on a 6-partition topic,
+//! then a third: `rebalance_consumer` times from the third's subscribe until the three own two
+//! partitions each on the consumer protocol (KIP-848), `rebalance_classic` the same on the
+//! classic protocol with `cooperative-sticky`; each with its `kafka:` row. Latencies are per
+//! rebalance, over a few (brokers and clients at their defaults, so mostly heartbeat intervals).
+//!
 //! The `rdkafka_*` scenarios drive a real client instead: librdkafka (`client.rs`) producing
 //! small records with its own batching, each timed from `send` to its delivery report, beside
 //! an interleaved acks=0 run of the same load (the client's and the machine's share of the
@@ -118,6 +124,7 @@ mod flood;
 mod housekeeping;
 #[path = "../../tests/common/kafka.rs"]
 mod kafka;
+mod rebalance;
 mod report;
 mod server;
 mod setup;
@@ -256,6 +263,23 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     }),
     ("txn_100", |c| txn::producer(c, On::Mini, "txn_100", Transactional, 100)),
     ("kafka:txn_100", |c| txn::producer(c, On::Kafka, "kafka:txn_100", Transactional, 100)),
+    ("rebalance_consumer", |c| {
+        rebalance::join_third(c, On::Mini, "rebalance_consumer", rebalance::Protocol::Consumer)
+    }),
+    ("kafka:rebalance_consumer", |c| {
+        rebalance::join_third(
+            c,
+            On::Kafka,
+            "kafka:rebalance_consumer",
+            rebalance::Protocol::Consumer,
+        )
+    }),
+    ("rebalance_classic", |c| {
+        rebalance::join_third(c, On::Mini, "rebalance_classic", rebalance::Protocol::Classic)
+    }),
+    ("kafka:rebalance_classic", |c| {
+        rebalance::join_third(c, On::Kafka, "kafka:rebalance_classic", rebalance::Protocol::Classic)
+    }),
     ("startup_1000p", |c| startup(c, STARTUP_PARTITIONS)),
     ("startup_big_segment", startup_big_segment),
     ("memory", |c| memory(c, On::Mini)),

@@ -246,6 +246,7 @@ impl Broker {
             session_timeout_ms: config.group_consumer_session_timeout_ms,
             max_size: config.group_consumer_max_size,
             assignors: config.group_consumer_assignors.clone(),
+            assignment_interval_ms: config.group_consumer_assignment_interval_ms,
         };
         // First: completing a prepared transaction writes its markers, which may commit
         // offsets in `__consumer_offsets`.
@@ -483,7 +484,9 @@ impl Broker {
                 let g = self.groups.groups.get(&id).and_then(|g| g.consumer.as_ref());
                 let records = g.map(|c| c.records_since(Some(&before))).unwrap_or_default();
                 if self.write_consumer_group_records(&id, &records, false) != error::NONE {
-                    log::error!("consumer group {id:?}: expired members not written");
+                    log::error!(
+                        "consumer group {id:?}: expired members or a new target not written"
+                    );
                 }
             }
             self.flush_background_appends();

@@ -101,6 +101,10 @@ pub struct ConsumerGroup {
     pub target_assignment: BTreeMap<String, Partitions>,
     /// The assignor that computed the target.
     pub assignor: String,
+    /// When the target was last computed (`AssignmentTimestamp`, ms since the epoch), as
+    /// written and replayed; `last_assignment` is the same moment on the monotonic clock.
+    pub assignment_timestamp_ms: i64,
+    last_assignment: Option<Instant>,
 }
 
 /// The coordinator's settings for consumer groups.
@@ -111,6 +115,9 @@ pub struct ConsumerConfig {
     pub max_size: i32,
     /// Server-side assignors ("uniform", "range"); the first is the default.
     pub assignors: Vec<String>,
+    /// Kafka's `group.consumer.assignment.interval.ms` (KIP-1263): the least time between two
+    /// target assignments of a group; 0 computes one at every change.
+    pub assignment_interval_ms: i32,
 }
 
 impl Default for ConsumerConfig {
@@ -120,6 +127,7 @@ impl Default for ConsumerConfig {
             session_timeout_ms: 45000,
             max_size: i32::MAX,
             assignors: vec!["uniform".into(), "range".into()],
+            assignment_interval_ms: 1000,
         }
     }
 }
@@ -331,6 +339,18 @@ impl ConsumerGroup {
         ConsumerGroup { group_id: group_id.to_string(), ..Default::default() }
     }
 
+    /// A group a first heartbeat creates: as in Kafka 4.3+, at group and target epoch 1 (so a
+    /// first member's join is answered with epoch 2). Its first target is not held back by
+    /// the assignment interval.
+    pub fn created(group_id: &str) -> Self {
+        ConsumerGroup {
+            group_id: group_id.to_string(),
+            group_epoch: 1,
+            target_assignment_epoch: 1,
+            ..Default::default()
+        }
+    }
+
     /// The `__consumer_offsets` records that take the group from `old` (`None`: it did not
     /// exist) to its state now, in the order Kafka's coordinator writes them: the tombstones
     /// of departed members (current assignment, target, member), the members' metadata, the
@@ -409,7 +429,7 @@ impl ConsumerGroup {
                 group_id: group_id(),
                 value: Some(cr::TargetAssignmentMetadataValue {
                     assignment_epoch: self.target_assignment_epoch,
-                    assignment_timestamp: crate::metadata::log::now_ms(),
+                    assignment_timestamp: self.assignment_timestamp_ms,
                 }),
             });
         }
@@ -469,7 +489,8 @@ impl ConsumerGroup {
                 m.server_assignor = v.server_assignor;
             }
             ConsumerGroupRecord::TargetAssignmentMetadata { value, .. } => {
-                self.target_assignment_epoch = value.map_or(0, |v| v.assignment_epoch);
+                self.target_assignment_epoch = value.as_ref().map_or(0, |v| v.assignment_epoch);
+                self.assignment_timestamp_ms = value.map_or(0, |v| v.assignment_timestamp);
             }
             ConsumerGroupRecord::TargetAssignmentMember { member_id, value: None, .. } => {
                 self.target_assignment.remove(&member_id);
@@ -530,6 +551,11 @@ impl ConsumerGroup {
     pub fn loaded(&mut self, topics: &TopicsMeta, config: &ConsumerConfig, now: Instant) {
         self.subscription_metadata = self.subscription(topics);
         self.assignor = self.select_assignor(config);
+        // The interval runs on from the last assignment written, as Kafka reads its timestamp.
+        let ago = crate::metadata::log::now_ms().saturating_sub(self.assignment_timestamp_ms);
+        self.last_assignment = (self.assignment_timestamp_ms > 0)
+            .then(|| now.checked_sub(Duration::from_millis(ago.max(0) as u64)))
+            .flatten();
         for m in self.members.values_mut() {
             m.revocation_deadline = (!m.pending_revocation.is_empty())
                 .then(|| now + Duration::from_millis(m.rebalance_timeout_ms.max(0) as u64));
@@ -575,7 +601,13 @@ impl ConsumerGroup {
     /// recomputes the target assignment if it is behind the group epoch.
     /// `bump` says the membership or a subscription changed: like a metadata change, it
     /// takes the group to its next epoch (once, whatever changed).
-    fn refresh(&mut self, topics: &TopicsMeta, config: &ConsumerConfig, mut bump: bool) {
+    fn refresh(
+        &mut self,
+        topics: &TopicsMeta,
+        config: &ConsumerConfig,
+        mut bump: bool,
+        now: Instant,
+    ) {
         let subscription = self.subscription(topics);
         if subscription != self.subscription_metadata {
             self.subscription_metadata = subscription;
@@ -584,7 +616,7 @@ impl ConsumerGroup {
         if bump {
             self.group_epoch += 1;
         }
-        if self.target_assignment_epoch != self.group_epoch {
+        if self.target_assignment_epoch != self.group_epoch && self.assignment_due(config, now) {
             self.assignor = self.select_assignor(config);
             let subs: BTreeMap<String, Vec<(Uuid, i32)>> = self
                 .members
@@ -599,7 +631,20 @@ impl ConsumerGroup {
                 _ => uniform_assign(&subs, &self.target_assignment),
             };
             self.target_assignment_epoch = self.group_epoch;
+            self.last_assignment = Some(now);
+            self.assignment_timestamp_ms = crate::metadata::log::now_ms();
         }
+    }
+
+    /// Kafka 4.3+ (KIP-1263) computes a group's target at most once per
+    /// `group.consumer.assignment.interval.ms`: changes within it wait for the next
+    /// computation, so members joining together are given their shares at once instead of
+    /// the first taking everything and giving half of it back. A group's first target is not
+    /// held back. Until then members stay at the assignment epoch; a new one gets that epoch
+    /// and no partitions.
+    fn assignment_due(&self, config: &ConsumerConfig, now: Instant) -> bool {
+        let interval = Duration::from_millis(config.assignment_interval_ms.max(0) as u64);
+        self.last_assignment.is_none_or(|t| now.saturating_duration_since(t) >= interval)
     }
 
     /// The assignor most members ask for, else the first configured (Kafka's
@@ -761,7 +806,7 @@ impl ConsumerGroup {
         if a.member_epoch == LEAVE_GROUP_MEMBER_EPOCH
             || a.member_epoch == LEAVE_GROUP_STATIC_MEMBER_EPOCH
         {
-            return self.leave(a, topics, config);
+            return self.leave(a, topics, config, now);
         }
         // Kafka's `throwIfConsumerGroupIsFull` comes before the member is looked up: any
         // request from outside a full group is refused, except a static member's return.
@@ -914,7 +959,7 @@ impl ConsumerGroup {
             m.server_assignor = a.server_assignor.clone();
             changed = true;
         }
-        self.refresh(topics, config, changed);
+        self.refresh(topics, config, changed, now);
         self.reconcile(&member_id, a.owned.as_ref(), now);
         let m = &self.members[&member_id];
         // Kafka's rule: the assignment goes back on a join, on a full request (a client
@@ -939,6 +984,7 @@ impl ConsumerGroup {
         a: &HeartbeatArgs,
         topics: &TopicsMeta,
         config: &ConsumerConfig,
+        now: Instant,
     ) -> HeartbeatResult {
         let member_id = if let Some(inst) = &a.instance_id {
             match self.members.values().find(|m| m.instance_id.as_deref() == Some(inst.as_str())) {
@@ -975,7 +1021,7 @@ impl ConsumerGroup {
             set_epoch(m, LEAVE_GROUP_STATIC_MEMBER_EPOCH);
         } else {
             self.remove_member(&member_id);
-            self.refresh(topics, config, true);
+            self.refresh(topics, config, true, now);
         }
         HeartbeatResult {
             error_code: error::NONE,
@@ -988,9 +1034,9 @@ impl ConsumerGroup {
 
     /// Recomputes the target assignment if the metadata of the subscribed topics changed
     /// (created, deleted, more partitions) even if nobody heartbeats yet.
-    pub fn metadata_changed(&mut self, topics: &TopicsMeta, config: &ConsumerConfig) {
+    pub fn metadata_changed(&mut self, topics: &TopicsMeta, config: &ConsumerConfig, now: Instant) {
         if !self.members.is_empty() {
-            self.refresh(topics, config, false);
+            self.refresh(topics, config, false, now);
         }
     }
 }
@@ -1214,7 +1260,7 @@ mod tests {
 
     #[test]
     fn a_regex_subscribes_to_matching_topics_and_deleted_topics_leave_the_assignment() {
-        let config = ConsumerConfig::default();
+        let config = ConsumerConfig { assignment_interval_ms: 0, ..Default::default() };
         let now = Instant::now();
         let mut topics: TopicsMeta = [
             ("orders".to_string(), (t(1), 2)),
@@ -1292,7 +1338,7 @@ mod tests {
 
     #[test]
     fn the_records_of_each_change_rebuild_the_group() {
-        let config = ConsumerConfig::default();
+        let config = ConsumerConfig { assignment_interval_ms: 0, ..Default::default() };
         let now = Instant::now();
         let topics: TopicsMeta = [("six".to_string(), (t(1), 6))].into();
         let mut g = ConsumerGroup::new("g");

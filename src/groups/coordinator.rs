@@ -404,7 +404,8 @@ impl Coordinator {
             if let Some(c) = &mut group.consumer {
                 if c.next_deadline().is_some_and(|d| d <= now) {
                     let before = c.clone();
-                    // The target is recomputed at the next heartbeat of a remaining member.
+                    // The target is recomputed at the next heartbeat of a remaining member
+                    // (Kafka has no timer for it either).
                     if !c.expire(now).is_empty() {
                         changed.push(before);
                     }
@@ -584,7 +585,7 @@ impl Coordinator {
             }
             None => {
                 let mut g = Group::new(&a.group_id);
-                g.consumer = Some(ConsumerGroup::new(&a.group_id));
+                g.consumer = Some(ConsumerGroup::created(&a.group_id));
                 self.groups.insert(a.group_id.clone(), g);
             }
             Some(g) if g.consumer.is_none() => {
@@ -596,7 +597,7 @@ impl Coordinator {
                         format!("Group {} is not a consumer group.", a.group_id),
                     );
                 }
-                g.consumer = Some(ConsumerGroup::new(&a.group_id));
+                g.consumer = Some(ConsumerGroup::created(&a.group_id));
             }
             Some(_) => {}
         }

@@ -25,6 +25,9 @@ pub const PARTITIONS: i32 = 6;
 const STEP_DEADLINE: Duration = Duration::from_secs(90);
 /// The whole Java session, JVM start included.
 const JAVA_TIMEOUT: Duration = Duration::from_secs(400);
+/// Kafka's default `group.consumer.assignment.interval.ms`: the leave comes at least this long
+/// after the previous rebalance, so that the coordinator's target for it is not held back.
+pub const ASSIGNMENT_INTERVAL: Duration = Duration::from_millis(1000);
 
 /// What a session saw.
 #[derive(Debug, Default)]
@@ -35,6 +38,9 @@ pub struct Session {
     /// (step, time until every partition was owned again): `start-two`, `join-third`,
     /// `leave-second`.
     pub rebalances: Vec<(String, Duration)>,
+    /// From the end of the leaving member's close (its leave answered) until the others own
+    /// its partitions (their assignment as the client reports it, after its callback).
+    pub moved_after_leave: Option<Duration>,
     /// Records each member read.
     pub read: BTreeMap<String, usize>,
     pub produced: usize,
@@ -74,7 +80,7 @@ impl Session {
     pub fn summary(&self) -> String {
         let mut s = format!(
             "{}: read {} of {} (duplicates {}, missing {}), per member {:?}, rebalances {:?}, \
-             committed/end {:?}\n",
+             moved after the leave {:?}, committed/end {:?}\n",
             self.client,
             self.read_total,
             self.produced,
@@ -82,6 +88,7 @@ impl Session {
             self.missing,
             self.read,
             self.rebalances,
+            self.moved_after_leave,
             self.committed
         );
         for (ms, m, ps) in &self.owned {
@@ -131,6 +138,7 @@ fn parse_java(lines: &[String]) -> Session {
             "read" => {
                 s.read.insert(w[1].to_string(), w[2].parse().unwrap());
             }
+            "moved" => s.moved_after_leave = Some(Duration::from_millis(w[1].parse().unwrap())),
             "records" => {
                 // records <read> of <produced> duplicates=<n> missing=<n>
                 let w: Vec<&str> = l.split(' ').collect();
@@ -320,17 +328,22 @@ pub fn rdkafka_session(addr: SocketAddr, topic: &str, per_phase: usize) -> Sessi
     wait_for(&shared, "three members to own every partition", |s| {
         settled(s, &["member-a", "member-b", "member-c"])
     });
+    let third_settled = Instant::now();
     rebalances.push(("join-third".to_string(), t0.elapsed()));
     let want = produce(per_phase);
     wait_for(&shared, "the second records", all_read(want));
+    // Not a synchronisation: the leave is to come after the interval, whatever the timing.
+    std::thread::sleep(ASSIGNMENT_INTERVAL.saturating_sub(third_settled.elapsed()));
 
     let t0 = Instant::now();
     b.stop.store(true, Ordering::SeqCst);
     b.thread.join().unwrap();
+    let closed = Instant::now();
     wait_for(&shared, "two members to own every partition again", |s| {
         settled(s, &["member-a", "member-c"])
     });
     rebalances.push(("leave-second".to_string(), t0.elapsed()));
+    let moved_after_leave = Some(closed.elapsed());
     let want = produce(per_phase);
     wait_for(&shared, "the third records", all_read(want));
     for m in [a, c] {
@@ -346,6 +359,7 @@ pub fn rdkafka_session(addr: SocketAddr, topic: &str, per_phase: usize) -> Sessi
         client: "rdkafka",
         owned: s.events.clone(),
         rebalances,
+        moved_after_leave,
         read: s.read_count.clone(),
         produced: want,
         read_total,

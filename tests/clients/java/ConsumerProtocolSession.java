@@ -8,6 +8,10 @@
 //   owned <ms> <member> [partitions]   each member's assignment whenever it changes
 //   rebalance <step> <ms>              from the step (start or close of a member) until every
 //                                      partition is owned again, by one member each
+//   moved <ms>                         from the end of the leaving member's close until the
+//                                      others own its partitions (the leave comes at least
+//                                      ASSIGNMENT_INTERVAL after the previous rebalance, so
+//                                      that a coordinator's target for it is not held back)
 //   read <member> <records>
 //   records <read> of <produced> duplicates=<n> missing=<n>
 //   committed <partition> <offset> end <offset>
@@ -31,6 +35,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public class ConsumerProtocolSession {
     static final int PARTITIONS = 6;
     static final Duration DEADLINE = Duration.ofSeconds(90);
+    // Kafka's default group.consumer.assignment.interval.ms.
+    static final long ASSIGNMENT_INTERVAL_MS = 1000;
 
     static String bootstrap;
     static String topic;
@@ -190,15 +196,23 @@ public class ConsumerProtocolSession {
                 t0 = System.nanoTime();
                 c.start();
                 waitFor("three members to own every partition", () -> settled(List.of(a, b, c)));
-                out("rebalance join-third " + (System.nanoTime() - t0) / 1_000_000);
+                long thirdSettled = System.nanoTime();
+                out("rebalance join-third " + (thirdSettled - t0) / 1_000_000);
                 produce(producer, perPhase);
                 waitFor("the second records", () -> readSoFar() == produced);
+                long sinceMs = (System.nanoTime() - thirdSettled) / 1_000_000;
+                if (sinceMs < ASSIGNMENT_INTERVAL_MS) {
+                    Thread.sleep(ASSIGNMENT_INTERVAL_MS - sinceMs);
+                }
 
                 t0 = System.nanoTime();
                 b.stop.set(true);
                 b.join(DEADLINE.toMillis());
+                long closed = System.nanoTime();
                 waitFor("two members to own every partition again", () -> settled(List.of(a, c)));
-                out("rebalance leave-second " + (System.nanoTime() - t0) / 1_000_000);
+                long now = System.nanoTime();
+                out("rebalance leave-second " + (now - t0) / 1_000_000);
+                out("moved " + (now - closed) / 1_000_000);
                 produce(producer, perPhase);
                 waitFor("the third records", () -> readSoFar() == produced);
                 a.stop.set(true);
