@@ -695,3 +695,46 @@ fn a_roll_moves_the_recovery_point_once_its_background_sync_is_done() {
     assert_eq!(m.get(id).segments.len(), 3, "rolled");
     assert_eq!(m.get(id).recovery_point, 3);
 }
+
+#[test]
+fn without_a_snapshot_at_the_active_segment_producers_are_replayed_from_an_older_one() {
+    let d = temp_dir("replay-producers");
+    let cfg = LogConfig { segment_bytes: 300, ..CFG };
+    let idem = |pid: i64, seq: i32| {
+        let mut b = BatchBuilder::new(0, 1).producer(pid, 0, seq);
+        b.push(None, Some(&[b'v'; 200][..]), &[]);
+        b.finish()
+    };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    // One batch a segment: producer 7's two batches end up in closed segments, producer 8's
+    // in the active one.
+    for (pid, seq) in [(7, 0), (7, 1), (8, 0)] {
+        log.append(&idem(pid, seq)).unwrap();
+        log.flush().unwrap();
+    }
+    assert_eq!(log.segments.len(), 3);
+    drop(log);
+    // The snapshot the last roll took (at 2) is lost, as a crash before its rename leaves it;
+    // only an older one is left (the one at 1, written again here as the roll to 1 took it).
+    let left: Vec<_> = snapshot::list(&d).into_iter().map(|(o, _)| o).collect();
+    assert_eq!(left, [2]);
+    std::fs::remove_file(d.join(snapshot::file_name(2))).unwrap();
+    let entry = snapshot::ProducerEntry {
+        producer_id: 7,
+        epoch: 0,
+        last_sequence: 0,
+        last_offset: 0,
+        offset_delta: 0,
+        timestamp: 1,
+        coordinator_epoch: -1,
+        current_txn_first_offset: -1,
+    };
+    snapshot::write(&d, 1, &[entry]).unwrap();
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    assert_eq!(log.log_end_offset(), 3);
+    // Producer 7's batch at 1 was replayed over the snapshot at 1: its retry is a duplicate,
+    // and its next sequence follows it.
+    assert!(matches!(log.append(&idem(7, 1)).unwrap(), Appended::Duplicate(1, _)));
+    assert!(matches!(log.append(&idem(8, 0)).unwrap(), Appended::Duplicate(2, _)));
+    assert_eq!(log.append(&idem(7, 2)).unwrap(), Appended::At(3));
+}
