@@ -96,6 +96,7 @@ const KEY_TYPES: &[(&str, Kind)] = &[
     ("log.retention.check.interval.ms", Kind::Long),
     ("log.initial.task.delay.ms", Kind::Long),
     ("log.flush.scheduler.interval.ms", Kind::Long),
+    ("log.flush.offset.checkpoint.interval.ms", Kind::Int),
     ("auto.create.topics.enable", Kind::Boolean),
     ("num.partitions", Kind::Int),
     ("fetch.max.bytes", Kind::Int),

@@ -40,6 +40,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("log.flush.interval.messages", "9223372036854775807"),
     ("log.flush.interval.ms", ""),
     ("log.flush.scheduler.interval.ms", "9223372036854775807"),
+    ("log.flush.offset.checkpoint.interval.ms", "60000"),
     ("log.roll.jitter.ms", ""),
     ("log.roll.jitter.hours", "0"),
     ("log.segment.delete.delay.ms", "60000"),
@@ -99,6 +100,9 @@ pub struct Config {
     pub log_flush_interval_ms: i64,
     /// log.flush.scheduler.interval.ms: how often the log flusher checks flush.ms.
     pub log_flush_scheduler_interval_ms: i64,
+    /// log.flush.offset.checkpoint.interval.ms: how often the recovery points are
+    /// checkpointed.
+    pub log_flush_offset_checkpoint_interval_ms: u64,
     /// log.roll.jitter.ms, or log.roll.jitter.hours in ms: the broker's segment.jitter.ms.
     pub log_roll_jitter_ms: i64,
     pub auto_create_topics_enable: bool,
@@ -215,7 +219,11 @@ impl Config {
         if log_roll_jitter_ms < 0 || log_flush_interval_ms < 0 {
             return Err("log.roll.jitter.* and log.flush.interval.ms must not be negative".into());
         }
+        let log_flush_offset_checkpoint_interval_ms =
+            u64::try_from(num("log.flush.offset.checkpoint.interval.ms")?)
+                .map_err(|_| "log.flush.offset.checkpoint.interval.ms must not be negative")?;
         Ok(Config {
+            log_flush_offset_checkpoint_interval_ms,
             log_flush_interval_ms,
             log_flush_scheduler_interval_ms,
             log_roll_jitter_ms,
@@ -407,6 +415,10 @@ impl Config {
             interval: std::time::Duration::from_millis(self.log_retention_check_interval_ms),
             flush_check_interval: std::time::Duration::from_millis(
                 self.log_flush_scheduler_interval_ms as u64,
+            ),
+            // Kafka's scheduler takes 0 as "once"; a timer of 0 would spin the loop.
+            recovery_checkpoint_interval: std::time::Duration::from_millis(
+                self.log_flush_offset_checkpoint_interval_ms.max(1),
             ),
         }
     }

@@ -186,6 +186,9 @@ pub fn broker(name: &str) -> Option<String> {
         "log.flush.scheduler.interval.ms" => {
             "How often logs are checked for data due to be flushed."
         }
+        "log.flush.offset.checkpoint.interval.ms" => {
+            "How often each log's recovery point (below which all is synced) is checkpointed."
+        }
         "auto.create.topics.enable" => {
             "Whether a Metadata request naming an unknown topic creates it."
         }

@@ -684,3 +684,142 @@ fn power_loss_past_the_metadata_log_end_keeps_every_acknowledged_topic() {
         assert!(topic_exists(&mut c, name), "seed {seed}: {name} is gone");
     }
 }
+
+// ----- the recovery point ----------------------------------------------------------------------
+
+/// `<topic> <partition>`'s entry in the log directory's `recovery-point-offset-checkpoint`.
+fn checkpointed_recovery_point(log_dir: &Path, topic: &str, partition: i32) -> Option<i64> {
+    let text = fs::read_to_string(log_dir.join("recovery-point-offset-checkpoint")).ok()?;
+    let prefix = format!("{topic} {partition} ");
+    text.lines().find_map(|l| l.strip_prefix(&prefix)?.parse().ok())
+}
+
+/// Produces `n` plain batches of one 300-byte record each to `topic`-0; returns their offsets.
+fn produce_plain(c: &mut Client, topic: &str, n: usize) -> Vec<i64> {
+    (0..n)
+        .map(|i| {
+            let value = vec![b'a' + (i % 26) as u8; 300];
+            let r = c.produce(&[(topic, vec![(0, Some(batch(0, &[&value])))])]);
+            let p = r.partition(topic, 0);
+            assert_eq!(p.error_code, NONE);
+            p.base_offset
+        })
+        .collect()
+}
+
+/// Kafka's `checkpointLogRecoveryOffsets`: while the broker runs, each partition's recovery
+/// point is written every log.flush.offset.checkpoint.interval.ms, and it follows the rolls
+/// (each closed segment is synced by the background thread, which then moves the point to
+/// the new segment's base).
+#[test]
+fn the_recovery_point_is_checkpointed_periodically_and_follows_the_rolls() {
+    let tmp = TempDir::new("crash-rp-periodic");
+    make_log_dir(tmp.path(), &[("rolling", 1)]);
+    let overrides = ["log.segment.bytes=1000", "log.flush.offset.checkpoint.interval.ms=50"];
+    let broker = Broker::start_with(tmp.path(), &overrides);
+    let mut c = broker.connect();
+    // Nothing written, nothing rolled: the point is the log start.
+    assert!(
+        eventually(IO_TIMEOUT, || checkpointed_recovery_point(tmp.path(), "rolling", 0) == Some(0)),
+        "checkpoint written while running"
+    );
+    let dir = tmp.path().join("rolling-0");
+    for round in 1..=3 {
+        produce_plain(&mut c, "rolling", 7);
+        let active = segments(&dir).last().unwrap().0;
+        assert!(active > 0, "rolled in round {round}");
+        assert!(
+            eventually(IO_TIMEOUT, || {
+                checkpointed_recovery_point(tmp.path(), "rolling", 0) == Some(active)
+            }),
+            "round {round}: the checkpoint names the last roll's base {active}: {:?}",
+            checkpointed_recovery_point(tmp.path(), "rolling", 0)
+        );
+    }
+    // The snapshot each roll took is in place too (its sync and rename are background work).
+    let last = segments(&dir).last().unwrap().0;
+    assert!(
+        eventually(IO_TIMEOUT, || dir.join(format!("{last:020}.snapshot")).exists()),
+        "producer snapshot at {last}"
+    );
+}
+
+/// Kafka's `LogLoader.recoverLog`: after a crash every segment from the one holding the
+/// checkpointed recovery point on is checked, closed ones included (their background sync may
+/// not have happened before the power went). A closed segment past the point holding a
+/// damaged batch is cut there, the segments after it go, and everything before it stays;
+/// segments below the point are trusted as synced and not read (a damaged byte planted in
+/// one shows that: it is left as it is, where a scan would have cut the whole log).
+#[test]
+fn an_unclean_restart_recovers_closed_segments_past_the_checkpointed_recovery_point() {
+    let tmp = TempDir::new("crash-rp-recover");
+    let ids = make_log_dir(tmp.path(), &[("recovered", 1)]);
+    let overrides = ["log.segment.bytes=1000"];
+    let dir = tmp.path().join("recovered-0");
+    // Run 1 ends cleanly: its checkpoint names its log end, in its last segment.
+    let broker = Broker::start_with(tmp.path(), &overrides);
+    let mut c = broker.connect();
+    produce_plain(&mut c, "recovered", 7);
+    drop(c);
+    assert!(broker.stop().success());
+    let rp = checkpointed_recovery_point(tmp.path(), "recovered", 0).unwrap();
+    assert_eq!(rp, 7);
+    let below = segments(&dir);
+    assert!(below.len() >= 3, "{below:?}");
+    // Run 2 rolls more segments and is killed before its checkpoint (due every minute) runs.
+    let broker = Broker::start_with(tmp.path(), &overrides);
+    let mut c = broker.connect();
+    produce_plain(&mut c, "recovered", 12);
+    drop(c);
+    broker.kill();
+    assert_eq!(checkpointed_recovery_point(tmp.path(), "recovered", 0), Some(rp), "not rewritten");
+    let all = segments(&dir);
+    // A closed segment wholly past the recovery point, with segments after it.
+    let i = all.iter().position(|s| s.0 > rp).unwrap();
+    assert!(i + 2 < all.len(), "{all:?}");
+    let (damaged_base, damaged_path) = all[i].clone();
+    let mut bytes = fs::read(&damaged_path).unwrap();
+    let stored = split_batches(&bytes);
+    assert!(stored.len() >= 2);
+    let cut_at = stored[0].len();
+    let cut_offset = base_offset_of(stored[1]);
+    // The second batch's last record byte flipped: its CRC fails.
+    let last_of_second = cut_at + stored[1].len() - 1;
+    bytes[last_of_second] ^= 0x01;
+    fs::write(&damaged_path, &bytes).unwrap();
+    // A byte planted in the first segment, below the recovery point.
+    let first = &below[0].1;
+    let mut planted = fs::read(first).unwrap();
+    let first_len = planted.len();
+    *planted.last_mut().unwrap() ^= 0x01;
+    fs::write(first, &planted).unwrap();
+
+    let broker = Broker::start_with(tmp.path(), &overrides);
+    assert!(broker.logs.wait_for(IO_TIMEOUT, |l| l.contains("found invalid bytes")).is_some());
+    let mut c = broker.connect();
+    let after = segments(&dir);
+    assert_eq!(after.last().unwrap().0, damaged_base, "later segments removed: {after:?}");
+    assert_eq!(fs::metadata(&damaged_path).unwrap().len(), cut_at as u64);
+    assert_eq!(fs::metadata(first).unwrap().len(), first_len as u64, "below the point: not read");
+    for (base, path) in &all[..i] {
+        assert!(path.exists(), "segment {base} kept");
+    }
+    // Everything from the second segment up to the damaged batch reads back whole.
+    let p = c.fetch_one(ids[0], 0, all[1].0);
+    assert_eq!(p.high_watermark, cut_offset);
+    let mut next = all[1].0;
+    let mut offset = next;
+    while offset < cut_offset {
+        let p = c.fetch_one(ids[0], 0, offset);
+        let got = split_batches(p.records());
+        assert!(!got.is_empty());
+        for b in got {
+            assert_eq!(base_offset_of(b), next);
+            next += 1;
+        }
+        offset = next;
+    }
+    assert_eq!(next, cut_offset);
+    // Appends go on from the cut.
+    assert_eq!(produce_plain(&mut c, "recovered", 1), [cut_offset]);
+}

@@ -6,10 +6,14 @@
 //! as fast as the broker takes them (8 in flight, then their 8 answers, as in the test) to a
 //! topic whose retention keeps two 8 MiB segments, checked every 100 ms and deleted at once,
 //! so that the flood leaves tens of MB on disk, not gigabytes. Each segment the flood fills is
-//! rolled, which syncs it (as Kafka's roll does, but here on the event loop), and retention
-//! then unlinks it: the flood's cost to the well-behaved client depends on the segment size,
-//! which `MINIKAFKA_BENCH_FLOOD_SEGMENT_BYTES` sets (1073741824, Kafka's default, rolls no
-//! segment within the row, and the flood then leaves a GB or two on disk until it ends).
+//! rolled, which syncs it (as Kafka's roll does, on the broker's background I/O thread), and
+//! retention then deletes it (renamed on the loop, unlinked on that thread): the flood's cost
+//! to the well-behaved client depends on the segment size, which
+//! `MINIKAFKA_BENCH_FLOOD_SEGMENT_BYTES` sets (1073741824, Kafka's default, rolls no segment
+//! within the row, and the flood then leaves a GB or two on disk until it ends).
+//! `MINIKAFKA_BENCH_FLOOD_MB_S` caps the flood's rate (MB/s; unset: as fast as it is
+//! answered), so that brokers which take the flood at different rates can be compared under
+//! the same one.
 //!
 //! The stuck consumers stay for the whole row: reconnecting them for each slice would have the
 //! broker splice megabytes into each new socket again. So the unflooded side is a twin broker
@@ -135,7 +139,12 @@ impl Flood {
             .name("flood".into())
             .spawn(move || {
                 let mut corr = 0i32;
+                let cap_mb_s = std::env::var("MINIKAFKA_BENCH_FLOOD_MB_S")
+                    .ok()
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .filter(|r| *r > 0.0);
                 let mut burst = || -> Result<(), String> {
+                    let started = Instant::now();
                     let first = corr.wrapping_add(1);
                     for _ in 0..FLOOD_DEPTH {
                         corr = corr.wrapping_add(1);
@@ -150,6 +159,11 @@ impl Flood {
                     let total = bytes2.fetch_add((FLOOD_DEPTH * frame.len()) as u64, SeqCst);
                     if total > FLOOD_CAP {
                         return Err(format!("flood: {FLOOD_CAP} bytes written, stopped"));
+                    }
+                    if let Some(rate) = cap_mb_s {
+                        let due = (FLOOD_DEPTH * frame.len()) as f64 / (rate * 1e6);
+                        let left = Duration::from_secs_f64(due).saturating_sub(started.elapsed());
+                        thread::sleep(left);
                     }
                     Ok(())
                 };

@@ -18,12 +18,17 @@ pub const LEADER_EPOCH: &str = "leader-epoch-checkpoint";
 /// (`CleanShutdownFileHandler`): with it, Kafka trusts the logs and their indexes as they are.
 pub const CLEAN_SHUTDOWN: &str = ".kafka_cleanshutdown";
 
-fn write_lines(path: &Path, entries: &[String]) -> io::Result<()> {
+fn text_of(entries: &[String]) -> String {
     let mut text = format!("0\n{}\n", entries.len());
     for e in entries {
         text.push_str(e);
         text.push('\n');
     }
+    text
+}
+
+fn write_lines(path: &Path, entries: &[String]) -> io::Result<()> {
+    let text = text_of(entries);
     let tmp = path.with_extension("tmp");
     let mut f = fs::File::create(&tmp)?;
     f.write_all(text.as_bytes())?;
@@ -44,8 +49,16 @@ fn read_lines(path: &Path) -> Option<Vec<String>> {
 }
 
 pub fn write_offsets(path: &Path, entries: &[(&str, i32, i64)]) -> io::Result<()> {
-    let lines: Vec<String> = entries.iter().map(|(t, p, o)| format!("{t} {p} {o}")).collect();
-    write_lines(path, &lines)
+    write_lines(path, &offset_lines(entries))
+}
+
+/// What [`write_offsets`] writes, for a writer of its own (the background thread).
+pub fn offsets_text(entries: &[(&str, i32, i64)]) -> String {
+    text_of(&offset_lines(entries))
+}
+
+fn offset_lines(entries: &[(&str, i32, i64)]) -> Vec<String> {
+    entries.iter().map(|(t, p, o)| format!("{t} {p} {o}")).collect()
 }
 
 /// `(topic, partition) -> offset`; empty if the file is missing or unreadable.

@@ -328,10 +328,16 @@ impl SegmentIndex {
         self.state = self.written;
     }
 
-    /// Adds the closing time entry, writes, and syncs both files (on roll and shutdown).
-    pub fn close(&mut self, dir: &Path) -> io::Result<()> {
+    /// Adds the closing time entry and writes it (on roll: the files are synced with their
+    /// segment, in the background).
+    pub fn finish(&mut self, dir: &Path) -> io::Result<()> {
         self.maybe_time_entry();
-        self.write(dir)?;
+        self.write(dir)
+    }
+
+    /// [`finish`](Self::finish), and syncs both files (at shutdown).
+    pub fn close(&mut self, dir: &Path) -> io::Result<()> {
+        self.finish(dir)?;
         if let Some((offsets, times)) = &self.files {
             offsets.sync_data()?;
             times.sync_data()?;

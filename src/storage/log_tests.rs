@@ -461,6 +461,7 @@ fn the_manager_removes_deleted_files_after_file_delete_delay_ms() {
         initial_delay: zero,
         interval: Duration::from_secs(3600),
         flush_check_interval: Duration::from_secs(3600),
+        recovery_checkpoint_interval: Duration::from_secs(3600),
     };
     let mut m = LogManager::new(&d, cfg, schedule, cleaner::CleanerConfig::DEFAULT);
     let id = m.open("t", &crate::uuid::random(), 0, 0).unwrap();
@@ -477,6 +478,8 @@ fn the_manager_removes_deleted_files_after_file_delete_delay_ms() {
     let due = m.next_housekeeping().unwrap();
     assert!(due >= now + Duration::from_secs(59), "woken for the removal");
     m.housekeeping_tick(now + Duration::from_secs(61));
+    // Removed by the background thread.
+    m.bio.drain();
     assert!(!deleted.exists());
     assert!(m.next_housekeeping().unwrap() > now + Duration::from_secs(3000), "the flusher's");
 }
@@ -486,6 +489,7 @@ fn manager_with(d: &std::path::Path, cfg: LogConfig, flush_check: Duration) -> (
         initial_delay: Duration::ZERO,
         interval: Duration::from_secs(3600),
         flush_check_interval: flush_check,
+        recovery_checkpoint_interval: Duration::from_millis(i64::MAX as u64),
     };
     let mut m = LogManager::new(d, cfg, schedule, cleaner::CleanerConfig::DEFAULT);
     let id = m.open("t", &crate::uuid::random(), 0, 0).unwrap();
@@ -621,7 +625,7 @@ fn a_clean_reopen_takes_the_end_and_producers_from_what_close_left() {
     // would stop there and cut the log; a clean reopen never reads it.
     let f = OpenOptions::new().write(true).open(&active.1).unwrap();
     f.write_all_at(&[0xff; 4], 8).unwrap();
-    let mut log = PartitionLog::open_after(&d, cfg, true).unwrap();
+    let mut log = PartitionLog::open_after(&d, cfg, true, None).unwrap();
     assert_eq!(log.log_end_offset(), end);
     // The producer is known: its last batch is a duplicate, a gap is refused, the next is taken.
     assert_eq!(log.append(&idempotent(396, 4)).unwrap(), Appended::Duplicate(396, 5396));
@@ -636,7 +640,7 @@ fn a_clean_reopen_takes_the_end_and_producers_from_what_close_left() {
     // Without a snapshot at the end (or after a crash), the segment is read through.
     std::fs::remove_file(d.join(snapshot::file_name(end + 4))).unwrap();
     f.write_all_at(&[0, 0], 8).unwrap();
-    let log = PartitionLog::open_after(&d, cfg, true).unwrap();
+    let log = PartitionLog::open_after(&d, cfg, true, None).unwrap();
     assert!(log.log_end_offset() < end, "the spoilt header was found and the log cut there");
 }
 
@@ -649,6 +653,7 @@ fn a_closed_segment_is_entered_through_its_offset_index_not_scanned() {
         log.append(&stamped(1000 + i, 900)).unwrap();
     }
     log.close().unwrap();
+    let end = log.log_end_offset();
     drop(log);
     let first = segment::list(&d).unwrap()[0].1.clone();
     let entries = index::offset_entries(&d, 0).unwrap();
@@ -658,10 +663,78 @@ fn a_closed_segment_is_entered_through_its_offset_index_not_scanned() {
     let f = OpenOptions::new().write(true).open(&first).unwrap();
     let second_batch = stamped(0, 900).len() as u64;
     f.write_all_at(&[0xff; 4], second_batch + 8).unwrap();
-    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    // After a crash with everything below the recovery point: closed segments are not read.
+    let mut log = PartitionLog::open_after(&d, cfg, false, Some(end)).unwrap();
     let target = entries[1].0 + 1;
     let mut out = Vec::new();
     log.read(target, 1, &mut out).unwrap();
     let (h, _) = records::batches(&out).next().unwrap().unwrap();
     assert_eq!(h.base_offset, target);
+}
+
+#[test]
+fn a_roll_moves_the_recovery_point_once_its_background_sync_is_done() {
+    let d = temp_dir("roll-bio");
+    let cfg = LogConfig { segment_bytes: 200, ..LogConfig::DEFAULT };
+    let (mut m, id) = manager_with(&d, cfg, Duration::from_secs(3600));
+    m.append(id, &batch(1, 150)).unwrap();
+    m.flush(&mut Vec::new(), &mut Vec::new());
+    m.append(id, &batch(1, 150)).unwrap();
+    m.flush(&mut Vec::new(), &mut Vec::new());
+    assert_eq!(m.get(id).segments.len(), 2, "rolled");
+    assert_eq!(m.get(id).recovery_point, 0, "the closed segment's sync is only queued");
+    m.bio.drain();
+    m.flush(&mut Vec::new(), &mut Vec::new());
+    assert_eq!(m.get(id).recovery_point, 1, "reported synced");
+    assert!(d.join("t-0").join(super::snapshot::file_name(1)).exists(), "snapshot in place");
+    // flush.messages=1 (durable): the closed segment is synced before the turn ends, with
+    // the active one, not left to the thread.
+    m.set_config(id, LogConfig { flush_messages: 1, ..cfg });
+    m.append(id, &batch(1, 150)).unwrap();
+    m.flush(&mut Vec::new(), &mut Vec::new());
+    assert_eq!(m.get(id).segments.len(), 3, "rolled");
+    assert_eq!(m.get(id).recovery_point, 3);
+}
+
+#[test]
+fn without_a_snapshot_at_the_active_segment_producers_are_replayed_from_an_older_one() {
+    let d = temp_dir("replay-producers");
+    let cfg = LogConfig { segment_bytes: 300, ..CFG };
+    let idem = |pid: i64, seq: i32| {
+        let mut b = BatchBuilder::new(0, 1).producer(pid, 0, seq);
+        b.push(None, Some(&[b'v'; 200][..]), &[]);
+        b.finish()
+    };
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    // One batch a segment: producer 7's two batches end up in closed segments, producer 8's
+    // in the active one.
+    for (pid, seq) in [(7, 0), (7, 1), (8, 0)] {
+        log.append(&idem(pid, seq)).unwrap();
+        log.flush().unwrap();
+    }
+    assert_eq!(log.segments.len(), 3);
+    drop(log);
+    // The snapshot the last roll took (at 2) is lost, as a crash before its rename leaves it;
+    // only an older one is left (the one at 1, written again here as the roll to 1 took it).
+    let left: Vec<_> = snapshot::list(&d).into_iter().map(|(o, _)| o).collect();
+    assert_eq!(left, [2]);
+    std::fs::remove_file(d.join(snapshot::file_name(2))).unwrap();
+    let entry = snapshot::ProducerEntry {
+        producer_id: 7,
+        epoch: 0,
+        last_sequence: 0,
+        last_offset: 0,
+        offset_delta: 0,
+        timestamp: 1,
+        coordinator_epoch: -1,
+        current_txn_first_offset: -1,
+    };
+    snapshot::write(&d, 1, &[entry]).unwrap();
+    let mut log = PartitionLog::open(&d, cfg).unwrap();
+    assert_eq!(log.log_end_offset(), 3);
+    // Producer 7's batch at 1 was replayed over the snapshot at 1: its retry is a duplicate,
+    // and its next sequence follows it.
+    assert!(matches!(log.append(&idem(7, 1)).unwrap(), Appended::Duplicate(1, _)));
+    assert!(matches!(log.append(&idem(8, 0)).unwrap(), Appended::Duplicate(2, _)));
+    assert_eq!(log.append(&idem(7, 2)).unwrap(), Appended::At(3));
 }

@@ -1,6 +1,7 @@
 //! Partition logs on disk, in Kafka's layout: `<log.dirs>/<topic>-<partition>/`, holding
 //! `partition.metadata` and segments named by base offset.
 
+mod bio;
 pub mod checkpoint;
 pub mod cleaner;
 pub mod index;
@@ -151,11 +152,10 @@ pub struct RetentionSchedule {
     pub initial_delay: Duration,
     pub interval: Duration,
     pub flush_check_interval: Duration,
+    /// log.flush.offset.checkpoint.interval.ms: how often the recovery points are written to
+    /// `recovery-point-offset-checkpoint`.
+    pub recovery_checkpoint_interval: Duration,
 }
-
-/// `.deleted` files removed per turn of the loop at most, so a big retention pass does not
-/// hold up requests while it unlinks.
-const DELETIONS_PER_TURN: usize = 64;
 
 /// Logs checked per slice of a retention pass: a pass over many partitions is spread over
 /// turns of the loop, so requests are answered between slices.
@@ -194,6 +194,14 @@ pub struct LogManager {
     flush_sweep: Option<LogId>,
     /// Segment files renamed `.deleted`, with when to remove them (file.delete.delay.ms).
     deletions: BinaryHeap<Reverse<(Instant, PathBuf)>>,
+    /// The thread that syncs rolled segments and snapshots, writes checkpoints and removes
+    /// deleted files, so the loop does not wait on the disk for them.
+    bio: bio::Bio,
+    /// Kafka's `recovery-point-offset-checkpoint` as found at start-up: after a crash each log
+    /// is recovered from its entry on.
+    recovery_points: HashMap<(String, i32), i64>,
+    /// When the recovery points are next checkpointed (`None`: never).
+    next_recovery_checkpoint: Option<Instant>,
 }
 
 impl LogManager {
@@ -215,6 +223,9 @@ impl LogManager {
             next_flush_check: now.checked_add(schedule.initial_delay),
             flush_sweep: None,
             deletions: BinaryHeap::new(),
+            bio: bio::Bio::start(),
+            recovery_points: checkpoint::read_offsets(&log_dir.join(checkpoint::RECOVERY_POINT)),
+            next_recovery_checkpoint: now.checked_add(schedule.recovery_checkpoint_interval),
             log_dir: log_dir.to_path_buf(),
             config,
             logs: Vec::new(),
@@ -243,7 +254,11 @@ impl LogManager {
             config.delete = false;
             config.compact = true;
         }
-        let mut log = PartitionLog::open_after(&dir, config, self.clean_start)?;
+        let key = (topic.to_string(), partition);
+        let recovery_point = self.recovery_points.get(&key).copied();
+        let mut log = PartitionLog::open_after(&dir, config, self.clean_start, recovery_point)?;
+        log.id = self.logs.len();
+        log.jobs = Some(Vec::new());
         log.set_leader_epoch(leader_epoch);
         if let Some(&start) = self.start_offsets.get(&(topic.to_string(), partition)) {
             log.set_log_start_offset(start);
@@ -306,8 +321,12 @@ impl LogManager {
     /// withdrawn (as are those of a log whose sync flush.messages asked for failed).
     pub fn flush(&mut self, written: &mut Vec<LogId>, failed: &mut Vec<LogId>) {
         self.turn_appended = std::mem::take(&mut self.pending_bytes);
+        self.take_completions();
         for id in self.dirty.drain(..) {
             let Some(log) = self.logs[id].as_mut() else { continue };
+            for job in log.take_jobs() {
+                self.bio.submit(job);
+            }
             let result = log.flush();
             let failed_before = log.take_write_failure() && result.is_ok();
             if let Err(e) = result {
@@ -341,12 +360,56 @@ impl LogManager {
         }
     }
 
-    /// When the loop must wake for the log flusher or a `.deleted` file's removal.
+    /// Moves the recovery points of the logs whose background syncs are done.
+    fn take_completions(&mut self) {
+        let wall = now_ms();
+        for done in self.bio.completed() {
+            if let Some(log) = self.logs.get_mut(done.log).and_then(Option::as_mut) {
+                log.synced(done.offset, done.result.is_ok(), wall);
+            }
+        }
+    }
+
+    /// Queues the background work log `id` left (a roll's syncs).
+    fn queue_jobs(&mut self, id: LogId) {
+        if let Some(log) = self.logs[id].as_mut() {
+            for job in log.take_jobs() {
+                self.bio.submit(job);
+            }
+        }
+    }
+
+    /// Every open log with its topic and partition, and its recovery point.
+    fn recovery_point_entries(&self) -> Vec<(&str, i32, i64)> {
+        let mut v = Vec::new();
+        for (topic, ids) in &self.by_topic {
+            for (p, &id) in ids.iter().enumerate() {
+                if let Some(log) = self.logs[id].as_ref() {
+                    v.push((topic.as_str(), p as i32, log.recovery_point()));
+                }
+            }
+        }
+        v
+    }
+
+    /// Kafka's `LogManager.checkpointLogRecoveryOffsets`, every
+    /// log.flush.offset.checkpoint.interval.ms: each log's recovery point (which moves only
+    /// when what lies below it is synced) to `recovery-point-offset-checkpoint`, written and
+    /// synced by the background thread after the syncs queued before it.
+    fn checkpoint_recovery_points(&mut self) {
+        self.take_completions();
+        let text = checkpoint::offsets_text(&self.recovery_point_entries());
+        let path = self.log_dir.join(checkpoint::RECOVERY_POINT);
+        self.bio.submit(bio::Job::Checkpoint { path, text });
+    }
+
+    /// When the loop must wake for the log flusher, a `.deleted` file's removal or the
+    /// recovery point checkpoint.
     pub fn next_housekeeping(&self) -> Option<Instant> {
         let flush =
             if self.flush_sweep.is_some() { Some(Instant::now()) } else { self.next_flush_check };
         let delete = self.deletions.peek().map(|Reverse((at, _))| *at);
-        [flush, delete].into_iter().flatten().min()
+        [flush, delete, self.next_recovery_checkpoint].into_iter().flatten().min()
     }
 
     /// Kafka's log flusher (`LogManager.flushDirtyLogs`), one bounded slice of it when due:
@@ -375,18 +438,21 @@ impl LogManager {
             at = (end < self.logs.len()).then_some(end);
         }
         self.flush_sweep = at;
-        for _ in 0..DELETIONS_PER_TURN {
-            match self.deletions.peek() {
-                Some(Reverse((due, _))) if *due <= now => {}
-                _ => break,
+        if self.next_recovery_checkpoint.is_some_and(|t| now >= t) {
+            self.next_recovery_checkpoint =
+                now.checked_add(self.schedule.recovery_checkpoint_interval);
+            self.checkpoint_recovery_points();
+        }
+        let mut due = Vec::new();
+        while let Some(Reverse((at, _))) = self.deletions.peek() {
+            if *at > now {
+                break;
             }
             let Some(Reverse((_, path))) = self.deletions.pop() else { break };
-            match fs::remove_file(&path) {
-                Ok(()) => log::debug!("deleted {}", path.display()),
-                // Its topic was deleted meanwhile, directory and all.
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => log::warn!("{}: {e}", path.display()),
-            }
+            due.push(path);
+        }
+        if !due.is_empty() {
+            self.bio.submit(bio::Job::Delete(due));
         }
     }
 
@@ -450,6 +516,7 @@ impl LogManager {
                 }
                 self.start_moved |= log.log_start_offset() != before;
                 self.schedule_deletions(at);
+                self.queue_jobs(at);
             }
             at += 1;
         }
@@ -459,7 +526,12 @@ impl LogManager {
         }
         self.sweep = None;
         if self.start_moved {
-            self.write_start_offsets();
+            // In the background: the segments below the new starts are renamed already, so
+            // a crash before it is written finds the starts at their first segments anyway.
+            let text = checkpoint::offsets_text(&self.start_offset_entries());
+            let path = self.log_dir.join(checkpoint::LOG_START_OFFSET);
+            self.bio.submit(bio::Job::Checkpoint { path, text });
+            self.start_moved = false;
         }
     }
 
@@ -483,19 +555,26 @@ impl LogManager {
     /// Kafka's `log-start-offset-checkpoint`, kept current as starts move so a crash does
     /// not bring deleted records back into range.
     fn write_start_offsets(&mut self) {
-        let mut starts: Vec<(&str, i32, i64)> = Vec::new();
-        for (topic, ids) in &self.by_topic {
-            for (p, &id) in ids.iter().enumerate() {
-                if let Some(log) = self.logs[id].as_ref() {
-                    starts.push((topic, p as i32, log.log_start_offset()));
-                }
-            }
-        }
+        // After the checkpoints queued before it, which it must not be overwritten by.
+        self.bio.drain();
+        let starts = self.start_offset_entries();
         let path = self.log_dir.join(checkpoint::LOG_START_OFFSET);
         match checkpoint::write_offsets(&path, &starts) {
             Ok(()) => self.start_moved = false,
             Err(e) => log::error!("{}: {e}", path.display()),
         }
+    }
+
+    fn start_offset_entries(&self) -> Vec<(&str, i32, i64)> {
+        let mut starts = Vec::new();
+        for (topic, ids) in &self.by_topic {
+            for (p, &id) in ids.iter().enumerate() {
+                if let Some(log) = self.logs[id].as_ref() {
+                    starts.push((topic.as_str(), p as i32, log.log_start_offset()));
+                }
+            }
+        }
+        starts
     }
 
     /// Every open log with its topic and partition.
@@ -531,6 +610,10 @@ impl LogManager {
     /// directory's checkpoints written, and last the marker that tells Kafka (and this broker)
     /// that nothing needs recovering.
     pub fn close_all(&mut self) -> io::Result<()> {
+        // The background work first: its snapshots and checkpoints must not land over the
+        // ones written here.
+        self.bio.drain();
+        self.take_completions();
         let mut ends: Vec<(&str, i32, i64)> = Vec::new();
         let mut starts: Vec<(&str, i32, i64)> = Vec::new();
         for (topic, ids) in &self.by_topic {

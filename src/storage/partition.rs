@@ -128,6 +128,11 @@ pub struct PartitionLog {
     /// A write of buffered appends failed since the manager last asked (perhaps in a read or
     /// a roll, before the turn's write): the turn's acknowledgements must be withdrawn.
     pub(super) write_failed: bool,
+    /// The id the manager knows this log by, which its background syncs report under.
+    pub(super) id: super::LogId,
+    /// Work a roll leaves for the background thread (see [`super::bio`]), for the manager to
+    /// queue; `None` when no manager runs this log, and the work is done at once.
+    pub(super) jobs: Option<Vec<super::bio::Job>>,
 }
 
 /// What became of an appended batch.
@@ -181,12 +186,21 @@ impl PartitionLog {
     /// Opens the partition in `dir`, scanning the active segment for the next offset and
     /// cutting away a batch left half-written by a crash.
     pub fn open(dir: &Path, config: LogConfig) -> io::Result<PartitionLog> {
-        PartitionLog::open_after(dir, config, false)
+        PartitionLog::open_after(dir, config, false, None)
     }
 
     /// [`open`](Self::open), after a clean shutdown when `clean`: then the active segment is
     /// not read if the files the shutdown left tell what a scan would (see [`super::reopen`]).
-    pub fn open_after(dir: &Path, config: LogConfig, clean: bool) -> io::Result<PartitionLog> {
+    /// After a crash, every segment from the one holding `recovery_point` (Kafka's
+    /// checkpointed recovery point; `None`: the log start) is recovered, as Kafka's
+    /// `LogLoader.recoverLog` does: the segments below it were synced, those above may hold
+    /// what a power loss tore.
+    pub fn open_after(
+        dir: &Path,
+        config: LogConfig,
+        clean: bool,
+        recovery_point: Option<i64>,
+    ) -> io::Result<PartitionLog> {
         segment::remove_temp_files(dir)?;
         super::cleaner::complete_swaps(dir)?;
         let mut found = segment::list(dir)?;
@@ -212,6 +226,10 @@ impl PartitionLog {
                 roll_jitter_ms: random_segment_jitter(&config, *base_offset),
             });
         }
+        let recover_from = recovery_point.unwrap_or(i64::MIN);
+        if !clean {
+            recover_closed(dir, &mut segments, recover_from, &config)?;
+        }
         let closed = segments.len() - 1;
         for seg in &mut segments[..closed] {
             if seg.size > 0 && index::needs_rebuild(dir, seg.base_offset) {
@@ -227,8 +245,17 @@ impl PartitionLog {
         let reopened = if clean { super::reopen::clean_active(dir, active, &config) } else { None };
         let (end, producers, open_txns) = match reopened {
             Some(r) => (r.end, r.producers, r.open_txns),
-            None => scan_active(dir, active, &config)?,
+            None => match scan_active(dir, active, &config, closed == 0)? {
+                (end, Some((producers, open_txns))) => (end, producers, open_txns),
+                (end, None) => {
+                    let (producers, open_txns) = replay_producers(dir, &segments, end)?;
+                    (end, producers, open_txns)
+                }
+            },
         };
+        if !clean {
+            super::snapshot::remove_past(dir, end);
+        }
         if let Some(&(pid, first)) = open_txns.iter().min_by_key(|t| t.1) {
             // The coordinator's state is not kept across restarts: nothing will end it.
             log::error!(
@@ -238,6 +265,14 @@ impl PartitionLog {
             );
         }
         let log_start_offset = segments[0].base_offset;
+        // Everything checked above is as it was written, but only what lay below the
+        // checkpoint is known to be synced: later syncs cover the log from there on.
+        let recovery_point = if clean { end } else { recover_from.clamp(log_start_offset, end) };
+        let mut epochs = checkpoint::read_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH));
+        if !clean {
+            // Kafka's `truncateFromEnd` of the epoch cache at the log end a recovery found.
+            epochs.retain(|&(_, start)| start <= end);
+        }
         Ok(PartitionLog {
             dir: dir.to_path_buf(),
             config,
@@ -248,26 +283,30 @@ impl PartitionLog {
             pending: Vec::new(),
             producers,
             leader_epoch: 0,
-            epochs: checkpoint::read_leader_epochs(&dir.join(checkpoint::LEADER_EPOCH)),
+            epochs,
             aborted: index::read_aborted(dir)?,
             open_txns,
             generation: 0,
-            recovery_point: end,
+            recovery_point,
             last_flush_ms: now_ms(),
             deleted_files: Vec::new(),
             write_failed: false,
+            id: 0,
+            jobs: None,
         })
     }
 }
 
-/// Reads the active segment through: its end offset, producer state and open transactions,
-/// its in-memory and on-disk indexes; a torn tail is cut away.
+/// Reads the active segment through: its end offset, its in-memory and on-disk indexes,
+/// and producer state and open transactions when a snapshot taken at or after its start (or
+/// `whole_log`: it is the only segment) allows; a torn tail is cut away.
 #[allow(clippy::type_complexity)]
 fn scan_active(
     dir: &Path,
     active: &mut Segment,
     config: &LogConfig,
-) -> io::Result<(i64, Producers, Vec<(i64, i64)>)> {
+    whole_log: bool,
+) -> io::Result<(i64, Option<(Producers, Vec<(i64, i64)>)>)> {
     {
         let mut end = active.base_offset;
         let mut entries = Vec::new();
@@ -329,10 +368,104 @@ fn scan_active(
         }
         active.files = Some(files);
         match since_snapshot {
-            Some((at, p, txns)) if at <= end => Ok((end, p, txns)),
-            _ => Ok((end, producers, open_txns)),
+            Some((at, p, txns)) if at <= end => Ok((end, Some((p, txns)))),
+            // The active segment is the whole log: it is all there is to know.
+            _ if whole_log => Ok((end, Some((producers, open_txns)))),
+            _ => Ok((end, None)),
         }
     }
+}
+
+/// Kafka's `LogLoader.recoverLog` for the closed segments: each from the one holding
+/// `recovery_point` on is read batch by batch and checked (see [`segment::scan_checked`]) and
+/// its index files made again; at the first that fails the segment is cut there, becomes the
+/// active one, and the segments after it are removed, as what a power loss left of them
+/// cannot follow a gap. The active segment is recovered by [`scan_active`].
+fn recover_closed(
+    dir: &Path,
+    segments: &mut Vec<Segment>,
+    recovery_point: i64,
+    config: &LogConfig,
+) -> io::Result<()> {
+    let mut i = segments.partition_point(|s| s.base_offset <= recovery_point).saturating_sub(1);
+    while i + 1 < segments.len() {
+        let later = segments.len() - i - 1;
+        let seg = &mut segments[i];
+        let valid =
+            segment::scan_checked(&seg.file, seg.base_offset, seg.size, RECOVERY_CHUNK, |_, _| {})?;
+        if valid == seg.size {
+            if seg.size > 0 {
+                seg.max_timestamp = rebuild_index(dir, seg, config.index_interval_bytes)?;
+            }
+            i += 1;
+            continue;
+        }
+        log::warn!(
+            "{}: found invalid bytes at position {valid} of {} bytes: truncating it there and \
+             deleting the {} segments after it",
+            dir.join(segment::file_name(seg.base_offset)).display(),
+            seg.size,
+            later
+        );
+        seg.file.set_len(valid)?;
+        seg.size = valid;
+        for later in segments.drain(i + 1..) {
+            let base = later.base_offset;
+            for name in [
+                segment::file_name(base),
+                index::offset_index_name(base),
+                index::time_index_name(base),
+                index::txn_index_name(base),
+            ] {
+                match std::fs::remove_file(dir.join(name)) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+        }
+        // Its index files are made again by the scan of the active segment it now is.
+        index::remove(dir, segments[i].base_offset);
+        break;
+    }
+    Ok(())
+}
+
+/// Producer state and open transactions of the log up to `end` when no snapshot at or after
+/// the active segment's start can be used: the newest snapshot below `end` (none: from the
+/// log start), with the batches after it replayed over it, as Kafka's `rebuildProducerState`.
+#[allow(clippy::type_complexity)]
+fn replay_producers(
+    dir: &Path,
+    segments: &[Segment],
+    end: i64,
+) -> io::Result<(Producers, Vec<(i64, i64)>)> {
+    let (at, mut producers, mut open_txns) = match super::snapshot::latest(dir, end) {
+        Some((at, entries)) => {
+            let txns = entries
+                .iter()
+                .filter(|e| e.current_txn_first_offset >= 0)
+                .map(|e| (e.producer_id, e.current_txn_first_offset))
+                .collect();
+            (at, Producers::from_snapshot(&entries), txns)
+        }
+        None => (i64::MIN, Producers::default(), Vec::new()),
+    };
+    log::info!(
+        "{}: replaying producer state from offset {} to {end}",
+        dir.display(),
+        at.max(segments[0].base_offset)
+    );
+    let first = segments.partition_point(|s| s.base_offset <= at).saturating_sub(1);
+    for seg in &segments[first..] {
+        segment::scan(&seg.file, 0, seg.size, RECOVERY_CHUNK, |_, h| {
+            if h.base_offset >= at && h.base_offset < end {
+                producers.record(h, h.base_offset);
+                note_txn(&mut open_txns, h);
+            }
+            true
+        })?;
+    }
+    Ok((producers, open_txns))
 }
 
 /// Follows the transactions open in a log through one more batch: a transactional batch
@@ -397,7 +530,7 @@ impl PartitionLog {
         if let Some(files) = seg.files.as_mut() {
             files.close(&dir)?;
         }
-        seg.file.sync_data()?;
+        self.sync_from_recovery_point()?;
         self.recovery_point = self.log_end_offset;
         // Kafka's producer state snapshot at the log end: the next start (Kafka's or this
         // broker's) knows every idempotent producer without reading the log.
@@ -408,13 +541,23 @@ impl PartitionLog {
     /// Writes Kafka's producer state snapshot as of `offset` (the state must be that of the
     /// log up to it), with the first offset of each producer's open transaction.
     fn write_snapshot(&self, offset: i64) -> io::Result<()> {
+        super::snapshot::write(&self.dir, offset, &self.snapshot_entries())
+    }
+
+    /// [`write_snapshot`](Self::write_snapshot) to its temporary file, neither synced nor in
+    /// place (see [`super::snapshot::write_unsynced`]).
+    fn write_snapshot_unsynced(&self, offset: i64) -> io::Result<(File, PathBuf, PathBuf)> {
+        super::snapshot::write_unsynced(&self.dir, offset, &self.snapshot_entries())
+    }
+
+    fn snapshot_entries(&self) -> Vec<super::snapshot::ProducerEntry> {
         let mut producers = self.producers.to_snapshot();
         for e in &mut producers {
             if let Some(t) = self.open_txns.iter().find(|t| t.0 == e.producer_id) {
                 e.current_txn_first_offset = t.1;
             }
         }
-        super::snapshot::write(&self.dir, offset, &producers)
+        producers
     }
 
     pub fn dir(&self) -> &Path {
@@ -511,18 +654,27 @@ impl PartitionLog {
         let dir = self.dir.clone();
         let old = self.active();
         if let Some(mut files) = old.files.take() {
-            files.close(&dir)?;
+            files.finish(&dir)?;
         }
-        // Kafka flushes a segment when it rolls: closed segments are on disk.
-        old.file.sync_data()?;
         let base = self.log_end_offset;
-        self.recovery_point = base;
-        self.last_flush_ms = now_ms();
-        // As Kafka's roll: recovery after a crash reads the active segment only, so the state
-        // of producers whose last batches are in the closed segments must be kept beside
-        // them, or their retries after a restart are taken as new batches (written twice)
-        // or refused as out of order.
-        self.write_snapshot(base)?;
+        // As Kafka's roll, which hands `flushUptoOffsetExclusive(newSegment.baseOffset)` to
+        // its scheduler: the closed segment (and any other past the recovery point) is synced
+        // in the background, and the recovery point moves to the new base when that is done.
+        // Meanwhile a crash recovers from the recovery point on, these segments included.
+        let segments = self.unsynced_segments()?;
+        self.defer(super::bio::Job::SyncSegments {
+            log: self.id,
+            dir: dir.clone(),
+            segments,
+            offset: base,
+        });
+        // As Kafka's roll: recovery after a crash reads the log from the recovery point on,
+        // so the state of producers whose last batches are in earlier segments must be kept
+        // beside them, or their retries after a restart are taken as new batches (written
+        // twice) or refused as out of order. Its sync follows the segment's; until it is in
+        // place the older snapshot stays, which recovery replays the log from.
+        let (file, tmp, path) = self.write_snapshot_unsynced(base)?;
+        self.defer(super::bio::Job::Snapshot { file, tmp, path, offset: base });
         let file = Rc::new(open_file(&self.dir.join(segment::file_name(base)))?);
         log::debug!("{}: rolled to segment {base}", self.dir.display());
         self.segments.push(Segment {
@@ -538,6 +690,50 @@ impl PartitionLog {
             roll_jitter_ms: random_segment_jitter(&self.config, base),
         });
         Ok(())
+    }
+
+    /// The segments holding offsets at or past the recovery point, each with a handle of its
+    /// file for another thread to sync.
+    fn unsynced_segments(&self) -> io::Result<Vec<(i64, File)>> {
+        let first = self.segment_of(self.recovery_point);
+        self.segments[first..].iter().map(|s| Ok((s.base_offset, s.file.try_clone()?))).collect()
+    }
+
+    /// The index of the segment holding `offset` (the first if it lies below them all).
+    fn segment_of(&self, offset: i64) -> usize {
+        self.segments.partition_point(|s| s.base_offset <= offset).saturating_sub(1)
+    }
+
+    /// Hands `job` to the manager, or does it now when there is none.
+    fn defer(&mut self, job: super::bio::Job) {
+        match self.jobs.as_mut() {
+            Some(jobs) => jobs.push(job),
+            None => {
+                if let Some(done) = super::bio::run_here(job) {
+                    self.synced(done.offset, done.result.is_ok(), now_ms());
+                }
+            }
+        }
+    }
+
+    /// The background work left by rolls since the last call.
+    pub(super) fn take_jobs(&mut self) -> Vec<super::bio::Job> {
+        self.jobs.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// A background sync of the log below `offset` is done (`ok`) or failed: the recovery
+    /// point moves up to it. Every such sync covers the log from the recovery point it was
+    /// queued at, so nothing below `offset` is left unsynced.
+    pub(super) fn synced(&mut self, offset: i64, ok: bool, now_ms: i64) {
+        if ok && offset > self.recovery_point {
+            self.recovery_point = offset.min(self.flushed_end_offset);
+            self.last_flush_ms = now_ms;
+        }
+    }
+
+    /// Kafka's recovery point: everything below it is on disk.
+    pub fn recovery_point(&self) -> i64 {
+        self.recovery_point
     }
 
     /// Kafka's segment.ms rule (`LogSegment.shouldRoll`): the active segment rolls when the
@@ -573,9 +769,10 @@ impl PartitionLog {
         now_ms.saturating_sub(self.last_flush_ms) >= self.config.flush_ms
     }
 
-    /// Kafka's `UnifiedLog.flush`: syncs what is written and not yet synced (closed segments
-    /// were synced when they rolled, so that is the active one) and moves the recovery point
-    /// to the end. Returns whether there was anything to sync.
+    /// Kafka's `UnifiedLog.flush`: syncs what is written and not yet synced (the segments from
+    /// the one holding the recovery point on: the active one, and those whose sync after
+    /// their roll is not done yet) and moves the recovery point to the end. Returns whether
+    /// there was anything to sync.
     pub fn sync(&mut self, now_ms: i64) -> io::Result<bool> {
         if self.flushed_end_offset <= self.recovery_point {
             return Ok(false);
@@ -589,11 +786,21 @@ impl PartitionLog {
             self.last_flush_ms,
             self.unflushed_messages()
         );
-        let seg = self.segments.last().expect("active segment");
-        seg.file.sync_data()?;
+        self.sync_from_recovery_point()?;
         self.recovery_point = self.flushed_end_offset;
         self.last_flush_ms = now_ms;
         Ok(true)
+    }
+
+    /// Syncs every segment from the one holding the recovery point: closed ones with their
+    /// index files, the active one's data only (its index files are rebuilt by recovery).
+    fn sync_from_recovery_point(&self) -> io::Result<()> {
+        let first = self.segment_of(self.recovery_point);
+        let last = self.segments.len() - 1;
+        for seg in &self.segments[first..last] {
+            super::bio::sync_segment(&self.dir, seg.base_offset, &seg.file)?;
+        }
+        self.segments[last].file.sync_data()
     }
 
     /// Whether a write of buffered appends failed since the last call.

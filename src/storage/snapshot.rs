@@ -110,26 +110,59 @@ pub fn decode(b: &[u8]) -> io::Result<Vec<ProducerEntry>> {
 /// Writes the snapshot at `offset` (to a temporary file, synced, then renamed into place) and
 /// removes the older ones, which it supersedes.
 pub fn write(dir: &Path, offset: i64, entries: &[ProducerEntry]) -> io::Result<()> {
+    let (file, tmp, path) = write_unsynced(dir, offset, entries)?;
+    let synced = file.sync_all().and_then(|()| fs::rename(&tmp, &path));
+    if let Err(e) = synced {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    remove_others(dir, offset);
+    Ok(())
+}
+
+/// The first half of [`write`]: the snapshot written to its temporary file, not synced and
+/// not yet in place. Returns the open file, its name and the name it is to be renamed to.
+pub fn write_unsynced(
+    dir: &Path,
+    offset: i64,
+    entries: &[ProducerEntry],
+) -> io::Result<(fs::File, PathBuf, PathBuf)> {
     let path = dir.join(file_name(offset));
     let tmp = path.with_extension("snapshot.tmp");
     let written = (|| {
         use std::io::Write;
         let mut f = fs::File::create(&tmp)?;
         f.write_all(&encode(entries))?;
-        f.sync_all()?;
-        fs::rename(&tmp, &path)
+        Ok(f)
     })();
-    if let Err(e) = written {
-        // A full disk: what was written of it would only take room.
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
+    match written {
+        Ok(f) => Ok((f, tmp, path)),
+        Err(e) => {
+            // A full disk: what was written of it would only take room.
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
     }
+}
+
+/// Removes every snapshot of `dir` but the one at `offset`, which supersedes them.
+pub fn remove_others(dir: &Path, offset: i64) {
     for (o, p) in list(dir) {
         if o != offset {
             let _ = fs::remove_file(p);
         }
     }
-    Ok(())
+}
+
+/// Removes the snapshots past `end`: a log cut back at recovery no longer holds what they
+/// describe, and a log that grows past them again would be given the wrong producers.
+pub fn remove_past(dir: &Path, end: i64) {
+    for (o, p) in list(dir) {
+        if o > end {
+            log::info!("{}: removing producer snapshot past the log end {end}", p.display());
+            let _ = fs::remove_file(p);
+        }
+    }
 }
 
 /// The newest snapshot at or below `at_most`, read: (its offset, entries). A snapshot that
