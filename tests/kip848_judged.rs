@@ -4,6 +4,7 @@
 //!   directory this broker formats records, as Kafka 4's format does) Kafka opening the
 //!   directory serves the consumer groups kept in it, without a rebalance (the metadata hash).
 //! - commits at an older member epoch, accepted per partition by its assignment epoch.
+//! - a regex subscription: its resolution recorded, so that Kafka goes on without a rebalance.
 
 mod common;
 
@@ -51,6 +52,21 @@ fn heartbeat(
             .with_partitions(owned.iter().copied().collect())]
     });
     c.kp_call(1, &r)
+}
+
+/// Creates the topic `six` with 6 partitions; its id.
+fn create_six(c: &mut Client) -> [u8; 16] {
+    let created = c.kp_call(
+        7,
+        &CreateTopicsRequest::default().with_timeout_ms(30_000).with_topics(vec![
+            ctq::CreatableTopic::default()
+                .with_name(TopicName(sb("six")))
+                .with_num_partitions(6)
+                .with_replication_factor(1),
+        ]),
+    );
+    assert_eq!(created.topics[0].error_code, 0, "{created:?}");
+    *created.topics[0].topic_id.as_bytes()
 }
 
 fn assigned(r: &ConsumerGroupHeartbeatResponse) -> Option<BTreeSet<i32>> {
@@ -115,16 +131,7 @@ fn kafka_serves_the_consumer_groups_minikafka_kept() {
     // Targets at every change, so that the steps below are the heartbeats that make them.
     let b = Broker::start_with(&dir, &["group.consumer.assignment.interval.ms=0"]);
     let mut c = b.connect();
-    let created = c.kp_call(
-        7,
-        &CreateTopicsRequest::default().with_timeout_ms(30_000).with_topics(vec![
-            ctq::CreatableTopic::default()
-                .with_name(TopicName(sb("six")))
-                .with_num_partitions(6)
-                .with_replication_factor(1),
-        ]),
-    );
-    let t = *created.topics[0].topic_id.as_bytes();
+    let t = create_six(&mut c);
     let all: BTreeSet<i32> = (0..6).collect();
     let none = BTreeSet::new();
     assert_eq!(heartbeat(&mut c, "member-a", 0, t, &none).member_epoch, 2);
@@ -261,16 +268,7 @@ impl Member {
 /// after a kill -9 (the epochs are in the member's assignment record).
 fn commits_at_older_epochs(addr: SocketAddr, restart: Option<&dyn Fn() -> SocketAddr>) -> Vec<i16> {
     let mut c = Client::connect(addr);
-    let created = c.kp_call(
-        7,
-        &CreateTopicsRequest::default().with_timeout_ms(30_000).with_topics(vec![
-            ctq::CreatableTopic::default()
-                .with_name(TopicName(sb("six")))
-                .with_num_partitions(6)
-                .with_replication_factor(1),
-        ]),
-    );
-    let t = *created.topics[0].topic_id.as_bytes();
+    let t = create_six(&mut c);
     let find =
         FindCoordinatorRequest::default().with_key_type(0).with_coordinator_keys(vec![sb("g")]);
     c.kp_call(4, &find);
@@ -329,4 +327,67 @@ fn commits_at_older_epochs_as_kafka_takes_them() {
     assert_eq!(theirs, want, "Kafka's answers");
     assert_eq!(ours[..5], theirs[..], "ours");
     assert_eq!(ours[5..], [0, STALE_MEMBER_EPOCH], "after a kill -9");
+}
+
+/// A member subscribed by a regular expression: Kafka 4.4 opening the directory goes on
+/// with the topics the regex resolved to here, without a rebalance.
+#[test]
+fn kafka_serves_a_regex_subscription_minikafka_kept() {
+    let beat = |c: &mut Client, epoch: i32, owned: &BTreeSet<i32>, t: [u8; 16]| {
+        let mut r = ConsumerGroupHeartbeatRequest::default();
+        r.group_id = GroupId(sb("r"));
+        r.member_id = sb("member-r");
+        r.member_epoch = epoch;
+        r.rebalance_timeout_ms = if epoch == 0 { 30_000 } else { -1 };
+        r.subscribed_topic_regex = (epoch == 0).then(|| sb("si.*"));
+        r.topic_partitions = Some(if owned.is_empty() {
+            vec![]
+        } else {
+            vec![hq::TopicPartitions::default()
+                .with_topic_id(uuid::Uuid::from_bytes(t))
+                .with_partitions(owned.iter().copied().collect())]
+        });
+        let resp: ConsumerGroupHeartbeatResponse = c.kp_call(1, &r);
+        resp
+    };
+    let tmp = TempDir::new("gv-regex");
+    let dir = tmp.join("logs");
+    let b = Broker::start(&dir);
+    let mut c = b.connect();
+    let t = create_six(&mut c);
+    let all: BTreeSet<i32> = (0..6).collect();
+    let r = beat(&mut c, 0, &BTreeSet::new(), t);
+    let epoch = r.member_epoch;
+    let owned = assigned(&r).unwrap_or_default();
+    let r = beat(&mut c, epoch, &owned, t);
+    let (epoch, owned) = (r.member_epoch, assigned(&r).unwrap_or(owned));
+    assert_eq!(owned, all, "{r:?}");
+    let r = beat(&mut c, epoch, &owned, t);
+    assert_eq!((r.error_code, r.member_epoch), (0, epoch));
+    drop(c);
+    assert!(b.stop().success());
+
+    let kafka = Kafka::start(&dir, &tmp.join("conf"), &KafkaOptions::default());
+    let mut k = Client::connect(kafka.addr);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        let r = beat(&mut k, epoch, &all, t);
+        seen.push((r.error_code, r.member_epoch, assigned(&r)));
+        if r.error_code == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for _ in 0..10 {
+        let r = beat(&mut k, epoch, &all, t);
+        seen.push((r.error_code, r.member_epoch, assigned(&r)));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // Without the regex's record Kafka answered epoch 1 and an empty assignment (it had
+    // not resolved the regex) and kept it so for seconds.
+    let answered: Vec<_> = seen.iter().filter(|s| s.0 == 0).collect();
+    assert!(answered.len() >= 10, "{seen:?}");
+    assert!(answered.iter().all(|s| s.1 == epoch && s.2.is_none()), "{seen:?}");
+    kafka.stop();
 }

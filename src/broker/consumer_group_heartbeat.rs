@@ -57,6 +57,7 @@ pub fn handle(
         };
         let topics = topics_meta(b);
         let before = b.groups.groups.get(&args.group_id).and_then(|g| g.consumer.clone());
+        b.groups.metadata_offset = b.meta_log.next_offset() - 1;
         let mut r = b.groups.consumer_heartbeat(&args, &topics, std::time::Instant::now());
         let after = b.groups.groups.get(&args.group_id).and_then(|g| g.consumer.as_ref());
         let records = after.map(|c| c.records_since(before.as_ref())).unwrap_or_default();

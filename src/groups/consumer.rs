@@ -105,6 +105,14 @@ pub struct ConsumerGroup {
     /// written and replayed; `last_assignment` is the same moment on the monotonic clock.
     pub assignment_timestamp_ms: i64,
     last_assignment: Option<Instant>,
+    /// The regular expressions the members subscribe with and the topics each resolved to
+    /// (`ConsumerGroupRegularExpressionValue`): written, so that Kafka loading the group goes
+    /// on with the same topics instead of taking every regex member's partitions away until
+    /// it resolves the regexes again.
+    pub resolved_regexes: BTreeMap<String, cr::RegularExpressionValue>,
+    /// The offset of the metadata log the topics are read at, the version of a resolution
+    /// (Kafka's metadata image offset); set by the coordinator, not kept.
+    pub metadata_offset: i64,
 }
 
 /// The coordinator's settings for consumer groups.
@@ -390,6 +398,24 @@ impl ConsumerGroup {
                 });
             }
         }
+        // A regex's resolution, then the epoch it bumps (Kafka's order).
+        for (re, v) in &self.resolved_regexes {
+            if old.resolved_regexes.get(re) != Some(v) {
+                out.push(ConsumerGroupRecord::RegularExpression {
+                    group_id: group_id(),
+                    regular_expression: re.clone(),
+                    value: Some(v.clone()),
+                });
+            }
+        }
+        for re in old.resolved_regexes.keys().filter(|re| !self.resolved_regexes.contains_key(*re))
+        {
+            out.push(ConsumerGroupRecord::RegularExpression {
+                group_id: group_id(),
+                regular_expression: re.clone(),
+                value: None,
+            });
+        }
         if self.group_epoch != old.group_epoch || old.group_id.is_empty() {
             out.push(ConsumerGroupRecord::GroupMetadata {
                 group_id: group_id(),
@@ -540,9 +566,14 @@ impl ConsumerGroup {
                 m.partition_epochs = epochs;
             }
             // The partition metadata was replaced by the metadata hash, recomputed from the
-            // metadata at load; resolved regexes are recomputed at every heartbeat here.
-            ConsumerGroupRecord::PartitionMetadata { .. }
-            | ConsumerGroupRecord::RegularExpression { .. } => {}
+            // metadata at load.
+            ConsumerGroupRecord::PartitionMetadata { .. } => {}
+            ConsumerGroupRecord::RegularExpression { regular_expression, value, .. } => {
+                match value {
+                    Some(v) => self.resolved_regexes.insert(regular_expression, v),
+                    None => self.resolved_regexes.remove(&regular_expression),
+                };
+            }
         }
     }
 
@@ -608,6 +639,7 @@ impl ConsumerGroup {
         mut bump: bool,
         now: Instant,
     ) {
+        self.resolve_regexes(topics);
         let subscription = self.subscription(topics);
         if subscription != self.subscription_metadata {
             self.subscription_metadata = subscription;
@@ -634,6 +666,36 @@ impl ConsumerGroup {
             self.last_assignment = Some(now);
             self.assignment_timestamp_ms = crate::metadata::log::now_ms();
         }
+    }
+
+    /// Resolves each regex a member subscribes with against `topics` (internal topics never
+    /// match); one no member uses any more is forgotten (its record becomes a tombstone).
+    fn resolve_regexes(&mut self, topics: &TopicsMeta) {
+        self.forget_unused_regexes();
+        let used: BTreeSet<String> =
+            self.members.values().filter_map(|m| m.subscribed_topic_regex.clone()).collect();
+        for re in used {
+            let matched: Vec<String> = topics
+                .keys()
+                .filter(|t| !t.starts_with("__") && regex_matches(&re, t))
+                .cloned()
+                .collect();
+            if self.resolved_regexes.get(&re).is_none_or(|v| v.topics != matched) {
+                let value = cr::RegularExpressionValue {
+                    topics: matched,
+                    version: self.metadata_offset,
+                    timestamp: crate::metadata::log::now_ms(),
+                };
+                self.resolved_regexes.insert(re, value);
+            }
+        }
+    }
+
+    fn forget_unused_regexes(&mut self) {
+        let members = &self.members;
+        self.resolved_regexes.retain(|re, _| {
+            members.values().any(|m| m.subscribed_topic_regex.as_deref() == Some(re))
+        });
     }
 
     /// Kafka 4.3+ (KIP-1263) computes a group's target at most once per
@@ -737,7 +799,9 @@ impl ConsumerGroup {
 
     fn remove_member(&mut self, member_id: &str) -> bool {
         self.target_assignment.remove(member_id);
-        self.members.remove(member_id).is_some()
+        let removed = self.members.remove(member_id).is_some();
+        self.forget_unused_regexes();
+        removed
     }
 
     /// Members whose session ended, or who held revoked partitions past their rebalance
@@ -1331,8 +1395,12 @@ mod tests {
             .map(|m| format!("{:?} {:?}", m.metadata_value(), m.assignment_value()))
             .collect();
         format!(
-            "{} {} {:?} {:?}",
-            g.group_epoch, g.target_assignment_epoch, g.target_assignment, members
+            "{} {} {:?} {:?} {:?}",
+            g.group_epoch,
+            g.target_assignment_epoch,
+            g.target_assignment,
+            members,
+            g.resolved_regexes
         )
     }
 
@@ -1374,9 +1442,11 @@ mod tests {
                 .assignment
                 .unwrap();
         });
+        // B subscribes by a regex: its resolution is recorded.
         step(&mut g, &mut |g| {
-            g.heartbeat(&join("b", &["six"], None), &topics, &config, String::new, now);
+            g.heartbeat(&join("b", &[], Some("si.*")), &topics, &config, String::new, now);
         });
+        assert_eq!(g.resolved_regexes["si.*"].topics, ["six"]);
         // A is revoking: UNREVOKED_PARTITIONS with partitions pending revocation.
         step(&mut g, &mut |g| {
             let r = g.heartbeat(&beat("a", 1, &a_owned), &topics, &config, String::new, now);
@@ -1395,6 +1465,7 @@ mod tests {
             g.members.get_mut("b").unwrap().session_deadline = now;
             assert_eq!(g.expire(now), ["b"]);
         });
+        assert!(g.resolved_regexes.is_empty(), "no member uses the regex any more");
         step(&mut g, &mut |g| {
             let r = g.heartbeat(&beat("a", 2, &a_owned), &topics, &config, String::new, now);
             assert_eq!(r.member_epoch, 3);

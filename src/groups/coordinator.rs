@@ -11,6 +11,9 @@ pub struct Coordinator {
     config: GroupConfig,
     pub consumer_config: consumer::ConsumerConfig,
     pub groups: BTreeMap<String, Group>,
+    /// The metadata log's last offset as the broker last saw it: the version of the regex
+    /// resolutions of consumer groups.
+    pub metadata_offset: i64,
     completions: Vec<Completion>,
     next_member: u64,
     /// The nearest timer, once computed; `None` after any change that may move it. The loop
@@ -24,6 +27,7 @@ impl Coordinator {
             config,
             consumer_config: consumer::ConsumerConfig::default(),
             groups: BTreeMap::new(),
+            metadata_offset: 0,
             completions: Vec::new(),
             next_member: 0,
             next_timer: None,
@@ -604,6 +608,7 @@ impl Coordinator {
         let config = self.consumer_config.clone();
         let c = self.groups.get_mut(&a.group_id).and_then(|g| g.consumer.as_mut());
         let c = c.expect("a consumer group from here on");
+        c.metadata_offset = self.metadata_offset;
         let new_id = || crate::uuid::to_base64(&crate::uuid::random());
         c.heartbeat(a, topics, &config, new_id, now)
     }
