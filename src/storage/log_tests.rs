@@ -738,3 +738,34 @@ fn without_a_snapshot_at_the_active_segment_producers_are_replayed_from_an_older
     assert!(matches!(log.append(&idem(8, 0)).unwrap(), Appended::Duplicate(2, _)));
     assert_eq!(log.append(&idem(7, 2)).unwrap(), Appended::At(3));
 }
+
+#[test]
+fn a_turn_syncs_every_durable_log_it_wrote_at_once() {
+    let d = temp_dir("sync-all");
+    let cfg = LogConfig { flush_messages: 1, segment_bytes: 2500, ..LogConfig::DEFAULT };
+    let (mut m, first) = manager_with(&d, cfg, Duration::from_secs(3600));
+    let topic_id = crate::uuid::random();
+    let mut ids = vec![first];
+    for p in 0..3 {
+        ids.push(m.open("u", &topic_id, p, 0).unwrap());
+    }
+    for &id in &ids {
+        m.set_config(id, cfg);
+    }
+    // The first log rolls within the turn: its closed segment is synced with the rest.
+    for _ in 0..4 {
+        m.append(first, &batch(1, 1000)).unwrap();
+    }
+    for &id in &ids[1..] {
+        m.append(id, &batch(2, 10)).unwrap();
+    }
+    let (mut written, mut failed) = (Vec::new(), Vec::new());
+    m.flush(&mut written, &mut failed);
+    written.sort();
+    assert_eq!((written, failed), (ids.clone(), vec![]));
+    assert!(m.get(first).segments.len() > 1, "rolled");
+    for &id in &ids {
+        assert_eq!(m.get(id).unflushed_messages(), 0);
+        assert_eq!(m.get(id).recovery_point, m.get(id).log_end_offset);
+    }
+}

@@ -161,6 +161,10 @@ pub struct RetentionSchedule {
 /// turns of the loop, so requests are answered between slices.
 const RETENTION_SLICE: usize = 32;
 
+/// Threads a turn's syncs of many logs are spread over (durable mode): enough for the file
+/// system to gather them into one journal commit, few enough to start per turn.
+const SYNC_THREADS: usize = 8;
+
 /// Index of an open partition log inside the manager.
 pub type LogId = usize;
 
@@ -322,7 +326,8 @@ impl LogManager {
     pub fn flush(&mut self, written: &mut Vec<LogId>, failed: &mut Vec<LogId>) {
         self.turn_appended = std::mem::take(&mut self.pending_bytes);
         self.take_completions();
-        for id in self.dirty.drain(..) {
+        let mut to_sync = Vec::new();
+        for id in std::mem::take(&mut self.dirty) {
             let Some(log) = self.logs[id].as_mut() else { continue };
             for job in log.take_jobs() {
                 self.bio.submit(job);
@@ -344,8 +349,22 @@ impl LogManager {
                 failed.push(id);
                 continue;
             }
-            if log.unflushed_messages() >= log.config().flush_messages {
-                if let Err(e) = log.sync(now_ms()) {
+            if log.unflushed_messages() >= log.config().flush_messages && log.needs_sync() {
+                to_sync.push(id);
+                continue;
+            }
+            written.push(id);
+        }
+        let results = self.sync_all(&to_sync);
+        let now = now_ms();
+        for (id, result) in to_sync.into_iter().zip(results) {
+            let log = self.logs[id].as_mut().expect("synced log is open");
+            match result {
+                Ok(()) => {
+                    log.mark_synced(now);
+                    written.push(id);
+                }
+                Err(e) => {
                     // Kafka would take the directory offline. The batches are written, so a
                     // retry may store them twice, but none is acknowledged unsynced.
                     log::error!(
@@ -353,11 +372,63 @@ impl LogManager {
                         log.dir().display()
                     );
                     failed.push(id);
-                    continue;
                 }
             }
-            written.push(id);
         }
+    }
+
+    /// Syncs the logs `ids` (flush.messages reached), all at once: one after another, each
+    /// fdatasync would wait for its own journal commit; issued together from a few threads,
+    /// the file system commits them in one, so a turn that touched many partitions costs
+    /// about one sync, as a turn that touched one. The loop waits for all of them, as it
+    /// waited for one: nothing is acknowledged before its data is on disk.
+    fn sync_all(&self, ids: &[LogId]) -> Vec<io::Result<()>> {
+        let logs: Vec<&PartitionLog> =
+            ids.iter().map(|&id| self.logs[id].as_ref().expect("open log")).collect();
+        if logs.len() <= 1 {
+            return logs.iter().map(|l| l.sync_written()).collect();
+        }
+        let mut results: Vec<io::Result<()>> = Vec::with_capacity(logs.len());
+        let mut targets = Vec::new();
+        for (i, log) in logs.iter().enumerate() {
+            match log.sync_targets() {
+                Ok(ts) => {
+                    results.push(Ok(()));
+                    targets.extend(ts.into_iter().map(|t| (i, t)));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        let threads = targets.len().min(SYNC_THREADS);
+        let failures: Vec<(usize, io::Error)> = std::thread::scope(|scope| {
+            let targets = &targets;
+            let workers: Vec<_> = (0..threads)
+                .map(|t| {
+                    scope.spawn(move || {
+                        let mine = targets.iter().skip(t).step_by(threads);
+                        mine.filter_map(|(i, target)| target.sync().err().map(|e| (*i, e)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut failures = Vec::new();
+            for w in workers {
+                match w.join() {
+                    Ok(f) => failures.extend(f),
+                    // Which syncs it did is unknown: none of the logs counts as synced.
+                    Err(_) => failures.extend(
+                        (0..logs.len()).map(|i| (i, io::Error::other("a sync thread panicked"))),
+                    ),
+                }
+            }
+            failures
+        });
+        for (i, e) in failures {
+            if results[i].is_ok() {
+                results[i] = Err(e);
+            }
+        }
+        results
     }
 
     /// Moves the recovery points of the logs whose background syncs are done.

@@ -774,9 +774,22 @@ impl PartitionLog {
     /// their roll is not done yet) and moves the recovery point to the end. Returns whether
     /// there was anything to sync.
     pub fn sync(&mut self, now_ms: i64) -> io::Result<bool> {
-        if self.flushed_end_offset <= self.recovery_point {
+        if !self.needs_sync() {
             return Ok(false);
         }
+        self.sync_written()?;
+        self.mark_synced(now_ms);
+        Ok(true)
+    }
+
+    /// Whether anything written is not synced yet.
+    pub fn needs_sync(&self) -> bool {
+        self.flushed_end_offset > self.recovery_point
+    }
+
+    /// The syncs of [`Self::sync`], without moving the recovery point (so that several logs
+    /// may be synced at once from other threads); [`Self::mark_synced`] follows on success.
+    pub fn sync_written(&self) -> io::Result<()> {
         log::debug!(
             "{}: flushing log up to offset {} with recovery point {}, last flushed {}, \
              unflushed {}",
@@ -786,10 +799,26 @@ impl PartitionLog {
             self.last_flush_ms,
             self.unflushed_messages()
         );
-        self.sync_from_recovery_point()?;
+        self.sync_from_recovery_point()
+    }
+
+    /// The files [`Self::sync_written`] syncs, as handles another thread may sync.
+    pub fn sync_targets(&self) -> io::Result<Vec<SyncTarget>> {
+        let first = self.segment_of(self.recovery_point);
+        let last = self.segments.len() - 1;
+        let mut targets = Vec::with_capacity(last + 1 - first);
+        for seg in &self.segments[first..last] {
+            let closed = Some((self.dir.clone(), seg.base_offset));
+            targets.push(SyncTarget { closed, file: seg.file.try_clone()? });
+        }
+        targets.push(SyncTarget { closed: None, file: self.segments[last].file.try_clone()? });
+        Ok(targets)
+    }
+
+    /// What is written is synced (at wall-clock `now_ms`): the recovery point moves to it.
+    pub fn mark_synced(&mut self, now_ms: i64) {
         self.recovery_point = self.flushed_end_offset;
         self.last_flush_ms = now_ms;
-        Ok(true)
     }
 
     /// Syncs every segment from the one holding the recovery point: closed ones with their
@@ -965,5 +994,21 @@ impl PartitionLog {
             return Err(e);
         }
         Ok(())
+    }
+}
+
+/// One file of a log to sync (a duplicate of its handle): a closed segment with its index
+/// files (its directory and base offset), or the active segment's data.
+pub struct SyncTarget {
+    closed: Option<(PathBuf, i64)>,
+    file: File,
+}
+
+impl SyncTarget {
+    pub fn sync(&self) -> io::Result<()> {
+        match &self.closed {
+            Some((dir, base)) => super::bio::sync_segment(dir, *base, &self.file),
+            None => self.file.sync_data(),
+        }
     }
 }
