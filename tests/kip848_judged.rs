@@ -38,12 +38,25 @@ fn heartbeat(
     id: [u8; 16],
     owned: &BTreeSet<i32>,
 ) -> ConsumerGroupHeartbeatResponse {
+    let mut r = request("g", member, epoch, id, owned);
+    r.subscribed_topic_names = (epoch == 0).then(|| vec![TopicName(sb("six"))]);
+    c.kp_call(1, &r)
+}
+
+/// A heartbeat of `member` of `group` at `epoch`, owning `owned` of topic `id`, without its
+/// subscription.
+fn request(
+    group: &str,
+    member: &str,
+    epoch: i32,
+    id: [u8; 16],
+    owned: &BTreeSet<i32>,
+) -> ConsumerGroupHeartbeatRequest {
     let mut r = ConsumerGroupHeartbeatRequest::default();
-    r.group_id = GroupId(sb("g"));
+    r.group_id = GroupId(sb(group));
     r.member_id = sb(member);
     r.member_epoch = epoch;
     r.rebalance_timeout_ms = if epoch == 0 { 30_000 } else { -1 };
-    r.subscribed_topic_names = (epoch == 0).then(|| vec![TopicName(sb("six"))]);
     r.topic_partitions = Some(if owned.is_empty() {
         vec![]
     } else {
@@ -51,7 +64,7 @@ fn heartbeat(
             .with_topic_id(uuid::Uuid::from_bytes(id))
             .with_partitions(owned.iter().copied().collect())]
     });
-    c.kp_call(1, &r)
+    r
 }
 
 /// Creates the topic `six` with 6 partitions; its id.
@@ -334,19 +347,8 @@ fn commits_at_older_epochs_as_kafka_takes_them() {
 #[test]
 fn kafka_serves_a_regex_subscription_minikafka_kept() {
     let beat = |c: &mut Client, epoch: i32, owned: &BTreeSet<i32>, t: [u8; 16]| {
-        let mut r = ConsumerGroupHeartbeatRequest::default();
-        r.group_id = GroupId(sb("r"));
-        r.member_id = sb("member-r");
-        r.member_epoch = epoch;
-        r.rebalance_timeout_ms = if epoch == 0 { 30_000 } else { -1 };
+        let mut r = request("r", "member-r", epoch, t, owned);
         r.subscribed_topic_regex = (epoch == 0).then(|| sb("si.*"));
-        r.topic_partitions = Some(if owned.is_empty() {
-            vec![]
-        } else {
-            vec![hq::TopicPartitions::default()
-                .with_topic_id(uuid::Uuid::from_bytes(t))
-                .with_partitions(owned.iter().copied().collect())]
-        });
         let resp: ConsumerGroupHeartbeatResponse = c.kp_call(1, &r);
         resp
     };
