@@ -327,7 +327,7 @@ impl LogManager {
         self.turn_appended = std::mem::take(&mut self.pending_bytes);
         self.take_completions();
         let mut to_sync = Vec::new();
-        for id in std::mem::take(&mut self.dirty) {
+        for id in self.dirty.drain(..) {
             let Some(log) = self.logs[id].as_mut() else { continue };
             for job in log.take_jobs() {
                 self.bio.submit(job);
